@@ -1,0 +1,198 @@
+/**
+ * ClusterRegistration: one cluster registered with one Argo CD, the declarative `argocd cluster add`.
+ * On the target it creates the argocd-manager ServiceAccount, its rights and a token; on the Argo CD cluster
+ * the cluster Secret carrying that token. Two providers, both explicit.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { clusterConfigJson, clusterSecretData, clusterSecretName, decodeToken } from "./clusterSecret";
+import {
+    createClusterRoleAndBinding,
+    createRolesAndBindings,
+    createServiceAccount,
+    createTokenSecret,
+    StepContext,
+} from "./managerAccess";
+import {
+    ARGOCD_KUBERNETES_VERSION_LABEL,
+    ARGOCD_REFRESH_ANNOTATION,
+    DEFAULT_ARGOCD_NAMESPACE,
+    DEFAULT_SERVICE_ACCOUNT,
+    DEFAULT_SYSTEM_NAMESPACE,
+    FULL_CLUSTER_RULES,
+    FULL_NAMESPACE_RULES,
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+    PART_OF_LABEL,
+    PolicyRule,
+    PROJECT,
+    SECRET_TYPE_CLUSTER,
+    SECRET_TYPE_LABEL,
+    STACK_ANNOTATION,
+} from "./names";
+
+export const CLUSTER_REGISTRATION_TYPE = `${PROJECT}:index:ClusterRegistration`;
+
+export type RegistrationMode = "cluster-wide" | "namespaced";
+
+export interface TlsArgs {
+    /** Skip TLS verification. Default false; exclusive with caData. */
+    insecure?: pulumi.Input<boolean>;
+    /** base64 PEM CA bundle. Default: the target's own CA (the token Secret's ca.crt). */
+    caData?: pulumi.Input<string>;
+    /** Host name to verify the server certificate against, when it differs from the URL's. */
+    serverName?: pulumi.Input<string>;
+}
+
+export interface ClusterRegistrationArgs {
+    /** Argo CD display name (`data.name`), as Applications' `destination.name` refers to it. Required. */
+    clusterName: pulumi.Input<string>;
+    /** API URL as Argo CD reaches it: https, no trailing slash. Required; names the cluster Secret. */
+    server: pulumi.Input<string>;
+    /** Provider for the target cluster; the ServiceAccount, rights and token are created through it. Required. */
+    targetProvider: k8s.Provider;
+    /** Provider for the Argo CD cluster; the cluster Secret is written through it. Required. */
+    argocdProvider: k8s.Provider;
+    /** Namespace Argo CD runs in. Default `argocd`. */
+    argocdNamespace?: pulumi.Input<string>;
+    /** Namespace of the ServiceAccount and token on the target. Default `kube-system`. */
+    systemNamespace?: pulumi.Input<string>;
+    /** ServiceAccount name; roles are named after it. Default `argocd-manager`. */
+    serviceAccount?: pulumi.Input<string>;
+    /** Namespaced mode: a Role and RoleBinding in each. Unset: cluster-wide. Plain, since it shapes the graph. */
+    namespaces?: string[];
+    /** Namespaced mode only: let Argo CD manage cluster-scoped resources, granted by `clusterRules`. */
+    clusterResources?: boolean;
+    /** Rules replacing the CLI's full rights, in the ClusterRole or in each namespace's Role. */
+    rules?: pulumi.Input<PolicyRule[]>;
+    /** Cluster-wide rules granted with `clusterResources` in namespaced mode. */
+    clusterRules?: pulumi.Input<PolicyRule[]>;
+    /** AppProject the cluster is scoped to. */
+    project?: pulumi.Input<string>;
+    /** Application-controller shard that handles this cluster. */
+    shard?: pulumi.Input<number>;
+    /** Extra labels on the cluster Secret; ApplicationSet cluster generators select on them. */
+    labels?: pulumi.Input<Record<string, string>>;
+    /** Extra annotations on the cluster Secret. */
+    annotations?: pulumi.Input<Record<string, string>>;
+    tls?: TlsArgs;
+    /** Proxy Argo CD uses to reach the API server. */
+    proxyUrl?: pulumi.Input<string>;
+    /** Disable response compression, for large clusters on fast networks. */
+    disableCompression?: pulumi.Input<boolean>;
+    /** Any new value issues a new token and retires the old one. */
+    tokenRotation?: pulumi.Input<string>;
+}
+
+export class ClusterRegistration extends pulumi.ComponentResource {
+    /** Name of the cluster Secret in the Argo CD namespace, as Argo CD itself would name it. */
+    readonly secretName: pulumi.Output<string>;
+    readonly server: pulumi.Output<string>;
+    /** `<namespace>/<name>` of the ServiceAccount Argo CD acts as. */
+    readonly serviceAccount: pulumi.Output<string>;
+    /** Name of the Secret holding the current token, on the target. */
+    readonly tokenSecretName: pulumi.Output<string>;
+    readonly mode: pulumi.Output<RegistrationMode>;
+
+    constructor(name: string, args: ClusterRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(CLUSTER_REGISTRATION_TYPE, name, {}, opts);
+        const step: StepContext = {
+            name,
+            parent: this,
+            provider: args.targetProvider,
+            labels: ownershipLabels(),
+            annotations: { [STACK_ANNOTATION]: `${pulumi.getProject()}/${pulumi.getStack()}` },
+        };
+        const namespaced = args.namespaces !== undefined && args.namespaces.length > 0;
+
+        const account = createServiceAccount(step, args.systemNamespace ?? DEFAULT_SYSTEM_NAMESPACE, args.serviceAccount ?? DEFAULT_SERVICE_ACCOUNT);
+        const rights = namespaced
+            ? [
+                ...createRolesAndBindings(step, account, args.namespaces!, args.rules ?? FULL_NAMESPACE_RULES),
+                ...(args.clusterResources && args.clusterRules ? createClusterRoleAndBinding(step, account, args.clusterRules) : []),
+            ]
+            : createClusterRoleAndBinding(step, account, args.rules ?? FULL_CLUSTER_RULES);
+        const token = createTokenSecret(step, account, args.tokenRotation ?? "");
+        const secret = createClusterSecret(name, this, args, token, [...rights, token]);
+
+        this.secretName = secret.metadata.name;
+        this.server = pulumi.output(args.server);
+        this.serviceAccount = pulumi.interpolate`${account.metadata.namespace}/${account.metadata.name}`;
+        this.tokenSecretName = token.metadata.name;
+        this.mode = pulumi.output<RegistrationMode>(namespaced ? "namespaced" : "cluster-wide");
+        this.registerOutputs({
+            secretName: this.secretName,
+            server: this.server,
+            serviceAccount: this.serviceAccount,
+            tokenSecretName: this.tokenSecretName,
+            mode: this.mode,
+        });
+    }
+}
+
+function ownershipLabels(): Record<string, string> {
+    return { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [PART_OF_LABEL]: PROJECT };
+}
+
+/**
+ * The cluster Secret on the Argo CD cluster. It waits for the rights as well as the token, so Argo CD never
+ * sees a registration whose token is not yet allowed to do anything, and on removal it goes first.
+ */
+function createClusterSecret(
+    name: string, parent: pulumi.Resource, args: ClusterRegistrationArgs, token: k8s.core.v1.Secret,
+    dependsOn: pulumi.Resource[],
+): k8s.core.v1.Secret {
+    const tls = args.tls ?? {};
+    const config = pulumi
+        .all([args.clusterName, token.metadata.name, token.data, tls.insecure, tls.caData, tls.serverName, args.proxyUrl, args.disableCompression])
+        .apply(([clusterName, tokenSecret, data, insecure, caData, serverName, proxyUrl, disableCompression]) =>
+            clusterConfigJson({
+                bearerToken: decodeToken(data, clusterName, tokenSecret),
+                insecure: insecure ?? false,
+                // The token Secret's ca.crt is the target's own CA: TLS is verified unless told otherwise.
+                caData: caData ?? data["ca.crt"],
+                serverName,
+                proxyUrl,
+                disableCompression,
+            }));
+    const stringData = pulumi
+        .all([args.clusterName, args.server, config, args.project, args.shard])
+        .apply(([clusterName, server, configJson, project, shard]) =>
+            clusterSecretData({
+                name: clusterName,
+                server,
+                config: configJson,
+                namespaces: args.namespaces,
+                clusterResources: args.clusterResources,
+                project,
+                shard,
+            }));
+    const labels = pulumi.output(args.labels ?? {}).apply((extra) => ({
+        ...extra,
+        ...ownershipLabels(),
+        [SECRET_TYPE_LABEL]: SECRET_TYPE_CLUSTER,
+    }));
+    const annotations = pulumi.output(args.annotations ?? {}).apply((extra) => ({
+        ...extra,
+        [STACK_ANNOTATION]: `${pulumi.getProject()}/${pulumi.getStack()}`,
+    }));
+    return new k8s.core.v1.Secret(`${name}-cluster-secret`, {
+        metadata: {
+            name: pulumi.output(args.server).apply(clusterSecretName),
+            namespace: args.argocdNamespace ?? DEFAULT_ARGOCD_NAMESPACE,
+            labels,
+            annotations,
+        },
+        type: "Opaque",
+        stringData,
+    }, {
+        parent,
+        provider: args.argocdProvider,
+        dependsOn,
+        // Argo CD writes these itself (hard refresh requests, auto-labelled cluster info): never drift.
+        ignoreChanges: [
+            `metadata.annotations["${ARGOCD_REFRESH_ANNOTATION}"]`,
+            `metadata.labels["${ARGOCD_KUBERNETES_VERSION_LABEL}"]`,
+        ],
+    });
+}

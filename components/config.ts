@@ -1,0 +1,77 @@
+/**
+ * Reads the stack's configuration, validates it and resolves every kubeconfig, all before any resource is
+ * registered. Every problem is collected and thrown at once, so one `pulumi preview` shows them all and
+ * nothing is half-created.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterAccess, Environment, KubeconfigReader } from "./kubeconfig";
+import { PROJECT } from "./names";
+import { ConfigurationError, Problem, StackSettings } from "./settings";
+import { ARGOCD_KEY, CLUSTERS_KEY, RawStackConfig, validateStack } from "./validate";
+
+export interface LoadedStack {
+    settings: StackSettings;
+    argocdAccess: ClusterAccess;
+    /** Access to each target cluster, in the order of `settings.clusters`. */
+    clusterAccess: ClusterAccess[];
+}
+
+/** The project's raw configuration as the Pulumi runtime holds it (structured values are JSON). */
+export function readRawConfig(): RawStackConfig {
+    const all = pulumi.runtime.allConfig();
+    const value = (key: string): unknown => {
+        const text = all[key];
+        if (text === undefined) return undefined;
+        try {
+            return JSON.parse(text);
+        } catch {
+            return text;
+        }
+    };
+    return {
+        argocd: value(ARGOCD_KEY),
+        clusters: value(CLUSTERS_KEY),
+        projectKeys: Object.keys(all).filter((k) => k.startsWith(`${PROJECT}:`)),
+    };
+}
+
+/**
+ * Validates `raw` and resolves kubeconfigs; throws a ConfigurationError naming `stackFile` on any problem.
+ * Kubeconfig contexts are checked even when other keys are wrong, so one run reports everything.
+ */
+export function loadStack(raw: RawStackConfig, stackFile: string, env: Environment = process.env): LoadedStack {
+    const { settings, problems } = validateStack(raw);
+    const reader = new KubeconfigReader(env);
+    const resolve = (keyPath: string, entry: unknown): ClusterAccess | undefined => {
+        const { context, kubeconfig } = (entry ?? {}) as { context?: unknown; kubeconfig?: unknown };
+        // Malformed context or kubeconfig values are already reported by validation.
+        if (typeof context !== "string" || context === "") return undefined;
+        if (kubeconfig !== undefined && kubeconfig !== null && typeof kubeconfig !== "string") return undefined;
+        const access = reader.access(keyPath, kubeconfig ?? undefined, context);
+        if (!Array.isArray(access)) return access;
+        problems.push(...access);
+        return undefined;
+    };
+    const argocdAccess = resolve(ARGOCD_KEY, raw.argocd);
+    const clusterAccess = Array.isArray(raw.clusters)
+        ? raw.clusters.map((entry, i) => resolve(`${CLUSTERS_KEY}[${i}]`, entry))
+        : [];
+    if (!settings || problems.length > 0 || !argocdAccess) throw new ConfigurationError(stackFile, unique(problems));
+    return { settings, argocdAccess, clusterAccess: clusterAccess as ClusterAccess[] };
+}
+
+/** The stack file Pulumi read the configuration from, for error messages. */
+export function stackFileName(): string {
+    return `Pulumi.${pulumi.getStack()}.yaml`;
+}
+
+/** Clusters sharing a missing kubeconfig report it once. */
+function unique(problems: Problem[]): Problem[] {
+    const seen = new Set<string>();
+    return problems.filter((p) => {
+        const key = `${p.path}\n${p.message}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+    });
+}

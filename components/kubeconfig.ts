@@ -1,0 +1,201 @@
+/**
+ * How Pulumi reaches each cluster. A stack names a kubeconfig context (and optionally a kubeconfig); we read
+ * the kubeconfig here, in the program, and hand each provider a self-contained kubeconfig holding only that
+ * context, as a secret. Paths and unrelated credentials then never reach the state, and a laptop and a CI
+ * runner with different files produce the same provider inputs.
+ */
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as os from "os";
+import * as path from "path";
+import { Problem } from "./settings";
+
+/** What a provider needs: a kubeconfig with exactly one context, current. */
+export interface ClusterAccess {
+    context: string;
+    /** Self-contained kubeconfig YAML (certificate files inlined). Contains credentials: keep it secret. */
+    kubeconfig: string;
+    /** The API server URL of the context's cluster, as this kubeconfig reaches it. */
+    server: string;
+}
+
+interface Named {
+    name: string;
+    [key: string]: unknown;
+}
+
+/** A loaded kubeconfig document with where it came from, to resolve relative paths and word errors. */
+interface Document {
+    origin: string;
+    dir: string;
+    body: Record<string, unknown>;
+}
+
+export interface Environment {
+    KUBECONFIG?: string;
+    HOME?: string;
+}
+
+/** Caches parsed files so N clusters sharing one kubeconfig read and parse it once. */
+export class KubeconfigReader {
+    private readonly files = new Map<string, Document | Error>();
+
+    constructor(private readonly env: Environment = process.env) {}
+
+    /**
+     * Resolves `context` in the kubeconfig `value` (a path or the file's contents), else `$KUBECONFIG`
+     * (a list of paths, merged as kubectl merges them), else `~/.kube/config`.
+     */
+    access(keyPath: string, value: string | undefined, context: string): ClusterAccess | Problem[] {
+        const documents: Document[] = [];
+        const problems: Problem[] = [];
+        const sources = this.sources(value);
+        for (const source of sources) {
+            const loaded = "text" in source ? parse(source.origin, process.cwd(), source.text) : this.file(source.path);
+            if (loaded instanceof Error) {
+                problems.push({ path: source.key ?? `${keyPath}.kubeconfig`, message: loaded.message, fix: source.fix });
+            } else {
+                documents.push(loaded);
+            }
+        }
+        if (problems.length > 0) return problems;
+        const where = sources.map((s) => s.origin).join(", ");
+        return resolveContext(documents, context, `${keyPath}.context`, where);
+    }
+
+    private sources(value: string | undefined): Source[] {
+        if (value !== undefined && looksLikeContents(value)) {
+            return [{ origin: "the kubeconfig given inline", text: value, fix: "give valid kubeconfig YAML" }];
+        }
+        if (value !== undefined) {
+            return [{ origin: value, path: value, fix: "point kubeconfig at an existing kubeconfig file" }];
+        }
+        const fromEnv = (this.env.KUBECONFIG ?? "").split(path.delimiter).filter((p) => p !== "");
+        if (fromEnv.length > 0) {
+            return fromEnv.map((p) => ({
+                origin: p, path: p, key: "$KUBECONFIG", fix: "fix $KUBECONFIG, or set kubeconfig for this cluster in the stack file",
+            }));
+        }
+        const home = path.join(this.env.HOME ?? os.homedir(), ".kube", "config");
+        return [{ origin: home, path: home, key: "~/.kube/config", fix: "create it, set $KUBECONFIG, or set kubeconfig in the stack file" }];
+    }
+
+    private file(file: string): Document | Error {
+        const absolute = path.resolve(file);
+        let cached = this.files.get(absolute);
+        if (!cached) {
+            try {
+                cached = parse(file, path.dirname(absolute), fs.readFileSync(absolute, "utf8"));
+            } catch (err) {
+                cached = new Error(`cannot read kubeconfig ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+            }
+            this.files.set(absolute, cached);
+        }
+        return cached;
+    }
+}
+
+type Source = { origin: string; fix: string; key?: string } & ({ path: string } | { text: string });
+
+/** A value with a line break or a YAML/JSON document start is contents; anything else is a path. */
+function looksLikeContents(value: string): boolean {
+    return value.includes("\n") || value.trimStart().startsWith("{") || value.trimStart().startsWith("apiVersion:");
+}
+
+function parse(origin: string, dir: string, text: string): Document | Error {
+    try {
+        const body = yaml.load(text);
+        if (body === null || typeof body !== "object" || Array.isArray(body)) {
+            return new Error(`kubeconfig ${origin} is not a kubeconfig document`);
+        }
+        return { origin, dir, body: body as Record<string, unknown> };
+    } catch (err) {
+        return new Error(`kubeconfig ${origin} is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+    }
+}
+
+function entries(doc: Document, list: string): Named[] {
+    const value = doc.body[list];
+    return Array.isArray(value) ? value.filter((e): e is Named => typeof e?.name === "string") : [];
+}
+
+/** First definition wins, as when kubectl merges the files of $KUBECONFIG. */
+function find(documents: Document[], list: string, name: string): { entry: Named; doc: Document } | undefined {
+    for (const doc of documents) {
+        const entry = entries(doc, list).find((e) => e.name === name);
+        if (entry) return { entry, doc };
+    }
+    return undefined;
+}
+
+function resolveContext(documents: Document[], context: string, keyPath: string, where: string): ClusterAccess | Problem[] {
+    const ctx = find(documents, "contexts", context);
+    if (!ctx) {
+        const known = [...new Set(documents.flatMap((d) => entries(d, "contexts").map((e) => e.name)))];
+        return [{
+            path: keyPath,
+            message: `context "${context}" is not in ${where}`,
+            fix: known.length > 0 ? `use one of: ${known.join(", ")}` : "add the context to the kubeconfig (kubectl config set-context)",
+        }];
+    }
+    const spec = (ctx.entry.context ?? {}) as Record<string, unknown>;
+    const cluster = typeof spec.cluster === "string" ? find(documents, "clusters", spec.cluster) : undefined;
+    const user = typeof spec.user === "string" ? find(documents, "users", spec.user) : undefined;
+    const problems: Problem[] = [];
+    if (!cluster) {
+        problems.push({ path: keyPath, message: `context "${context}" refers to cluster "${String(spec.cluster)}", which is not in ${where}`, fix: "repair the kubeconfig" });
+    }
+    if (spec.user !== undefined && !user) {
+        problems.push({ path: keyPath, message: `context "${context}" refers to user "${String(spec.user)}", which is not in ${where}`, fix: "repair the kubeconfig" });
+    }
+    if (!cluster || problems.length > 0) return problems;
+
+    const clusterBody = inlineFiles(cluster.entry.cluster, cluster.doc, { "certificate-authority": "certificate-authority-data" }, problems, keyPath);
+    const userBody = user
+        ? inlineFiles(user.entry.user, user.doc, { "client-certificate": "client-certificate-data", "client-key": "client-key-data" }, problems, keyPath)
+        : undefined;
+    if (userBody && typeof userBody.tokenFile === "string") {
+        // A token file is re-read by the client as it rotates: keep the reference, made absolute.
+        userBody.tokenFile = path.resolve(user!.doc.dir, userBody.tokenFile);
+    }
+    if (problems.length > 0) return problems;
+    const server = typeof clusterBody.server === "string" ? clusterBody.server : "";
+    if (!server) {
+        return [{ path: keyPath, message: `cluster "${cluster.entry.name}" of context "${context}" has no server`, fix: "repair the kubeconfig" }];
+    }
+    const contextBody: Record<string, unknown> = { cluster: cluster.entry.name };
+    if (user) contextBody.user = user.entry.name;
+    if (typeof spec.namespace === "string") contextBody.namespace = spec.namespace;
+    const minimal = {
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: cluster.entry.name, cluster: clusterBody }],
+        users: user ? [{ name: user.entry.name, user: userBody }] : [],
+        contexts: [{ name: context, context: contextBody }],
+        "current-context": context,
+    };
+    return { context, kubeconfig: yaml.dump(minimal, { lineWidth: -1, noRefs: true }), server };
+}
+
+/** Replaces file references by inline base64 data, so the kubeconfig works on any machine. */
+function inlineFiles(
+    raw: unknown, doc: Document, fields: Record<string, string>, problems: Problem[], keyPath: string,
+): Record<string, unknown> {
+    const body: Record<string, unknown> = { ...((raw ?? {}) as Record<string, unknown>) };
+    for (const [fileField, dataField] of Object.entries(fields)) {
+        const file = body[fileField];
+        if (typeof file !== "string") continue;
+        const absolute = path.resolve(doc.dir, file);
+        try {
+            body[dataField] = fs.readFileSync(absolute).toString("base64");
+            delete body[fileField];
+        } catch (err) {
+            problems.push({
+                path: keyPath,
+                message: `${fileField} ${absolute} named in ${doc.origin} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+                fix: "repair the kubeconfig or the file",
+            });
+        }
+    }
+    return body;
+}

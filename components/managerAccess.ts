@@ -1,0 +1,107 @@
+/**
+ * The steps on the target cluster, one object kind each, as `argocd cluster add` performs them
+ * (util/clusterauth): the argocd-manager ServiceAccount, its rights, and a long-lived token for it.
+ * Every step receives the target provider explicitly: these objects must never land on another cluster.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import {
+    PolicyRule,
+    roleBindingName,
+    roleName,
+    SERVICE_ACCOUNT_NAME_ANNOTATION,
+    SERVICE_ACCOUNT_TOKEN_TYPE,
+    tokenSecretName,
+} from "./names";
+
+/** Where and how each step creates its object. */
+export interface StepContext {
+    /** Component name; children are named `${name}-<role>`. */
+    name: string;
+    parent: pulumi.Resource;
+    provider: k8s.Provider;
+    /** Labels and annotations marking the object as ours. */
+    labels: Record<string, string>;
+    annotations: Record<string, pulumi.Input<string>>;
+}
+
+function metadata(step: StepContext, name: pulumi.Input<string>, namespace?: pulumi.Input<string>) {
+    return { name, namespace, labels: step.labels, annotations: step.annotations };
+}
+
+function options(step: StepContext, dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions {
+    return { parent: step.parent, provider: step.provider, dependsOn };
+}
+
+export function createServiceAccount(
+    step: StepContext, namespace: pulumi.Input<string>, serviceAccount: pulumi.Input<string>,
+): k8s.core.v1.ServiceAccount {
+    return new k8s.core.v1.ServiceAccount(`${step.name}-service-account`, {
+        metadata: metadata(step, serviceAccount, namespace),
+    }, options(step));
+}
+
+/** The subject every binding grants to: the ServiceAccount, by its created name and namespace. */
+function subjectOf(account: k8s.core.v1.ServiceAccount) {
+    return [{ kind: "ServiceAccount", name: account.metadata.name, namespace: account.metadata.namespace }];
+}
+
+/** ClusterRole `<serviceAccount>-role` and its ClusterRoleBinding, granting `rules` cluster-wide. */
+export function createClusterRoleAndBinding(
+    step: StepContext, account: k8s.core.v1.ServiceAccount, rules: pulumi.Input<PolicyRule[]>,
+): pulumi.Resource[] {
+    const role = new k8s.rbac.v1.ClusterRole(`${step.name}-cluster-role`, {
+        metadata: metadata(step, account.metadata.name.apply(roleName)),
+        rules,
+    }, options(step));
+    const binding = new k8s.rbac.v1.ClusterRoleBinding(`${step.name}-cluster-role-binding`, {
+        metadata: metadata(step, account.metadata.name.apply(roleBindingName)),
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
+        subjects: subjectOf(account),
+    }, options(step));
+    return [role, binding];
+}
+
+/** A Role `<serviceAccount>-role` and RoleBinding in each namespace: the CLI's `--namespace` mode. */
+export function createRolesAndBindings(
+    step: StepContext, account: k8s.core.v1.ServiceAccount, namespaces: string[], rules: pulumi.Input<PolicyRule[]>,
+): pulumi.Resource[] {
+    return namespaces.flatMap((namespace) => {
+        const role = new k8s.rbac.v1.Role(`${step.name}-role-${namespace}`, {
+            metadata: metadata(step, account.metadata.name.apply(roleName), namespace),
+            rules,
+        }, options(step));
+        const binding = new k8s.rbac.v1.RoleBinding(`${step.name}-role-binding-${namespace}`, {
+            metadata: metadata(step, account.metadata.name.apply(roleBindingName), namespace),
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+            subjects: subjectOf(account),
+        }, options(step));
+        return [role, binding];
+    });
+}
+
+/**
+ * A service-account-token Secret (Kubernetes >= 1.24 creates none by itself). Its name carries a random
+ * suffix keyed on `tokenRotation`: a new value makes a new Secret, hence a new token, which the cluster Secret
+ * switches to before the old token Secret, and with it the old token, is deleted. The provider waits until
+ * the token controller has filled `data`.
+ */
+export function createTokenSecret(
+    step: StepContext, account: k8s.core.v1.ServiceAccount, tokenRotation: pulumi.Input<string>,
+): k8s.core.v1.Secret {
+    const suffix = new random.RandomId(`${step.name}-token-suffix`, {
+        byteLength: 4,
+        keepers: { tokenRotation },
+    }, { parent: step.parent });
+    const name = pulumi.all([account.metadata.name, suffix.hex]).apply(([sa, hex]) => tokenSecretName(sa, hex));
+    return new k8s.core.v1.Secret(`${step.name}-token`, {
+        metadata: {
+            ...metadata(step, name, account.metadata.namespace),
+            // Taken from the created ServiceAccount, so the Secret is only created once the account exists:
+            // the token controller ignores a Secret whose account is missing and the wait would time out.
+            annotations: { ...step.annotations, [SERVICE_ACCOUNT_NAME_ANNOTATION]: account.metadata.name },
+        },
+        type: SERVICE_ACCOUNT_TOKEN_TYPE,
+    }, options(step, [account]));
+}

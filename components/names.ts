@@ -1,0 +1,71 @@
+/**
+ * Names and well-known keys shared by the program. Everything Argo CD or Kubernetes reads by name lives here,
+ * so a reader can check our choices against `argocd cluster add` in one place.
+ */
+
+/** Pulumi project name; also the prefix of every config key (`argocd-clusters:clusters`). */
+export const PROJECT = "argocd-clusters";
+
+/** Defaults identical to `argocd cluster add`. */
+export const DEFAULT_ARGOCD_NAMESPACE = "argocd";
+export const DEFAULT_SYSTEM_NAMESPACE = "kube-system";
+export const DEFAULT_SERVICE_ACCOUNT = "argocd-manager";
+
+/** The label that makes a Secret an Argo CD cluster. */
+export const SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type";
+export const SECRET_TYPE_CLUSTER = "cluster";
+
+/** Written by Argo CD itself onto cluster Secrets; we never fight over them. */
+export const ARGOCD_REFRESH_ANNOTATION = "argocd.argoproj.io/refresh";
+export const ARGOCD_KUBERNETES_VERSION_LABEL = "argocd.argoproj.io/kubernetes-version";
+/** The CLI's ownership mark: `argocd cluster rm` deletes Secrets carrying it. We must not claim it. */
+export const ARGOCD_MANAGED_BY_ANNOTATION = "managed-by";
+
+/** Our ownership marks, on every object we create on either cluster. */
+export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+export const MANAGED_BY_VALUE = "pulumi";
+export const PART_OF_LABEL = "app.kubernetes.io/part-of";
+export const STACK_ANNOTATION = "argocd-clusters/stack";
+
+/** Keys owned by this program: users may not set them through `labels` / `annotations`. */
+export const RESERVED_LABELS = [SECRET_TYPE_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL];
+export const RESERVED_ANNOTATIONS = [STACK_ANNOTATION, ARGOCD_MANAGED_BY_ANNOTATION];
+
+/** The token controller fills Secrets of this type that carry the ServiceAccount's name. */
+export const SERVICE_ACCOUNT_TOKEN_TYPE = "kubernetes.io/service-account-token";
+export const SERVICE_ACCOUNT_NAME_ANNOTATION = "kubernetes.io/service-account.name";
+
+/**
+ * Role and binding names derive from the ServiceAccount, so the defaults are exactly the CLI's
+ * (`argocd-manager-role`, `argocd-manager-role-binding`) and a second ServiceAccount on the same cluster
+ * (another Argo CD) gets its own.
+ */
+export function roleName(serviceAccount: string): string {
+    return `${serviceAccount}-role`;
+}
+
+export function roleBindingName(serviceAccount: string): string {
+    return `${serviceAccount}-role-binding`;
+}
+
+/** Token Secrets carry a random suffix that changes with `tokenRotation`, so a rotation is a new Secret. */
+export function tokenSecretName(serviceAccount: string, suffix: string): string {
+    return `${serviceAccount}-token-${suffix}`;
+}
+
+export interface PolicyRule {
+    apiGroups?: string[];
+    resources?: string[];
+    resourceNames?: string[];
+    nonResourceURLs?: string[];
+    verbs: string[];
+}
+
+/** The CLI's cluster-wide rules: everything, including non-resource URLs such as /version. */
+export const FULL_CLUSTER_RULES: PolicyRule[] = [
+    { apiGroups: ["*"], resources: ["*"], verbs: ["*"] },
+    { nonResourceURLs: ["*"], verbs: ["*"] },
+];
+
+/** The CLI's namespaced rules: a Role cannot grant non-resource URLs. */
+export const FULL_NAMESPACE_RULES: PolicyRule[] = [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }];

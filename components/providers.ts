@@ -1,0 +1,21 @@
+/**
+ * One explicit kubernetes provider per cluster. Stacks disable the default provider, so a resource that forgot
+ * its provider fails instead of writing to whatever cluster the ambient kubeconfig points at.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterAccess } from "./kubeconfig";
+
+/**
+ * `clusterIdentifier` is what makes two runs "the same cluster": with it, a new kubeconfig (rotated
+ * credentials, another machine's paths, a renamed context) updates the provider instead of replacing every
+ * resource under it. Targets are identified by the server URL Argo CD uses, the registration's own key;
+ * the Argo CD cluster by the API URL its kubeconfig reaches.
+ */
+export function clusterProvider(name: string, access: ClusterAccess, clusterIdentifier: string): k8s.Provider {
+    return new k8s.Provider(name, {
+        kubeconfig: pulumi.secret(access.kubeconfig),
+        context: access.context,
+        clusterIdentifier,
+    });
+}

@@ -1,0 +1,442 @@
+/**
+ * Validation of a stack's configuration, before any resource is registered. Pure: it sees the raw values
+ * Pulumi read from the stack file and returns settings or every problem found, each naming its key path and
+ * the fix. Kubeconfig checks need the file system and live in kubeconfig.ts.
+ */
+import { clusterSecretName } from "./clusterSecret";
+import {
+    DEFAULT_ARGOCD_NAMESPACE,
+    DEFAULT_SERVICE_ACCOUNT,
+    DEFAULT_SYSTEM_NAMESPACE,
+    PolicyRule,
+    PROJECT,
+    RESERVED_ANNOTATIONS,
+    RESERVED_LABELS,
+} from "./names";
+import { ArgoCDSettings, ClusterSettings, Problem, StackSettings, TlsSettings } from "./settings";
+
+export const ARGOCD_KEY = `${PROJECT}:argocd`;
+export const CLUSTERS_KEY = `${PROJECT}:clusters`;
+const PROJECT_KEYS = [ARGOCD_KEY, CLUSTERS_KEY];
+const ARGOCD_KEYS = ["namespace", "context", "kubeconfig"];
+const CLUSTER_KEYS = [
+    "name", "server", "context", "kubeconfig", "systemNamespace", "serviceAccount", "namespaces",
+    "clusterResources", "rules", "clusterRules", "project", "shard", "labels", "annotations", "tls", "proxyUrl",
+    "disableCompression", "tokenRotation",
+];
+const TLS_KEYS = ["insecure", "caData", "serverName"];
+const RULE_KEYS = ["apiGroups", "resources", "resourceNames", "nonResourceURLs", "verbs"];
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const PROXY_PROTOCOLS = ["http:", "https:", "socks5:"];
+
+/** What Pulumi read for this project: the two structured keys and the names of every project key set. */
+export interface RawStackConfig {
+    argocd: unknown;
+    clusters: unknown;
+    /** Every `argocd-clusters:*` key present in the stack, to catch misspelt top-level keys. */
+    projectKeys: string[];
+}
+
+type Obj = Record<string, unknown>;
+
+/** Collects problems; each check adds to it and returns the value it could read, or undefined. */
+class Problems {
+    readonly list: Problem[] = [];
+
+    add(path: string, message: string, fix: string): undefined {
+        this.list.push({ path, message, fix });
+        return undefined;
+    }
+
+    object(path: string, value: unknown, allowed: string[]): Obj | undefined {
+        if (value === null || typeof value !== "object" || Array.isArray(value)) {
+            return this.add(path, `must be an object, got ${describe(value)}`, `write ${path} as a YAML mapping`);
+        }
+        for (const key of Object.keys(value)) {
+            if (!allowed.includes(key)) {
+                const close = suggest(key, allowed);
+                this.add(
+                    `${path}.${key}`,
+                    "is not a known key",
+                    close ? `did you mean "${close}"?` : `remove it; known keys: ${allowed.join(", ")}`,
+                );
+            }
+        }
+        return value as Obj;
+    }
+
+    string(path: string, value: unknown, fix: string): string | undefined {
+        if (value === undefined || value === null) return undefined;
+        if (typeof value !== "string") return this.add(path, `must be a string, got ${describe(value)}`, fix);
+        return value;
+    }
+
+    required(path: string, value: unknown, fix: string): string | undefined {
+        if (value === undefined || value === null || value === "") return this.add(path, "is required", fix);
+        return this.string(path, value, fix);
+    }
+
+    boolean(path: string, value: unknown): boolean | undefined {
+        if (value === undefined || value === null) return undefined;
+        if (typeof value !== "boolean") {
+            return this.add(path, `must be true or false, got ${describe(value)}`, "write true or false, unquoted");
+        }
+        return value;
+    }
+
+    stringList(path: string, value: unknown, fix: string): string[] | undefined {
+        if (value === undefined || value === null) return undefined;
+        if (!Array.isArray(value)) return this.add(path, `must be a list, got ${describe(value)}`, fix);
+        let ok = true;
+        value.forEach((item, i) => {
+            if (typeof item !== "string" || item === "") {
+                ok = false;
+                this.add(`${path}[${i}]`, `must be a non-empty string, got ${describe(item)}`, fix);
+            }
+        });
+        return ok ? (value as string[]) : undefined;
+    }
+}
+
+function describe(value: unknown): string {
+    if (value === undefined) return "nothing";
+    if (Array.isArray(value)) return "a list";
+    if (value === null) return "null";
+    if (typeof value === "object") return "an object";
+    return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** The allowed word closest to a misspelt key, if it is close enough to be a typo. */
+export function suggest(word: string, allowed: string[]): string | undefined {
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const candidate of allowed) {
+        const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+        if (d < bestDistance) [best, bestDistance] = [candidate, d];
+    }
+    return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
+            current.push(Math.min(previous[j] + 1, current[j - 1] + 1, substitution));
+        }
+        previous = current;
+    }
+    return previous[b.length];
+}
+
+/** Validates the whole stack; settings are returned only when there is no problem at all. */
+export function validateStack(raw: RawStackConfig): { settings?: StackSettings; problems: Problem[] } {
+    const p = new Problems();
+    for (const key of raw.projectKeys) {
+        if (!PROJECT_KEYS.includes(key)) {
+            const close = suggest(key, PROJECT_KEYS);
+            p.add(key, "is not a known key", close ? `did you mean "${close}"?` : `known keys: ${PROJECT_KEYS.join(", ")}`);
+        }
+    }
+    const argocd = validateArgoCD(p, raw.argocd);
+    const clusters = validateClusters(p, raw.clusters);
+    if (p.list.length > 0 || !argocd || !clusters) return { problems: p.list };
+    return { settings: { argocd, clusters }, problems: [] };
+}
+
+function validateArgoCD(p: Problems, raw: unknown): ArgoCDSettings | undefined {
+    if (raw === undefined || raw === null) {
+        return p.add(ARGOCD_KEY, "is required", `add ${ARGOCD_KEY} with at least a context, e.g. { namespace: argocd, context: my-argocd-cluster }`);
+    }
+    const o = p.object(ARGOCD_KEY, raw, ARGOCD_KEYS);
+    if (!o) return undefined;
+    const namespace = namespaceName(p, `${ARGOCD_KEY}.namespace`, o.namespace) ?? DEFAULT_ARGOCD_NAMESPACE;
+    const context = p.required(`${ARGOCD_KEY}.context`, o.context, "set it to the kubeconfig context of the cluster Argo CD runs on");
+    const kubeconfig = p.string(`${ARGOCD_KEY}.kubeconfig`, o.kubeconfig, "give a kubeconfig path, or its contents as a secret (pulumi config set --secret --path)");
+    if (context === undefined) return undefined;
+    return { namespace, context, kubeconfig };
+}
+
+function validateClusters(p: Problems, raw: unknown): ClusterSettings[] | undefined {
+    if (raw === undefined || raw === null) {
+        // A missing list would otherwise read as "no clusters" and deregister every cluster of the stack.
+        return p.add(CLUSTERS_KEY, "is required", `list the clusters to register; write ${CLUSTERS_KEY}: [] to register none`);
+    }
+    if (!Array.isArray(raw)) {
+        return p.add(CLUSTERS_KEY, `must be a list, got ${describe(raw)}`, "write it as a YAML list of cluster entries (- name: ...)");
+    }
+    const clusters = raw.map((entry, i) => validateCluster(p, `${CLUSTERS_KEY}[${i}]`, entry));
+    findDuplicates(p, clusters, "name", "each Argo CD cluster name must be unique (Applications address clusters by it)");
+    findDuplicates(p, clusters, "server", "Argo CD looks clusters up by server URL and picks an arbitrary one of duplicates; register each URL once");
+    return clusters.every((c): c is ClusterSettings => c !== undefined) ? clusters : undefined;
+}
+
+function findDuplicates(p: Problems, clusters: (ClusterSettings | undefined)[], key: "name" | "server", why: string): void {
+    const seen = new Map<string, number>();
+    clusters.forEach((c, i) => {
+        if (!c) return;
+        const first = seen.get(c[key]);
+        if (first === undefined) {
+            seen.set(c[key], i);
+        } else {
+            p.add(`${CLUSTERS_KEY}[${i}].${key}`, `"${c[key]}" is already used by ${CLUSTERS_KEY}[${first}]`, why);
+        }
+    });
+}
+
+function validateCluster(p: Problems, path: string, raw: unknown): ClusterSettings | undefined {
+    const o = p.object(path, raw, CLUSTER_KEYS);
+    if (!o) return undefined;
+    const before = p.list.length;
+
+    const name = p.required(`${path}.name`, o.name, "set the name Argo CD shows for this cluster, e.g. production-eu");
+    if (name !== undefined && name.trim() !== name) {
+        p.add(`${path}.name`, `"${name}" has leading or trailing spaces`, "remove them");
+    }
+    const server = validateServer(p, `${path}.server`, o.server);
+    const context = p.required(`${path}.context`, o.context, "set the kubeconfig context Pulumi uses to create the RBAC on this cluster");
+    const kubeconfig = p.string(`${path}.kubeconfig`, o.kubeconfig, "give a kubeconfig path, or its contents as a secret");
+    const systemNamespace = namespaceName(p, `${path}.systemNamespace`, o.systemNamespace) ?? DEFAULT_SYSTEM_NAMESPACE;
+    const serviceAccount = objectName(p, `${path}.serviceAccount`, o.serviceAccount) ?? DEFAULT_SERVICE_ACCOUNT;
+
+    const namespaces = validateNamespaces(p, `${path}.namespaces`, o.namespaces);
+    // Mode follows the key's presence, so an invalid list still gets namespaced-mode checks.
+    const namespaced = o.namespaces !== undefined && o.namespaces !== null;
+    const clusterResources = p.boolean(`${path}.clusterResources`, o.clusterResources);
+    if (clusterResources !== undefined && !namespaced) {
+        p.add(`${path}.clusterResources`, "only applies in namespaced mode (with namespaces)",
+            "remove it: without namespaces Argo CD already manages cluster-scoped resources");
+    }
+    const rules = validateRules(p, `${path}.rules`, o.rules, namespaced);
+    const clusterRules = validateRules(p, `${path}.clusterRules`, o.clusterRules, false);
+    if (clusterResources === true && o.clusterRules === undefined) {
+        p.add(`${path}.clusterRules`, "is required with clusterResources: true",
+            "list the cluster-scoped resources Argo CD may manage, e.g. [{apiGroups: [\"\"], resources: [namespaces], verbs: [\"*\"]}]");
+    }
+    if (o.clusterRules !== undefined && clusterResources !== true) {
+        p.add(`${path}.clusterRules`, "only applies with namespaces and clusterResources: true",
+            "set clusterResources: true, or remove clusterRules (without namespaces use rules)");
+    }
+
+    const project = objectName(p, `${path}.project`, o.project);
+    const shard = validateShard(p, `${path}.shard`, o.shard);
+    const labels = validateMetadata(p, `${path}.labels`, o.labels, RESERVED_LABELS, true);
+    const annotations = validateMetadata(p, `${path}.annotations`, o.annotations, RESERVED_ANNOTATIONS, false);
+    const tls = validateTls(p, `${path}.tls`, o.tls);
+    const proxyUrl = validateProxyUrl(p, `${path}.proxyUrl`, o.proxyUrl);
+    const disableCompression = p.boolean(`${path}.disableCompression`, o.disableCompression);
+    const tokenRotation = validateTokenRotation(p, `${path}.tokenRotation`, o.tokenRotation);
+
+    if (p.list.length > before || name === undefined || server === undefined || context === undefined) return undefined;
+    return {
+        name, server, context, kubeconfig, systemNamespace, serviceAccount, namespaces, clusterResources, rules,
+        clusterRules, project, shard, labels: labels ?? {}, annotations: annotations ?? {},
+        tls: tls ?? { insecure: false }, proxyUrl, disableCompression, tokenRotation: tokenRotation ?? "",
+    };
+}
+
+function validateServer(p: Problems, path: string, raw: unknown): string | undefined {
+    const fix = "write the API URL Argo CD reaches the cluster at, e.g. https://api.cluster.example:6443";
+    const server = p.required(path, raw, fix);
+    if (server === undefined) return undefined;
+    let url: URL;
+    try {
+        url = new URL(server);
+    } catch {
+        return p.add(path, `"${server}" is not a URL`, fix);
+    }
+    if (url.protocol !== "https:") return p.add(path, `"${server}" must use https`, fix);
+    if (server.endsWith("/")) {
+        return p.add(path, `"${server}" ends with a slash`,
+            `write "${server.replace(/\/+$/, "")}": Argo CD matches clusters by the exact string and strips the slash`);
+    }
+    if (url.username || url.password || url.search || url.hash || server.includes("?") || server.includes("#")) {
+        return p.add(path, `"${server}" has credentials, a query or a fragment`, "use scheme, host, port and path only");
+    }
+    const secretName = clusterSecretName(server);
+    if (secretName.length > 253 || !DNS_SUBDOMAIN.test(secretName)) {
+        return p.add(path, `"${server}" gives the Secret name "${secretName}", which Kubernetes rejects`,
+            "use a DNS host name or IP address of at most 230 characters");
+    }
+    return server;
+}
+
+function namespaceName(p: Problems, path: string, raw: unknown): string | undefined {
+    const fix = "use a Kubernetes namespace name: lowercase letters, digits and '-', at most 63 characters";
+    const value = p.string(path, raw, fix);
+    if (value === undefined) return undefined;
+    if (value.length > 63 || !DNS_LABEL.test(value)) return p.add(path, `"${value}" is not a valid namespace name`, fix);
+    return value;
+}
+
+function objectName(p: Problems, path: string, raw: unknown): string | undefined {
+    const fix = "use a Kubernetes object name: lowercase letters, digits, '-' and '.', at most 253 characters";
+    const value = p.string(path, raw, fix);
+    if (value === undefined) return undefined;
+    if (value.length > 253 || !DNS_SUBDOMAIN.test(value)) return p.add(path, `"${value}" is not a valid name`, fix);
+    return value;
+}
+
+function validateNamespaces(p: Problems, path: string, raw: unknown): string[] | undefined {
+    const list = p.stringList(path, raw, "list namespace names, e.g. [apps, monitoring]");
+    if (list === undefined) return undefined;
+    if (list.length === 0) {
+        return p.add(path, "is an empty list", "list at least one namespace, or remove the key for cluster-wide mode");
+    }
+    const valid = list.map((ns, i) => namespaceName(p, `${path}[${i}]`, ns));
+    list.forEach((ns, i) => {
+        if (list.indexOf(ns) !== i) p.add(`${path}[${i}]`, `"${ns}" is listed twice`, "list each namespace once");
+    });
+    return valid.every((ns) => ns !== undefined) ? list : undefined;
+}
+
+function validateRules(p: Problems, path: string, raw: unknown, namespaced: boolean): PolicyRule[] | undefined {
+    if (raw === undefined || raw === null) return undefined;
+    if (!Array.isArray(raw) || raw.length === 0) {
+        return p.add(path, "must be a non-empty list of RBAC PolicyRules",
+            "write rules as in a Role, e.g. [{apiGroups: [apps], resources: [deployments], verbs: [get, list, watch]}]");
+    }
+    const before = p.list.length;
+    const rules = raw.map((entry, i): PolicyRule | undefined => {
+        const at = `${path}[${i}]`;
+        const o = p.object(at, entry, RULE_KEYS);
+        if (!o) return undefined;
+        const listFix = "write a list of strings";
+        const apiGroups = stringListAllowingEmpty(p, `${at}.apiGroups`, o.apiGroups);
+        const resources = p.stringList(`${at}.resources`, o.resources, listFix);
+        const resourceNames = p.stringList(`${at}.resourceNames`, o.resourceNames, listFix);
+        const nonResourceURLs = p.stringList(`${at}.nonResourceURLs`, o.nonResourceURLs, listFix);
+        const verbs = p.stringList(`${at}.verbs`, o.verbs, "list verbs such as get, list, watch, create, update, patch, delete");
+        if (!verbs || verbs.length === 0) {
+            if (o.verbs === undefined) p.add(`${at}.verbs`, "is required", "list verbs such as get, list, watch");
+            else if (verbs) p.add(`${at}.verbs`, "is an empty list", "list at least one verb");
+        }
+        const hasResources = (resources?.length ?? 0) > 0;
+        const hasUrls = (nonResourceURLs?.length ?? 0) > 0;
+        if (hasResources && hasUrls) {
+            p.add(at, "mixes resources and nonResourceURLs", "split it into one rule for resources and one for nonResourceURLs");
+        } else if (!hasResources && !hasUrls) {
+            p.add(at, "grants nothing: it has neither resources nor nonResourceURLs", "add resources (with apiGroups) or nonResourceURLs");
+        } else if (hasResources && apiGroups === undefined) {
+            p.add(`${at}.apiGroups`, "is required with resources", 'list API groups, "" for the core group, e.g. ["", apps]');
+        } else if (hasUrls && (apiGroups || resourceNames)) {
+            p.add(at, "has apiGroups or resourceNames beside nonResourceURLs", "remove them: non-resource URLs have no API group or name");
+        }
+        if (hasUrls && namespaced) {
+            p.add(`${at}.nonResourceURLs`, "cannot be granted in namespaced mode: a Role holds only namespaced resources",
+                "remove it, or grant it cluster-wide through clusterRules with clusterResources: true");
+        }
+        const rule: PolicyRule = { verbs: verbs ?? [] };
+        if (apiGroups) rule.apiGroups = apiGroups;
+        if (resources) rule.resources = resources;
+        if (resourceNames) rule.resourceNames = resourceNames;
+        if (nonResourceURLs) rule.nonResourceURLs = nonResourceURLs;
+        return rule;
+    });
+    return p.list.length > before ? undefined : (rules as PolicyRule[]);
+}
+
+/** apiGroups is the one list where "" is meaningful (the core group). */
+function stringListAllowingEmpty(p: Problems, path: string, raw: unknown): string[] | undefined {
+    if (raw === undefined || raw === null) return undefined;
+    if (!Array.isArray(raw) || raw.some((g) => typeof g !== "string")) {
+        return p.add(path, "must be a list of strings", 'list API groups, "" for the core group, e.g. ["", apps]');
+    }
+    return raw as string[];
+}
+
+function validateShard(p: Problems, path: string, raw: unknown): number | undefined {
+    if (raw === undefined || raw === null) return undefined;
+    const shard = typeof raw === "string" && /^\d+$/.test(raw) ? Number(raw) : raw;
+    if (typeof shard !== "number" || !Number.isInteger(shard) || shard < 0) {
+        return p.add(path, `must be a non-negative integer, got ${describe(raw)}`, "give the application-controller shard number, e.g. 0");
+    }
+    return shard;
+}
+
+function validateMetadata(
+    p: Problems, path: string, raw: unknown, reserved: string[], isLabel: boolean,
+): Record<string, string> | undefined {
+    if (raw === undefined || raw === null) return undefined;
+    if (typeof raw !== "object" || Array.isArray(raw)) {
+        return p.add(path, `must be a mapping of key to value, got ${describe(raw)}`, "write key: value pairs");
+    }
+    const kind = isLabel ? "label" : "annotation";
+    const before = p.list.length;
+    for (const [key, value] of Object.entries(raw as Obj)) {
+        const at = `${path}.${key}`;
+        if (!validQualifiedKey(key)) {
+            p.add(at, `"${key}" is not a valid ${kind} key`,
+                "use [prefix/]name: an optional DNS prefix, then at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric");
+        } else if (reserved.includes(key)) {
+            p.add(at, `"${key}" is set by this program`, `remove it; the program writes this ${kind} itself`);
+        }
+        if (typeof value !== "string") {
+            p.add(at, `must be a string, got ${describe(value)}`, `quote the value, e.g. ${key}: "${String(value)}"`);
+        } else if (isLabel && (value.length > 63 || (value !== "" && !QUALIFIED_NAME.test(value)))) {
+            p.add(at, `"${value}" is not a valid label value`,
+                "use at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric");
+        }
+    }
+    return p.list.length > before ? undefined : (raw as Record<string, string>);
+}
+
+function validQualifiedKey(key: string): boolean {
+    const parts = key.split("/");
+    if (parts.length > 2) return false;
+    const name = parts[parts.length - 1];
+    const prefix = parts.length === 2 ? parts[0] : undefined;
+    if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return false;
+    return name.length <= 63 && QUALIFIED_NAME.test(name);
+}
+
+function validateTls(p: Problems, path: string, raw: unknown): TlsSettings | undefined {
+    if (raw === undefined || raw === null) return undefined;
+    const o = p.object(path, raw, TLS_KEYS);
+    if (!o) return undefined;
+    const insecure = p.boolean(`${path}.insecure`, o.insecure) ?? false;
+    const caData = p.string(`${path}.caData`, o.caData, "give the CA bundle as base64-encoded PEM (as certificate-authority-data in a kubeconfig)");
+    if (caData !== undefined && !isBase64Pem(caData)) {
+        p.add(`${path}.caData`, "is not base64-encoded PEM certificates",
+            "encode the PEM file, e.g. base64 -w0 ca.crt, as certificate-authority-data in a kubeconfig");
+    }
+    if (insecure && caData !== undefined) {
+        p.add(`${path}.insecure`, "is true together with caData: the client refuses a CA with insecure",
+            "remove insecure to verify TLS with caData (recommended), or remove caData");
+    }
+    const serverName = p.string(`${path}.serverName`, o.serverName, "give the host name the API server's certificate was issued for");
+    if (serverName !== undefined && !DNS_SUBDOMAIN.test(serverName.toLowerCase())) {
+        p.add(`${path}.serverName`, `"${serverName}" is not a host name`, "give the DNS name in the API server's certificate");
+    }
+    return { insecure, caData, serverName };
+}
+
+function isBase64Pem(value: string): boolean {
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return false;
+    return Buffer.from(value, "base64").toString("utf8").includes("-----BEGIN CERTIFICATE-----");
+}
+
+function validateProxyUrl(p: Problems, path: string, raw: unknown): string | undefined {
+    const fix = "give the proxy as http://host:port, https://host:port or socks5://host:port";
+    const value = p.string(path, raw, fix);
+    if (value === undefined) return undefined;
+    try {
+        if (PROXY_PROTOCOLS.includes(new URL(value).protocol)) return value;
+    } catch {
+        // reported below
+    }
+    return p.add(path, `"${value}" is not an http, https or socks5 URL`, fix);
+}
+
+function validateTokenRotation(p: Problems, path: string, raw: unknown): string | undefined {
+    if (raw === undefined || raw === null) return undefined;
+    if ((typeof raw !== "string" && typeof raw !== "number") || raw === "") {
+        return p.add(path, `must be a non-empty string, got ${describe(raw)}`,
+            'set any new value to rotate the token, e.g. tokenRotation: "2026-11"');
+    }
+    return String(raw);
+}
