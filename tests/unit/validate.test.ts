@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ConfigurationError, formatProblems } from "../../components/settings";
+import { suggest, validateStack } from "../../components/validate";
+
+const CA = Buffer.from("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").toString("base64");
+const argocd = { namespace: "argocd", context: "hub" };
+const cluster = (extra: Record<string, unknown> = {}) => ({ name: "prod", server: "https://api.prod:6443", context: "prod", ...extra });
+
+function problemsOf(clusters: unknown, more: { argocd?: unknown; projectKeys?: string[] } = {}) {
+    const { problems } = validateStack({
+        argocd: "argocd" in more ? more.argocd : argocd,
+        clusters,
+        projectKeys: more.projectKeys ?? ["argocd-clusters:argocd", "argocd-clusters:clusters"],
+    });
+    return problems;
+}
+
+/** Asserts exactly one problem, at `path`, whose message matches. */
+function expectOne(clusters: unknown, path: string, message: RegExp, more?: Parameters<typeof problemsOf>[1]) {
+    const problems = problemsOf(clusters, more);
+    assert.equal(problems.length, 1, `expected one problem, got ${JSON.stringify(problems, null, 1)}`);
+    assert.equal(problems[0].path, path);
+    assert.match(problems[0].message, message);
+    assert.ok(problems[0].fix.length > 10, "every problem says how to fix it");
+}
+
+describe("validateStack accepts", () => {
+    it("a minimal stack and fills the CLI's defaults", () => {
+        const { settings, problems } = validateStack({ argocd: { context: "hub" }, clusters: [cluster()], projectKeys: [] });
+        assert.deepEqual(problems, []);
+        assert.deepEqual(settings, {
+            argocd: { namespace: "argocd", context: "hub", kubeconfig: undefined },
+            clusters: [{
+                name: "prod", server: "https://api.prod:6443", context: "prod", kubeconfig: undefined,
+                systemNamespace: "kube-system", serviceAccount: "argocd-manager", namespaces: undefined,
+                clusterResources: undefined, rules: undefined, clusterRules: undefined, project: undefined,
+                shard: undefined, labels: {}, annotations: {}, tls: { insecure: false }, proxyUrl: undefined,
+                disableCompression: undefined, tokenRotation: "",
+            }],
+        });
+    });
+
+    it("an empty cluster list: the way to deregister every cluster", () => {
+        assert.deepEqual(validateStack({ argocd, clusters: [], projectKeys: [] }).settings?.clusters, []);
+    });
+
+    it("every key at once", () => {
+        const { problems, settings } = validateStack({
+            argocd: { namespace: "openshift-gitops", context: "hub", kubeconfig: "/etc/kube/hub" },
+            clusters: [cluster({
+                kubeconfig: "/etc/kube/prod", systemNamespace: "argocd-system", serviceAccount: "argocd-hub",
+                namespaces: ["shop", "payments"], clusterResources: true,
+                rules: [{ apiGroups: ["", "apps"], resources: ["*"], verbs: ["*"] }],
+                clusterRules: [{ apiGroups: [""], resources: ["namespaces"], verbs: ["get"] }, { nonResourceURLs: ["/version"], verbs: ["get"] }],
+                project: "platform", shard: "3", labels: { environment: "production", "example.com/team": "" },
+                annotations: { "example.com/owner": "Platform Team <platform@example.com>" },
+                tls: { caData: CA, serverName: "api.internal" }, proxyUrl: "socks5://proxy:1080",
+                disableCompression: true, tokenRotation: 7,
+            })],
+            projectKeys: [],
+        });
+        assert.deepEqual(problems, []);
+        assert.equal(settings?.clusters[0].shard, 3);
+        assert.equal(settings?.clusters[0].tokenRotation, "7");
+    });
+});
+
+describe("validateStack rejects, naming the key and the fix", () => {
+    const cases: [string, unknown, string, RegExp][] = [
+        ["a missing name", [{ server: "https://a:6443", context: "a" }], "argocd-clusters:clusters[0].name", /required/],
+        ["a missing server", [{ name: "a", context: "a" }], "argocd-clusters:clusters[0].server", /required/],
+        ["a missing context", [{ name: "a", server: "https://a:6443" }], "argocd-clusters:clusters[0].context", /required/],
+        ["a server that is no URL", [cluster({ server: "api.prod:6443" })], "argocd-clusters:clusters[0].server", /not a URL|must use https/],
+        ["a plain-http server", [cluster({ server: "http://api.prod:6443" })], "argocd-clusters:clusters[0].server", /must use https/],
+        ["a trailing slash", [cluster({ server: "https://api.prod:6443/" })], "argocd-clusters:clusters[0].server", /ends with a slash/],
+        ["credentials in the URL", [cluster({ server: "https://u:p@api.prod:6443" })], "argocd-clusters:clusters[0].server", /credentials/],
+        ["a misspelt key", [cluster({ namspaces: ["a"] })], "argocd-clusters:clusters[0].namspaces", /not a known key/],
+        ["a bad label key", [cluster({ labels: { "bad key": "x" } })], "argocd-clusters:clusters[0].labels.bad key", /not a valid label key/],
+        ["a bad label value", [cluster({ labels: { env: "has space" } })], "argocd-clusters:clusters[0].labels.env", /not a valid label value/],
+        ["a non-string label value", [cluster({ labels: { replicas: 3 } })], "argocd-clusters:clusters[0].labels.replicas", /must be a string/],
+        ["a bad annotation key", [cluster({ annotations: { "-x/y": "v" } })], "argocd-clusters:clusters[0].annotations.-x/y", /not a valid annotation key/],
+        ["our own label", [cluster({ labels: { "argocd.argoproj.io/secret-type": "repository" } })], "argocd-clusters:clusters[0].labels.argocd.argoproj.io/secret-type", /set by this program/],
+        ["Argo CD's managed-by annotation", [cluster({ annotations: { "managed-by": "argocd.argoproj.io" } })], "argocd-clusters:clusters[0].annotations.managed-by", /set by this program/],
+        ["insecure with caData", [cluster({ tls: { insecure: true, caData: CA } })], "argocd-clusters:clusters[0].tls.insecure", /together with caData/],
+        ["caData that is not base64 PEM", [cluster({ tls: { caData: "not-a-cert" } })], "argocd-clusters:clusters[0].tls.caData", /not base64-encoded PEM/],
+        ["a misspelt tls key", [cluster({ tls: { insecureSkipVerify: true } })], "argocd-clusters:clusters[0].tls.insecureSkipVerify", /not a known key/],
+        ["a non-boolean insecure", [cluster({ tls: { insecure: "yes" } })], "argocd-clusters:clusters[0].tls.insecure", /true or false/],
+        ["an empty namespace list", [cluster({ namespaces: [] })], "argocd-clusters:clusters[0].namespaces", /empty list/],
+        ["a bad namespace name", [cluster({ namespaces: ["Shop"] })], "argocd-clusters:clusters[0].namespaces[0]", /not a valid namespace/],
+        ["a namespace listed twice", [cluster({ namespaces: ["shop", "shop"] })], "argocd-clusters:clusters[0].namespaces[1]", /listed twice/],
+        ["clusterResources without namespaces", [cluster({ clusterResources: true, clusterRules: [{ apiGroups: [""], resources: ["nodes"], verbs: ["get"] }] })], "argocd-clusters:clusters[0].clusterResources", /namespaced mode/],
+        ["clusterResources without clusterRules", [cluster({ namespaces: ["a"], clusterResources: true })], "argocd-clusters:clusters[0].clusterRules", /required with clusterResources/],
+        ["clusterRules without clusterResources", [cluster({ namespaces: ["a"], clusterRules: [{ apiGroups: [""], resources: ["nodes"], verbs: ["get"] }] })], "argocd-clusters:clusters[0].clusterRules", /only applies/],
+        ["non-resource URLs in a namespaced Role", [cluster({ namespaces: ["a"], rules: [{ nonResourceURLs: ["/healthz"], verbs: ["get"] }] })], "argocd-clusters:clusters[0].rules[0].nonResourceURLs", /namespaced mode/],
+        ["a rule without verbs", [cluster({ rules: [{ apiGroups: [""], resources: ["pods"] }] })], "argocd-clusters:clusters[0].rules[0].verbs", /required/],
+        ["a rule that grants nothing", [cluster({ rules: [{ verbs: ["get"] }] })], "argocd-clusters:clusters[0].rules[0]", /grants nothing/],
+        ["a rule mixing resources and URLs", [cluster({ rules: [{ apiGroups: [""], resources: ["pods"], nonResourceURLs: ["/x"], verbs: ["get"] }] })], "argocd-clusters:clusters[0].rules[0]", /mixes/],
+        ["resources without apiGroups", [cluster({ rules: [{ resources: ["pods"], verbs: ["get"] }] })], "argocd-clusters:clusters[0].rules[0].apiGroups", /required with resources/],
+        ["an empty rule list", [cluster({ rules: [] })], "argocd-clusters:clusters[0].rules", /non-empty list/],
+        ["a misspelt rule key", [cluster({ rules: [{ apiGroups: [""], resources: ["pods"], resourceName: ["x"], verbs: ["get"] }] })], "argocd-clusters:clusters[0].rules[0].resourceName", /not a known key/],
+        ["a negative shard", [cluster({ shard: -1 })], "argocd-clusters:clusters[0].shard", /non-negative integer/],
+        ["a bad project name", [cluster({ project: "My Project" })], "argocd-clusters:clusters[0].project", /not a valid name/],
+        ["a bad proxy URL", [cluster({ proxyUrl: "ftp://proxy" })], "argocd-clusters:clusters[0].proxyUrl", /not an http/],
+        ["a bad system namespace", [cluster({ systemNamespace: "kube_system" })], "argocd-clusters:clusters[0].systemNamespace", /not a valid namespace/],
+        ["a bad ServiceAccount name", [cluster({ serviceAccount: "Argo" })], "argocd-clusters:clusters[0].serviceAccount", /not a valid name/],
+        ["an empty tokenRotation", [cluster({ tokenRotation: "" })], "argocd-clusters:clusters[0].tokenRotation", /non-empty string/],
+        ["a non-object entry", ["prod"], "argocd-clusters:clusters[0]", /must be an object/],
+        ["clusters that is no list", { prod: {} }, "argocd-clusters:clusters", /must be a list/],
+        ["a missing clusters key", undefined, "argocd-clusters:clusters", /required/],
+    ];
+    for (const [what, clusters, path, message] of cases) {
+        it(what, () => expectOne(clusters, path, message));
+    }
+
+    it("a duplicate name", () => {
+        expectOne([cluster(), cluster({ server: "https://other:6443" })], "argocd-clusters:clusters[1].name", /already used by argocd-clusters:clusters\[0\]/);
+    });
+
+    it("a duplicate server", () => {
+        expectOne([cluster(), cluster({ name: "other" })], "argocd-clusters:clusters[1].server", /already used by argocd-clusters:clusters\[0\]/);
+    });
+
+    it("a missing or malformed argocd key", () => {
+        expectOne([], "argocd-clusters:argocd", /required/, { argocd: undefined });
+        expectOne([], "argocd-clusters:argocd.context", /required/, { argocd: { namespace: "argocd" } });
+        expectOne([], "argocd-clusters:argocd.namespace", /not a valid namespace/, { argocd: { context: "hub", namespace: "Argo CD" } });
+        expectOne([], "argocd-clusters:argocd.contxt", /not a known key/, { argocd: { context: "hub", contxt: "x" } });
+    });
+
+    it("a misspelt top-level key, suggesting the right one", () => {
+        const problems = problemsOf([], { projectKeys: ["argocd-clusters:argocd", "argocd-clusters:clusters", "argocd-clusters:cluster"] });
+        assert.equal(problems.length, 1);
+        assert.equal(problems[0].path, "argocd-clusters:cluster");
+        assert.match(problems[0].fix, /did you mean "argocd-clusters:clusters"/);
+    });
+});
+
+describe("validation reports", () => {
+    it("every problem of every cluster at once", () => {
+        const problems = problemsOf([
+            cluster({ server: "http://a/" , labels: { "bad key": "x" } }),
+            { server: "https://b:6443", context: "b", tls: { insecure: true, caData: CA } },
+        ], { argocd: { context: "" } });
+        assert.deepEqual(problems.map((p) => p.path), [
+            "argocd-clusters:argocd.context",
+            "argocd-clusters:clusters[0].server",
+            "argocd-clusters:clusters[0].labels.bad key",
+            "argocd-clusters:clusters[1].name",
+            "argocd-clusters:clusters[1].tls.insecure",
+        ]);
+    });
+
+    it("suggestions for typos, none for unrelated words", () => {
+        assert.equal(suggest("namspaces", ["namespaces", "name"]), "namespaces");
+        assert.equal(suggest("tokenRotaton", ["tokenRotation"]), "tokenRotation");
+        assert.equal(suggest("colour", ["namespaces", "server"]), undefined);
+    });
+
+    it("a message naming the stack file, every key path and every fix", () => {
+        const problems = problemsOf([cluster({ server: "https://api.prod:6443/" }), cluster({ name: "b", shard: "x" })]);
+        const error = new ConfigurationError("Pulumi.production.yaml", problems);
+        assert.equal(error.message, formatProblems("Pulumi.production.yaml", problems));
+        assert.equal(error.message, [
+            "Pulumi.production.yaml has 2 problems; nothing was registered:",
+            '  - Pulumi.production.yaml: argocd-clusters:clusters[0].server: "https://api.prod:6443/" ends with a slash',
+            '    fix: write "https://api.prod:6443": Argo CD matches clusters by the exact string and strips the slash',
+            '  - Pulumi.production.yaml: argocd-clusters:clusters[1].shard: must be a non-negative integer, got string "x"',
+            "    fix: give the application-controller shard number, e.g. 0",
+        ].join("\n"));
+    });
+});
