@@ -170,20 +170,22 @@ function validateClusters(p: Problems, raw: unknown): ClusterSettings[] | undefi
         return p.add(CLUSTERS_KEY, `must be a list, got ${describe(raw)}`, "write it as a YAML list of cluster entries (- name: ...)");
     }
     const clusters = raw.map((entry, i) => validateCluster(p, `${CLUSTERS_KEY}[${i}]`, entry));
-    findDuplicates(p, clusters, "name", "each Argo CD cluster name must be unique (Applications address clusters by it)");
-    findDuplicates(p, clusters, "server", "Argo CD looks clusters up by server URL and picks an arbitrary one of duplicates; register each URL once");
+    findDuplicates(p, raw, "name", "each Argo CD cluster name must be unique (Applications address clusters by it)");
+    findDuplicates(p, raw, "server", "Argo CD looks clusters up by server URL and picks an arbitrary one of duplicates; register each URL once");
     return clusters.every((c): c is ClusterSettings => c !== undefined) ? clusters : undefined;
 }
 
-function findDuplicates(p: Problems, clusters: (ClusterSettings | undefined)[], key: "name" | "server", why: string): void {
+/** Checked on the raw entries, so a duplicate is reported even when its entry has other problems. */
+function findDuplicates(p: Problems, entries: unknown[], key: "name" | "server", why: string): void {
     const seen = new Map<string, number>();
-    clusters.forEach((c, i) => {
-        if (!c) return;
-        const first = seen.get(c[key]);
+    entries.forEach((entry, i) => {
+        const value = (entry as Obj | null)?.[key];
+        if (typeof value !== "string" || value === "") return;
+        const first = seen.get(value);
         if (first === undefined) {
-            seen.set(c[key], i);
+            seen.set(value, i);
         } else {
-            p.add(`${CLUSTERS_KEY}[${i}].${key}`, `"${c[key]}" is already used by ${CLUSTERS_KEY}[${first}]`, why);
+            p.add(`${CLUSTERS_KEY}[${i}].${key}`, `"${value}" is already used by ${CLUSTERS_KEY}[${first}]`, why);
         }
     });
 }
