@@ -49,15 +49,18 @@ export class ClusterMocks implements pulumi.runtime.Mocks {
     /** Set false to simulate a stopped token controller: token Secrets come back empty. */
     tokenControllerRunning = true;
 
+    /** In a preview nothing is created: generated values (token, random suffix) are not known yet. */
+    constructor(private readonly preview = false) {}
+
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
         const inputs = reveal(args.inputs);
         const state: Record<string, any> = { ...inputs };
-        if (args.type === "random:index/randomId:RandomId") {
+        if (args.type === "random:index/randomId:RandomId" && !this.preview) {
             // Deterministic per keepers, as a fresh random value per rotation is what matters.
             const hex = createHash("sha256").update(JSON.stringify(inputs.keepers ?? {})).digest("hex");
             state.hex = hex.slice(0, inputs.byteLength * 2);
         }
-        if (args.type === "kubernetes:core/v1:Secret" && inputs.type === "kubernetes.io/service-account-token") {
+        if (args.type === "kubernetes:core/v1:Secret" && inputs.type === "kubernetes.io/service-account-token" && !this.preview) {
             const name = inputs.metadata?.name ?? args.name;
             state.data = this.tokenControllerRunning
                 ? { token: b64(tokenFor(name)), "ca.crt": b64(TEST_CA_PEM), namespace: b64(inputs.metadata?.namespace ?? "") }
@@ -87,13 +90,14 @@ export class ClusterMocks implements pulumi.runtime.Mocks {
 
 /** Installs the mocks for project argocd-clusters; `preview` makes unknowns unknown as in `pulumi preview`. */
 export function installMocks(stack = "test", preview = false): ClusterMocks {
-    const mocks = new ClusterMocks();
+    const mocks = new ClusterMocks(preview);
     pulumi.runtime.setMocks(mocks, "argocd-clusters", stack, preview);
     return mocks;
 }
 
-/** Resolves an Output's value in tests; unknown values resolve to undefined. */
-export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+/** Resolves an Output's value in tests; an unknown value (in a preview) resolves to undefined. */
+export async function valueOf<T>(output: pulumi.Output<T>): Promise<T | undefined> {
+    if (await isUnknown(output)) return undefined;
     return new Promise((resolve) => output.apply(resolve));
 }
 

@@ -36,7 +36,7 @@ export function writeKubeconfig(contexts: string[]): string {
 export interface ProgramRun {
     mocks: ClusterMocks;
     /** The program's stack outputs, or the error it threw. */
-    result: Promise<{ outputs: Record<string, unknown> } | { error: Error }>;
+    result: Promise<{ outputs: Record<string, any>; exports: Record<string, any> } | { error: Error }>;
 }
 
 /** Loads index.ts for `stack` with `config` (default: the stack file's) under mocks. */
@@ -51,7 +51,7 @@ export function runProgram(stack: string, options: { config?: Record<string, unk
             const outputs = { registrations: await valueOf(pulumi.output(program.registrations)), argocdNamespace: program.argocdNamespace };
             // Let the last registrations reach the mocks.
             await new Promise((resolve) => setTimeout(resolve, 50));
-            return { outputs };
+            return { outputs, exports: program };
         } catch (error) {
             return { error: error as Error };
         }

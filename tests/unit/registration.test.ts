@@ -108,10 +108,10 @@ describe("ClusterRegistration in cluster-wide mode", () => {
         };
         assert.equal(outputs.serviceAccount, "argocd-system/argocd-hub");
         assert.equal(outputs.server, "https://outputs.example:6443");
-        assert.match(outputs.tokenSecretName, /^argocd-hub-token-[0-9a-f]{8}$/);
+        assert.match(outputs.tokenSecretName ?? "", /^argocd-hub-token-[0-9a-f]{8}$/);
         // Roles follow a custom ServiceAccount name, so a second Argo CD on the same cluster gets its own.
         assert.equal(children("outputs").one("cluster-role").inputs.metadata.name, "argocd-hub-role");
-        assert.ok(!JSON.stringify(outputs).includes(tokenFor(outputs.tokenSecretName)));
+        assert.ok(!JSON.stringify(outputs).includes(tokenFor(outputs.tokenSecretName ?? "")));
     });
 });
 

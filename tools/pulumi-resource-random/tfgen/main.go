@@ -1,0 +1,14 @@
+// Command pulumi-tfgen-random generates schema.json and bridge-metadata.json
+// for the random package from the Terraform provider; build.sh runs it at
+// build time (`pulumi-tfgen-random schema --out DIR`).
+package main
+
+import (
+	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/pf/tfgen"
+
+	"argocd-clusters/tools/pulumi-resource-random/randomprovider"
+)
+
+func main() {
+	tfgen.Main("random", randomprovider.Provider(nil))
+}
