@@ -34,6 +34,11 @@ export function isSecretValue(value: unknown): boolean {
     return typeof value === "object" && value !== null && (value as any)[SIGNATURE_KEY] === SECRET_SIGNATURE;
 }
 
+/** How mocks receive an input that is unknown during a preview. */
+export function isUnknownInput(value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as any).__pulumiUnknown === true;
+}
+
 /** The value with every secret wrapper removed. */
 export function reveal(value: any): any {
     if (isSecretValue(value)) return reveal(value.value);

@@ -3,7 +3,7 @@ const { mocks, result } = runProgram("production", { preview: true });
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isUnknown, valueOf } from "./mocks";
+import { isUnknown, isUnknownInput, valueOf } from "./mocks";
 
 describe("pulumi preview of a new stack", () => {
     it("plans the same resources as an update, with the token and its Secret's name unknown", async () => {
@@ -25,11 +25,11 @@ describe("pulumi preview of a new stack", () => {
             "random:index/randomId:RandomId",
         ]);
         const token = mocks.resources.find((r) => r.name.endsWith("-token"))!;
-        assert.equal(token.inputs.metadata.name, undefined, "the token Secret's name waits for the random suffix");
+        assert.ok(isUnknownInput(token.inputs.metadata.name), "the token Secret's name waits for the random suffix");
         const secret = mocks.resources.find((r) => r.name.endsWith("-cluster-secret"))!;
         // Known parts of the cluster Secret are planned; its data waits for the token.
         assert.equal(secret.inputs.metadata.name, "cluster-api.cluster.production-2635694092");
-        assert.equal(secret.inputs.stringData, undefined);
+        assert.ok(isUnknownInput(secret.inputs.stringData), "the cluster Secret's data waits for the token");
         // The summary is planned too: known where it can be, unknown where the token Secret is involved.
         const registration = run.exports.registrations.production;
         assert.equal(await valueOf(registration.secretName), "cluster-api.cluster.production-2635694092");
