@@ -1,0 +1,189 @@
+/**
+ * Local Kubernetes control planes for tests and the sandbox, in the manner of controller-runtime's envtest:
+ * one etcd shared by N clusters (each its own --etcd-prefix), and per cluster a kube-apiserver with RBAC and
+ * service-account tokens, and a kube-controller-manager running only the token controller. No kubelet, no
+ * containers: objects are real API objects, nothing runs them.
+ */
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import { ClusterCerts, makeCerts } from "./certs";
+import { kubeRequest } from "./kubeApi";
+import { ManagedProcess } from "./process";
+
+export interface Binaries {
+    etcd: string;
+    kubeApiServer: string;
+    kubeControllerManager: string;
+}
+
+/** A free TCP port on loopback (the kernel picks it; the small race with other processes is acceptable here). */
+export function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => {
+            const { port } = server.address() as net.AddressInfo;
+            server.close(() => resolve(port));
+        });
+    });
+}
+
+export class LocalCluster {
+    readonly server: string;
+    readonly adminToken = randomBytes(24).toString("hex");
+    readonly certs: ClusterCerts;
+    readonly apiServer: ManagedProcess;
+    readonly controllerManager: ManagedProcess;
+
+    constructor(readonly name: string, readonly dir: string, readonly port: number, etcdUrl: string, binaries: Binaries) {
+        this.server = `https://127.0.0.1:${port}`;
+        fs.mkdirSync(dir, { recursive: true });
+        this.certs = makeCerts(path.join(dir, "pki"), name);
+        const tokens = path.join(dir, "tokens.csv");
+        fs.writeFileSync(tokens, `${this.adminToken},admin,admin,system:masters\n`, { mode: 0o600 });
+        const kubeconfig = path.join(dir, "controller-manager.kubeconfig");
+        fs.writeFileSync(kubeconfig, yaml.dump(kubeconfigFor([this])), { mode: 0o600 });
+
+        this.apiServer = new ManagedProcess({
+            name: `${name}-kube-apiserver`,
+            binary: binaries.kubeApiServer,
+            logDir: dir,
+            args: [
+                `--etcd-servers=${etcdUrl}`,
+                `--etcd-prefix=/clusters/${name}`,
+                `--secure-port=${port}`,
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                // Loopback cannot be a Service endpoint; nothing here needs the kubernetes Service's endpoints.
+                "--endpoint-reconciler-type=none",
+                `--tls-cert-file=${this.certs.servingCert}`,
+                `--tls-private-key-file=${this.certs.servingKey}`,
+                `--client-ca-file=${this.certs.caCert}`,
+                `--token-auth-file=${tokens}`,
+                "--service-cluster-ip-range=10.0.0.0/24",
+                "--authorization-mode=RBAC",
+                `--service-account-issuer=${this.server}`,
+                `--service-account-key-file=${this.certs.serviceAccountPub}`,
+                `--service-account-signing-key-file=${this.certs.serviceAccountKey}`,
+            ],
+            ready: async () => (await this.admin("GET", "/readyz")).status === 200,
+        });
+        this.controllerManager = new ManagedProcess({
+            name: `${name}-kube-controller-manager`,
+            binary: binaries.kubeControllerManager,
+            logDir: dir,
+            args: [
+                `--kubeconfig=${kubeconfig}`,
+                // The token controller is what fills service-account-token Secrets; nothing else is needed.
+                "--controllers=serviceaccount-token",
+                `--service-account-private-key-file=${this.certs.serviceAccountKey}`,
+                `--root-ca-file=${this.certs.caCert}`,
+                "--use-service-account-credentials=false",
+                "--leader-elect=false",
+                "--secure-port=0",
+            ],
+            // No health port (secure-port=0): ready once it has stayed up briefly; tests check tokens get filled.
+            ready: async () => true,
+        });
+    }
+
+    /** A request as the cluster admin. */
+    admin(method: string, urlPath: string, body?: unknown) {
+        return kubeRequest({ server: this.server, bearerToken: this.adminToken, ca: fs.readFileSync(this.certs.caCert) }, method, urlPath, body);
+    }
+
+    async start(): Promise<void> {
+        await this.apiServer.start();
+        await this.controllerManager.start();
+    }
+
+    async stop(): Promise<void> {
+        await this.controllerManager.stop();
+        await this.apiServer.stop();
+    }
+}
+
+/** A kubeconfig with one context per cluster, named after the cluster. */
+export function kubeconfigFor(clusters: LocalCluster[]): Record<string, unknown> {
+    return {
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: clusters.map((c) => ({
+            name: c.name,
+            cluster: { server: c.server, "certificate-authority-data": fs.readFileSync(c.certs.caCert).toString("base64") },
+        })),
+        users: clusters.map((c) => ({ name: `${c.name}-admin`, user: { token: c.adminToken } })),
+        contexts: clusters.map((c) => ({ name: c.name, context: { cluster: c.name, user: `${c.name}-admin` } })),
+        "current-context": clusters[0]?.name,
+    };
+}
+
+export class LocalControlPlane {
+    readonly clusters: LocalCluster[] = [];
+    readonly kubeconfig: string;
+    private readonly etcd: ManagedProcess;
+
+    private constructor(readonly dir: string, binaries: Binaries, private readonly etcdUrl: string, etcdPeer: number) {
+        this.kubeconfig = path.join(dir, "kubeconfig");
+        const etcdPort = new URL(etcdUrl).port;
+        this.etcd = new ManagedProcess({
+            name: "etcd",
+            binary: binaries.etcd,
+            logDir: dir,
+            args: [
+                "--name=local",
+                `--data-dir=${path.join(dir, "etcd")}`,
+                `--listen-client-urls=${etcdUrl}`,
+                `--advertise-client-urls=${etcdUrl}`,
+                `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+                `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+                `--initial-cluster=local=http://127.0.0.1:${etcdPeer}`,
+                "--log-level=warn",
+                // Tests need no durability: skip fsync so two cores are not spent waiting on the disk.
+                "--unsafe-no-fsync",
+            ],
+            ready: async () => {
+                const res = await fetch(`http://127.0.0.1:${etcdPort}/health`);
+                return res.ok;
+            },
+        });
+    }
+
+    /** Starts etcd and one cluster per name, in parallel; on any failure stops what started. */
+    static async start(names: string[], binaries: Binaries, dir?: string): Promise<LocalControlPlane> {
+        const root = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "argocd-clusters-local-"));
+        fs.mkdirSync(root, { recursive: true });
+        const plane = new LocalControlPlane(root, binaries, `http://127.0.0.1:${await freePort()}`, await freePort());
+        try {
+            await plane.etcd.start();
+            for (const name of names) {
+                plane.clusters.push(new LocalCluster(name, path.join(root, name), await freePort(), plane.etcdUrl, binaries));
+            }
+            await Promise.all(plane.clusters.map((c) => c.start()));
+            fs.writeFileSync(plane.kubeconfig, yaml.dump(kubeconfigFor(plane.clusters)), { mode: 0o600 });
+            return plane;
+        } catch (err) {
+            await plane.stop({ keepFiles: true });
+            throw err;
+        }
+    }
+
+    cluster(name: string): LocalCluster {
+        const found = this.clusters.find((c) => c.name === name);
+        if (!found) throw new Error(`no local cluster ${name}`);
+        return found;
+    }
+
+    /** Stops every process, clusters first, then etcd; removes the directory unless asked to keep it. */
+    async stop(options: { keepFiles?: boolean } = {}): Promise<void> {
+        const results = await Promise.allSettled(this.clusters.map((c) => c.stop()));
+        await this.etcd.stop();
+        if (!options.keepFiles) fs.rmSync(this.dir, { recursive: true, force: true });
+        const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+        if (failed.length > 0) throw new AggregateError(failed.map((f) => f.reason), "stopping local clusters failed");
+    }
+}
