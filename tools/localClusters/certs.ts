@@ -20,7 +20,7 @@ function openssl(args: string[], cwd: string): void {
     execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
 }
 
-export function makeCerts(dir: string, commonName: string): ClusterCerts {
+export function makeCerts(dir: string, commonName: string, host: string): ClusterCerts {
     fs.mkdirSync(dir, { recursive: true });
     openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
         "-keyout", "ca.key", "-out", "ca.crt", "-subj", `/CN=${commonName}-ca`,
@@ -31,7 +31,7 @@ export function makeCerts(dir: string, commonName: string): ClusterCerts {
         "basicConstraints=CA:FALSE",
         "keyUsage=critical,digitalSignature",
         "extendedKeyUsage=serverAuth",
-        "subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes.default.svc",
+        `subjectAltName=IP:${host},IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes.default.svc`,
     ].join("\n"));
     openssl(["x509", "-req", "-in", "serving.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
         "-days", "2", "-out", "serving.crt", "-extfile", "serving.ext"], dir);

@@ -20,12 +20,12 @@ export interface Binaries {
     kubeControllerManager: string;
 }
 
-/** A free TCP port on loopback (the kernel picks it; the small race with other processes is acceptable here). */
-export function freePort(): Promise<number> {
+/** A free TCP port on `host` (the kernel picks it; the small race with other processes is acceptable here). */
+export function freePort(host = "127.0.0.1"): Promise<number> {
     return new Promise((resolve, reject) => {
         const server = net.createServer();
         server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => {
+        server.listen(0, host, () => {
             const { port } = server.address() as net.AddressInfo;
             server.close(() => resolve(port));
         });
@@ -39,10 +39,14 @@ export class LocalCluster {
     readonly apiServer: ManagedProcess;
     readonly controllerManager: ManagedProcess;
 
-    constructor(readonly name: string, readonly dir: string, readonly port: number, etcdUrl: string, binaries: Binaries) {
-        this.server = `https://127.0.0.1:${port}`;
+    /**
+     * Each cluster listens on its own loopback address (127.0.0.2, .3, ...), so clusters differ by host as real
+     * ones do, and so do the names Argo CD derives from their URLs.
+     */
+    constructor(readonly name: string, readonly dir: string, readonly host: string, readonly port: number, etcdUrl: string, binaries: Binaries) {
+        this.server = `https://${host}:${port}`;
         fs.mkdirSync(dir, { recursive: true });
-        this.certs = makeCerts(path.join(dir, "pki"), name);
+        this.certs = makeCerts(path.join(dir, "pki"), name, host);
         const tokens = path.join(dir, "tokens.csv");
         fs.writeFileSync(tokens, `${this.adminToken},admin,admin,system:masters\n`, { mode: 0o600 });
         const kubeconfig = path.join(dir, "controller-manager.kubeconfig");
@@ -56,8 +60,8 @@ export class LocalCluster {
                 `--etcd-servers=${etcdUrl}`,
                 `--etcd-prefix=/clusters/${name}`,
                 `--secure-port=${port}`,
-                "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1",
+                `--bind-address=${host}`,
+                `--advertise-address=${host}`,
                 // Loopback cannot be a Service endpoint; nothing here needs the kubernetes Service's endpoints.
                 "--endpoint-reconciler-type=none",
                 `--tls-cert-file=${this.certs.servingCert}`,
@@ -160,8 +164,9 @@ export class LocalControlPlane {
         const plane = new LocalControlPlane(root, binaries, `http://127.0.0.1:${await freePort()}`, await freePort());
         try {
             await plane.etcd.start();
-            for (const name of names) {
-                plane.clusters.push(new LocalCluster(name, path.join(root, name), await freePort(), plane.etcdUrl, binaries));
+            for (const [i, name] of names.entries()) {
+                const host = `127.0.0.${i + 2}`;
+                plane.clusters.push(new LocalCluster(name, path.join(root, name), host, await freePort(host), plane.etcdUrl, binaries));
             }
             await Promise.all(plane.clusters.map((c) => c.start()));
             fs.writeFileSync(plane.kubeconfig, yaml.dump(kubeconfigFor(plane.clusters)), { mode: 0o600 });

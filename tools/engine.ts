@@ -1,0 +1,63 @@
+/**
+ * Drives the real Pulumi engine on this project through the Automation API. The program runs in this Node
+ * process (an inline program that loads the compiled index.js), so no Node.js language host binary is needed;
+ * the stack's configuration is the real `Pulumi.<stack>.yaml` of `workDir`. Engine settings: a file backend,
+ * a passphrase secrets provider, no update check, no plugin downloads (plugins come from PATH).
+ */
+import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+const COMPILED_DIR = path.join(PROJECT_DIR, "dist");
+
+export interface EngineOptions {
+    /** Directory with Pulumi.yaml and the stack file. Default: the project. */
+    workDir?: string;
+    stack: string;
+    /** Directory of the file backend and PULUMI_HOME. */
+    stateDir: string;
+    passphrase: string;
+    /** The pulumi binary; its directory also holds nothing else we rely on. */
+    pulumiBinary: string;
+    /** Directories prepended to PATH: provider plugins are found there. */
+    pluginDirs: string[];
+    /** Extra environment for the program (KUBECONFIG, for instance). */
+    env?: Record<string, string>;
+}
+
+/**
+ * Loads the compiled program afresh: the engine may run it several times in one process (preview, then up),
+ * and Node's module cache would otherwise skip registering its resources the second time.
+ */
+function program(): Promise<Record<string, unknown>> {
+    for (const key of Object.keys(require.cache)) {
+        if (key.startsWith(COMPILED_DIR) && !key.includes(`${path.sep}tools${path.sep}`)) delete require.cache[key];
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return Promise.resolve({ ...require(path.join(COMPILED_DIR, "index.js")) });
+}
+
+export async function openStack(options: EngineOptions): Promise<Stack> {
+    fs.mkdirSync(path.join(options.stateDir, "backend"), { recursive: true });
+    fs.mkdirSync(path.join(options.stateDir, "home"), { recursive: true });
+    const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(options.pulumiBinary)), skipVersionCheck: true });
+    const envVars: Record<string, string> = {
+        PULUMI_BACKEND_URL: `file://${path.join(options.stateDir, "backend")}`,
+        PULUMI_HOME: path.join(options.stateDir, "home"),
+        PULUMI_CONFIG_PASSPHRASE: options.passphrase,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PATH: [...options.pluginDirs, process.env.PATH ?? ""].join(path.delimiter),
+        ...options.env,
+    };
+    // The inline program runs in this process, so it reads the same variables from process.env.
+    Object.assign(process.env, options.env ?? {});
+    const workspace = await LocalWorkspace.create({
+        workDir: options.workDir ?? PROJECT_DIR,
+        program,
+        pulumiCommand,
+        envVars,
+    });
+    return Stack.createOrSelect(options.stack, workspace);
+}

@@ -1,0 +1,9 @@
+//go:build tools
+
+// Package tools pins the Pulumi CLI as a build dependency of this project.
+// Build it with: go build github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+package tools
+
+import (
+	_ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
+)
