@@ -96,8 +96,9 @@ export class LocalCluster {
     }
 
     /** A request as the cluster admin. */
-    admin(method: string, urlPath: string, body?: unknown) {
-        return kubeRequest({ server: this.server, bearerToken: this.adminToken, ca: fs.readFileSync(this.certs.caCert) }, method, urlPath, body);
+    admin(method: string, urlPath: string, body?: unknown, contentType?: string) {
+        const creds = { server: this.server, bearerToken: this.adminToken, ca: fs.readFileSync(this.certs.caCert) };
+        return kubeRequest(creds, method, urlPath, body, contentType);
     }
 
     async start(): Promise<void> {

@@ -19,7 +19,10 @@ export interface ApiResponse {
     body: any;
 }
 
-export function kubeRequest(creds: ApiCredentials, method: string, path: string, body?: unknown): Promise<ApiResponse> {
+/** `contentType` matters for PATCH: application/merge-patch+json, for instance. */
+export function kubeRequest(
+    creds: ApiCredentials, method: string, path: string, body?: unknown, contentType = "application/json",
+): Promise<ApiResponse> {
     const url = new URL(creds.server.replace(/\/$/, "") + path);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
@@ -31,7 +34,7 @@ export function kubeRequest(creds: ApiCredentials, method: string, path: string,
             headers: {
                 Authorization: `Bearer ${creds.bearerToken}`,
                 Accept: "application/json",
-                ...(payload ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } : {}),
+                ...(payload ? { "Content-Type": contentType, "Content-Length": Buffer.byteLength(payload) } : {}),
             },
             timeout: 15_000,
         }, (res) => {

@@ -1,0 +1,137 @@
+/**
+ * The end-to-end world: local clusters (one Argo CD cluster, three targets), a `local` stack whose
+ * Pulumi.local.yaml this module writes into a scratch copy of the project, and the real engine and providers.
+ * Also the checks an Argo CD would do: a client built from nothing but a cluster Secret.
+ */
+import * as yaml from "js-yaml";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Stack } from "@pulumi/pulumi/automation";
+import { clusterSecretName } from "../../components/clusterSecret";
+import { openStack, PROJECT_DIR } from "../../tools/engine";
+import { ApiCredentials, kubeRequest } from "../../tools/localClusters/kubeApi";
+import { LocalCluster, LocalControlPlane } from "../../tools/localClusters/controlPlane";
+import { ensureToolchain } from "../../tools/toolchain";
+
+export const ARGOCD_NS = "argocd";
+
+export class World {
+    /** The `local` stack, driven through the real engine. */
+    stack!: Stack;
+
+    private constructor(
+        readonly plane: LocalControlPlane,
+        readonly workDir: string,
+    ) {}
+
+    static async create(): Promise<World> {
+        const toolchain = await ensureToolchain();
+        const plane = await LocalControlPlane.start(["argocd", "target-a", "target-b", "target-c"], toolchain);
+        try {
+            await plane.cluster("argocd").admin("POST", "/api/v1/namespaces", { metadata: { name: ARGOCD_NS } });
+            for (const ns of ["apps", "monitoring", "other"]) {
+                await plane.cluster("target-b").admin("POST", "/api/v1/namespaces", { metadata: { name: ns } });
+            }
+            const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "argocd-clusters-e2e-"));
+            fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
+            const world = new World(plane, workDir);
+            world.writeConfig(world.clusterEntries());
+            world.stack = await openStack({
+                workDir,
+                stack: "local",
+                stateDir: path.join(workDir, "state"),
+                passphrase: "e2e-passphrase",
+                pulumiBinary: toolchain.pulumi,
+                pluginDirs: toolchain.pluginDirs,
+                // Targets are reached through $KUBECONFIG, the Argo CD cluster through an explicit path.
+                env: { KUBECONFIG: plane.kubeconfig },
+            });
+            return world;
+        } catch (err) {
+            await plane.stop();
+            throw err;
+        }
+    }
+
+    async dispose(): Promise<void> {
+        await this.plane.stop();
+        fs.rmSync(this.workDir, { recursive: true, force: true });
+    }
+
+    get a(): LocalCluster { return this.plane.cluster("target-a"); }
+    get b(): LocalCluster { return this.plane.cluster("target-b"); }
+    get c(): LocalCluster { return this.plane.cluster("target-c"); }
+    get argocd(): LocalCluster { return this.plane.cluster("argocd"); }
+
+    /** The three registrations: cluster-wide, namespaced, custom rules. */
+    clusterEntries(rotation = "1"): Record<string, unknown>[] {
+        return [
+            { name: "alpha", server: this.a.server, context: "target-a", labels: { environment: "local" }, tokenRotation: rotation },
+            { name: "beta", server: this.b.server, context: "target-b", namespaces: ["apps", "monitoring"], project: "team-b" },
+            {
+                name: "gamma", server: this.c.server, context: "target-c",
+                rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "create", "delete"] }],
+            },
+        ];
+    }
+
+    writeConfig(clusters: unknown, extra: Record<string, unknown> = {}): void {
+        const config = {
+            "pulumi:disable-default-providers": ["kubernetes"],
+            "argocd-clusters:argocd": { namespace: ARGOCD_NS, context: "argocd", kubeconfig: this.plane.kubeconfig },
+            "argocd-clusters:clusters": clusters,
+            ...extra,
+        };
+        fs.writeFileSync(path.join(this.workDir, "Pulumi.local.yaml"), yaml.dump({ config }));
+    }
+
+    /** The cluster Secret Argo CD would read for `target`, decoded; undefined when there is none. */
+    async clusterSecret(target: LocalCluster): Promise<ClusterSecret | undefined> {
+        const res = await this.argocd.admin("GET", `/api/v1/namespaces/${ARGOCD_NS}/secrets/${clusterSecretName(target.server)}`);
+        if (res.status === 404) return undefined;
+        if (res.status !== 200) throw new Error(`reading the cluster Secret: ${res.status} ${JSON.stringify(res.body)}`);
+        const data = Object.fromEntries(Object.entries(res.body.data ?? {}).map(([k, v]) => [k, Buffer.from(v as string, "base64").toString("utf8")]));
+        return { object: res.body, data, config: JSON.parse(data.config) };
+    }
+
+    /** Every state file the backend wrote, history and backups included. */
+    backendText(): string {
+        const files: string[] = [];
+        const walk = (dir: string) => {
+            for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+                const full = path.join(dir, e.name);
+                if (e.isDirectory()) walk(full);
+                else files.push(fs.readFileSync(full, "utf8"));
+            }
+        };
+        walk(path.join(this.workDir, "state", "backend"));
+        return files.join("\n");
+    }
+}
+
+export interface ClusterSecret {
+    object: any;
+    data: Record<string, string>;
+    config: any;
+}
+
+/** Credentials exactly as Argo CD derives them from a cluster Secret: `server` plus `config`. */
+export function credentialsFrom(secret: ClusterSecret): ApiCredentials {
+    const tls = secret.config.tlsClientConfig ?? {};
+    return {
+        server: secret.data.server,
+        bearerToken: secret.config.bearerToken,
+        ca: tls.caData ? Buffer.from(tls.caData, "base64") : undefined,
+        insecure: tls.insecure,
+        serverName: tls.serverName,
+    };
+}
+
+/** Creates and deletes a ConfigMap in `namespace` with `creds`; returns both HTTP statuses. */
+export async function configMapRoundTrip(creds: ApiCredentials, namespace: string): Promise<[number, number]> {
+    const name = `e2e-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+    const created = await kubeRequest(creds, "POST", `/api/v1/namespaces/${namespace}/configmaps`, { metadata: { name }, data: { k: "v" } });
+    const deleted = await kubeRequest(creds, "DELETE", `/api/v1/namespaces/${namespace}/configmaps/${name}`);
+    return [created.status, deleted.status];
+}
