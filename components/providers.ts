@@ -17,5 +17,8 @@ export function clusterProvider(name: string, access: ClusterAccess, clusterIden
         kubeconfig: pulumi.secret(access.kubeconfig),
         context: access.context,
         clusterIdentifier,
+        // Without it the provider replaces a Secret whose data changed: Argo CD would briefly lose the cluster
+        // on every token rotation. Updated in place, the cluster Secret switches tokens atomically.
+        enableSecretMutable: true,
     });
 }

@@ -151,7 +151,134 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         const secret = await world.clusterSecret(world.a);
         assert.equal(secret?.object.metadata.annotations["argocd.argoproj.io/refresh"], "hard", "what Argo CD wrote is left alone");
     });
+
+    it("5. a new tokenRotation issues a new token, switches Argo CD to it and revokes the old one", async () => {
+        const oldToken = await tokenOf(world.a);
+        const oldTokenSecret = (await world.stack.outputs()).registrations.value.alpha.tokenSecretName;
+        const others = { b: await ownedObjects(world.b), c: await ownedObjects(world.c) };
+
+        world.writeConfig(world.clusterEntries("2"));
+        const up = await world.stack.up();
+        // New suffix and token Secret (replaced), the cluster Secret switched (updated); nothing else.
+        assert.deepEqual({ ...up.summary.resourceChanges, same: undefined }, { replace: 2, update: 1, same: undefined });
+
+        const newToken = await tokenOf(world.a);
+        assert.notEqual(newToken, oldToken);
+        const creds = credentialsFrom((await world.clusterSecret(world.a))!);
+        assert.deepEqual(await configMapRoundTrip(creds, "default"), [201, 200]);
+        assert.equal((await kubeRequest({ ...creds, bearerToken: oldToken }, "GET", "/api")).status, 401, "the old token must be revoked");
+        assert.equal(await get(world.a, `/api/v1/namespaces/kube-system/secrets/${oldTokenSecret}`), undefined);
+        assert.deepEqual({ b: await ownedObjects(world.b), c: await ownedObjects(world.c) }, others, "other clusters are untouched");
+    });
+
+    it("6. removing a cluster from config removes its objects from both clusters, and nothing else", async () => {
+        const kept = { a: await ownedObjects(world.a), b: await ownedObjects(world.b) };
+        const keptSecrets = [(await world.clusterSecret(world.a))!.object.metadata.resourceVersion, (await world.clusterSecret(world.b))!.object.metadata.resourceVersion];
+
+        world.writeConfig(world.clusterEntries("2").slice(0, 2));
+        const up = await world.stack.up();
+        // component, ServiceAccount, ClusterRole, binding, suffix, token, cluster Secret, provider
+        assert.deepEqual({ ...up.summary.resourceChanges, same: undefined }, { delete: 8, same: undefined });
+
+        assert.deepEqual(await ownedObjects(world.c), {}, "gamma's RBAC and token are gone");
+        assert.equal(await get(world.c, "/apis/rbac.authorization.k8s.io/v1/clusterroles/argocd-manager-role"), undefined);
+        assert.equal(await world.clusterSecret(world.c), undefined, "gamma's cluster Secret is gone");
+        assert.deepEqual({ a: await ownedObjects(world.a), b: await ownedObjects(world.b) }, kept);
+        assert.deepEqual([(await world.clusterSecret(world.a))!.object.metadata.resourceVersion, (await world.clusterSecret(world.b))!.object.metadata.resourceVersion], keptSecrets);
+    });
+
+    it("7. bad config fails the preview with every problem, and nothing changes on any cluster", async () => {
+        const before = await everyOwnedObject();
+        const [alpha, beta] = world.clusterEntries("2");
+        world.writeConfig([
+            { ...alpha, server: `${world.a.server}/` },
+            { ...beta, name: "alpha" },
+            { name: "delta", server: "https://delta.example:6443", context: "no-such-context" },
+        ]);
+        for (const operation of [() => world.stack.preview(), () => world.stack.up()]) {
+            await assert.rejects(operation(), (err: Error) => {
+                const text = String(err);
+                assert.match(text, /Pulumi\.local\.yaml has 3 problems; nothing was registered/);
+                assert.match(text, /argocd-clusters:clusters\[0\]\.server: "https:\/\/127\.0\.0\.3:\d+\/" ends with a slash/);
+                assert.match(text, /argocd-clusters:clusters\[1\]\.name: "alpha" is already used by argocd-clusters:clusters\[0\]/);
+                assert.match(text, /argocd-clusters:clusters\[2\]\.context: context "no-such-context" is not in/);
+                return true;
+            });
+        }
+        assert.deepEqual(await everyOwnedObject(), before);
+        world.writeConfig(world.clusterEntries("2").slice(0, 2));
+        await world.stack.preview({ expectNoChanges: true });
+    });
+
+    it("8a. with the token controller stopped, up fails naming the cluster; once it runs, a rerun converges", async () => {
+        await world.a.controllerManager.stop();
+        try {
+            world.writeConfig(world.clusterEntries("3").slice(0, 2));
+            await assert.rejects(world.stack.up(), (err: Error) => {
+                assert.match(String(err), new RegExp(`${clusterSecretName(world.a.server).replace(/\./g, "\\.")}-token`));
+                return true;
+            });
+        } finally {
+            await world.a.controllerManager.start();
+        }
+        await world.stack.up();
+        const tokenSecrets = (await get(world.a, `/api/v1/namespaces/kube-system/secrets?labelSelector=${OUR_LABEL}`)).items;
+        assert.equal(tokenSecrets.length, 1, `exactly one token Secret, got ${tokenSecrets.map((s: any) => s.metadata.name)}`);
+        assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.a))!), "default"), [201, 200]);
+        await tokenOf(world.a);
+        await world.stack.preview({ expectNoChanges: true });
+    });
+
+    it("8b. a target that is down fails only its own registration", async () => {
+        // Both tokens rotate, so both targets must be written to; beta's API server is down.
+        const rotateBoth = () => world.clusterEntries("4").slice(0, 2).map((e) => ({ ...e, tokenRotation: "4" }));
+        const alphaBefore = await tokenOf(world.a);
+        const betaBefore = await tokenOf(world.b);
+        await world.b.apiServer.stop();
+        try {
+            world.writeConfig(rotateBoth());
+            await assert.rejects(world.stack.up({ continueOnError: true }), (err: Error) => {
+                assert.match(String(err), new RegExp(clusterSecretName(world.b.server).replace(/\./g, "\\.")));
+                return true;
+            });
+            assert.notEqual(await tokenOf(world.a), alphaBefore, "alpha was rotated although beta is down");
+            assert.equal(await tokenOf(world.b), betaBefore, "beta keeps its working registration");
+        } finally {
+            await world.b.apiServer.start();
+        }
+        assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.b))!), "apps"), [201, 200]);
+        await world.stack.up();
+        assert.notEqual(await tokenOf(world.b), betaBefore);
+        assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.b))!), "apps"), [201, 200]);
+        await world.stack.preview({ expectNoChanges: true });
+    });
+
+    it("9. no credential is in the state or the outputs, and destroy leaves nothing on any cluster", async () => {
+        const state = await world.stack.exportStack();
+        const outputs = await world.stack.outputs();
+        const credentials = [...tokensSeen, ...world.plane.clusters.map((c) => c.adminToken)];
+        assert.ok(tokensSeen.size >= 5, `expected every issued token to be recorded, have ${tokensSeen.size}`);
+        for (const credential of credentials) {
+            assert.deepEqual(whereIs(credential, state), [], "a credential is in the state in plaintext");
+            assert.deepEqual(whereIs(credential, outputs), [], "a credential is in the stack outputs");
+        }
+
+        await world.stack.destroy();
+        for (const [cluster, owned] of Object.entries(await everyOwnedObject())) assert.deepEqual(owned, {}, `left on ${cluster}`);
+        const clusterSecrets = await get(world.argocd, `/api/v1/namespaces/${ARGOCD_NS}/secrets?labelSelector=argocd.argoproj.io%2Fsecret-type%3Dcluster`);
+        assert.deepEqual(clusterSecrets.items, []);
+        const backend = world.backendText();
+        for (const credential of credentials) assert.ok(!backend.includes(credential), "a credential is in a state file, history or backup");
+    });
 });
+
+/** JSON paths under `value` whose string contains `needle`, to say where a leaked credential sits. */
+function whereIs(needle: string, value: unknown, at = "$"): string[] {
+    if (typeof value === "string") return value.includes(needle) ? [at] : [];
+    if (Array.isArray(value)) return value.flatMap((v, i) => whereIs(needle, v, `${at}[${i}]`));
+    if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => whereIs(needle, v, `${at}.${k}`));
+    return [];
+}
 
 async function mergePatch(cluster: LocalCluster, urlPath: string, body: unknown): Promise<void> {
     const res = await cluster.admin("PATCH", urlPath, body, "application/merge-patch+json");

@@ -42,6 +42,8 @@ describe("Pulumi.staging.yaml", () => {
         assert.deepEqual(kubeconfig.contexts.map((c: any) => c.name), ["default/api-cluster-staging:6443/admin"]);
         assert.equal(target.inputs.context, "default/api-cluster-staging:6443/admin");
         assert.equal(target.inputs.clusterIdentifier, "https://api.cluster.staging:6443");
+        // Cluster Secrets must be updated in place, never replaced (Argo CD would lose the cluster meanwhile).
+        assert.deepEqual(providers.map((p) => p.inputs.enableSecretMutable), ["true", "true"], "provider config reaches the engine as strings");
         const argocd = providers.find((p) => p.name === "argocd")!;
         assert.equal(argocd.inputs.clusterIdentifier, "argocd:https://10.0.0.1:6443");
     });

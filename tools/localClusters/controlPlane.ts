@@ -82,8 +82,9 @@ export class LocalCluster {
             logDir: dir,
             args: [
                 `--kubeconfig=${kubeconfig}`,
-                // The token controller is what fills service-account-token Secrets; nothing else is needed.
-                "--controllers=serviceaccount-token",
+                // The token controller fills service-account-token Secrets. The garbage collector completes
+                // foreground deletions (pulumi-kubernetes deletes that way): without it they hang forever.
+                "--controllers=serviceaccount-token,garbagecollector",
                 `--service-account-private-key-file=${this.certs.serviceAccountKey}`,
                 `--root-ca-file=${this.certs.caCert}`,
                 "--use-service-account-credentials=false",
