@@ -4,7 +4,6 @@
  * the stack's configuration is the real `Pulumi.<stack>.yaml` of `workDir`. Engine settings: a file backend,
  * a passphrase secrets provider, no update check, no plugin downloads (plugins come from PATH).
  */
-import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -35,16 +34,9 @@ async function program(): Promise<Record<string, unknown>> {
     for (const key of Object.keys(require.cache)) {
         if (key.startsWith(COMPILED_DIR) && !key.includes(`${path.sep}tools${path.sep}`)) delete require.cache[key];
     }
-    try {
-        return { ...require(path.join(COMPILED_DIR, "index.js")) };
-    } catch (err) {
-        // A configuration error is reported as an error diagnostic, which fails the operation with our message
-        // as the language host would. Thrown inside this process it would also surface as an unhandled
-        // rejection of the host process (a test runner, for instance).
-        if (!pulumi.RunError.isInstance(err)) throw err;
-        pulumi.log.error((err as Error).message);
-        return {};
-    }
+    // A configuration error must be thrown, never logged and swallowed: a program that returns without
+    // registering anything tells the engine to delete every resource of the stack.
+    return { ...require(path.join(COMPILED_DIR, "index.js")) };
 }
 
 export async function openStack(options: EngineOptions): Promise<Stack> {

@@ -4,6 +4,7 @@
  * world that the hooks start and tear down.
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { clusterSecretName } from "../../components/clusterSecret";
 import { kubeRequest } from "../../tools/localClusters/kubeApi";
@@ -65,18 +66,17 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
     });
 
     it("1. preview plans every object and changes nothing on any cluster", async () => {
-        const preview = await world.stack.preview();
+        const summary = await world.succeed("preview");
         // stack + 4 providers + 3 x (component, ServiceAccount, suffix, token, cluster Secret)
         // + RBAC: alpha 2 (ClusterRole, binding), beta 4 (Role + binding in 2 namespaces), gamma 2.
-        assert.deepEqual(preview.changeSummary, { create: 1 + 4 + 15 + 8 });
+        assert.deepEqual(summary, { create: 1 + 4 + 15 + 8 });
         for (const [cluster, owned] of Object.entries(await everyOwnedObject())) {
             assert.deepEqual(owned, {}, `preview created objects on ${cluster}`);
         }
     });
 
     it("2. up creates what argocd cluster add creates, on both sides", async () => {
-        const up = await world.stack.up();
-        assert.deepEqual(up.summary.resourceChanges, { create: 28 });
+        assert.deepEqual(await world.succeed("up"), { create: 28 });
 
         // alpha: the CLI's cluster-wide setup.
         const account = await get(world.a, "/api/v1/namespaces/kube-system/serviceaccounts/argocd-manager");
@@ -87,7 +87,7 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "argocd-manager", namespace: "kube-system" }]);
         assert.equal(binding.roleRef.name, "argocd-manager-role");
 
-        const outputs = (await world.stack.outputs()).registrations.value;
+        const outputs = (await world.succeed("outputs")).registrations;
         const tokenSecret = await get(world.a, `/api/v1/namespaces/kube-system/secrets/${outputs.alpha.tokenSecretName}`);
         assert.equal(tokenSecret.type, "kubernetes.io/service-account-token");
         assert.equal(tokenSecret.metadata.annotations["kubernetes.io/service-account.name"], "argocd-manager");
@@ -146,27 +146,28 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         await mergePatch(world.argocd, `/api/v1/namespaces/${ARGOCD_NS}/secrets/${name}`, {
             metadata: { annotations: { "argocd.argoproj.io/refresh": "hard" }, labels: { "argocd.argoproj.io/kubernetes-version": "1.36" } },
         });
-        await world.stack.up({ expectNoChanges: true });
-        await world.stack.preview({ expectNoChanges: true, refresh: true });
+        await world.succeed("up", "--expect-no-changes");
+        await world.succeed("preview", "--expect-no-changes", "--refresh");
         const secret = await world.clusterSecret(world.a);
         assert.equal(secret?.object.metadata.annotations["argocd.argoproj.io/refresh"], "hard", "what Argo CD wrote is left alone");
     });
 
     it("5. a new tokenRotation issues a new token, switches Argo CD to it and revokes the old one", async () => {
         const oldToken = await tokenOf(world.a);
-        const oldTokenSecret = (await world.stack.outputs()).registrations.value.alpha.tokenSecretName;
+        const oldTokenSecret = (await world.succeed("outputs")).registrations.alpha.tokenSecretName;
         const others = { b: await ownedObjects(world.b), c: await ownedObjects(world.c) };
 
         world.writeConfig(world.clusterEntries("2"));
-        const up = await world.stack.up();
+        const changes = await world.succeed("up");
         // New suffix and token Secret (replaced), the cluster Secret switched (updated); nothing else.
-        assert.deepEqual({ ...up.summary.resourceChanges, same: undefined }, { replace: 2, update: 1, same: undefined });
+        assert.deepEqual({ ...changes, same: undefined }, { replace: 2, update: 1, same: undefined });
 
         const newToken = await tokenOf(world.a);
         assert.notEqual(newToken, oldToken);
         const creds = credentialsFrom((await world.clusterSecret(world.a))!);
         assert.deepEqual(await configMapRoundTrip(creds, "default"), [201, 200]);
-        assert.equal((await kubeRequest({ ...creds, bearerToken: oldToken }, "GET", "/api")).status, 401, "the old token must be revoked");
+        // The API server drops the token once its informer sees the Secret gone: allow it a moment.
+        await eventually(async () => (await kubeRequest({ ...creds, bearerToken: oldToken }, "GET", "/api")).status, 401, "the old token must be revoked");
         assert.equal(await get(world.a, `/api/v1/namespaces/kube-system/secrets/${oldTokenSecret}`), undefined);
         assert.deepEqual({ b: await ownedObjects(world.b), c: await ownedObjects(world.c) }, others, "other clusters are untouched");
     });
@@ -176,9 +177,9 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         const keptSecrets = [(await world.clusterSecret(world.a))!.object.metadata.resourceVersion, (await world.clusterSecret(world.b))!.object.metadata.resourceVersion];
 
         world.writeConfig(world.clusterEntries("2").slice(0, 2));
-        const up = await world.stack.up();
+        const changes = await world.succeed("up");
         // component, ServiceAccount, ClusterRole, binding, suffix, token, cluster Secret, provider
-        assert.deepEqual({ ...up.summary.resourceChanges, same: undefined }, { delete: 8, same: undefined });
+        assert.deepEqual({ ...changes, same: undefined }, { delete: 8, same: undefined });
 
         assert.deepEqual(await ownedObjects(world.c), {}, "gamma's RBAC and token are gone");
         assert.equal(await get(world.c, "/apis/rbac.authorization.k8s.io/v1/clusterroles/argocd-manager-role"), undefined);
@@ -195,38 +196,38 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
             { ...beta, name: "alpha" },
             { name: "delta", server: "https://delta.example:6443", context: "no-such-context" },
         ]);
-        for (const operation of [() => world.stack.preview(), () => world.stack.up()]) {
-            await assert.rejects(operation(), (err: Error) => {
-                const text = String(err);
+        for (const operation of ["preview", "up"]) {
+            const run = await world.pulumi(operation);
+            assert.notEqual(run.code, 0, `${operation} must fail`);
+            {
+                const text = run.output;
                 assert.match(text, /Pulumi\.local\.yaml has 3 problems; nothing was registered/);
                 assert.match(text, /argocd-clusters:clusters\[0\]\.server: "https:\/\/127\.0\.0\.3:\d+\/" ends with a slash/);
                 assert.match(text, /argocd-clusters:clusters\[1\]\.name: "alpha" is already used by argocd-clusters:clusters\[0\]/);
                 assert.match(text, /argocd-clusters:clusters\[2\]\.context: context "no-such-context" is not in/);
-                return true;
-            });
+            }
         }
         assert.deepEqual(await everyOwnedObject(), before);
         world.writeConfig(world.clusterEntries("2").slice(0, 2));
-        await world.stack.preview({ expectNoChanges: true });
+        await world.succeed("preview", "--expect-no-changes");
     });
 
     it("8a. with the token controller stopped, up fails naming the cluster; once it runs, a rerun converges", async () => {
         await world.a.controllerManager.stop();
         try {
             world.writeConfig(world.clusterEntries("3").slice(0, 2));
-            await assert.rejects(world.stack.up(), (err: Error) => {
-                assert.match(String(err), new RegExp(`${clusterSecretName(world.a.server).replace(/\./g, "\\.")}-token`));
-                return true;
-            });
+            const run = await world.pulumi("up");
+            assert.notEqual(run.code, 0, "up must fail while no token can be issued");
+            assert.match(run.output, new RegExp(`${clusterSecretName(world.a.server).replace(/\./g, "\\.")}-token`));
         } finally {
             await world.a.controllerManager.start();
         }
-        await world.stack.up();
+        await world.succeed("up");
         const tokenSecrets = (await get(world.a, `/api/v1/namespaces/kube-system/secrets?labelSelector=${OUR_LABEL}`)).items;
         assert.equal(tokenSecrets.length, 1, `exactly one token Secret, got ${tokenSecrets.map((s: any) => s.metadata.name)}`);
         assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.a))!), "default"), [201, 200]);
         await tokenOf(world.a);
-        await world.stack.preview({ expectNoChanges: true });
+        await world.succeed("preview", "--expect-no-changes");
     });
 
     it("8b. a target that is down fails only its own registration", async () => {
@@ -237,33 +238,34 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         await world.b.apiServer.stop();
         try {
             world.writeConfig(rotateBoth());
-            await assert.rejects(world.stack.up({ continueOnError: true }), (err: Error) => {
-                assert.match(String(err), new RegExp(clusterSecretName(world.b.server).replace(/\./g, "\\.")));
-                return true;
-            });
+            const run = await world.pulumi("up", "--continue-on-error");
+            assert.notEqual(run.code, 0, "up must fail for the cluster that is down");
+            assert.match(run.output, new RegExp(clusterSecretName(world.b.server).replace(/\./g, "\\.")));
             assert.notEqual(await tokenOf(world.a), alphaBefore, "alpha was rotated although beta is down");
             assert.equal(await tokenOf(world.b), betaBefore, "beta keeps its working registration");
         } finally {
             await world.b.apiServer.start();
         }
         assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.b))!), "apps"), [201, 200]);
-        await world.stack.up();
+        await world.succeed("up");
         assert.notEqual(await tokenOf(world.b), betaBefore);
         assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.b))!), "apps"), [201, 200]);
-        await world.stack.preview({ expectNoChanges: true });
+        await world.succeed("preview", "--expect-no-changes");
     });
 
     it("9. no credential is in the state or the outputs, and destroy leaves nothing on any cluster", async () => {
-        const state = await world.stack.exportStack();
-        const outputs = await world.stack.outputs();
+        const outputs = await world.succeed("outputs");
         const credentials = [...tokensSeen, ...world.plane.clusters.map((c) => c.adminToken)];
-        assert.ok(tokensSeen.size >= 5, `expected every issued token to be recorded, have ${tokensSeen.size}`);
+        assert.ok(tokensSeen.size >= 6, `expected every issued token to be recorded, have ${tokensSeen.size}`);
+        const state = JSON.parse(fs.readFileSync(world.checkpointFile(), "utf8"));
+        // The state must hold the credentials (the cluster Secrets and providers need them), encrypted.
+        assert.ok(JSON.stringify(state).includes("ciphertext"), "secrets are stored as ciphertext");
         for (const credential of credentials) {
             assert.deepEqual(whereIs(credential, state), [], "a credential is in the state in plaintext");
             assert.deepEqual(whereIs(credential, outputs), [], "a credential is in the stack outputs");
         }
 
-        await world.stack.destroy();
+        await world.succeed("destroy");
         for (const [cluster, owned] of Object.entries(await everyOwnedObject())) assert.deepEqual(owned, {}, `left on ${cluster}`);
         const clusterSecrets = await get(world.argocd, `/api/v1/namespaces/${ARGOCD_NS}/secrets?labelSelector=argocd.argoproj.io%2Fsecret-type%3Dcluster`);
         assert.deepEqual(clusterSecrets.items, []);
@@ -271,6 +273,17 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         for (const credential of credentials) assert.ok(!backend.includes(credential), "a credential is in a state file, history or backup");
     });
 });
+
+/** Polls `probe` until it returns `expected`, for up to 15 s; asserts on the last value. */
+async function eventually<T>(probe: () => Promise<T>, expected: T, message: string): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    let last = await probe();
+    while (last !== expected && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        last = await probe();
+    }
+    assert.equal(last, expected, message);
+}
 
 /** JSON paths under `value` whose string contains `needle`, to say where a leaked credential sits. */
 function whereIs(needle: string, value: unknown, at = "$"): string[] {

@@ -7,19 +7,27 @@ import * as yaml from "js-yaml";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Stack } from "@pulumi/pulumi/automation";
+import { execFile } from "node:child_process";
 import { clusterSecretName } from "../../components/clusterSecret";
-import { openStack, PROJECT_DIR } from "../../tools/engine";
+import { PROJECT_DIR } from "../../tools/engine";
 import { ApiCredentials, kubeRequest } from "../../tools/localClusters/kubeApi";
 import { LocalCluster, LocalControlPlane } from "../../tools/localClusters/controlPlane";
 import { ensureToolchain } from "../../tools/toolchain";
 
 export const ARGOCD_NS = "argocd";
 
-export class World {
-    /** The `local` stack, driven through the real engine. */
-    stack!: Stack;
+const PULUMI = path.join(PROJECT_DIR, "dist", "tools", "pulumi.js");
 
+export interface PulumiRun {
+    /** Exit status: 0 when the operation succeeded. */
+    code: number;
+    /** Everything the engine printed. */
+    output: string;
+    /** The operation's summary (change counts, or the outputs). */
+    result: any;
+}
+
+export class World {
     private constructor(
         readonly plane: LocalControlPlane,
         readonly workDir: string,
@@ -37,21 +45,35 @@ export class World {
             fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
             const world = new World(plane, workDir);
             world.writeConfig(world.clusterEntries());
-            world.stack = await openStack({
-                workDir,
-                stack: "local",
-                stateDir: path.join(workDir, "state"),
-                passphrase: "e2e-passphrase",
-                pulumiBinary: toolchain.pulumi,
-                pluginDirs: toolchain.pluginDirs,
-                // Targets are reached through $KUBECONFIG, the Argo CD cluster through an explicit path.
-                env: { KUBECONFIG: plane.kubeconfig },
-            });
             return world;
         } catch (err) {
             await plane.stop();
             throw err;
         }
+    }
+
+    /**
+     * Runs a Pulumi operation on the `local` stack in its own process, as a person or a pipeline would, through
+     * the real engine and providers. Targets are reached through $KUBECONFIG, Argo CD through an explicit path.
+     */
+    pulumi(operation: string, ...flags: string[]): Promise<PulumiRun> {
+        const resultFile = path.join(this.workDir, `result-${Date.now()}.json`);
+        const args = [PULUMI, operation, "--stack", "local", "--cwd", this.workDir, "--state", path.join(this.workDir, "state"), "--result", resultFile, ...flags];
+        const env = { ...process.env, KUBECONFIG: this.plane.kubeconfig, PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase" };
+        return new Promise((resolve) => {
+            execFile(process.execPath, args, { env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+                const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+                const result = fs.existsSync(resultFile) ? JSON.parse(fs.readFileSync(resultFile, "utf8")) : undefined;
+                resolve({ code, output: `${stdout}\n${stderr}`, result });
+            });
+        });
+    }
+
+    /** Like pulumi(), but the operation must succeed; its summary is returned. */
+    async succeed(operation: string, ...flags: string[]): Promise<any> {
+        const run = await this.pulumi(operation, ...flags);
+        if (run.code !== 0) throw new Error(`pulumi ${operation} ${flags.join(" ")} failed (${run.code}):\n${run.output.slice(-6000)}`);
+        return run.result;
     }
 
     async dispose(): Promise<void> {
@@ -93,6 +115,13 @@ export class World {
         if (res.status !== 200) throw new Error(`reading the cluster Secret: ${res.status} ${JSON.stringify(res.body)}`);
         const data = Object.fromEntries(Object.entries(res.body.data ?? {}).map(([k, v]) => [k, Buffer.from(v as string, "base64").toString("utf8")]));
         return { object: res.body, data, config: JSON.parse(data.config) };
+    }
+
+    /** The stack's current checkpoint in the file backend: the state exactly as stored. */
+    checkpointFile(): string {
+        const file = path.join(this.workDir, "state", "backend", ".pulumi", "stacks", "argocd-clusters", "local.json");
+        if (!fs.existsSync(file)) throw new Error(`no checkpoint at ${file}`);
+        return file;
     }
 
     /** Every state file the backend wrote, history and backups included. */
