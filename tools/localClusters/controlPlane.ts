@@ -43,7 +43,10 @@ export class LocalCluster {
      * Each cluster listens on its own loopback address (127.0.0.2, .3, ...), so clusters differ by host as real
      * ones do, and so do the names Argo CD derives from their URLs.
      */
-    constructor(readonly name: string, readonly dir: string, readonly host: string, readonly port: number, etcdUrl: string, binaries: Binaries) {
+    constructor(
+        readonly name: string, readonly dir: string, readonly host: string, readonly port: number, etcdUrl: string,
+        binaries: Binaries, persistent = false,
+    ) {
         this.server = `https://${host}:${port}`;
         fs.mkdirSync(dir, { recursive: true });
         this.certs = makeCerts(path.join(dir, "pki"), name, host);
@@ -75,6 +78,7 @@ export class LocalCluster {
                 `--service-account-signing-key-file=${this.certs.serviceAccountKey}`,
             ],
             ready: async () => (await this.admin("GET", "/readyz")).status === 200,
+            persistent,
         });
         this.controllerManager = new ManagedProcess({
             name: `${name}-kube-controller-manager`,
@@ -91,8 +95,9 @@ export class LocalCluster {
                 "--leader-elect=false",
                 "--secure-port=0",
             ],
-            // No health port (secure-port=0): ready once it has stayed up briefly; tests check tokens get filled.
+            // No health port (secure-port=0): ready once started; the tests check that tokens get filled.
             ready: async () => true,
+            persistent,
         });
     }
 
@@ -133,7 +138,10 @@ export class LocalControlPlane {
     readonly kubeconfig: string;
     private readonly etcd: ManagedProcess;
 
-    private constructor(readonly dir: string, binaries: Binaries, private readonly etcdUrl: string, etcdPeer: number) {
+    private constructor(
+        readonly dir: string, binaries: Binaries, private readonly etcdUrl: string, etcdPeer: number,
+        persistent: boolean,
+    ) {
         this.kubeconfig = path.join(dir, "kubeconfig");
         const etcdPort = new URL(etcdUrl).port;
         this.etcd = new ManagedProcess({
@@ -156,19 +164,24 @@ export class LocalControlPlane {
                 const res = await fetch(`http://127.0.0.1:${etcdPort}/health`);
                 return res.ok;
             },
+            persistent,
         });
     }
 
-    /** Starts etcd and one cluster per name, in parallel; on any failure stops what started. */
-    static async start(names: string[], binaries: Binaries, dir?: string): Promise<LocalControlPlane> {
-        const root = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "argocd-clusters-local-"));
+    /**
+     * Starts etcd and one cluster per name, in parallel; on any failure stops what started. `persistent`
+     * processes outlive this Node process (the sandbox) and are stopped by PID.
+     */
+    static async start(names: string[], binaries: Binaries, options: { dir?: string; persistent?: boolean } = {}): Promise<LocalControlPlane> {
+        const root = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "argocd-clusters-local-"));
         fs.mkdirSync(root, { recursive: true });
-        const plane = new LocalControlPlane(root, binaries, `http://127.0.0.1:${await freePort()}`, await freePort());
+        const persistent = options.persistent ?? false;
+        const plane = new LocalControlPlane(root, binaries, `http://127.0.0.1:${await freePort()}`, await freePort(), persistent);
         try {
             await plane.etcd.start();
             for (const [i, name] of names.entries()) {
                 const host = `127.0.0.${i + 2}`;
-                plane.clusters.push(new LocalCluster(name, path.join(root, name), host, await freePort(host), plane.etcdUrl, binaries));
+                plane.clusters.push(new LocalCluster(name, path.join(root, name), host, await freePort(host), plane.etcdUrl, binaries, persistent));
             }
             await Promise.all(plane.clusters.map((c) => c.start()));
             fs.writeFileSync(plane.kubeconfig, yaml.dump(kubeconfigFor(plane.clusters)), { mode: 0o600 });
@@ -177,6 +190,12 @@ export class LocalControlPlane {
             await plane.stop({ keepFiles: true });
             throw err;
         }
+    }
+
+    /** PIDs of every process, clusters first and etcd last: the order to stop them in. */
+    get pids(): number[] {
+        const processes = [...this.clusters.flatMap((c) => [c.controllerManager, c.apiServer]), this.etcd];
+        return processes.map((p) => p.pid).filter((pid): pid is number => pid !== undefined);
     }
 
     cluster(name: string): LocalCluster {

@@ -30,6 +30,8 @@ export interface ProcessSpec {
     ready: () => Promise<boolean>;
     /** How long to wait for readiness. */
     startTimeoutMs?: number;
+    /** Keep running after this Node process exits (the sandbox); stopped later by PID. */
+    persistent?: boolean;
 }
 
 export class ManagedProcess {
@@ -53,10 +55,11 @@ export class ManagedProcess {
     async start(): Promise<void> {
         if (this.isRunning) return;
         const log = fs.openSync(this.logFile, "a");
-        const child = spawn(this.spec.binary, this.spec.args, { stdio: ["ignore", log, log] });
+        const child = spawn(this.spec.binary, this.spec.args, { stdio: ["ignore", log, log], detached: this.spec.persistent });
         fs.closeSync(log);
         this.child = child;
-        running.add(child);
+        if (this.spec.persistent) child.unref();
+        else running.add(child);
         this.exited = new Promise((resolve) => child.once("exit", () => {
             running.delete(child);
             resolve();
