@@ -18,12 +18,10 @@ export interface EngineOptions {
     /** Directory of the file backend and PULUMI_HOME. */
     stateDir: string;
     passphrase: string;
-    /** The pulumi binary; its directory also holds nothing else we rely on. */
+    /** The pulumi binary, as `<root>/bin/pulumi`. */
     pulumiBinary: string;
     /** Directories prepended to PATH: provider plugins are found there. */
     pluginDirs: string[];
-    /** Extra environment for the program (KUBECONFIG, for instance). */
-    env?: Record<string, string>;
 }
 
 /**
@@ -50,10 +48,7 @@ export async function openStack(options: EngineOptions): Promise<Stack> {
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         PATH: [...options.pluginDirs, process.env.PATH ?? ""].join(path.delimiter),
-        ...options.env,
     };
-    // The inline program runs in this process, so it reads the same variables from process.env.
-    Object.assign(process.env, options.env ?? {});
     const workspace = await LocalWorkspace.create({
         workDir: options.workDir ?? PROJECT_DIR,
         program,
