@@ -20,16 +20,19 @@ export interface Binaries {
     kubeControllerManager: string;
 }
 
-/** A free TCP port on `host` (the kernel picks it; the small race with other processes is acceptable here). */
-export function freePort(host = "127.0.0.1"): Promise<number> {
-    return new Promise((resolve, reject) => {
+/**
+ * `count` distinct free TCP ports on `host`, all held open until every one is chosen (the kernel picks them;
+ * the small race with other processes between closing and binding is acceptable here).
+ */
+export async function freePorts(count: number, host = "127.0.0.1"): Promise<number[]> {
+    const servers = await Promise.all(Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
         const server = net.createServer();
         server.once("error", reject);
-        server.listen(0, host, () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolve(port));
-        });
-    });
+        server.listen(0, host, () => resolve(server));
+    })));
+    const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    return ports;
 }
 
 export class LocalCluster {
@@ -44,8 +47,8 @@ export class LocalCluster {
      * ones do, and so do the names Argo CD derives from their URLs.
      */
     constructor(
-        readonly name: string, readonly dir: string, readonly host: string, readonly port: number, etcdUrl: string,
-        binaries: Binaries, persistent = false,
+        readonly name: string, readonly dir: string, readonly host: string, readonly port: number,
+        controllerManagerPort: number, etcdUrl: string, binaries: Binaries, persistent = false,
     ) {
         this.server = `https://${host}:${port}`;
         fs.mkdirSync(dir, { recursive: true });
@@ -93,10 +96,14 @@ export class LocalCluster {
                 `--root-ca-file=${this.certs.caCert}`,
                 "--use-service-account-credentials=false",
                 "--leader-elect=false",
-                "--secure-port=0",
+                `--bind-address=${host}`,
+                `--secure-port=${controllerManagerPort}`,
             ],
-            // No health port (secure-port=0): ready once started; the tests check that tokens get filled.
-            ready: async () => true,
+            // /healthz needs no credentials; the serving certificate is self-signed, hence insecure here only.
+            ready: async () => {
+                const res = await kubeRequest({ server: `https://${host}:${controllerManagerPort}`, bearerToken: "", insecure: true }, "GET", "/healthz");
+                return res.status === 200;
+            },
             persistent,
         });
     }
@@ -176,12 +183,14 @@ export class LocalControlPlane {
         const root = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "argocd-clusters-local-"));
         fs.mkdirSync(root, { recursive: true });
         const persistent = options.persistent ?? false;
-        const plane = new LocalControlPlane(root, binaries, `http://127.0.0.1:${await freePort()}`, await freePort(), persistent);
+        const [etcdClient, etcdPeer] = await freePorts(2);
+        const plane = new LocalControlPlane(root, binaries, `http://127.0.0.1:${etcdClient}`, etcdPeer, persistent);
         try {
             await plane.etcd.start();
             for (const [i, name] of names.entries()) {
                 const host = `127.0.0.${i + 2}`;
-                plane.clusters.push(new LocalCluster(name, path.join(root, name), host, await freePort(host), plane.etcdUrl, binaries, persistent));
+                const [apiPort, controllerManagerPort] = await freePorts(2, host);
+                plane.clusters.push(new LocalCluster(name, path.join(root, name), host, apiPort, controllerManagerPort, plane.etcdUrl, binaries, persistent));
             }
             await Promise.all(plane.clusters.map((c) => c.start()));
             fs.writeFileSync(plane.kubeconfig, yaml.dump(kubeconfigFor(plane.clusters)), { mode: 0o600 });

@@ -32,7 +32,7 @@ export function kubeRequest(
             rejectUnauthorized: !creds.insecure,
             servername: creds.serverName,
             headers: {
-                Authorization: `Bearer ${creds.bearerToken}`,
+                ...(creds.bearerToken ? { Authorization: `Bearer ${creds.bearerToken}` } : {}),
                 Accept: "application/json",
                 ...(payload ? { "Content-Type": contentType, "Content-Length": Buffer.byteLength(payload) } : {}),
             },
