@@ -2,11 +2,13 @@
  * Drives the real Pulumi engine on this project through the Automation API. The program runs in this Node
  * process (an inline program that loads the compiled index.js), so no Node.js language host binary is needed;
  * the stack's configuration is the real `Pulumi.<stack>.yaml` of `workDir`. Engine settings: a file backend,
- * a passphrase secrets provider, no update check, no plugin downloads (plugins come from PATH).
+ * a passphrase secrets provider, no update check, no plugin downloads (the toolchain's plugins are linked into
+ * the plugin cache).
  */
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { Plugin } from "./toolchain";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 const COMPILED_DIR = path.join(PROJECT_DIR, "dist");
@@ -20,8 +22,24 @@ export interface EngineOptions {
     passphrase: string;
     /** The pulumi binary, as `<root>/bin/pulumi`. */
     pulumiBinary: string;
-    /** Directories prepended to PATH: provider plugins are found there. */
-    pluginDirs: string[];
+    /** Provider plugins, placed in the engine's plugin cache. */
+    plugins: Plugin[];
+}
+
+/**
+ * Links each plugin into PULUMI_HOME's plugin cache under the name the engine looks for
+ * (`resource-<name>-v<version>`), so it is found like an installed plugin: no download, and no
+ * "using ... from $PATH" warning on every operation.
+ */
+function installPlugins(home: string, plugins: Plugin[]): void {
+    for (const plugin of plugins) {
+        const dir = path.join(home, "plugins", `resource-${plugin.name}-v${plugin.version}`);
+        const link = path.join(dir, `pulumi-resource-${plugin.name}`);
+        fs.mkdirSync(dir, { recursive: true });
+        if (fs.existsSync(link) && fs.realpathSync(link) === fs.realpathSync(plugin.binary)) continue;
+        fs.rmSync(link, { force: true });
+        fs.symlinkSync(plugin.binary, link);
+    }
 }
 
 /**
@@ -39,15 +57,15 @@ async function program(): Promise<Record<string, unknown>> {
 
 export async function openStack(options: EngineOptions): Promise<Stack> {
     fs.mkdirSync(path.join(options.stateDir, "backend"), { recursive: true });
-    fs.mkdirSync(path.join(options.stateDir, "home"), { recursive: true });
+    const home = path.join(options.stateDir, "home");
+    installPlugins(home, options.plugins);
     const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(options.pulumiBinary)), skipVersionCheck: true });
     const envVars: Record<string, string> = {
         PULUMI_BACKEND_URL: `file://${path.join(options.stateDir, "backend")}`,
-        PULUMI_HOME: path.join(options.stateDir, "home"),
+        PULUMI_HOME: home,
         PULUMI_CONFIG_PASSPHRASE: options.passphrase,
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        PATH: [...options.pluginDirs, process.env.PATH ?? ""].join(path.delimiter),
     };
     const workspace = await LocalWorkspace.create({
         workDir: options.workDir ?? PROJECT_DIR,

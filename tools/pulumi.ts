@@ -49,7 +49,7 @@ async function main(): Promise<number> {
         stateDir: path.resolve(values.state ?? path.join(cwd, ".state")),
         passphrase: process.env.PULUMI_CONFIG_PASSPHRASE,
         pulumiBinary: toolchain.pulumi,
-        pluginDirs: toolchain.pluginDirs,
+        plugins: toolchain.plugins,
     });
     const stream = { onOutput: (out: string) => process.stdout.write(out), onError: (err: string) => process.stderr.write(err) };
     const common = { ...stream, expectNoChanges: values["expect-no-changes"], refresh: values.refresh, diff: values.diff };

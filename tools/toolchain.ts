@@ -32,10 +32,16 @@ const RECIPES: Recipe[] = [
     { module: "control-plane/kubernetes", binaries: ["kube-apiserver", "kube-controller-manager"], lookup: ["PATH"] },
 ];
 
+/** A resource provider plugin, as the engine's plugin cache names it. */
+export interface Plugin {
+    name: string;
+    version: string;
+    binary: string;
+}
+
 export interface Toolchain {
     pulumi: string;
-    /** Directories holding the provider plugins, to put first on the engine's PATH. */
-    pluginDirs: string[];
+    plugins: Plugin[];
     etcd: string;
     kubeApiServer: string;
     kubeControllerManager: string;
@@ -140,9 +146,13 @@ export async function ensureToolchain(log: (line: string) => void = (l) => conso
         recipe.binaries.forEach((b, i) => found.set(b, binaries[i]));
     }
     const get = (b: string) => found.get(b)!;
+    const plugin = (name: string): Plugin => {
+        const recipe = RECIPES.find((r) => r.binaries.includes(`pulumi-resource-${name}`))!;
+        return { name, version: versionOf(recipe).slice(1), binary: get(`pulumi-resource-${name}`) };
+    };
     return {
         pulumi: get("pulumi"),
-        pluginDirs: [...new Set([path.dirname(get("pulumi-resource-kubernetes")), path.dirname(get("pulumi-resource-random"))])],
+        plugins: [plugin("kubernetes"), plugin("random")],
         etcd: get("etcd"),
         kubeApiServer: get("kube-apiserver"),
         kubeControllerManager: get("kube-controller-manager"),
@@ -154,7 +164,9 @@ if (require.main === module) {
     ensureToolchain()
         .then((toolchain) => {
             console.log(`[toolchain] ready in ${formatDuration(Date.now() - started)}:`);
-            for (const [name, where] of Object.entries(toolchain)) console.log(`  ${name}: ${where}`);
+            for (const [name, where] of Object.entries(toolchain)) {
+                console.log(`  ${name}: ${typeof where === "string" ? where : where.map((p: Plugin) => `${p.name} ${p.version} ${p.binary}`).join(", ")}`);
+            }
         })
         .catch((err) => {
             console.error(`[toolchain] ${err.message}`);
