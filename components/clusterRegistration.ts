@@ -101,7 +101,7 @@ export class ClusterRegistration extends pulumi.ComponentResource {
             parent: this,
             provider: args.targetProvider,
             labels: ownershipLabels(),
-            annotations: { [STACK_ANNOTATION]: `${pulumi.getProject()}/${pulumi.getStack()}` },
+            annotations: ownershipAnnotations(),
         };
         const namespaced = args.namespaces !== undefined && args.namespaces.length > 0;
 
@@ -132,6 +132,11 @@ export class ClusterRegistration extends pulumi.ComponentResource {
 
 function ownershipLabels(): Record<string, string> {
     return { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [PART_OF_LABEL]: PROJECT };
+}
+
+/** Says which stack manages an object, for whoever finds it with kubectl. */
+function ownershipAnnotations(): Record<string, string> {
+    return { [STACK_ANNOTATION]: `${pulumi.getProject()}/${pulumi.getStack()}` };
 }
 
 /**
@@ -172,10 +177,7 @@ function createClusterSecret(
         ...ownershipLabels(),
         [SECRET_TYPE_LABEL]: SECRET_TYPE_CLUSTER,
     }));
-    const annotations = pulumi.output(args.annotations ?? {}).apply((extra) => ({
-        ...extra,
-        [STACK_ANNOTATION]: `${pulumi.getProject()}/${pulumi.getStack()}`,
-    }));
+    const annotations = pulumi.output(args.annotations ?? {}).apply((extra) => ({ ...extra, ...ownershipAnnotations() }));
     return new k8s.core.v1.Secret(`${name}-cluster-secret`, {
         metadata: {
             name: pulumi.output(args.server).apply(clusterSecretName),
