@@ -24,6 +24,8 @@ export interface EngineOptions {
     pulumiBinary: string;
     /** Provider plugins, placed in the engine's plugin cache. */
     plugins: Plugin[];
+    /** The inline program to run. Default: this project's compiled index.js, loaded afresh on every run. */
+    program?: () => Promise<Record<string, unknown>>;
 }
 
 /**
@@ -69,7 +71,7 @@ export async function openStack(options: EngineOptions): Promise<Stack> {
     };
     const workspace = await LocalWorkspace.create({
         workDir: options.workDir ?? PROJECT_DIR,
-        program,
+        program: options.program ?? program,
         pulumiCommand,
         envVars,
     });
