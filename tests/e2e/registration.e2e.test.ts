@@ -221,6 +221,7 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
             assert.match(run.output, new RegExp(`${clusterSecretName(world.a.server).replace(/\./g, "\\.")}-token`));
         } finally {
             await world.a.controllerManager.start();
+            await world.a.awaitTokens();
         }
         await world.succeed("up");
         const tokenSecrets = (await get(world.a, `/api/v1/namespaces/kube-system/secrets?labelSelector=${OUR_LABEL}`)).items;
@@ -245,6 +246,7 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
             assert.equal(await tokenOf(world.b), betaBefore, "beta keeps its working registration");
         } finally {
             await world.b.apiServer.start();
+            await world.b.awaitTokens();
         }
         assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.b))!), "apps"), [201, 200]);
         await world.succeed("up");

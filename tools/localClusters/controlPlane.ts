@@ -117,6 +117,31 @@ export class LocalCluster {
     async start(): Promise<void> {
         await this.apiServer.start();
         await this.controllerManager.start();
+        await this.awaitTokens();
+    }
+
+    /**
+     * Waits until the cluster issues service-account tokens: a probe token Secret gets filled. Process health
+     * alone is not enough after an API server restart, when the controller manager reconnects with back-off.
+     */
+    async awaitTokens(timeoutMs = 60_000): Promise<void> {
+        const name = `token-probe-${randomBytes(4).toString("hex")}`;
+        const base = "/api/v1/namespaces/default";
+        await this.admin("POST", `${base}/serviceaccounts`, { metadata: { name } });
+        await this.admin("POST", `${base}/secrets`, {
+            metadata: { name, annotations: { "kubernetes.io/service-account.name": name } },
+            type: "kubernetes.io/service-account-token",
+        });
+        try {
+            const deadline = Date.now() + timeoutMs;
+            while ((await this.admin("GET", `${base}/secrets/${name}`)).body?.data?.token === undefined) {
+                if (Date.now() > deadline) throw new Error(`${this.name} issued no service-account token within ${timeoutMs / 1000}s:\n${this.controllerManager.tail()}`);
+                await new Promise((resolve) => setTimeout(resolve, 100));
+            }
+        } finally {
+            await this.admin("DELETE", `${base}/secrets/${name}`);
+            await this.admin("DELETE", `${base}/serviceaccounts/${name}`);
+        }
     }
 
     async stop(): Promise<void> {
