@@ -39,6 +39,8 @@ export class LocalCluster {
     readonly server: string;
     readonly adminToken = randomBytes(24).toString("hex");
     readonly certs: ClusterCerts;
+    /** The cluster CA, read once: every admin request (and every readiness poll) verifies against it. */
+    readonly caPem: Buffer;
     readonly apiServer: ManagedProcess;
     readonly controllerManager: ManagedProcess;
 
@@ -53,6 +55,7 @@ export class LocalCluster {
         this.server = `https://${host}:${port}`;
         fs.mkdirSync(dir, { recursive: true });
         this.certs = makeCerts(path.join(dir, "pki"), name, host);
+        this.caPem = fs.readFileSync(this.certs.caCert);
         const tokens = path.join(dir, "tokens.csv");
         fs.writeFileSync(tokens, `${this.adminToken},admin,admin,system:masters\n`, { mode: 0o600 });
         const kubeconfig = path.join(dir, "controller-manager.kubeconfig");
@@ -110,7 +113,7 @@ export class LocalCluster {
 
     /** A request as the cluster admin. */
     admin(method: string, urlPath: string, body?: unknown, contentType?: string) {
-        const creds = { server: this.server, bearerToken: this.adminToken, ca: fs.readFileSync(this.certs.caCert) };
+        const creds = { server: this.server, bearerToken: this.adminToken, ca: this.caPem };
         return kubeRequest(creds, method, urlPath, body, contentType);
     }
 
@@ -157,7 +160,7 @@ export function kubeconfigFor(clusters: LocalCluster[]): Record<string, unknown>
         kind: "Config",
         clusters: clusters.map((c) => ({
             name: c.name,
-            cluster: { server: c.server, "certificate-authority-data": fs.readFileSync(c.certs.caCert).toString("base64") },
+            cluster: { server: c.server, "certificate-authority-data": c.caPem.toString("base64") },
         })),
         users: clusters.map((c) => ({ name: `${c.name}-admin`, user: { token: c.adminToken } })),
         contexts: clusters.map((c) => ({ name: c.name, context: { cluster: c.name, user: `${c.name}-admin` } })),
