@@ -9,12 +9,13 @@
  * Everything lives in .sandbox/ (gitignored): the clusters' data and logs, a kubeconfig, the stack file
  * Pulumi.local.yaml and the stack's state. Running `npm run sandbox` again re-applies Pulumi.local.yaml.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as yaml from "js-yaml";
 import * as path from "node:path";
 import { PROJECT_DIR } from "./engine";
 import { LocalControlPlane } from "./localClusters/controlPlane";
+import { sleep } from "./localClusters/process";
 import { ensureToolchain } from "./toolchain";
 
 const SANDBOX = path.join(PROJECT_DIR, ".sandbox");
@@ -97,7 +98,7 @@ async function down(): Promise<number> {
     }
     for (const pid of pids.filter(alive)) process.kill(pid, "SIGTERM");
     const deadline = Date.now() + 15_000;
-    while (pids.some(alive) && Date.now() < deadline) execFileSync("sleep", ["0.2"]);
+    while (pids.some(alive) && Date.now() < deadline) await sleep(200);
     for (const pid of pids.filter(alive)) process.kill(pid, "SIGKILL");
     fs.rmSync(SANDBOX, { recursive: true, force: true });
     say(pids.length > 0 ? `stopped ${pids.length} processes and removed .sandbox/` : "nothing was running");
