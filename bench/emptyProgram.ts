@@ -1,7 +1,7 @@
 /**
- * Baseline (a), the engine's floor: exactly what `dist/tools/pulumi.js` does (find the toolchain, open the
- * stack through the Automation API with the same engine settings, run the operation in this process), but
- * with an inline program that registers nothing. Whatever `pulumi.js` costs beyond this is the program and
+ * Baseline (a), the engine's floor: exactly what `dist/tools/pulumi.js` does (find the toolchain, run the
+ * real CLI once with the program served from this process, same engine settings), but with an inline program
+ * that registers nothing. Whatever `pulumi.js` costs beyond this is the program and
  * its resources.
  *
  *   node dist/bench/emptyProgram.js <preview|up|destroy> --stack NAME --cwd DIR --state DIR [--result FILE]
@@ -11,7 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { openStack } from "../tools/engine";
+import { resourceChanges, runPulumi } from "../tools/engine";
 import { ensureToolchain } from "../tools/toolchain";
 
 async function main(): Promise<number> {
@@ -34,7 +34,7 @@ async function main(): Promise<number> {
         return 2;
     }
     const toolchain = await ensureToolchain((line) => console.error(`[toolchain] ${line}`));
-    const stack = await openStack({
+    const run = await runPulumi(operation === "preview" ? [operation] : [operation, "--yes"], {
         workDir: path.resolve(values.cwd),
         stack: values.stack,
         stateDir: path.resolve(values.state),
@@ -43,15 +43,9 @@ async function main(): Promise<number> {
         plugins: toolchain.plugins,
         program: async () => ({}),
     });
-    const stream = { onOutput: (out: string) => process.stdout.write(out), onError: (err: string) => process.stderr.write(err) };
-    let result: unknown;
-    if (operation === "preview") result = (await stack.preview(stream)).changeSummary;
-    else if (operation === "up") result = (await stack.up(stream)).summary.resourceChanges;
-    else result = (await stack.destroy(stream)).summary.resourceChanges;
-    if (values.result) fs.writeFileSync(values.result, JSON.stringify(result ?? {}));
-    return 0;
+    if (values.result) fs.writeFileSync(values.result, JSON.stringify(resourceChanges(run) ?? {}));
+    return run.code;
 }
-
 main().then(
     (code) => process.exit(code),
     (err) => {
