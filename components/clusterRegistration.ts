@@ -19,6 +19,7 @@ import {
     DEFAULT_ARGOCD_NAMESPACE,
     DEFAULT_SERVICE_ACCOUNT,
     DEFAULT_SYSTEM_NAMESPACE,
+    ENVIRONMENT_LABEL,
     FULL_CLUSTER_RULES,
     FULL_NAMESPACE_RULES,
     MANAGED_BY_LABEL,
@@ -67,11 +68,13 @@ export interface ClusterRegistrationArgs {
     rules?: pulumi.Input<PolicyRule[]>;
     /** Cluster-wide rules granted with `clusterResources` in namespaced mode. */
     clusterRules?: pulumi.Input<PolicyRule[]>;
+    /** The stack's explicit consent to `*` rules in the ClusterRole, recorded on it for the policy pack. */
+    allowWildcardRbac?: boolean;
     /** AppProject the cluster is scoped to. */
     project?: pulumi.Input<string>;
     /** Application-controller shard that handles this cluster. */
     shard?: pulumi.Input<number>;
-    /** Extra labels on the cluster Secret; ApplicationSet cluster generators select on them. */
+    /** Extra labels on the cluster Secret; ApplicationSet cluster generators select on them. `environment` is the stack's name. */
     labels?: pulumi.Input<Record<string, string>>;
     /** Extra annotations on the cluster Secret. */
     annotations?: pulumi.Input<Record<string, string>>;
@@ -109,9 +112,11 @@ export class ClusterRegistration extends pulumi.ComponentResource {
         const rights = namespaced
             ? [
                 ...createRolesAndBindings(step, account, args.namespaces!, args.rules ?? FULL_NAMESPACE_RULES),
-                ...(args.clusterResources && args.clusterRules ? createClusterRoleAndBinding(step, account, args.clusterRules) : []),
+                ...(args.clusterResources && args.clusterRules
+                    ? createClusterRoleAndBinding(step, account, args.clusterRules, args.allowWildcardRbac)
+                    : []),
             ]
-            : createClusterRoleAndBinding(step, account, args.rules ?? FULL_CLUSTER_RULES);
+            : createClusterRoleAndBinding(step, account, args.rules ?? FULL_CLUSTER_RULES, args.allowWildcardRbac);
         const token = createTokenSecret(step, account, args.tokenRotation ?? "");
         const secret = createClusterSecret(name, this, args, token, [...rights, token]);
 
@@ -174,6 +179,8 @@ function createClusterSecret(
             }));
     const labels = pulumi.output(args.labels ?? {}).apply((extra) => ({
         ...extra,
+        // After the user's labels: the stack decides the environment (validation rejects a different value).
+        [ENVIRONMENT_LABEL]: pulumi.getStack(),
         ...ownershipLabels(),
         [SECRET_TYPE_LABEL]: SECRET_TYPE_CLUSTER,
     }));

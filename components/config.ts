@@ -32,6 +32,7 @@ export function readRawConfig(): RawStackConfig {
         argocd: value(ARGOCD_KEY),
         clusters: value(CLUSTERS_KEY),
         projectKeys: Object.keys(all).filter((k) => k.startsWith(`${PROJECT}:`)),
+        stack: pulumi.getStack(),
     };
 }
 

@@ -7,6 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import {
+    ALLOW_WILDCARD_RBAC_ANNOTATION,
     PolicyRule,
     roleBindingName,
     roleName,
@@ -47,12 +48,17 @@ function subjectOf(account: k8s.core.v1.ServiceAccount) {
     return [{ kind: "ServiceAccount", name: account.metadata.name, namespace: account.metadata.namespace }];
 }
 
-/** ClusterRole `<serviceAccount>-role` and its ClusterRoleBinding, granting `rules` cluster-wide. */
+/**
+ * ClusterRole `<serviceAccount>-role` and its ClusterRoleBinding, granting `rules` cluster-wide. With
+ * `allowWildcardRbac` the role carries the stack's opt-in, which the policy pack requires in production for
+ * `*` rules.
+ */
 export function createClusterRoleAndBinding(
-    step: StepContext, account: k8s.core.v1.ServiceAccount, rules: pulumi.Input<PolicyRule[]>,
+    step: StepContext, account: k8s.core.v1.ServiceAccount, rules: pulumi.Input<PolicyRule[]>, allowWildcardRbac = false,
 ): pulumi.Resource[] {
+    const optIn: Record<string, string> = allowWildcardRbac ? { [ALLOW_WILDCARD_RBAC_ANNOTATION]: "true" } : {};
     const role = new k8s.rbac.v1.ClusterRole(`${step.name}-cluster-role`, {
-        metadata: metadata(step, account.metadata.name.apply(roleName)),
+        metadata: { ...metadata(step, account.metadata.name.apply(roleName)), annotations: { ...step.annotations, ...optIn } },
         rules,
     }, options(step));
     const binding = new k8s.rbac.v1.ClusterRoleBinding(`${step.name}-cluster-role-binding`, {

@@ -27,9 +27,21 @@ export const MANAGED_BY_VALUE = "pulumi";
 export const PART_OF_LABEL = "app.kubernetes.io/part-of";
 export const STACK_ANNOTATION = "argocd-clusters/stack";
 
+/**
+ * The stack's name, on every cluster Secret: Argo CD passes cluster Secret labels to ApplicationSet cluster
+ * generators, so `environment: production` selects the production stack's clusters. The policy pack checks it.
+ */
+export const ENVIRONMENT_LABEL = "environment";
+
+/**
+ * On a registration's ClusterRole when its stack entry sets `allowWildcardRbac: true`: the policy pack cannot
+ * read stack config, so the opt-in travels with the object it excuses (and kubectl shows it too).
+ */
+export const ALLOW_WILDCARD_RBAC_ANNOTATION = "argocd-clusters/allow-wildcard-rbac";
+
 /** Keys owned by this program: users may not set them through `labels` / `annotations`. */
 export const RESERVED_LABELS = [SECRET_TYPE_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL];
-export const RESERVED_ANNOTATIONS = [STACK_ANNOTATION, ARGOCD_MANAGED_BY_ANNOTATION];
+export const RESERVED_ANNOTATIONS = [STACK_ANNOTATION, ARGOCD_MANAGED_BY_ANNOTATION, ALLOW_WILDCARD_RBAC_ANNOTATION];
 
 /** The token controller fills Secrets of this type that carry the ServiceAccount's name. */
 export const SERVICE_ACCOUNT_TOKEN_TYPE = "kubernetes.io/service-account-token";

@@ -34,6 +34,8 @@ export interface ClusterSettings {
     rules?: PolicyRule[];
     /** Cluster-wide rules granted with `clusterResources: true` in namespaced mode. */
     clusterRules?: PolicyRule[];
+    /** Explicit consent to `*` rules cluster-wide, which the policy pack otherwise refuses in production. */
+    allowWildcardRbac?: boolean;
     project?: string;
     shard?: number;
     labels: Record<string, string>;

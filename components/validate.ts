@@ -8,6 +8,7 @@ import {
     DEFAULT_ARGOCD_NAMESPACE,
     DEFAULT_SERVICE_ACCOUNT,
     DEFAULT_SYSTEM_NAMESPACE,
+    ENVIRONMENT_LABEL,
     PolicyRule,
     PROJECT,
     RESERVED_ANNOTATIONS,
@@ -21,8 +22,8 @@ const PROJECT_KEYS = [ARGOCD_KEY, CLUSTERS_KEY];
 const ARGOCD_KEYS = ["namespace", "context", "kubeconfig"];
 const CLUSTER_KEYS = [
     "name", "server", "context", "kubeconfig", "systemNamespace", "serviceAccount", "namespaces",
-    "clusterResources", "rules", "clusterRules", "project", "shard", "labels", "annotations", "tls", "proxyUrl",
-    "disableCompression", "tokenRotation",
+    "clusterResources", "rules", "clusterRules", "allowWildcardRbac", "project", "shard", "labels", "annotations", "tls",
+    "proxyUrl", "disableCompression", "tokenRotation",
 ];
 const TLS_KEYS = ["insecure", "caData", "serverName"];
 const RULE_KEYS = ["apiGroups", "resources", "resourceNames", "nonResourceURLs", "verbs"];
@@ -38,6 +39,8 @@ export interface RawStackConfig {
     clusters: unknown;
     /** Every `argocd-clusters:*` key present in the stack, to catch misspelt top-level keys. */
     projectKeys: string[];
+    /** The stack's name: the program labels cluster Secrets `environment: <stack>`. Unset: not checked. */
+    stack?: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -142,8 +145,12 @@ export function validateStack(raw: RawStackConfig): { settings?: StackSettings; 
             p.add(key, "is not a known key", close ? `did you mean "${close}"?` : `known keys: ${PROJECT_KEYS.join(", ")}`);
         }
     }
+    if (raw.stack !== undefined && !validLabelValue(raw.stack)) {
+        p.add(`stack "${raw.stack}"`, `cannot be the ${ENVIRONMENT_LABEL} label of the cluster Secrets: it is not a valid label value`,
+            "use a stack name of at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric");
+    }
     const argocd = validateArgoCD(p, raw.argocd);
-    const clusters = validateClusters(p, raw.clusters);
+    const clusters = validateClusters(p, raw.clusters, raw.stack);
     if (p.list.length > 0 || !argocd || !clusters) return { problems: p.list };
     return { settings: { argocd, clusters }, problems: [] };
 }
@@ -161,7 +168,7 @@ function validateArgoCD(p: Problems, raw: unknown): ArgoCDSettings | undefined {
     return { namespace, context, kubeconfig };
 }
 
-function validateClusters(p: Problems, raw: unknown): ClusterSettings[] | undefined {
+function validateClusters(p: Problems, raw: unknown, stack: string | undefined): ClusterSettings[] | undefined {
     if (raw === undefined || raw === null) {
         // A missing list would otherwise read as "no clusters" and deregister every cluster of the stack.
         return p.add(CLUSTERS_KEY, "is required", `list the clusters to register; write ${CLUSTERS_KEY}: [] to register none`);
@@ -169,7 +176,7 @@ function validateClusters(p: Problems, raw: unknown): ClusterSettings[] | undefi
     if (!Array.isArray(raw)) {
         return p.add(CLUSTERS_KEY, `must be a list, got ${describe(raw)}`, "write it as a YAML list of cluster entries (- name: ...)");
     }
-    const clusters = raw.map((entry, i) => validateCluster(p, `${CLUSTERS_KEY}[${i}]`, entry));
+    const clusters = raw.map((entry, i) => validateCluster(p, `${CLUSTERS_KEY}[${i}]`, entry, stack));
     findDuplicates(p, raw, "name", "each Argo CD cluster name must be unique (Applications address clusters by it)");
     findDuplicates(p, raw, "server", "Argo CD looks clusters up by server URL and picks an arbitrary one of duplicates; register each URL once");
     return clusters.every((c): c is ClusterSettings => c !== undefined) ? clusters : undefined;
@@ -190,7 +197,7 @@ function findDuplicates(p: Problems, entries: unknown[], key: "name" | "server",
     });
 }
 
-function validateCluster(p: Problems, path: string, raw: unknown): ClusterSettings | undefined {
+function validateCluster(p: Problems, path: string, raw: unknown, stack: string | undefined): ClusterSettings | undefined {
     const o = p.object(path, raw, CLUSTER_KEYS);
     if (!o) return undefined;
     const before = p.list.length;
@@ -223,10 +230,17 @@ function validateCluster(p: Problems, path: string, raw: unknown): ClusterSettin
         p.add(`${path}.clusterRules`, "only applies with namespaces and clusterResources: true",
             "set clusterResources: true, or remove clusterRules (without namespaces use rules)");
     }
+    const allowWildcardRbac = p.boolean(`${path}.allowWildcardRbac`, o.allowWildcardRbac);
 
     const project = objectName(p, `${path}.project`, o.project);
     const shard = validateShard(p, `${path}.shard`, o.shard);
     const labels = validateMetadata(p, `${path}.labels`, o.labels, RESERVED_LABELS, true);
+    const environment = labels?.[ENVIRONMENT_LABEL];
+    if (stack !== undefined && environment !== undefined && environment !== stack) {
+        p.add(`${path}.labels.${ENVIRONMENT_LABEL}`, `"${environment}" is not this stack's name "${stack}"`,
+            `remove it: the program labels the cluster Secret ${ENVIRONMENT_LABEL}: ${stack}, the stack's name, which ` +
+                "ApplicationSet cluster generators select on and the policy pack checks");
+    }
     const annotations = validateMetadata(p, `${path}.annotations`, o.annotations, RESERVED_ANNOTATIONS, false);
     const tls = validateTls(p, `${path}.tls`, o.tls);
     const proxyUrl = validateProxyUrl(p, `${path}.proxyUrl`, o.proxyUrl);
@@ -236,7 +250,7 @@ function validateCluster(p: Problems, path: string, raw: unknown): ClusterSettin
     if (p.list.length > before || name === undefined || server === undefined || context === undefined) return undefined;
     return {
         name, server, context, kubeconfig, systemNamespace, serviceAccount, namespaces, clusterResources, rules,
-        clusterRules, project, shard, labels: labels ?? {}, annotations: annotations ?? {},
+        clusterRules, allowWildcardRbac, project, shard, labels: labels ?? {}, annotations: annotations ?? {},
         tls: tls ?? { insecure: false }, proxyUrl, disableCompression, tokenRotation: tokenRotation ?? "",
     };
 }
@@ -379,12 +393,16 @@ function validateMetadata(
         }
         if (typeof value !== "string") {
             p.add(at, `must be a string, got ${describe(value)}`, `quote the value, e.g. ${key}: "${String(value)}"`);
-        } else if (isLabel && (value.length > 63 || (value !== "" && !QUALIFIED_NAME.test(value)))) {
+        } else if (isLabel && !validLabelValue(value)) {
             p.add(at, `"${value}" is not a valid label value`,
                 "use at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric");
         }
     }
     return p.list.length > before ? undefined : (raw as Record<string, string>);
+}
+
+function validLabelValue(value: string): boolean {
+    return value.length <= 63 && (value === "" || QUALIFIED_NAME.test(value));
 }
 
 function validQualifiedKey(key: string): boolean {

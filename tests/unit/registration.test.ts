@@ -74,6 +74,8 @@ describe("ClusterRegistration in cluster-wide mode", () => {
         assert.equal(secret.inputs.metadata.namespace, "argocd");
         assert.equal(secret.inputs.type, "Opaque");
         assert.deepEqual(secret.inputs.metadata.labels, {
+            // The stack's name, for ApplicationSet cluster generators (the mocks' stack is "test").
+            environment: "test",
             "argocd.argoproj.io/secret-type": "cluster",
             "app.kubernetes.io/managed-by": "pulumi",
             "app.kubernetes.io/part-of": "argocd-clusters",
@@ -89,6 +91,16 @@ describe("ClusterRegistration in cluster-wide mode", () => {
         assert.deepEqual(secret.inputs.stringData, { name: "production", server: PRODUCTION, config: expectedConfig });
         // It holds the token, so the engine receives it as a secret and encrypts it in state.
         assert.ok(isSecretValue(secret.rawInputs.stringData), "stringData must reach the engine as a secret");
+    });
+
+    it("records an explicit wildcard opt-in on the ClusterRole only", async () => {
+        await register("optin", { server: "https://optin.example:6443", allowWildcardRbac: true });
+        const c = children("optin");
+        assert.equal(c.one("cluster-role").inputs.metadata.annotations["argocd-clusters/allow-wildcard-rbac"], "true");
+        assert.equal(c.one("cluster-role-binding").inputs.metadata.annotations["argocd-clusters/allow-wildcard-rbac"], undefined);
+        // Without it, nothing claims consent.
+        await register("nooptin", { server: "https://nooptin.example:6443" });
+        assert.deepEqual(children("nooptin").one("cluster-role").inputs.metadata.annotations, { "argocd-clusters/stack": "argocd-clusters/test" });
     });
 
     it("grants custom rules instead of full rights", async () => {
@@ -156,7 +168,7 @@ describe("ClusterRegistration optional settings", () => {
             server: "https://opts.example:6443",
             project: "platform",
             shard: 2,
-            labels: { environment: "production", "argocd.argoproj.io/auto-label-cluster-info": "true" },
+            labels: { team: "platform", environment: "production", "argocd.argoproj.io/auto-label-cluster-info": "true" },
             annotations: { "example.com/owner": "platform-team" },
             tls: { serverName: "api.internal", caData: b64("-----BEGIN CERTIFICATE-----\nCUSTOM\n-----END CERTIFICATE-----\n") },
             proxyUrl: "http://proxy.internal:3128",
@@ -166,7 +178,9 @@ describe("ClusterRegistration optional settings", () => {
         const token = children("opts").one("token");
         assert.equal(secret.inputs.stringData.project, "platform");
         assert.equal(secret.inputs.stringData.shard, "2");
-        assert.equal(secret.inputs.metadata.labels.environment, "production");
+        assert.equal(secret.inputs.metadata.labels.team, "platform");
+        // The stack decides the environment; validation rejects a different value before it gets here.
+        assert.equal(secret.inputs.metadata.labels.environment, "test");
         assert.equal(secret.inputs.metadata.labels["argocd.argoproj.io/secret-type"], "cluster");
         assert.equal(secret.inputs.metadata.annotations["example.com/owner"], "platform-team");
         assert.deepEqual(JSON.parse(secret.inputs.stringData.config), {

@@ -7,11 +7,12 @@ const CA = Buffer.from("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-
 const argocd = { namespace: "argocd", context: "hub" };
 const cluster = (extra: Record<string, unknown> = {}) => ({ name: "prod", server: "https://api.prod:6443", context: "prod", ...extra });
 
-function problemsOf(clusters: unknown, more: { argocd?: unknown; projectKeys?: string[] } = {}) {
+function problemsOf(clusters: unknown, more: { argocd?: unknown; projectKeys?: string[]; stack?: string } = {}) {
     const { problems } = validateStack({
         argocd: "argocd" in more ? more.argocd : argocd,
         clusters,
         projectKeys: more.projectKeys ?? ["argocd-clusters:argocd", "argocd-clusters:clusters"],
+        stack: more.stack,
     });
     return problems;
 }
@@ -34,7 +35,7 @@ describe("validateStack accepts", () => {
             clusters: [{
                 name: "prod", server: "https://api.prod:6443", context: "prod", kubeconfig: undefined,
                 systemNamespace: "kube-system", serviceAccount: "argocd-manager", namespaces: undefined,
-                clusterResources: undefined, rules: undefined, clusterRules: undefined, project: undefined,
+                clusterResources: undefined, rules: undefined, clusterRules: undefined, allowWildcardRbac: undefined, project: undefined,
                 shard: undefined, labels: {}, annotations: {}, tls: { insecure: false }, proxyUrl: undefined,
                 disableCompression: undefined, tokenRotation: "",
             }],
@@ -53,7 +54,7 @@ describe("validateStack accepts", () => {
                 namespaces: ["shop", "payments"], clusterResources: true,
                 rules: [{ apiGroups: ["", "apps"], resources: ["*"], verbs: ["*"] }],
                 clusterRules: [{ apiGroups: [""], resources: ["namespaces"], verbs: ["get"] }, { nonResourceURLs: ["/version"], verbs: ["get"] }],
-                project: "platform", shard: "3", labels: { environment: "production", "example.com/team": "" },
+                allowWildcardRbac: true, project: "platform", shard: "3", labels: { environment: "production", "example.com/team": "" },
                 annotations: { "example.com/owner": "Platform Team <platform@example.com>" },
                 tls: { caData: CA, serverName: "api.internal" }, proxyUrl: "socks5://proxy:1080",
                 disableCompression: true, tokenRotation: 7,
@@ -63,6 +64,7 @@ describe("validateStack accepts", () => {
         assert.deepEqual(problems, []);
         assert.equal(settings?.clusters[0].shard, 3);
         assert.equal(settings?.clusters[0].tokenRotation, "7");
+        assert.equal(settings?.clusters[0].allowWildcardRbac, true);
     });
 });
 
@@ -85,6 +87,8 @@ describe("validateStack rejects, naming the key and the fix", () => {
         ["insecure with caData", [cluster({ tls: { insecure: true, caData: CA } })], "argocd-clusters:clusters[0].tls.insecure", /together with caData/],
         ["caData that is not base64 PEM", [cluster({ tls: { caData: "not-a-cert" } })], "argocd-clusters:clusters[0].tls.caData", /not base64-encoded PEM/],
         ["a misspelt tls key", [cluster({ tls: { insecureSkipVerify: true } })], "argocd-clusters:clusters[0].tls.insecureSkipVerify", /not a known key/],
+        ["a non-boolean allowWildcardRbac", [cluster({ allowWildcardRbac: "yes" })], "argocd-clusters:clusters[0].allowWildcardRbac", /true or false/],
+        ["our own wildcard opt-in annotation", [cluster({ annotations: { "argocd-clusters/allow-wildcard-rbac": "true" } })], "argocd-clusters:clusters[0].annotations.argocd-clusters/allow-wildcard-rbac", /set by this program/],
         ["a non-boolean insecure", [cluster({ tls: { insecure: "yes" } })], "argocd-clusters:clusters[0].tls.insecure", /true or false/],
         ["an empty namespace list", [cluster({ namespaces: [] })], "argocd-clusters:clusters[0].namespaces", /empty list/],
         ["a bad namespace name", [cluster({ namespaces: ["Shop"] })], "argocd-clusters:clusters[0].namespaces[0]", /not a valid namespace/],
@@ -126,6 +130,17 @@ describe("validateStack rejects, naming the key and the fix", () => {
         expectOne([], "argocd-clusters:argocd.context", /required/, { argocd: { namespace: "argocd" } });
         expectOne([], "argocd-clusters:argocd.namespace", /not a valid namespace/, { argocd: { context: "hub", namespace: "Argo CD" } });
         expectOne([], "argocd-clusters:argocd.contxt", /not a known key/, { argocd: { context: "hub", contxt: "x" } });
+    });
+
+    it("an environment label that is not the stack's name", () => {
+        expectOne([cluster({ labels: { environment: "staging" } })], "argocd-clusters:clusters[0].labels.environment",
+            /"staging" is not this stack's name "production"/, { stack: "production" });
+        // The same value is merely redundant.
+        assert.deepEqual(problemsOf([cluster({ labels: { environment: "production" } })], { stack: "production" }), []);
+    });
+
+    it("a stack name that cannot be a label value", () => {
+        expectOne([cluster()], `stack "${"x".repeat(64)}"`, /not a valid label value/, { stack: "x".repeat(64) });
     });
 
     it("a misspelt top-level key, suggesting the right one", () => {
