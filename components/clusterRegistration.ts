@@ -96,6 +96,11 @@ export class ClusterRegistration extends pulumi.ComponentResource {
     /** Name of the Secret holding the current token, on the target. */
     readonly tokenSecretName: pulumi.Output<string>;
     readonly mode: pulumi.Output<RegistrationMode>;
+    /**
+     * The namespace this registration was told Argo CD runs in. Recorded as an output because the policy pack
+     * cannot read stack config: it checks the cluster Secret really landed there.
+     */
+    readonly argocdNamespace: pulumi.Output<string>;
 
     constructor(name: string, args: ClusterRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
         super(CLUSTER_REGISTRATION_TYPE, name, {}, opts);
@@ -125,12 +130,14 @@ export class ClusterRegistration extends pulumi.ComponentResource {
         this.serviceAccount = pulumi.interpolate`${account.metadata.namespace}/${account.metadata.name}`;
         this.tokenSecretName = token.metadata.name;
         this.mode = pulumi.output<RegistrationMode>(namespaced ? "namespaced" : "cluster-wide");
+        this.argocdNamespace = pulumi.output(args.argocdNamespace ?? DEFAULT_ARGOCD_NAMESPACE);
         this.registerOutputs({
             secretName: this.secretName,
             server: this.server,
             serviceAccount: this.serviceAccount,
             tokenSecretName: this.tokenSecretName,
             mode: this.mode,
+            argocdNamespace: this.argocdNamespace,
         });
     }
 }

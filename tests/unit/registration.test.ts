@@ -117,8 +117,11 @@ describe("ClusterRegistration in cluster-wide mode", () => {
             serviceAccount: await valueOf(registration.serviceAccount),
             tokenSecretName: await valueOf(registration.tokenSecretName),
             mode: await valueOf(registration.mode),
+            argocdNamespace: await valueOf(registration.argocdNamespace),
         };
         assert.equal(outputs.serviceAccount, "argocd-system/argocd-hub");
+        // Recorded for the policy pack, which checks the cluster Secret is there.
+        assert.equal(outputs.argocdNamespace, "argocd");
         assert.equal(outputs.server, "https://outputs.example:6443");
         assert.match(outputs.tokenSecretName ?? "", /^argocd-hub-token-[0-9a-f]{8}$/);
         // Roles follow a custom ServiceAccount name, so a second Argo CD on the same cluster gets its own.
