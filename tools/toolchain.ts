@@ -30,6 +30,7 @@ const RECIPES: Recipe[] = [
     { module: "pulumi-resource-random", binaries: ["pulumi-resource-random"], lookup: ["PATH"] },
     { module: "control-plane/etcd", binaries: ["etcd"], lookup: ["KUBEBUILDER_ASSETS", "PATH"] },
     { module: "control-plane/kubernetes", binaries: ["kube-apiserver", "kube-controller-manager"], lookup: ["PATH"] },
+    { module: "actionlint", binaries: ["actionlint"], lookup: ["PATH"] },
 ];
 
 /** A resource provider plugin, as the engine's plugin cache names it. */
@@ -45,6 +46,7 @@ export interface Toolchain {
     etcd: string;
     kubeApiServer: string;
     kubeControllerManager: string;
+    actionlint: string;
 }
 
 export function cacheRoot(): string {
@@ -131,6 +133,14 @@ async function build(recipe: Recipe, target: string, log: (line: string) => void
     log(`built ${recipe.binaries.join(", ")} ${version} in ${formatDuration(Date.now() - started)}`);
 }
 
+/** Where a tool already is (on its lookup path or built in the cache), without building it: for tests. */
+export function findTool(binary: string): string | undefined {
+    const recipe = RECIPES.find((r) => r.binaries.includes(binary));
+    if (!recipe) throw new Error(`no tool under tools/ builds ${binary}`);
+    const built = path.join(installDir(recipe), "bin", binary);
+    return findExisting(recipe, binary) ?? (isExecutable(built) ? built : undefined);
+}
+
 /** Finds or builds every tool; `log` receives progress lines. */
 export async function ensureToolchain(log: (line: string) => void = (l) => console.log(`[toolchain] ${l}`)): Promise<Toolchain> {
     const found = new Map<string, string>();
@@ -156,6 +166,7 @@ export async function ensureToolchain(log: (line: string) => void = (l) => conso
         etcd: get("etcd"),
         kubeApiServer: get("kube-apiserver"),
         kubeControllerManager: get("kube-controller-manager"),
+        actionlint: get("actionlint"),
     };
 }
 
