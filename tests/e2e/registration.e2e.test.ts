@@ -15,7 +15,6 @@ const CLI_CLUSTER_RULES = [
     { apiGroups: ["*"], resources: ["*"], verbs: ["*"] },
     { nonResourceURLs: ["*"], verbs: ["*"] },
 ];
-const OUR_LABEL = "app.kubernetes.io%2Fmanaged-by%3Dpulumi";
 
 let world: World;
 /** Every bearer token seen during the run: none may appear in state or outputs. */
@@ -26,27 +25,6 @@ async function get(cluster: LocalCluster, urlPath: string): Promise<any | undefi
     if (res.status === 404) return undefined;
     assert.equal(res.status, 200, `GET ${urlPath}: ${JSON.stringify(res.body)}`);
     return res.body;
-}
-
-/** Everything this program owns on a cluster, by kind and name, with resourceVersions. */
-async function ownedObjects(cluster: LocalCluster): Promise<Record<string, string>> {
-    const lists = [
-        "/api/v1/serviceaccounts", "/api/v1/secrets",
-        "/apis/rbac.authorization.k8s.io/v1/clusterroles", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
-        "/apis/rbac.authorization.k8s.io/v1/roles", "/apis/rbac.authorization.k8s.io/v1/rolebindings",
-    ];
-    const owned: Record<string, string> = {};
-    for (const list of lists) {
-        const body = await get(cluster, `${list}?labelSelector=${OUR_LABEL}`);
-        for (const item of body.items) owned[`${list}/${item.metadata.namespace ?? ""}/${item.metadata.name}`] = item.metadata.resourceVersion;
-    }
-    return owned;
-}
-
-async function everyOwnedObject(): Promise<Record<string, Record<string, string>>> {
-    const all: Record<string, Record<string, string>> = {};
-    for (const c of world.plane.clusters) all[c.name] = await ownedObjects(c);
-    return all;
 }
 
 async function tokenOf(target: LocalCluster): Promise<string> {
@@ -70,7 +48,7 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         // stack + 4 providers + 3 x (component, ServiceAccount, suffix, token, cluster Secret)
         // + RBAC: alpha 2 (ClusterRole, binding), beta 4 (Role + binding in 2 namespaces), gamma 2.
         assert.deepEqual(summary, { create: 1 + 4 + 15 + 8 });
-        for (const [cluster, owned] of Object.entries(await everyOwnedObject())) {
+        for (const [cluster, owned] of Object.entries(await world.everyOwnedObject())) {
             assert.deepEqual(owned, {}, `preview created objects on ${cluster}`);
         }
     });
@@ -155,7 +133,7 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
     it("5. a new tokenRotation issues a new token, switches Argo CD to it and revokes the old one", async () => {
         const oldToken = await tokenOf(world.a);
         const oldTokenSecret = (await world.succeed("outputs")).registrations.alpha.tokenSecretName;
-        const others = { b: await ownedObjects(world.b), c: await ownedObjects(world.c) };
+        const others = { b: await world.ownedObjects(world.b), c: await world.ownedObjects(world.c) };
 
         world.writeConfig(world.clusterEntries("2"));
         const changes = await world.succeed("up");
@@ -169,11 +147,11 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         // The API server drops the token once its informer sees the Secret gone: allow it a moment.
         await eventually(async () => (await kubeRequest({ ...creds, bearerToken: oldToken }, "GET", "/api")).status, 401, "the old token must be revoked");
         assert.equal(await get(world.a, `/api/v1/namespaces/kube-system/secrets/${oldTokenSecret}`), undefined);
-        assert.deepEqual({ b: await ownedObjects(world.b), c: await ownedObjects(world.c) }, others, "other clusters are untouched");
+        assert.deepEqual({ b: await world.ownedObjects(world.b), c: await world.ownedObjects(world.c) }, others, "other clusters are untouched");
     });
 
     it("6. removing a cluster from config removes its objects from both clusters, and nothing else", async () => {
-        const kept = { a: await ownedObjects(world.a), b: await ownedObjects(world.b) };
+        const kept = { a: await world.ownedObjects(world.a), b: await world.ownedObjects(world.b) };
         const keptSecrets = [(await world.clusterSecret(world.a))!.object.metadata.resourceVersion, (await world.clusterSecret(world.b))!.object.metadata.resourceVersion];
 
         world.writeConfig(world.clusterEntries("2").slice(0, 2));
@@ -181,15 +159,15 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         // component, ServiceAccount, ClusterRole, binding, suffix, token, cluster Secret, provider
         assert.deepEqual({ ...changes, same: undefined }, { delete: 8, same: undefined });
 
-        assert.deepEqual(await ownedObjects(world.c), {}, "gamma's RBAC and token are gone");
+        assert.deepEqual(await world.ownedObjects(world.c), {}, "gamma's RBAC and token are gone");
         assert.equal(await get(world.c, "/apis/rbac.authorization.k8s.io/v1/clusterroles/argocd-manager-role"), undefined);
         assert.equal(await world.clusterSecret(world.c), undefined, "gamma's cluster Secret is gone");
-        assert.deepEqual({ a: await ownedObjects(world.a), b: await ownedObjects(world.b) }, kept);
+        assert.deepEqual({ a: await world.ownedObjects(world.a), b: await world.ownedObjects(world.b) }, kept);
         assert.deepEqual([(await world.clusterSecret(world.a))!.object.metadata.resourceVersion, (await world.clusterSecret(world.b))!.object.metadata.resourceVersion], keptSecrets);
     });
 
     it("7. bad config fails the preview with every problem, and nothing changes on any cluster", async () => {
-        const before = await everyOwnedObject();
+        const before = await world.everyOwnedObject();
         const [alpha, beta] = world.clusterEntries("2");
         world.writeConfig([
             { ...alpha, server: `${world.a.server}/` },
@@ -207,7 +185,7 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
                 assert.match(text, /argocd-clusters:clusters\[2\]\.context: context "no-such-context" is not in/);
             }
         }
-        assert.deepEqual(await everyOwnedObject(), before);
+        assert.deepEqual(await world.everyOwnedObject(), before);
         world.writeConfig(world.clusterEntries("2").slice(0, 2));
         await world.succeed("preview", "--expect-no-changes");
     });
@@ -224,8 +202,8 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
             await world.a.awaitTokens();
         }
         await world.succeed("up");
-        const tokenSecrets = (await get(world.a, `/api/v1/namespaces/kube-system/secrets?labelSelector=${OUR_LABEL}`)).items;
-        assert.equal(tokenSecrets.length, 1, `exactly one token Secret, got ${tokenSecrets.map((s: any) => s.metadata.name)}`);
+        const tokenSecrets = Object.keys(await world.ownedObjects(world.a)).filter((key) => key.startsWith("/api/v1/secrets/"));
+        assert.equal(tokenSecrets.length, 1, `exactly one token Secret, got ${tokenSecrets}`);
         assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.a))!), "default"), [201, 200]);
         await tokenOf(world.a);
         await world.succeed("preview", "--expect-no-changes");
@@ -268,7 +246,7 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         }
 
         await world.succeed("destroy");
-        for (const [cluster, owned] of Object.entries(await everyOwnedObject())) assert.deepEqual(owned, {}, `left on ${cluster}`);
+        for (const [cluster, owned] of Object.entries(await world.everyOwnedObject())) assert.deepEqual(owned, {}, `left on ${cluster}`);
         const clusterSecrets = await get(world.argocd, `/api/v1/namespaces/${ARGOCD_NS}/secrets?labelSelector=argocd.argoproj.io%2Fsecret-type%3Dcluster`);
         assert.deepEqual(clusterSecrets.items, []);
         const backend = world.backendText();

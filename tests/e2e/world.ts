@@ -1,6 +1,7 @@
 /**
- * The end-to-end world: local clusters (one Argo CD cluster, three targets), a `local` stack whose
- * Pulumi.local.yaml this module writes into a scratch copy of the project, and the real engine and providers.
+ * The end-to-end world: local clusters (one Argo CD cluster, three targets), a stack (`local` unless told)
+ * whose Pulumi.<stack>.yaml this module writes into a scratch copy of the project, and the real engine and
+ * providers.
  * Also the checks an Argo CD would do: a client built from nothing but a cluster Secret.
  */
 import * as yaml from "js-yaml";
@@ -9,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { execFile } from "node:child_process";
 import { clusterSecretName } from "../../components/clusterSecret";
+import { MANAGED_BY_LABEL } from "../../components/names";
 import { PROJECT_DIR } from "../../tools/engine";
 import { ApiCredentials, kubeRequest } from "../../tools/localClusters/kubeApi";
 import { LocalCluster, LocalControlPlane } from "../../tools/localClusters/controlPlane";
@@ -28,12 +30,21 @@ export interface PulumiRun {
 }
 
 export class World {
+    /**
+     * The kubeconfig the engine reaches every cluster through (Argo CD by its explicit path in the stack file,
+     * targets through $KUBECONFIG): the admin one unless a test switches identities (useKubeconfig).
+     */
+    private kubeconfig: string;
+
     private constructor(
         readonly plane: LocalControlPlane,
         readonly workDir: string,
-    ) {}
+        readonly stack: string,
+    ) {
+        this.kubeconfig = plane.kubeconfig;
+    }
 
-    static async create(): Promise<World> {
+    static async create(stack = "local"): Promise<World> {
         const toolchain = await ensureToolchain();
         const plane = await LocalControlPlane.start(["argocd", "target-a", "target-b", "target-c"], toolchain);
         try {
@@ -43,7 +54,7 @@ export class World {
             }
             const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "argocd-clusters-e2e-"));
             fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
-            const world = new World(plane, workDir);
+            const world = new World(plane, workDir, stack);
             world.writeConfig(world.clusterEntries());
             return world;
         } catch (err) {
@@ -53,13 +64,13 @@ export class World {
     }
 
     /**
-     * Runs a Pulumi operation on the `local` stack in its own process, as a person or a pipeline would, through
+     * Runs a Pulumi operation on the world's stack in its own process, as a person or a pipeline would, through
      * the real engine and providers. Targets are reached through $KUBECONFIG, Argo CD through an explicit path.
      */
     pulumi(operation: string, ...flags: string[]): Promise<PulumiRun> {
         const resultFile = path.join(this.workDir, `result-${Date.now()}.json`);
-        const args = [PULUMI, operation, "--stack", "local", "--cwd", this.workDir, "--state", path.join(this.workDir, "state"), "--result", resultFile, ...flags];
-        const env = { ...process.env, KUBECONFIG: this.plane.kubeconfig, PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase" };
+        const args = [PULUMI, operation, "--stack", this.stack, "--cwd", this.workDir, "--state", path.join(this.workDir, "state"), "--result", resultFile, ...flags];
+        const env = { ...process.env, KUBECONFIG: this.kubeconfig, PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase" };
         return new Promise((resolve) => {
             execFile(process.execPath, args, { env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
                 const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
@@ -89,7 +100,7 @@ export class World {
     /** The three registrations: cluster-wide, namespaced, custom rules. */
     clusterEntries(rotation = "1"): Record<string, unknown>[] {
         return [
-            { name: "alpha", server: this.a.server, context: "target-a", labels: { environment: "local" }, tokenRotation: rotation },
+            { name: "alpha", server: this.a.server, context: "target-a", labels: { environment: this.stack }, tokenRotation: rotation },
             { name: "beta", server: this.b.server, context: "target-b", namespaces: ["apps", "monitoring"], project: "team-b" },
             {
                 name: "gamma", server: this.c.server, context: "target-c",
@@ -98,14 +109,84 @@ export class World {
         ];
     }
 
+    /**
+     * From now on the engine authenticates with `kubeconfig` (same context names, other credentials). Takes
+     * effect for Argo CD at the next writeConfig.
+     */
+    useKubeconfig(kubeconfig: string): void {
+        this.kubeconfig = kubeconfig;
+    }
+
     writeConfig(clusters: unknown, extra: Record<string, unknown> = {}): void {
         const config = {
             "pulumi:disable-default-providers": ["kubernetes"],
-            "argocd-clusters:argocd": { namespace: ARGOCD_NS, context: "argocd", kubeconfig: this.plane.kubeconfig },
+            "argocd-clusters:argocd": { namespace: ARGOCD_NS, context: "argocd", kubeconfig: this.kubeconfig },
             "argocd-clusters:clusters": clusters,
             ...extra,
         };
-        fs.writeFileSync(path.join(this.workDir, "Pulumi.local.yaml"), yaml.dump({ config }));
+        fs.writeFileSync(path.join(this.workDir, `Pulumi.${this.stack}.yaml`), yaml.dump({ config }));
+    }
+
+    /** Everything this program owns on `cluster` (by its managed-by label), by kind and name, with resourceVersions. */
+    async ownedObjects(cluster: LocalCluster): Promise<Record<string, string>> {
+        const owned: Record<string, string> = {};
+        for (const collection of Object.values(COLLECTIONS)) {
+            const list = `${collection.prefix}/${collection.plural}`;
+            const res = await cluster.admin("GET", `${list}?labelSelector=${encodeURIComponent(`${MANAGED_BY_LABEL}=pulumi`)}`);
+            if (res.status !== 200) throw new Error(`GET ${list} on ${cluster.name}: ${res.status} ${JSON.stringify(res.body)}`);
+            for (const item of res.body.items) owned[`${list}/${item.metadata.namespace ?? ""}/${item.metadata.name}`] = item.metadata.resourceVersion;
+        }
+        return owned;
+    }
+
+    /** ownedObjects of every cluster, by cluster name: equal snapshots mean nothing was written. */
+    async everyOwnedObject(): Promise<Record<string, Record<string, string>>> {
+        const all: Record<string, Record<string, string>> = {};
+        for (const c of this.plane.clusters) all[c.name] = await this.ownedObjects(c);
+        return all;
+    }
+
+    /**
+     * Applies a manifest file (several documents) to `cluster` as its admin would with `kubectl create -f`.
+     * Knows the kinds this project ships manifests of.
+     */
+    async applyManifest(cluster: LocalCluster, file: string): Promise<void> {
+        for (const doc of yaml.loadAll(fs.readFileSync(file, "utf8")) as any[]) {
+            if (!doc) continue;
+            const ns = doc.metadata.namespace;
+            const collection = COLLECTIONS[doc.kind];
+            if (!collection) throw new Error(`${file}: no API path known for kind ${doc.kind}`);
+            const url = collection.namespaced ? `${collection.prefix}/namespaces/${ns}/${collection.plural}` : `${collection.prefix}/${collection.plural}`;
+            const res = await cluster.admin("POST", url, doc);
+            if (res.status !== 201) throw new Error(`creating ${doc.kind} ${doc.metadata.name} on ${cluster.name}: ${res.status} ${JSON.stringify(res.body)}`);
+        }
+    }
+
+    /**
+     * Applies rbac/previewer.yaml to every cluster and writes a kubeconfig with the same context names whose
+     * users carry the previewer's token instead of the admin's; returns its path.
+     */
+    async previewerKubeconfig(): Promise<string> {
+        const kubeconfig = yaml.load(fs.readFileSync(this.plane.kubeconfig, "utf8")) as any;
+        for (const cluster of this.plane.clusters) {
+            await this.applyManifest(cluster, path.join(PROJECT_DIR, "rbac", "previewer.yaml"));
+            const token = await this.filledToken(cluster, "kube-system", "argocd-clusters-previewer-token");
+            const context = kubeconfig.contexts.find((c: any) => c.name === cluster.name).context;
+            kubeconfig.users.find((u: any) => u.name === context.user).user = { token };
+        }
+        const file = path.join(this.workDir, "previewer.kubeconfig");
+        fs.writeFileSync(file, yaml.dump(kubeconfig), { mode: 0o600 });
+        return file;
+    }
+
+    private async filledToken(cluster: LocalCluster, namespace: string, name: string): Promise<string> {
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+            const token = (await cluster.admin("GET", `/api/v1/namespaces/${namespace}/secrets/${name}`)).body?.data?.token;
+            if (token) return Buffer.from(token, "base64").toString("utf8");
+            if (Date.now() > deadline) throw new Error(`${cluster.name}: ${namespace}/${name} got no token within 30s`);
+            await new Promise((r) => setTimeout(r, 200));
+        }
     }
 
     /** The cluster Secret Argo CD would read for `target`, decoded; undefined when there is none. */
@@ -119,7 +200,7 @@ export class World {
 
     /** The stack's current checkpoint in the file backend: the state exactly as stored. */
     checkpointFile(): string {
-        const file = path.join(this.workDir, "state", "backend", ".pulumi", "stacks", "argocd-clusters", "local.json");
+        const file = path.join(this.workDir, "state", "backend", ".pulumi", "stacks", "argocd-clusters", `${this.stack}.json`);
         if (!fs.existsSync(file)) throw new Error(`no checkpoint at ${file}`);
         return file;
     }
@@ -138,6 +219,16 @@ export class World {
         return files.join("\n");
     }
 }
+
+/** Where each kind that rbac/*.yaml uses is created. */
+const COLLECTIONS: Record<string, { prefix: string; plural: string; namespaced: boolean }> = {
+    ServiceAccount: { prefix: "/api/v1", plural: "serviceaccounts", namespaced: true },
+    Secret: { prefix: "/api/v1", plural: "secrets", namespaced: true },
+    ClusterRole: { prefix: "/apis/rbac.authorization.k8s.io/v1", plural: "clusterroles", namespaced: false },
+    ClusterRoleBinding: { prefix: "/apis/rbac.authorization.k8s.io/v1", plural: "clusterrolebindings", namespaced: false },
+    Role: { prefix: "/apis/rbac.authorization.k8s.io/v1", plural: "roles", namespaced: true },
+    RoleBinding: { prefix: "/apis/rbac.authorization.k8s.io/v1", plural: "rolebindings", namespaced: true },
+};
 
 export interface ClusterSecret {
     object: any;
