@@ -94,6 +94,14 @@ describe("registration summary of hand-built previews (the CLI's PreviewDigest)"
         assert.match(out, /^ {2}- rights lost: cluster-wide full$/m);
     });
 
+    it("says when the stack opted in to cluster-wide wildcards", () => {
+        const d = digest("add-cluster.json");
+        const role = d.steps!.find((s) => s.urn.endsWith("-cluster-role"))!;
+        const metadata = role.newState!.inputs!.metadata as { annotations: Record<string, string> };
+        metadata.annotations["argocd-clusters/allow-wildcard-rbac"] = "true";
+        assert.match(summarizePreview(d), /^- ⚠️ `dev` gets wildcard RBAC: .*, `\*` non-resource URLs \(opted in with allowWildcardRbac\)$/m);
+    });
+
     it("counts preview errors without quoting them", () => {
         const out = summary("preview-error.json");
         assert.match(out, /the preview reported 2 error\(s\)/);
