@@ -1,13 +1,25 @@
 /**
- * End to end, the pull-request guardrails: a preview with a read-only "previewer" identity (rbac/previewer.yaml)
- * works while its up is refused by the API servers. The world's stack is `production`, so the
- * production-only rules apply. Steps build on each other and run in order in one world.
+ * End to end, the pull-request guardrails: previews with the policy pack (policy/analyzer) enforced by the real
+ * engine, passing and failing; a preview with a read-only "previewer" identity (rbac/previewer.yaml) that works
+ * while its up is refused by the API servers; the registration summary of that preview. The world's stack is
+ * `production`, so the production-only rules apply. Steps build on each other and run in order in one world.
  */
 import assert from "node:assert/strict";
+import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { PROJECT_DIR } from "../../tools/engine";
+import { parsePreview, summarizePreview } from "../../tools/summary";
 import { World } from "./world";
 
+const POLICY_PACK = ["--policy-pack", path.join(PROJECT_DIR, "policy", "analyzer")];
+
 let world: World;
+
+/** The world's three registrations, with alpha's cluster-wide wildcard rights explicitly allowed. */
+function compliant(rotation = "1"): Record<string, unknown>[] {
+    const [alpha, ...rest] = world.clusterEntries(rotation);
+    return [{ ...alpha, allowWildcardRbac: true }, ...rest];
+}
 
 /** The bearer token Argo CD holds for each target, by target name. */
 async function argocdTokens(): Promise<Record<string, string>> {
@@ -19,23 +31,54 @@ async function argocdTokens(): Promise<Record<string, string>> {
 describe("pull-request guardrails against real clusters and the real engine", { timeout: 600_000 }, () => {
     before(async () => {
         world = await World.create("production");
-        await world.succeed("up");
+        world.writeConfig(compliant());
+        await world.succeed("up", ...POLICY_PACK);
     });
     after(async () => {
         await world?.dispose();
     });
 
-    it("1. a read-only previewer previews a token rotation; its up is refused by every API server it reaches", async () => {
+    it("1. a policy-enforced preview of a compliant production stack passes", async () => {
+        const run = await world.pulumi("preview", "--expect-no-changes", ...POLICY_PACK);
+        assert.equal(run.code, 0, run.output.slice(-4000));
+        assert.match(run.output, /argocd-clusters-guardrails/, "the engine ran the pack");
+    });
+
+    it("2. a policy-enforced preview fails on wildcard rights without the opt-in and on unverified TLS, and changes nothing", async () => {
+        const before = await world.everyOwnedObject();
+        const [alpha, beta, gamma] = world.clusterEntries();
+        world.writeConfig([alpha, beta, { ...gamma, tls: { insecure: true } }]);
+        try {
+            const run = await world.pulumi("preview", ...POLICY_PACK);
+            assert.notEqual(run.code, 0, "mandatory violations fail the preview");
+            assert.match(run.output, /no-wildcard-rbac-in-production/);
+            assert.match(run.output, /allowWildcardRbac/, "the message names the key that opts in");
+            assert.match(run.output, /Pulumi\.production\.yaml/, "the message names the stack file");
+            assert.match(run.output, /tls-verified-in-production/);
+            assert.deepEqual(await world.everyOwnedObject(), before, "nothing changed on any cluster");
+        } finally {
+            world.writeConfig(compliant());
+        }
+    });
+
+    it("3. a read-only previewer previews a token rotation; its up is refused by every API server it reaches", async () => {
         const objectsBefore = await world.everyOwnedObject();
         const tokensBefore = await argocdTokens();
         const admin = world.plane.kubeconfig;
         world.useKubeconfig(await world.previewerKubeconfig());
-        world.writeConfig(world.clusterEntries("2"));
+        world.writeConfig(compliant("2"));
         try {
-            const preview = await world.succeed("preview");
-            assert.ok(preview.replace >= 1, `the rotation shows as a replacement: ${JSON.stringify(preview)}`);
+            const preview = await world.pulumi("preview", "--json", ...POLICY_PACK);
+            assert.equal(preview.code, 0, preview.output.slice(-4000));
+            assert.ok(preview.result.replace >= 1, `the rotation shows as a replacement: ${JSON.stringify(preview.result)}`);
 
-            const up = await world.pulumi("up");
+            // What the pipeline posts: the rotation is named, and no credential the preview could reach is in it.
+            const summary = summarizePreview(parsePreview(preview.stdout), { stack: world.stack });
+            assert.match(summary, /`alpha`[^\n]*\n\s+- token rotated/, summary);
+            for (const token of Object.values(tokensBefore)) assert.ok(!summary.includes(token), "no bearer token in the summary");
+            assert.ok(!preview.stdout.includes(tokensBefore[world.a.name]), "no bearer token in the preview's JSON");
+
+            const up = await world.pulumi("up", ...POLICY_PACK);
             assert.notEqual(up.code, 0, "an up with the previewer's credentials must fail");
             const refusals = up.output.match(/User "system:serviceaccount:kube-system:argocd-clusters-previewer" cannot \w+ resource/g) ?? [];
             assert.ok(refusals.length >= 1, `the API server refused the writes:\n${up.output.slice(-4000)}`);
@@ -43,10 +86,10 @@ describe("pull-request guardrails against real clusters and the real engine", { 
             assert.deepEqual(await argocdTokens(), tokensBefore, "Argo CD still holds the same tokens");
         } finally {
             world.useKubeconfig(admin);
-            world.writeConfig(world.clusterEntries("2"));
+            world.writeConfig(compliant("2"));
         }
         // The writer converges what the refused up left half-recorded (providers, the random suffix).
-        await world.succeed("up");
+        await world.succeed("up", ...POLICY_PACK);
         assert.notEqual((await argocdTokens())[world.a.name], tokensBefore[world.a.name], "the writer rotated alpha's token");
         await world.succeed("preview", "--expect-no-changes");
     });

@@ -25,6 +25,8 @@ export interface PulumiRun {
     code: number;
     /** Everything the engine printed. */
     output: string;
+    /** Its standard output alone (the JSON of `preview --json`). */
+    stdout: string;
     /** The operation's summary (change counts, or the outputs). */
     result: any;
 }
@@ -75,7 +77,7 @@ export class World {
             execFile(process.execPath, args, { env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
                 const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
                 const result = fs.existsSync(resultFile) ? JSON.parse(fs.readFileSync(resultFile, "utf8")) : undefined;
-                resolve({ code, output: `${stdout}\n${stderr}`, result });
+                resolve({ code, output: `${stdout}\n${stderr}`, stdout, result });
             });
         });
     }
