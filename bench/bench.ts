@@ -1,7 +1,8 @@
 /**
- * Benchmark of the program against the real engine, providers and local clusters, with two baselines measured
- * in the same run (an empty Pulumi program through the same wrapper: the engine's floor; the same API calls
- * made directly with @kubernetes/client-node: the physical limit), and the program's own cost under mocks.
+ * Benchmark of the program against the real engine, providers and local clusters, with three baselines measured
+ * in the same run (an empty Pulumi program through the same wrapper: the engine's floor; a program of only the
+ * N+1 kubernetes providers: the floor of one explicit provider per cluster; the same API calls made directly
+ * with @kubernetes/client-node: the physical limit), and the program's own cost under mocks.
  * A measurement, not a test: nothing here asserts on time. Prints the tables and writes them to
  * bench/results.md, with every raw figure in bench/results.json.
  *
@@ -10,8 +11,8 @@
  *
  * Per size N: N+1 local clusters (one is the Argo CD cluster), a scratch work dir with the project's
  * Pulumi.yaml and a Pulumi.local.yaml registering the N targets (cluster-wide), then per repetition, each
- * operation its own process: empty preview + up, `pulumi.js preview` (fresh stack) + `up` + `destroy`, direct
- * create + delete. Figures are medians over the repetitions. Memory is the peak of the summed VmRSS of the
+ * operation its own process: empty preview + up, providers-only preview + up, `pulumi.js preview` (fresh
+ * stack) + `up` + `destroy`, direct create + delete. Figures are medians over the repetitions. Memory is the peak of the summed VmRSS of the
  * whole process tree (wrapper node process, pulumi CLI, every plugin), sampled every 100 ms.
  *
  * --keep keeps each size's work dir (engine output of every operation, timestamped, and the state) in $TMPDIR;
@@ -64,8 +65,8 @@ interface Run {
     loadAvg1: number;
 }
 
-type EngineOp = "emptyPreview" | "emptyUp" | "preview" | "up" | "destroy" | "directCreate" | "directDelete";
-const ENGINE_OPS: EngineOp[] = ["emptyPreview", "emptyUp", "preview", "up", "destroy", "directCreate", "directDelete"];
+type EngineOp = "emptyPreview" | "emptyUp" | "providersPreview" | "providersUp" | "preview" | "up" | "destroy" | "directCreate" | "directDelete";
+const ENGINE_OPS: EngineOp[] = ["emptyPreview", "emptyUp", "providersPreview", "providersUp", "preview", "up", "destroy", "directCreate", "directDelete"];
 
 interface SizeResult {
     n: number;
@@ -140,7 +141,8 @@ async function benchSize(n: number, repeat: number, toolchain: Toolchain, keep: 
         if (created.status !== 201) throw new Error(`creating namespace ${ARGOCD_NS}: ${created.status} ${JSON.stringify(created.body)}`);
         const programDir = path.join(workDir, "program");
         const emptyDir = path.join(workDir, "empty");
-        for (const dir of [programDir, emptyDir]) {
+        const providersDir = path.join(workDir, "providers");
+        for (const dir of [programDir, emptyDir, providersDir]) {
             fs.mkdirSync(dir);
             fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
         }
@@ -155,8 +157,11 @@ async function benchSize(n: number, repeat: number, toolchain: Toolchain, keep: 
             // A fresh stack each time: new state dir, and a stack file without the previous salt.
             const state = path.join(workDir, `state-${rep}`);
             const emptyState = path.join(workDir, `empty-state-${rep}`);
+            const providersState = path.join(workDir, `providers-state-${rep}`);
             fs.writeFileSync(path.join(programDir, "Pulumi.local.yaml"), yaml.dump(stackConfig(plane, targets)));
-            fs.writeFileSync(path.join(emptyDir, "Pulumi.local.yaml"), yaml.dump({ config: { "pulumi:disable-default-providers": ["kubernetes"] } }));
+            for (const dir of [emptyDir, providersDir]) {
+                fs.writeFileSync(path.join(dir, "Pulumi.local.yaml"), yaml.dump({ config: { "pulumi:disable-default-providers": ["kubernetes"] } }));
+            }
 
             const pulumiArgs = (op: string, dir: string, st: string, result: string) =>
                 [op, "--stack", "local", "--cwd", dir, "--state", st, "--result", result];
@@ -166,6 +171,12 @@ async function benchSize(n: number, repeat: number, toolchain: Toolchain, keep: 
                 [EMPTY_JS, ...pulumiArgs("preview", emptyDir, emptyState, res("empty-preview"))], env, res("empty-preview")), `empty-preview-${rep}`);
             add("emptyUp", await run(`${tag}: empty program up`, process.execPath,
                 [EMPTY_JS, ...pulumiArgs("up", emptyDir, emptyState, res("empty-up"))], env, res("empty-up")), `empty-up-${rep}`);
+
+            const providers = ["--providers", ["argocd", ...targets].join(","), "--kubeconfig", plane.kubeconfig];
+            add("providersPreview", await run(`${tag}: providers-only program preview`, process.execPath,
+                [EMPTY_JS, ...pulumiArgs("preview", providersDir, providersState, res("providers-preview")), ...providers], env, res("providers-preview")), `providers-preview-${rep}`);
+            add("providersUp", await run(`${tag}: providers-only program up`, process.execPath,
+                [EMPTY_JS, ...pulumiArgs("up", providersDir, providersState, res("providers-up")), ...providers], env, res("providers-up")), `providers-up-${rep}`);
 
             add("preview", await run(`${tag}: pulumi.js preview (fresh stack)`, process.execPath,
                 [PULUMI_JS, ...pulumiArgs("preview", programDir, state, res("preview"))], env, res("preview")), `preview-${rep}`);
@@ -178,7 +189,7 @@ async function benchSize(n: number, repeat: number, toolchain: Toolchain, keep: 
                 [DIRECT_JS, phase, "--kubeconfig", plane.kubeconfig, "--argocd", "argocd", "--namespace", ARGOCD_NS, "--targets", targets.join(","), "--result", result];
             add("directCreate", await run(`${tag}: direct API calls, create`, process.execPath, directArgs("create", res("direct-create")), env, res("direct-create")), `direct-create-${rep}`);
             add("directDelete", await run(`${tag}: direct API calls, delete`, process.execPath, directArgs("delete", res("direct-delete")), env, res("direct-delete")), `direct-delete-${rep}`);
-            if (!keep) for (const dir of [state, emptyState]) fs.rmSync(dir, { recursive: true, force: true });
+            if (!keep) for (const dir of [state, emptyState, providersState]) fs.rmSync(dir, { recursive: true, force: true });
         }
     } finally {
         log(`N=${n}: stopping the clusters`);
@@ -276,12 +287,17 @@ function report(env: Environment, sizes: SizeResult[], mocks: MockResult[]): str
 
     if (ok.length > 0) {
         lines.push("## Real engine, local clusters (median wall-clock seconds, each operation its own process)", "");
-        lines.push("`preview` is on a fresh stack; the empty program runs through the same Automation API wrapper with a program");
-        lines.push("that registers nothing, measured at each size with the same clusters running; `direct` is the same API");
-        lines.push("calls made with @kubernetes/client-node (whole process; in brackets the calls alone, without Node start-up).", "");
+        lines.push("`preview` is on a fresh stack. Baselines, measured at each size with the same clusters running and through the");
+        lines.push("same wrapper (one CLI call, the program served from the wrapper's process): `empty`, a program that registers");
+        lines.push("nothing (the engine's floor); `providers`, a program that registers only the N+1 kubernetes providers and");
+        lines.push("nothing else (the floor of any program with one explicit provider per cluster: the engine starts each");
+        lines.push("provider's plugin one after another, and each configured provider reads the cluster's OpenAPI schema);");
+        lines.push("`direct`, the same API calls made with @kubernetes/client-node, in parallel (whole process; in brackets");
+        lines.push("the calls alone, without Node start-up). `up` includes the preview the CLI runs before updating.", "");
         lines.push(table(
-            ["N", "clusters start", "empty preview", "empty up", "preview", "up", "destroy", "direct create", "direct delete"],
-            ok.map((s) => [String(s.n), f(s.clusterStartSeconds, 1), f(secs(s, "emptyPreview")), f(secs(s, "emptyUp")), f(secs(s, "preview")),
+            ["N", "clusters start", "empty preview", "empty up", "providers preview", "providers up", "preview", "up", "destroy", "direct create", "direct delete"],
+            ok.map((s) => [String(s.n), f(s.clusterStartSeconds, 1), f(secs(s, "emptyPreview")), f(secs(s, "emptyUp")),
+                f(secs(s, "providersPreview")), f(secs(s, "providersUp")), f(secs(s, "preview")),
                 f(secs(s, "up")), f(secs(s, "destroy")), `${f(secs(s, "directCreate"))} (${f(calls(s, "directCreate"))})`,
                 `${f(secs(s, "directDelete"))} (${f(calls(s, "directDelete"))})`]),
         ));
@@ -289,9 +305,10 @@ function report(env: Environment, sizes: SizeResult[], mocks: MockResult[]): str
         lines.push("### Peak memory of the process tree (MiB, summed VmRSS; in brackets summed RssAnon) and CPU (user+system s of the tree)", "");
         const both = (s: SizeResult, op: EngineOp) => `${f(mem(s, op), 0)} (${f(anon(s, op), 0)})`;
         lines.push(table(
-            ["N", "empty preview", "empty up", "preview", "up", "destroy", "direct create", "CPU empty up", "CPU preview", "CPU up", "CPU direct create"],
-            ok.map((s) => [String(s.n), both(s, "emptyPreview"), both(s, "emptyUp"), both(s, "preview"), both(s, "up"),
-                both(s, "destroy"), both(s, "directCreate"), f(cpu(s, "emptyUp"), 1), f(cpu(s, "preview"), 1), f(cpu(s, "up"), 1), f(cpu(s, "directCreate"), 1)]),
+            ["N", "empty preview", "empty up", "providers preview", "preview", "up", "destroy", "direct create", "CPU empty up", "CPU providers preview", "CPU preview", "CPU up", "CPU direct create"],
+            ok.map((s) => [String(s.n), both(s, "emptyPreview"), both(s, "emptyUp"), both(s, "providersPreview"), both(s, "preview"), both(s, "up"),
+                both(s, "destroy"), both(s, "directCreate"), f(cpu(s, "emptyUp"), 1), f(cpu(s, "providersPreview"), 1), f(cpu(s, "preview"), 1),
+                f(cpu(s, "up"), 1), f(cpu(s, "directCreate"), 1)]),
         ));
         lines.push("");
         lines.push("VmRSS counts file-backed pages in every process that maps them: each provider plugin process maps the same");
@@ -299,14 +316,18 @@ function report(env: Environment, sizes: SizeResult[], mocks: MockResult[]): str
         lines.push("### Ratios (same run)", "");
         const b = base;
         lines.push(table(
-            ["N", "preview / empty preview", "up / empty up", "up / direct create", "up / direct calls", `preview(N) / preview(${b?.n ?? "?"})`,
-                `up(N) / up(${b?.n ?? "?"})`, "marginal s per cluster, preview / up", "peak MiB per cluster, preview / up",
-                "peak anon MiB per cluster, preview / up"],
+            ["N", "preview / empty preview", "providers preview / empty preview", "preview / providers preview", "up / empty up",
+                "up / providers up", "up / direct create", "up / direct calls", `preview(N) / preview(${b?.n ?? "?"})`,
+                `providers preview(N) / providers preview(${b?.n ?? "?"})`, `up(N) / up(${b?.n ?? "?"})`,
+                "marginal s per cluster, preview / up", "peak MiB per cluster, preview / up", "peak anon MiB per cluster, preview / up"],
             ok.map((s) => {
                 const dn = b && s.n !== b.n ? s.n - b.n : NaN;
-                return [String(s.n), x(secs(s, "preview") / secs(s, "emptyPreview")), x(secs(s, "up") / secs(s, "emptyUp")),
+                return [String(s.n), x(secs(s, "preview") / secs(s, "emptyPreview")), x(secs(s, "providersPreview") / secs(s, "emptyPreview")),
+                    x(secs(s, "preview") / secs(s, "providersPreview")), x(secs(s, "up") / secs(s, "emptyUp")),
+                    x(secs(s, "up") / secs(s, "providersUp")),
                     x(secs(s, "up") / secs(s, "directCreate")), x(secs(s, "up") / calls(s, "directCreate")),
-                    b ? x(secs(s, "preview") / secs(b, "preview")) : "–", b ? x(secs(s, "up") / secs(b, "up")) : "–",
+                    b ? x(secs(s, "preview") / secs(b, "preview")) : "–", b ? x(secs(s, "providersPreview") / secs(b, "providersPreview")) : "–",
+                    b ? x(secs(s, "up") / secs(b, "up")) : "–",
                     b ? `${f((secs(s, "preview") - secs(b, "preview")) / dn)} / ${f((secs(s, "up") - secs(b, "up")) / dn)}` : "–",
                     b ? `${f((mem(s, "preview") - mem(b, "preview")) / dn, 1)} / ${f((mem(s, "up") - mem(b, "up")) / dn, 1)}` : "–",
                     b ? `${f((anon(s, "preview") - anon(b, "preview")) / dn, 1)} / ${f((anon(s, "up") - anon(b, "up")) / dn, 1)}` : "–"];
@@ -321,7 +342,7 @@ function report(env: Environment, sizes: SizeResult[], mocks: MockResult[]): str
         const names = [...programs].sort();
         const rows: string[][] = [];
         for (const s of ok) {
-            for (const op of ["emptyPreview", "emptyUp", "preview", "up", "destroy"] as EngineOp[]) {
+            for (const op of ["emptyPreview", "emptyUp", "providersPreview", "providersUp", "preview", "up", "destroy"] as EngineOp[]) {
                 const rs = s.runs[op] ?? [];
                 if (rs.length === 0) continue;
                 rows.push([`${s.n} ${op}`, ...names.map((p) => {
@@ -335,7 +356,7 @@ function report(env: Environment, sizes: SizeResult[], mocks: MockResult[]): str
         lines.push(table(["N, operation", ...names], rows));
         lines.push("");
         const largest = ok[ok.length - 1];
-        for (const op of ["emptyPreview", "preview", "up"] as EngineOp[]) {
+        for (const op of ["emptyPreview", "providersPreview", "preview", "up"] as EngineOp[]) {
             const first = largest.runs[op]?.[0];
             if (!first) continue;
             lines.push(`### Process timeline: ${op}, N=${largest.n}, first repetition (${f(first.seconds)} s in all; seen from–to, seconds after spawn)`, "");

@@ -5,6 +5,11 @@
  * its resources.
  *
  *   node dist/bench/emptyProgram.js <preview|up|destroy> --stack NAME --cwd DIR --state DIR [--result FILE]
+ *        [--providers CONTEXT,... --kubeconfig FILE]
+ *
+ * With --providers the program registers one kubernetes provider per context and nothing else: the floor of
+ * any program with one explicit provider per cluster, since the engine starts and configures every
+ * provider's plugin process whether or not resources use it.
  *
  * Needs PULUMI_CONFIG_PASSPHRASE, as pulumi.js does.
  */
@@ -14,6 +19,18 @@ import { parseArgs } from "node:util";
 import { resourceChanges, runPulumi } from "../tools/engine";
 import { ensureToolchain } from "../tools/toolchain";
 
+/** A program of bare kubernetes providers, one per context, as the real program makes them (kubeconfig secret). */
+function providersOnly(contexts: string[], kubeconfigFile: string) {
+    return async () => {
+        // Loaded only here, so the plain empty program does not pay for it.
+        const pulumi = await import("@pulumi/pulumi");
+        const k8s = await import("@pulumi/kubernetes");
+        const kubeconfig = pulumi.secret(fs.readFileSync(kubeconfigFile, "utf8"));
+        for (const context of contexts) new k8s.Provider(context, { kubeconfig, context, clusterIdentifier: context });
+        return {};
+    };
+}
+
 async function main(): Promise<number> {
     const { values, positionals } = parseArgs({
         allowPositionals: true,
@@ -22,11 +39,13 @@ async function main(): Promise<number> {
             cwd: { type: "string" },
             state: { type: "string" },
             result: { type: "string" },
+            providers: { type: "string" },
+            kubeconfig: { type: "string" },
         },
     });
     const operation = positionals[0];
-    if (!["preview", "up", "destroy"].includes(operation) || !values.stack || !values.cwd || !values.state) {
-        console.error("usage: emptyProgram.js <preview|up|destroy> --stack NAME --cwd DIR --state DIR [--result FILE]");
+    if (!["preview", "up", "destroy"].includes(operation) || !values.stack || !values.cwd || !values.state || (values.providers && !values.kubeconfig)) {
+        console.error("usage: emptyProgram.js <preview|up|destroy> --stack NAME --cwd DIR --state DIR [--result FILE] [--providers CONTEXT,... --kubeconfig FILE]");
         return 2;
     }
     if (process.env.PULUMI_CONFIG_PASSPHRASE === undefined) {
@@ -41,7 +60,7 @@ async function main(): Promise<number> {
         passphrase: process.env.PULUMI_CONFIG_PASSPHRASE,
         pulumiBinary: toolchain.pulumi,
         plugins: toolchain.plugins,
-        program: async () => ({}),
+        program: values.providers ? providersOnly(values.providers.split(","), values.kubeconfig!) : async () => ({}),
     });
     if (values.result) fs.writeFileSync(values.result, JSON.stringify(resourceChanges(run) ?? {}));
     return run.code;
