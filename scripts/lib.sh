@@ -2,7 +2,8 @@
 # engine's environment holds PULUMI_CONFIG_PASSPHRASE or PULUMI_ACCESS_TOKEN.
 
 # The policy pack every preview and up enforces, locally and in CI alike.
-POLICY_PACK=policy/analyzer
+# Absolute, so that it holds when engine flags such as --cwd move the engine elsewhere.
+POLICY_PACK="$PWD/policy/analyzer"
 
 usage_stack() {
   echo "usage: $1" >&2

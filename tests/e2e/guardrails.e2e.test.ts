@@ -5,6 +5,7 @@
  * `production`, so the production-only rules apply. Steps build on each other and run in order in one world.
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { PROJECT_DIR } from "../../tools/engine";
@@ -68,17 +69,21 @@ describe("pull-request guardrails against real clusters and the real engine", { 
         world.useKubeconfig(await world.previewerKubeconfig());
         world.writeConfig(compliant("2"));
         try {
-            const preview = await world.pulumi("preview", "--json", ...POLICY_PACK);
+            // The pull-request pipeline's own script: policy-enforced preview, its JSON and the registration summary.
+            const out = path.join(world.workDir, "preview-out");
+            const preview = await world.script("preview", "--out", out);
             assert.equal(preview.code, 0, preview.output.slice(-4000));
             assert.ok(preview.result.replace >= 1, `the rotation shows as a replacement: ${JSON.stringify(preview.result)}`);
-
+            const json = fs.readFileSync(path.join(out, `preview-${world.stack}.json`), "utf8");
+            const summary = fs.readFileSync(path.join(out, `summary-${world.stack}.md`), "utf8");
+            assert.equal(summary, summarizePreview(parsePreview(json), { stack: world.stack }), "the summary is the preview's");
             // What the pipeline posts: the rotation is named, and no credential the preview could reach is in it.
-            const summary = summarizePreview(parsePreview(preview.stdout), { stack: world.stack });
             assert.match(summary, /`alpha`[^\n]*\n\s+- token rotated/, summary);
-            for (const token of Object.values(tokensBefore)) assert.ok(!summary.includes(token), "no bearer token in the summary");
-            assert.ok(!preview.stdout.includes(tokensBefore[world.a.name]), "no bearer token in the preview's JSON");
+            for (const token of Object.values(tokensBefore)) {
+                assert.ok(!summary.includes(token) && !json.includes(token), "no bearer token in the summary or the preview's JSON");
+            }
 
-            const up = await world.pulumi("up", ...POLICY_PACK);
+            const up = await world.script("up");
             assert.notEqual(up.code, 0, "an up with the previewer's credentials must fail");
             const refusals = up.output.match(/User "system:serviceaccount:kube-system:argocd-clusters-previewer" cannot \w+ resource/g) ?? [];
             assert.ok(refusals.length >= 1, `the API server refused the writes:\n${up.output.slice(-4000)}`);
@@ -89,7 +94,8 @@ describe("pull-request guardrails against real clusters and the real engine", { 
             world.writeConfig(compliant("2"));
         }
         // The writer converges what the refused up left half-recorded (providers, the random suffix).
-        await world.succeed("up", ...POLICY_PACK);
+        const converge = await world.script("up");
+        assert.equal(converge.code, 0, converge.output.slice(-4000));
         assert.notEqual((await argocdTokens())[world.a.name], tokensBefore[world.a.name], "the writer rotated alpha's token");
         await world.succeed("preview", "--expect-no-changes");
     });

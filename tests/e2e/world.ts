@@ -70,11 +70,23 @@ export class World {
      * the real engine and providers. Targets are reached through $KUBECONFIG, Argo CD through an explicit path.
      */
     pulumi(operation: string, ...flags: string[]): Promise<PulumiRun> {
+        return this.run(process.execPath, [PULUMI, operation, "--stack", this.stack], flags);
+    }
+
+    /**
+     * Runs a pipeline script of the project (scripts/<name>) on the world's stack, exactly as a pipeline does,
+     * with the engine pointed at the world's work dir and state after `--`.
+     */
+    script(name: string, ...args: string[]): Promise<PulumiRun> {
+        return this.run(path.join(PROJECT_DIR, "scripts", name), ["--stack", this.stack, ...args, "--"], []);
+    }
+
+    private run(command: string, args: string[], flags: string[]): Promise<PulumiRun> {
         const resultFile = path.join(this.workDir, `result-${Date.now()}.json`);
-        const args = [PULUMI, operation, "--stack", this.stack, "--cwd", this.workDir, "--state", path.join(this.workDir, "state"), "--result", resultFile, ...flags];
+        const all = [...args, "--cwd", this.workDir, "--state", path.join(this.workDir, "state"), "--result", resultFile, ...flags];
         const env = { ...process.env, KUBECONFIG: this.kubeconfig, PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase" };
         return new Promise((resolve) => {
-            execFile(process.execPath, args, { env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+            execFile(command, all, { env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
                 const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
                 const result = fs.existsSync(resultFile) ? JSON.parse(fs.readFileSync(resultFile, "utf8")) : undefined;
                 resolve({ code, output: `${stdout}\n${stderr}`, stdout, result });
