@@ -1,6 +1,6 @@
 /**
  * End to end: the real Pulumi engine and providers against real local API servers. The steps build on each
- * other (preview, up, use, no-op, rotate, remove, bad config, faults, destroy), so they run in order in one
+ * other (preview, up, use, no-op, rotate, remove, migration from the CLI, bad config, faults, destroy), so they run in order in one
  * world that the hooks start and tear down.
  */
 import assert from "node:assert/strict";
@@ -164,6 +164,68 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         assert.equal(await world.clusterSecret(world.c), undefined, "gamma's cluster Secret is gone");
         assert.deepEqual({ a: await world.ownedObjects(world.a), b: await world.ownedObjects(world.b) }, kept);
         assert.deepEqual([(await world.clusterSecret(world.a))!.object.metadata.resourceVersion, (await world.clusterSecret(world.b))!.object.metadata.resourceVersion], keptSecrets);
+    });
+
+    it("6b. a cluster added with argocd cluster add is taken over as the README says", async () => {
+        // What `argocd cluster add target-c` leaves behind: the argocd-manager account with full rights and a
+        // long-lived token on the target, and a cluster Secret holding that token on the Argo CD cluster.
+        const c = world.c;
+        const create = async (cluster: LocalCluster, urlPath: string, body: unknown) => {
+            const res = await cluster.admin("POST", urlPath, body);
+            assert.equal(res.status, 201, `POST ${urlPath}: ${JSON.stringify(res.body)}`);
+        };
+        await create(c, "/api/v1/namespaces/kube-system/serviceaccounts", { metadata: { name: "argocd-manager" } });
+        await create(c, "/apis/rbac.authorization.k8s.io/v1/clusterroles", { metadata: { name: "argocd-manager-role" }, rules: CLI_CLUSTER_RULES });
+        await create(c, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
+            metadata: { name: "argocd-manager-role-binding" },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "argocd-manager-role" },
+            subjects: [{ kind: "ServiceAccount", name: "argocd-manager", namespace: "kube-system" }],
+        });
+        await create(c, "/api/v1/namespaces/kube-system/secrets", {
+            metadata: { name: "argocd-manager-long-lived-token", annotations: { "kubernetes.io/service-account.name": "argocd-manager" } },
+            type: "kubernetes.io/service-account-token",
+        });
+        let cliToken = "";
+        await eventually(async () => {
+            const data = (await get(c, "/api/v1/namespaces/kube-system/secrets/argocd-manager-long-lived-token"))?.data;
+            cliToken = data?.token ? Buffer.from(data.token, "base64").toString("utf8") : "";
+            return cliToken !== "";
+        }, true, "the token controller fills the CLI's token");
+        tokensSeen.add(cliToken);
+        const config = { bearerToken: cliToken, tlsClientConfig: { insecure: false, caData: c.caPem.toString("base64") } };
+        const b64 = (text: string) => Buffer.from(text).toString("base64");
+        await create(world.argocd, `/api/v1/namespaces/${ARGOCD_NS}/secrets`, {
+            metadata: { name: clusterSecretName(c.server), labels: { "argocd.argoproj.io/secret-type": "cluster" }, annotations: { "managed-by": "argocd.argoproj.io" } },
+            data: { name: b64("gamma"), server: b64(c.server), config: b64(JSON.stringify(config)) },
+        });
+
+        // The same cluster, now in the stack file with the CLI's defaults (cluster-wide).
+        const [alpha, beta] = world.clusterEntries("2");
+        world.writeConfig([alpha, beta, { name: "gamma", server: c.server, context: "target-c" }]);
+        const first = await world.pulumi("up");
+        assert.notEqual(first.code, 0, "the CLI's cluster Secret is not taken over silently");
+        assert.match(first.output, /conflict/i);
+        assert.match(first.output, /\.data\.config/);
+        assert.equal((await world.clusterSecret(c))!.config.bearerToken, cliToken, "Argo CD keeps the CLI's working registration");
+        const role = await get(c, "/apis/rbac.authorization.k8s.io/v1/clusterroles/argocd-manager-role");
+        assert.equal(role.metadata.labels?.["app.kubernetes.io/managed-by"], "pulumi", "the RBAC is taken over");
+
+        // The README's steps: delete the CLI's cluster Secret, up again, delete the CLI's token Secret.
+        assert.equal((await world.argocd.admin("DELETE", `/api/v1/namespaces/${ARGOCD_NS}/secrets/${clusterSecretName(c.server)}`)).status, 200);
+        await world.succeed("up");
+        const ours = (await world.clusterSecret(c))!;
+        assert.equal(ours.object.metadata.labels["app.kubernetes.io/managed-by"], "pulumi");
+        assert.notEqual(await tokenOf(c), cliToken);
+        assert.deepEqual(await configMapRoundTrip(credentialsFrom(ours), "default"), [201, 200]);
+        assert.equal((await c.admin("DELETE", "/api/v1/namespaces/kube-system/secrets/argocd-manager-long-lived-token")).status, 200);
+        const creds = credentialsFrom(ours);
+        await eventually(async () => (await kubeRequest({ ...creds, bearerToken: cliToken }, "GET", "/api")).status, 401, "the CLI's token must be revoked");
+
+        // Back to the two registrations the later steps expect; gamma's objects, adopted ones included, go.
+        world.writeConfig(world.clusterEntries("2").slice(0, 2));
+        await world.succeed("up");
+        assert.deepEqual(await world.ownedObjects(c), {});
+        assert.equal(await get(c, "/apis/rbac.authorization.k8s.io/v1/clusterroles/argocd-manager-role"), undefined);
     });
 
     it("7. bad config fails the preview with every problem, and nothing changes on any cluster", async () => {
