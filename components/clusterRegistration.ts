@@ -25,6 +25,7 @@ import {
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
     PART_OF_LABEL,
+    CLUSTER_REGISTRATION_TYPE,
     PolicyRule,
     PROJECT,
     SECRET_TYPE_CLUSTER,
@@ -32,7 +33,7 @@ import {
     STACK_ANNOTATION,
 } from "./names";
 
-export const CLUSTER_REGISTRATION_TYPE = `${PROJECT}:index:ClusterRegistration`;
+export { CLUSTER_REGISTRATION_TYPE };
 
 export type RegistrationMode = "cluster-wide" | "namespaced";
 

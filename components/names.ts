@@ -27,6 +27,9 @@ export const MANAGED_BY_VALUE = "pulumi";
 export const PART_OF_LABEL = "app.kubernetes.io/part-of";
 export const STACK_ANNOTATION = "argocd-clusters/stack";
 
+/** Type token of the ClusterRegistration component; the policy pack and the summary recognise registrations by it. */
+export const CLUSTER_REGISTRATION_TYPE = `${PROJECT}:index:ClusterRegistration`;
+
 /**
  * The stack's name, on every cluster Secret: Argo CD passes cluster Secret labels to ApplicationSet cluster
  * generators, so `environment: production` selects the production stack's clusters. The policy pack checks it.

@@ -11,6 +11,7 @@
 import * as policy from "@pulumi/policy";
 import {
     ALLOW_WILDCARD_RBAC_ANNOTATION,
+    CLUSTER_REGISTRATION_TYPE,
     ENVIRONMENT_LABEL,
     PROJECT,
     SECRET_TYPE_CLUSTER,
@@ -20,7 +21,7 @@ import {
 } from "../components/names";
 
 export const PACK_NAME = "argocd-clusters-guardrails";
-export const REGISTRATION_TYPE = `${PROJECT}:index:ClusterRegistration`;
+export const REGISTRATION_TYPE = CLUSTER_REGISTRATION_TYPE;
 export const SECRET_TYPE = "kubernetes:core/v1:Secret";
 export const SERVICE_ACCOUNT_TYPE = "kubernetes:core/v1:ServiceAccount";
 export const CLUSTER_ROLE_TYPE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole";

@@ -19,6 +19,7 @@ import { clusterSecretName } from "../components/clusterSecret";
 import {
     ALLOW_WILDCARD_RBAC_ANNOTATION,
     ARGOCD_KUBERNETES_VERSION_LABEL,
+    CLUSTER_REGISTRATION_TYPE,
     MANAGED_BY_LABEL,
     PART_OF_LABEL,
     PolicyRule,
@@ -26,8 +27,6 @@ import {
     SECRET_TYPE_LABEL,
 } from "../components/names";
 
-/** Not imported from clusterRegistration.ts, which would load the whole Kubernetes SDK for one string. */
-const REGISTRATION_TYPE = `${PROJECT}:index:ClusterRegistration`;
 const STACK_TYPE = "pulumi:pulumi:Stack";
 const KUBERNETES_PROVIDER_TYPE = "pulumi:providers:kubernetes";
 
@@ -285,13 +284,13 @@ const CHILD_SUFFIXES = ["-cluster-role-binding", "-cluster-role", "-cluster-secr
 
 /** Which registration a step belongs to, by the component's name; undefined for stack-level resources. */
 function registrationOf(step: Step): string | undefined {
-    if (step.type === REGISTRATION_TYPE) return step.name;
+    if (step.type === CLUSTER_REGISTRATION_TYPE) return step.name;
     const parent = step.parentUrn ? parseUrn(step.parentUrn) : undefined;
-    if (parent && parent.types[parent.types.length - 1] === REGISTRATION_TYPE) return parent.name;
+    if (parent && parent.types[parent.types.length - 1] === CLUSTER_REGISTRATION_TYPE) return parent.name;
     // Each target has its own provider `<registration>-k8s` (index.ts); the Argo CD provider is stack-level.
     if (step.type === KUBERNETES_PROVIDER_TYPE && step.name.endsWith("-k8s")) return step.name.slice(0, -"-k8s".length);
     const urn = parseUrn(step.urn);
-    if (!urn?.types.includes(REGISTRATION_TYPE)) return undefined;
+    if (!urn?.types.includes(CLUSTER_REGISTRATION_TYPE)) return undefined;
     for (const suffix of CHILD_SUFFIXES) {
         if (step.name.endsWith(suffix)) return step.name.slice(0, -suffix.length);
     }
@@ -304,7 +303,7 @@ type Part = "component" | "provider" | "clusterSecret" | "token" | "tokenSuffix"
 
 function partOf(step: Step): Part {
     switch (step.type) {
-        case REGISTRATION_TYPE: return "component";
+        case CLUSTER_REGISTRATION_TYPE: return "component";
         case KUBERNETES_PROVIDER_TYPE: return "provider";
         case "random:index/randomId:RandomId": return "tokenSuffix";
         case "kubernetes:core/v1:ServiceAccount": return "serviceAccount";
