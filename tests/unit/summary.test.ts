@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
@@ -114,9 +115,47 @@ describe("registration summary of hand-built previews (the CLI's PreviewDigest)"
     });
 });
 
+/** Base64, as Kubernetes Secret data and kubeconfig certificate fields hold values. */
+function b64(value: string): string {
+    return Buffer.from(value).toString("base64");
+}
+
+/** Credentials for the plaintext-secrets preview, made afresh on every run so that none is ever committed. */
+function freshCredentials(): Record<string, string> {
+    const pem = (kind: string) => b64(`-----BEGIN ${kind}-----\n${randomBytes(48).toString("base64")}\n-----END ${kind}-----\n`);
+    return {
+        oldToken: randomBytes(32).toString("base64url"),
+        newToken: randomBytes(32).toString("base64url"),
+        oldCa: pem("CERTIFICATE"),
+        newCa: pem("CERTIFICATE"),
+        adminToken: `kube-admin-${randomBytes(12).toString("hex")}`,
+        clientKey: pem("TEST KEY"),
+    };
+}
+
+/**
+ * A preview whose every secret is in plain text, as no CLI prints it: plaintext-secrets.template.json with its
+ * @@placeholders@@ filled from `values`, including the forms derived from them (base64 tokens, Argo CD configs).
+ */
+function plaintextSecrets(values: Record<string, string>): string {
+    const config = (token: string, tls: Record<string, unknown>) => b64(JSON.stringify({ bearerToken: token, tlsClientConfig: tls }));
+    const all: Record<string, string> = {
+        ...values,
+        oldTokenB64: b64(values.oldToken),
+        newTokenB64: b64(values.newToken),
+        oldConfigB64: config(values.oldToken, { insecure: false, caData: values.oldCa }),
+        newConfigB64: config(values.newToken, { insecure: false, serverName: "api.staging.internal", caData: values.newCa }),
+    };
+    return text("plaintext-secrets.template.json").replace(/@@(\w+)@@/g, (_, name: string) => {
+        if (!(name in all)) throw new Error(`plaintext-secrets.template.json: no value for @@${name}@@`);
+        return all[name];
+    });
+}
+
 describe("registration summary of readable secrets", () => {
-    const values = JSON.parse(text("plaintext-secrets.values.json")) as Record<string, string>;
-    const out = summary("plaintext-secrets.json");
+    const values = freshCredentials();
+    const input = plaintextSecrets(values);
+    const out = summarizePreview(parsePreview(input));
 
     it("reads TLS and labels from a readable cluster Secret", () => {
         assert.match(out, /^ {2}- TLS: serverName unset → `api\.staging\.internal`, CA changed$/m);
@@ -133,7 +172,7 @@ describe("registration summary of readable secrets", () => {
     });
 
     it("cuts out a credential that reaches a printed field", () => {
-        const leaky = digest("plaintext-secrets.json");
+        const leaky = JSON.parse(input) as PreviewDigest;
         const secretStep = leaky.steps!.find((s) => s.urn.endsWith("-cluster-secret"))!;
         const labels = (secretStep.newState!.inputs!.metadata as { labels: Record<string, string> }).labels;
         labels.oops = values.newToken;
@@ -143,7 +182,7 @@ describe("registration summary of readable secrets", () => {
     });
 
     it("collects credentials from Secret data, Argo CD's config and kubeconfigs, but not names or URLs", () => {
-        const found = sensitiveValues(digest("plaintext-secrets.json"));
+        const found = sensitiveValues(JSON.parse(input));
         for (const v of [values.oldToken, values.newToken, values.adminToken, values.clientKey, values.oldCa]) {
             assert.ok(found.includes(v), `not collected: ${v.slice(0, 12)}…`);
         }
