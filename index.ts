@@ -3,12 +3,25 @@
 import { ClusterRegistration } from "./components/clusterRegistration";
 import { clusterSecretName } from "./components/clusterSecret";
 import { loadStack, readRawConfig, stackFileName } from "./components/config";
+import {
+    ARGOCD_PROVIDER_NAME,
+    argocdClusterIdentifier,
+    LEGACY_ARGOCD_PROVIDER_NAME,
+    targetClusterIdentifier,
+    targetProviderName,
+} from "./components/names";
 import { clusterProvider } from "./components/providers";
 
 // Throws before any resource is registered when anything in the stack file is wrong.
 const { settings, argocdAccess, clusterAccess } = loadStack(readRawConfig(), stackFileName());
 
-const argocdProvider = clusterProvider("argocd", argocdAccess, `argocd:${argocdAccess.server}`);
+const argocdProvider = clusterProvider(ARGOCD_PROVIDER_NAME, argocdAccess, argocdClusterIdentifier(settings.argocd.name), {
+    // Stacks made before argocd.name identified this provider by its API URL, under the name "argocd". The
+    // engine does not replace resources whose provider is an alias of their old one, so moving to the new
+    // identity updates each cluster Secret in place; without the alias it would replace them all, which on
+    // the same cluster ends with them deleted (names.ts, CLUSTER_IDENTIFIER_ANNOTATION).
+    aliases: [{ name: LEGACY_ARGOCD_PROVIDER_NAME }],
+});
 
 const components = settings.clusters.map((cluster, i) => {
     // Resources are named after the cluster Secret, i.e. the server URL: a new display name is an update.
@@ -19,7 +32,8 @@ const components = settings.clusters.map((cluster, i) => {
         ...options,
         clusterName,
         argocdNamespace: settings.argocd.namespace,
-        targetProvider: clusterProvider(`${name}-k8s`, clusterAccess[i], cluster.server),
+        argocdName: settings.argocd.name,
+        targetProvider: clusterProvider(targetProviderName(name), clusterAccess[i], targetClusterIdentifier(cluster.server)),
         argocdProvider,
     });
 });

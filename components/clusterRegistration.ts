@@ -16,6 +16,9 @@ import {
 import {
     ARGOCD_KUBERNETES_VERSION_LABEL,
     ARGOCD_REFRESH_ANNOTATION,
+    argocdClusterIdentifier,
+    CLUSTER_IDENTIFIER_ANNOTATION,
+    DEFAULT_ARGOCD_NAME,
     DEFAULT_ARGOCD_NAMESPACE,
     DEFAULT_SERVICE_ACCOUNT,
     DEFAULT_SYSTEM_NAMESPACE,
@@ -31,6 +34,7 @@ import {
     SECRET_TYPE_CLUSTER,
     SECRET_TYPE_LABEL,
     STACK_ANNOTATION,
+    targetClusterIdentifier,
 } from "./names";
 
 export { CLUSTER_REGISTRATION_TYPE };
@@ -51,12 +55,20 @@ export interface ClusterRegistrationArgs {
     clusterName: pulumi.Input<string>;
     /** API URL as Argo CD reaches it: https, no trailing slash. Required; names the cluster Secret. */
     server: pulumi.Input<string>;
-    /** Provider for the target cluster; the ServiceAccount, rights and token are created through it. Required. */
+    /**
+     * Provider for the target cluster; the ServiceAccount, rights and token are created through it. Required;
+     * must be identified by `targetClusterIdentifier(server)`, which is recorded on every target object.
+     */
     targetProvider: k8s.Provider;
     /** Provider for the Argo CD cluster; the cluster Secret is written through it. Required. */
     argocdProvider: k8s.Provider;
     /** Namespace Argo CD runs in. Default `argocd`. */
     argocdNamespace?: pulumi.Input<string>;
+    /**
+     * Stable name of the Argo CD cluster (`argocd.name`); `argocdProvider` must be identified by
+     * `argocdClusterIdentifier` of it. Recorded on the cluster Secret (CLUSTER_IDENTIFIER_ANNOTATION). Default `argocd`.
+     */
+    argocdName?: string;
     /** Namespace of the ServiceAccount and token on the target. Default `kube-system`. */
     systemNamespace?: pulumi.Input<string>;
     /** ServiceAccount name; roles are named after it. Default `argocd-manager`. */
@@ -110,7 +122,7 @@ export class ClusterRegistration extends pulumi.ComponentResource {
             parent: this,
             provider: args.targetProvider,
             labels: ownershipLabels(),
-            annotations: ownershipAnnotations(),
+            annotations: { ...ownershipAnnotations(), [CLUSTER_IDENTIFIER_ANNOTATION]: pulumi.output(args.server).apply(targetClusterIdentifier) },
         };
         const namespaced = args.namespaces !== undefined && args.namespaces.length > 0;
 
@@ -192,7 +204,11 @@ function createClusterSecret(
         ...ownershipLabels(),
         [SECRET_TYPE_LABEL]: SECRET_TYPE_CLUSTER,
     }));
-    const annotations = pulumi.output(args.annotations ?? {}).apply((extra) => ({ ...extra, ...ownershipAnnotations() }));
+    const annotations = pulumi.output(args.annotations ?? {}).apply((extra) => ({
+        ...extra,
+        ...ownershipAnnotations(),
+        [CLUSTER_IDENTIFIER_ANNOTATION]: argocdClusterIdentifier(args.argocdName ?? DEFAULT_ARGOCD_NAME),
+    }));
     return new k8s.core.v1.Secret(`${name}-cluster-secret`, {
         metadata: {
             name: pulumi.output(args.server).apply(clusterSecretName),

@@ -42,9 +42,50 @@ export const ENVIRONMENT_LABEL = "environment";
  */
 export const ALLOW_WILDCARD_RBAC_ANNOTATION = "argocd-clusters/allow-wildcard-rbac";
 
+/**
+ * On every object we write: the `clusterIdentifier` of the provider that wrote it. Its purpose is a refusal.
+ * When a provider's identity changes, the engine replaces every resource under it, create first: on the same
+ * cluster the create would adopt the existing object (server-side apply) and the delete that follows would
+ * remove it, so Argo CD would lose the cluster while `up` reports success. With this annotation the create
+ * sets a value that another field manager owns, the API server answers with a conflict, and `up` stops
+ * before anything is deleted. On a genuinely different cluster nothing exists yet and the move goes ahead.
+ */
+export const CLUSTER_IDENTIFIER_ANNOTATION = "argocd-clusters/cluster-identifier";
+
 /** Keys owned by this program: users may not set them through `labels` / `annotations`. */
 export const RESERVED_LABELS = [SECRET_TYPE_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL];
-export const RESERVED_ANNOTATIONS = [STACK_ANNOTATION, ARGOCD_MANAGED_BY_ANNOTATION, ALLOW_WILDCARD_RBAC_ANNOTATION];
+export const RESERVED_ANNOTATIONS = [
+    STACK_ANNOTATION, ARGOCD_MANAGED_BY_ANNOTATION, ALLOW_WILDCARD_RBAC_ANNOTATION, CLUSTER_IDENTIFIER_ANNOTATION,
+];
+
+/** `argocd-clusters:argocd.name` unless set. */
+export const DEFAULT_ARGOCD_NAME = "argocd";
+
+/**
+ * Logical name of the Argo CD cluster's provider. Stacks made before `argocd.name` existed called it
+ * `argocd` and identified it by its API URL (LEGACY_ARGOCD_PROVIDER_NAME, see index.ts).
+ */
+export const ARGOCD_PROVIDER_NAME = "argocd-cluster";
+export const LEGACY_ARGOCD_PROVIDER_NAME = "argocd";
+
+/**
+ * Provider identities (pulumi-kubernetes `clusterIdentifier`): a change replaces every resource under the
+ * provider, so they come from the stack file's own keys, never from how a kubeconfig spells a URL. The
+ * Argo CD cluster is `argocd:<argocd.name>`; a target is the registration's `server`, which is also what
+ * names its registration (a new server is a new registration, see README "Operating").
+ */
+export function argocdClusterIdentifier(name: string): string {
+    return `argocd:${name}`;
+}
+
+export function targetClusterIdentifier(server: string): string {
+    return server;
+}
+
+/** Logical name of a target's provider: `<registration>-k8s`. */
+export function targetProviderName(registration: string): string {
+    return `${registration}-k8s`;
+}
 
 /** The token controller fills Secrets of this type that carry the ServiceAccount's name. */
 export const SERVICE_ACCOUNT_TOKEN_TYPE = "kubernetes.io/service-account-token";

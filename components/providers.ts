@@ -8,11 +8,13 @@ import { ClusterAccess } from "./kubeconfig";
 
 /**
  * `clusterIdentifier` is what makes two runs "the same cluster": with it, a new kubeconfig (rotated
- * credentials, another machine's paths, a renamed context) updates the provider instead of replacing every
- * resource under it. Targets are identified by the server URL Argo CD uses, the registration's own key;
- * the Argo CD cluster by the API URL its kubeconfig reaches.
+ * credentials, another machine's paths or spelling of the API URL, a renamed context) updates the provider
+ * instead of replacing every resource under it. It comes from the stack file (names.ts), never from the
+ * kubeconfig in use.
  */
-export function clusterProvider(name: string, access: ClusterAccess, clusterIdentifier: string): k8s.Provider {
+export function clusterProvider(
+    name: string, access: ClusterAccess, clusterIdentifier: string, opts: pulumi.CustomResourceOptions = {},
+): k8s.Provider {
     return new k8s.Provider(name, {
         kubeconfig: pulumi.secret(access.kubeconfig),
         context: access.context,
@@ -20,5 +22,5 @@ export function clusterProvider(name: string, access: ClusterAccess, clusterIden
         // Without it the provider replaces a Secret whose data changed: Argo CD would briefly lose the cluster
         // on every token rotation. Updated in place, the cluster Secret switches tokens atomically.
         enableSecretMutable: true,
-    });
+    }, opts);
 }

@@ -3,6 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { PolicyRule } from "./names";
 
 export interface ArgoCDSettings {
+    /**
+     * Stable name of the Argo CD cluster within the stack: its provider's identity (`clusterIdentifier`
+     * `argocd:<name>`). Never derived from a kubeconfig, so two machines that spell the API URL differently
+     * still address the same cluster. Default `argocd`.
+     */
+    name: string;
     /** Namespace Argo CD runs in; cluster Secrets are written there. */
     namespace: string;
     /** kubeconfig context that reaches the Argo CD cluster. */

@@ -19,7 +19,9 @@ import { clusterSecretName } from "../components/clusterSecret";
 import {
     ALLOW_WILDCARD_RBAC_ANNOTATION,
     ARGOCD_KUBERNETES_VERSION_LABEL,
+    ARGOCD_PROVIDER_NAME,
     CLUSTER_REGISTRATION_TYPE,
+    LEGACY_ARGOCD_PROVIDER_NAME,
     MANAGED_BY_LABEL,
     PART_OF_LABEL,
     PolicyRule,
@@ -29,6 +31,7 @@ import {
 
 const STACK_TYPE = "pulumi:pulumi:Stack";
 const KUBERNETES_PROVIDER_TYPE = "pulumi:providers:kubernetes";
+const ARGOCD_PROVIDER_NAMES = [ARGOCD_PROVIDER_NAME, LEGACY_ARGOCD_PROVIDER_NAME];
 
 /** What the engine writes for a value not known until `up` (sdk resource/sig UnknownStringValue). */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -568,6 +571,8 @@ type Kind = "added" | "removed" | "changed";
 interface ClusterSummary {
     kind: Kind;
     title: string;
+    /** Set when this plan deletes or replaces the cluster Secret: the one change a reviewer must never miss. */
+    secretLoss?: "deleted" | "replaced";
     details: string[];
     warnings: string[];
 }
@@ -725,7 +730,8 @@ function summarizeCluster(key: string, steps: Step[], sources: Sources): Cluster
     if (kind === "removed" && secret?.change === "delete") {
         warnings.push(`${label} loses its last registration: Argo CD forgets the cluster, and Applications deploying to it fail`);
     }
-    return { kind, title, details, warnings };
+    const secretLoss = secret?.change === "delete" ? "deleted" : secret?.change === "replace" ? "replaced" : undefined;
+    return { kind, title, details, warnings, secretLoss };
 }
 
 function tlsWords(desired: DesiredCluster): string {
@@ -800,6 +806,17 @@ export function summarizePreview(digest: PreviewDigest, options: SummaryOptions 
         .filter(([, n]) => n > 0)
         .map(([kind, n], i) => (i === 0 ? `${n} ${n === 1 ? "cluster" : "clusters"} ${kind}` : `${n} ${kind}`));
     const lines = [`${heading}: ${counts.length ? counts.join(", ") : "no cluster changes"}`];
+    const lost = clusters.filter((c) => c.secretLoss);
+    if (lost.length) {
+        // First, before anything else: a deleted or replaced cluster Secret is Argo CD losing a cluster.
+        const n = lost.length === 1 ? "1 cluster Secret" : `${lost.length} cluster Secrets`;
+        lines.push("", `🛑 **${n} deleted or replaced: Argo CD loses ${lost.length === 1 ? "this cluster" : "these clusters"} ` +
+            "unless this is intended.** " + lost.map((c) => `${c.title} ${c.secretLoss}`).join("; ") + ".");
+        if (lost.some((c) => c.secretLoss === "replaced")) {
+            lines.push("A replacement writes the new Secret before deleting the old one; where both are the same object the " +
+                "API server refuses it (README \"Operating\"). Look for a changed `argocd.name` or `argocd.namespace`.");
+        }
+    }
     if (warnings.length) lines.push("", "Warnings:", ...warnings.map((w) => `- ⚠️ ${w}`));
     for (const [kind, title] of [["added", "Added"], ["removed", "Removed"], ["changed", "Changed"]] as const) {
         const group = clusters.filter((c) => c.kind === kind);
@@ -814,7 +831,7 @@ export function summarizePreview(digest: PreviewDigest, options: SummaryOptions 
         lines.push("", "Other:");
         for (const s of others) {
             const keys = [...new Set(s.keys.map((k) => k.split(/[.[]/, 1)[0]))].sort();
-            const what = s.type === KUBERNETES_PROVIDER_TYPE && s.name === "argocd" ? "Pulumi's provider for the Argo CD cluster"
+            const what = s.type === KUBERNETES_PROVIDER_TYPE && ARGOCD_PROVIDER_NAMES.includes(s.name) ? "Pulumi's provider for the Argo CD cluster"
                 : `${s.type.split(":").pop()} ${md(s.name)}`;
             lines.push(`- ${what}: ${s.change}${keys.length ? ` (${keys.join(", ")})` : ""}`);
         }

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { execFile } from "node:child_process";
+import * as net from "node:net";
 import { clusterSecretName } from "../../components/clusterSecret";
 import { MANAGED_BY_LABEL } from "../../components/names";
 import { PROJECT_DIR } from "../../tools/engine";
@@ -42,8 +43,55 @@ export class World {
         readonly plane: LocalControlPlane,
         readonly workDir: string,
         readonly stack: string,
+        /** Whether dispose() stops the clusters: false for a second stack in the same world. */
+        private readonly ownsPlane = true,
     ) {
         this.kubeconfig = plane.kubeconfig;
+    }
+
+    /** Another stack of the same project, on the same clusters and state backend (a second team, or environment). */
+    otherStack(stack: string): World {
+        const other = new World(this.plane, this.workDir, stack, false);
+        other.kubeconfig = this.kubeconfig;
+        return other;
+    }
+
+    /**
+     * A second address for `cluster`: https://localhost:<port>, forwarded to its API server, as a DNS alias or a
+     * load balancer in front of it would be (the serving certificate names localhost). Close it when done.
+     */
+    static async alias(cluster: LocalCluster): Promise<{ server: string; close: () => Promise<void> }> {
+        const sockets = new Set<net.Socket>();
+        const proxy = net.createServer((client) => {
+            const upstream = net.connect(cluster.port, cluster.host);
+            for (const s of [client, upstream]) {
+                sockets.add(s);
+                s.on("close", () => sockets.delete(s));
+                s.on("error", () => { client.destroy(); upstream.destroy(); });
+            }
+            client.pipe(upstream).pipe(client);
+        });
+        await new Promise<void>((resolve, reject) => {
+            proxy.once("error", reject);
+            proxy.listen(0, "127.0.0.1", () => resolve());
+        });
+        const port = (proxy.address() as net.AddressInfo).port;
+        return {
+            server: `https://localhost:${port}`,
+            close: () => new Promise<void>((resolve) => {
+                for (const s of sockets) s.destroy();
+                proxy.close(() => resolve());
+            }),
+        };
+    }
+
+    /** A copy of the current kubeconfig in which `cluster` is reached at `server` instead; returns its path. */
+    kubeconfigWithServer(cluster: LocalCluster, server: string): string {
+        const kubeconfig = yaml.load(fs.readFileSync(this.kubeconfig, "utf8")) as any;
+        kubeconfig.clusters.find((c: any) => c.name === cluster.name).cluster.server = server;
+        const file = path.join(this.workDir, `${cluster.name}-as-${new URL(server).host.replace(/[^a-z0-9]/gi, "-")}.kubeconfig`);
+        fs.writeFileSync(file, yaml.dump(kubeconfig), { mode: 0o600 });
+        return file;
     }
 
     static async create(stack = "local"): Promise<World> {
@@ -102,6 +150,7 @@ export class World {
     }
 
     async dispose(): Promise<void> {
+        if (!this.ownsPlane) return;
         await this.plane.stop();
         fs.rmSync(this.workDir, { recursive: true, force: true });
     }
@@ -131,10 +180,10 @@ export class World {
         this.kubeconfig = kubeconfig;
     }
 
-    writeConfig(clusters: unknown, extra: Record<string, unknown> = {}): void {
+    writeConfig(clusters: unknown, extra: Record<string, unknown> = {}, argocd: Record<string, unknown> = {}): void {
         const config = {
             "pulumi:disable-default-providers": ["kubernetes"],
-            "argocd-clusters:argocd": { namespace: ARGOCD_NS, context: "argocd", kubeconfig: this.kubeconfig },
+            "argocd-clusters:argocd": { namespace: ARGOCD_NS, context: "argocd", kubeconfig: this.kubeconfig, ...argocd },
             "argocd-clusters:clusters": clusters,
             ...extra,
         };

@@ -81,7 +81,11 @@ describe("ClusterRegistration in cluster-wide mode", () => {
             "app.kubernetes.io/part-of": "argocd-clusters",
         });
         // Ours, not Argo CD's managed-by: `argocd cluster rm` must not think the CLI owns it.
-        assert.deepEqual(secret.inputs.metadata.annotations, { "argocd-clusters/stack": "argocd-clusters/test" });
+        // The identity of the provider that writes it: a replacement on the same cluster then conflicts.
+        assert.deepEqual(secret.inputs.metadata.annotations, {
+            "argocd-clusters/stack": "argocd-clusters/test",
+            "argocd-clusters/cluster-identifier": "argocd:argocd",
+        });
 
         // The token is decoded from the token Secret; the CA is the target's own, so TLS is verified.
         const expectedConfig = JSON.stringify({
@@ -100,7 +104,10 @@ describe("ClusterRegistration in cluster-wide mode", () => {
         assert.equal(c.one("cluster-role-binding").inputs.metadata.annotations["argocd-clusters/allow-wildcard-rbac"], undefined);
         // Without it, nothing claims consent.
         await register("nooptin", { server: "https://nooptin.example:6443" });
-        assert.deepEqual(children("nooptin").one("cluster-role").inputs.metadata.annotations, { "argocd-clusters/stack": "argocd-clusters/test" });
+        assert.deepEqual(children("nooptin").one("cluster-role").inputs.metadata.annotations, {
+            "argocd-clusters/stack": "argocd-clusters/test",
+            "argocd-clusters/cluster-identifier": "https://nooptin.example:6443",
+        });
     });
 
     it("grants custom rules instead of full rights", async () => {

@@ -35,8 +35,8 @@ describe("Pulumi.staging.yaml", () => {
     it("gives each provider its own context only, as a secret, with a stable identity", async () => {
         await result;
         const providers = mocks.ofType("pulumi:providers:kubernetes");
-        assert.deepEqual(providers.map((p) => p.name).sort(), ["argocd", "cluster-api.cluster.staging-2867269650-k8s"]);
-        const target = providers.find((p) => p.name !== "argocd")!;
+        assert.deepEqual(providers.map((p) => p.name).sort(), ["argocd-cluster", "cluster-api.cluster.staging-2867269650-k8s"]);
+        const target = providers.find((p) => p.name !== "argocd-cluster")!;
         assert.ok(isSecretValue(target.rawInputs.kubeconfig), "a provider's kubeconfig holds credentials: it must be secret");
         const kubeconfig = yaml.load(target.inputs.kubeconfig) as any;
         assert.deepEqual(kubeconfig.contexts.map((c: any) => c.name), ["default/api-cluster-staging:6443/admin"]);
@@ -44,7 +44,8 @@ describe("Pulumi.staging.yaml", () => {
         assert.equal(target.inputs.clusterIdentifier, "https://api.cluster.staging:6443");
         // Cluster Secrets must be updated in place, never replaced (Argo CD would lose the cluster meanwhile).
         assert.deepEqual(providers.map((p) => p.inputs.enableSecretMutable), ["true", "true"], "provider config reaches the engine as strings");
-        const argocd = providers.find((p) => p.name === "argocd")!;
-        assert.equal(argocd.inputs.clusterIdentifier, "argocd:https://10.0.0.1:6443");
+        const argocd = providers.find((p) => p.name === "argocd-cluster")!;
+        // From the stack file (argocd.name, default "argocd"), never from the URL the kubeconfig spells.
+        assert.equal(argocd.inputs.clusterIdentifier, "argocd:argocd");
     });
 });

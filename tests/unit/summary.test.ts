@@ -46,6 +46,9 @@ describe("registration summary of hand-built previews (the CLI's PreviewDigest)"
         assert.equal(summary("remove-cluster.json"), [
             "**production**: 1 cluster removed",
             "",
+            "🛑 **1 cluster Secret deleted or replaced: Argo CD loses this cluster unless this is intended.** " +
+                "`production` (`https://api.cluster.production:6443`) deleted.",
+            "",
             "Warnings:",
             "- ⚠️ `production` loses its last registration: Argo CD forgets the cluster, and Applications deploying to it fail",
             "",
@@ -193,6 +196,17 @@ describe("registration summary of readable secrets", () => {
 describe("registration summary input", () => {
     it("reads the engine event stream (PULUMI_ENABLE_STREAMING_JSON_PREVIEW) as the digest", () => {
         assert.equal(summary("rotate-token.events.ndjson"), summary("rotate-token.json"));
+    });
+
+    it("opens with a stop sign when a cluster Secret is replaced, as a changed provider identity does", () => {
+        const d = digest("rotate-token.json");
+        d.steps = d.steps!.map((s) => (s.urn.endsWith("-cluster-secret") ? { ...s, op: "replace", replaceReasons: ["provider"] } : s));
+        const lines = summarizePreview(d).split("\n");
+        assert.equal(lines[2], "🛑 **1 cluster Secret deleted or replaced: Argo CD loses this cluster unless this is intended.** " +
+            "`staging` (`https://api.cluster.staging:6443`) replaced.");
+        assert.match(lines[3], /^A replacement writes the new Secret before deleting the old one; .* `argocd.name` or `argocd.namespace`\.$/);
+        // Without the replacement: no stop sign.
+        assert.ok(!summary("rotate-token.json").includes("🛑"));
     });
 
     it("merges the steps of a replacement shown with --show-replacement-steps", () => {
