@@ -5,6 +5,7 @@
  */
 import { clusterSecretName } from "./clusterSecret";
 import {
+    DEFAULT_ARGOCD_NAME,
     DEFAULT_ARGOCD_NAMESPACE,
     DEFAULT_SERVICE_ACCOUNT,
     DEFAULT_SYSTEM_NAMESPACE,
@@ -19,7 +20,7 @@ import { ArgoCDSettings, ClusterSettings, Problem, StackSettings, TlsSettings } 
 export const ARGOCD_KEY = `${PROJECT}:argocd`;
 export const CLUSTERS_KEY = `${PROJECT}:clusters`;
 const PROJECT_KEYS = [ARGOCD_KEY, CLUSTERS_KEY];
-const ARGOCD_KEYS = ["namespace", "context", "kubeconfig"];
+const ARGOCD_KEYS = ["name", "namespace", "context", "kubeconfig"];
 const CLUSTER_KEYS = [
     "name", "server", "context", "kubeconfig", "systemNamespace", "serviceAccount", "namespaces",
     "clusterResources", "rules", "clusterRules", "allowWildcardRbac", "project", "shard", "labels", "annotations", "tls",
@@ -29,6 +30,7 @@ const TLS_KEYS = ["insecure", "caData", "serverName"];
 const RULE_KEYS = ["apiGroups", "resources", "resourceNames", "nonResourceURLs", "verbs"];
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const ARGOCD_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const PROXY_PROTOCOLS = ["http:", "https:", "socks5:"];
@@ -161,11 +163,25 @@ function validateArgoCD(p: Problems, raw: unknown): ArgoCDSettings | undefined {
     }
     const o = p.object(ARGOCD_KEY, raw, ARGOCD_KEYS);
     if (!o) return undefined;
+    const name = argocdName(p, `${ARGOCD_KEY}.name`, o.name) ?? DEFAULT_ARGOCD_NAME;
     const namespace = namespaceName(p, `${ARGOCD_KEY}.namespace`, o.namespace) ?? DEFAULT_ARGOCD_NAMESPACE;
     const context = p.required(`${ARGOCD_KEY}.context`, o.context, "set it to the kubeconfig context of the cluster Argo CD runs on");
     const kubeconfig = p.string(`${ARGOCD_KEY}.kubeconfig`, o.kubeconfig, "give a kubeconfig path, or its contents as a secret (pulumi config set --secret --path)");
     if (context === undefined) return undefined;
-    return { namespace, context, kubeconfig };
+    return { name, namespace, context, kubeconfig };
+}
+
+/**
+ * The Argo CD cluster's stable identity in the stack (its provider's clusterIdentifier `argocd:<name>`): a
+ * short DNS-like name, so it reads well in the state and in the annotation that records it on every Secret.
+ */
+function argocdName(p: Problems, path: string, raw: unknown): string | undefined {
+    const fix = "use at most 63 lowercase letters, digits, '-' and '.', starting and ending alphanumeric, e.g. hub-eu; " +
+        "it is the Argo CD cluster's identity in this stack: keep it once set";
+    const value = p.string(path, raw, fix);
+    if (value === undefined) return undefined;
+    if (value.length > 63 || !ARGOCD_NAME.test(value)) return p.add(path, `"${value}" is not a valid name`, fix);
+    return value;
 }
 
 function validateClusters(p: Problems, raw: unknown, stack: string | undefined): ClusterSettings[] | undefined {

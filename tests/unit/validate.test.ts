@@ -31,7 +31,7 @@ describe("validateStack accepts", () => {
         const { settings, problems } = validateStack({ argocd: { context: "hub" }, clusters: [cluster()], projectKeys: [] });
         assert.deepEqual(problems, []);
         assert.deepEqual(settings, {
-            argocd: { namespace: "argocd", context: "hub", kubeconfig: undefined },
+            argocd: { name: "argocd", namespace: "argocd", context: "hub", kubeconfig: undefined },
             clusters: [{
                 name: "prod", server: "https://api.prod:6443", context: "prod", kubeconfig: undefined,
                 systemNamespace: "kube-system", serviceAccount: "argocd-manager", namespaces: undefined,
@@ -48,7 +48,7 @@ describe("validateStack accepts", () => {
 
     it("every key at once", () => {
         const { problems, settings } = validateStack({
-            argocd: { namespace: "openshift-gitops", context: "hub", kubeconfig: "/etc/kube/hub" },
+            argocd: { name: "hub-eu.1", namespace: "openshift-gitops", context: "hub", kubeconfig: "/etc/kube/hub" },
             clusters: [cluster({
                 kubeconfig: "/etc/kube/prod", systemNamespace: "argocd-system", serviceAccount: "argocd-hub",
                 namespaces: ["shop", "payments"], clusterResources: true,
@@ -62,6 +62,7 @@ describe("validateStack accepts", () => {
             projectKeys: [],
         });
         assert.deepEqual(problems, []);
+        assert.equal(settings?.argocd.name, "hub-eu.1");
         assert.equal(settings?.clusters[0].shard, 3);
         assert.equal(settings?.clusters[0].tokenRotation, "7");
         assert.equal(settings?.clusters[0].allowWildcardRbac, true);
@@ -130,6 +131,20 @@ describe("validateStack rejects, naming the key and the fix", () => {
         expectOne([], "argocd-clusters:argocd.context", /required/, { argocd: { namespace: "argocd" } });
         expectOne([], "argocd-clusters:argocd.namespace", /not a valid namespace/, { argocd: { context: "hub", namespace: "Argo CD" } });
         expectOne([], "argocd-clusters:argocd.contxt", /not a known key/, { argocd: { context: "hub", contxt: "x" } });
+    });
+
+    it("an argocd.name that cannot be the Argo CD cluster's stable identity", () => {
+        for (const name of ["Hub", "-hub", "hub.", "hub_eu", "", "x".repeat(64), 7]) {
+            const problems = problemsOf([], { argocd: { context: "hub", name } });
+            assert.deepEqual(problems.map((p) => p.path), ["argocd-clusters:argocd.name"], `name ${JSON.stringify(name)}`);
+        }
+        assert.deepEqual(problemsOf([], { argocd: { context: "hub", name: "Hub" } })[0], {
+            path: "argocd-clusters:argocd.name",
+            message: '"Hub" is not a valid name',
+            fix: "use at most 63 lowercase letters, digits, '-' and '.', starting and ending alphanumeric, e.g. hub-eu; " +
+                "it is the Argo CD cluster's identity in this stack: keep it once set",
+        });
+        assert.deepEqual(problemsOf([], { argocd: { context: "hub", name: "x".repeat(63) } }), []);
     });
 
     it("an environment label that is not the stack's name", () => {
