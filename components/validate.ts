@@ -29,6 +29,49 @@ const CLUSTER_KEYS = [
 const TLS_KEYS = ["insecure", "caData", "serverName"];
 const RULE_KEYS = ["apiGroups", "resources", "resourceNames", "nonResourceURLs", "verbs"];
 
+/**
+ * YAML reads a key whose every item is commented out as null. Read as "unset", `namespaces:`, `rules:` or
+ * `clusterRules:` would silently grant the CLI's full rights cluster-wide, and any other optional key would
+ * silently take its default; so a present null is an error for every optional key. The fix per key says what
+ * removing it means. Required keys are not listed: "is required" says it already.
+ */
+const VALUE_OR_DEFAULT = "give a value, or remove the key for the default";
+const BOOLEAN_OR_DEFAULT = "write true or false, or remove the key for the default (false)";
+const KUBECONFIG_OR_DEFAULT = "give a kubeconfig path or its contents, or remove the key to use $KUBECONFIG, then ~/.kube/config";
+const ARGOCD_NULL_FIXES: Record<string, string> = {
+    name: `give a name, or remove the key for the default ${DEFAULT_ARGOCD_NAME}`,
+    namespace: `give Argo CD's namespace, or remove the key for the default ${DEFAULT_ARGOCD_NAMESPACE}`,
+    kubeconfig: KUBECONFIG_OR_DEFAULT,
+};
+const CLUSTER_NULL_FIXES: Record<string, string> = {
+    kubeconfig: KUBECONFIG_OR_DEFAULT,
+    systemNamespace: `give a namespace, or remove the key for the default ${DEFAULT_SYSTEM_NAMESPACE}`,
+    serviceAccount: `give a name, or remove the key for the default ${DEFAULT_SERVICE_ACCOUNT}`,
+    namespaces: "list at least one namespace, or remove the key for cluster-wide mode",
+    clusterResources: BOOLEAN_OR_DEFAULT,
+    rules: "list at least one rule, or remove the key for the default rights (the CLI's full rights)",
+    clusterRules: "list at least one cluster-wide rule, or remove clusterRules and clusterResources",
+    allowWildcardRbac: BOOLEAN_OR_DEFAULT,
+    project: "give an AppProject name, or remove the key",
+    shard: "give the application-controller shard number, or remove the key",
+    labels: "write at least one key: value, or remove the key",
+    annotations: "write at least one key: value, or remove the key",
+    tls: "set insecure, caData or serverName, or remove tls to verify TLS with the target's own CA",
+    proxyUrl: "give the proxy URL, or remove the key for a direct connection",
+    disableCompression: BOOLEAN_OR_DEFAULT,
+    tokenRotation: 'give a value, e.g. tokenRotation: "2026-11", or remove the key',
+};
+const TLS_NULL_FIXES: Record<string, string> = {
+    insecure: BOOLEAN_OR_DEFAULT, caData: VALUE_OR_DEFAULT, serverName: VALUE_OR_DEFAULT,
+};
+/** apiGroups and verbs are left out: their absence is reported as required where it matters. */
+const RULE_NULL_FIXES: Record<string, string> = {
+    resources: "list at least one resource, or remove the key",
+    resourceNames: "list at least one name, or remove the key to grant every name",
+    nonResourceURLs: "list at least one URL, or remove the key",
+};
+const NULL_MESSAGE = "is empty (null): the key is present without a value, e.g. with every item commented out";
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const ARGOCD_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -56,11 +99,16 @@ class Problems {
         return undefined;
     }
 
-    object(path: string, value: unknown, allowed: string[]): Obj | undefined {
+    /**
+     * Checks an object's keys: unknown ones, and optional ones present with null (`nullFixes`, key to fix).
+     * Null values stay in the result; every reader below treats them as absent, so each is reported once.
+     */
+    object(path: string, value: unknown, allowed: string[], nullFixes: Record<string, string> = {}): Obj | undefined {
         if (value === null || typeof value !== "object" || Array.isArray(value)) {
             return this.add(path, `must be an object, got ${describe(value)}`, `write ${path} as a YAML mapping`);
         }
-        for (const key of Object.keys(value)) {
+        for (const [key, item] of Object.entries(value)) {
+            if (item === null && key in nullFixes) this.add(`${path}.${key}`, NULL_MESSAGE, nullFixes[key]);
             if (!allowed.includes(key)) {
                 const close = suggest(key, allowed);
                 this.add(
@@ -161,7 +209,7 @@ function validateArgoCD(p: Problems, raw: unknown): ArgoCDSettings | undefined {
     if (raw === undefined || raw === null) {
         return p.add(ARGOCD_KEY, "is required", `add ${ARGOCD_KEY} with at least a context, e.g. { namespace: argocd, context: my-argocd-cluster }`);
     }
-    const o = p.object(ARGOCD_KEY, raw, ARGOCD_KEYS);
+    const o = p.object(ARGOCD_KEY, raw, ARGOCD_KEYS, ARGOCD_NULL_FIXES);
     if (!o) return undefined;
     const name = argocdName(p, `${ARGOCD_KEY}.name`, o.name) ?? DEFAULT_ARGOCD_NAME;
     const namespace = namespaceName(p, `${ARGOCD_KEY}.namespace`, o.namespace) ?? DEFAULT_ARGOCD_NAMESPACE;
@@ -214,7 +262,7 @@ function findDuplicates(p: Problems, entries: unknown[], key: "name" | "server",
 }
 
 function validateCluster(p: Problems, path: string, raw: unknown, stack: string | undefined): ClusterSettings | undefined {
-    const o = p.object(path, raw, CLUSTER_KEYS);
+    const o = p.object(path, raw, CLUSTER_KEYS, CLUSTER_NULL_FIXES);
     if (!o) return undefined;
     const before = p.list.length;
 
@@ -229,8 +277,8 @@ function validateCluster(p: Problems, path: string, raw: unknown, stack: string 
     const serviceAccount = objectName(p, `${path}.serviceAccount`, o.serviceAccount) ?? DEFAULT_SERVICE_ACCOUNT;
 
     const namespaces = validateNamespaces(p, `${path}.namespaces`, o.namespaces);
-    // Mode follows the key's presence, so an invalid list still gets namespaced-mode checks.
-    const namespaced = o.namespaces !== undefined && o.namespaces !== null;
+    // Mode follows the key's presence, so an invalid or null list still gets namespaced-mode checks.
+    const namespaced = o.namespaces !== undefined;
     const clusterResources = p.boolean(`${path}.clusterResources`, o.clusterResources);
     if (clusterResources !== undefined && !namespaced) {
         p.add(`${path}.clusterResources`, "only applies in namespaced mode (with namespaces)",
@@ -335,12 +383,16 @@ function validateRules(p: Problems, path: string, raw: unknown, namespaced: bool
     const before = p.list.length;
     const rules = raw.map((entry, i): PolicyRule | undefined => {
         const at = `${path}[${i}]`;
-        const o = p.object(at, entry, RULE_KEYS);
+        const o = p.object(at, entry, RULE_KEYS, RULE_NULL_FIXES);
         if (!o) return undefined;
         const listFix = "write a list of strings";
         const apiGroups = stringListAllowingEmpty(p, `${at}.apiGroups`, o.apiGroups);
         const resources = p.stringList(`${at}.resources`, o.resources, listFix);
         const resourceNames = p.stringList(`${at}.resourceNames`, o.resourceNames, listFix);
+        if (resourceNames?.length === 0) {
+            // An empty resourceNames does not narrow a rule: RBAC grants every name.
+            p.add(`${at}.resourceNames`, "is an empty list, which RBAC reads as every name", RULE_NULL_FIXES.resourceNames);
+        }
         const nonResourceURLs = p.stringList(`${at}.nonResourceURLs`, o.nonResourceURLs, listFix);
         const verbs = p.stringList(`${at}.verbs`, o.verbs, "list verbs such as get, list, watch, create, update, patch, delete");
         if (!verbs || verbs.length === 0) {
@@ -432,7 +484,7 @@ function validQualifiedKey(key: string): boolean {
 
 function validateTls(p: Problems, path: string, raw: unknown): TlsSettings | undefined {
     if (raw === undefined || raw === null) return undefined;
-    const o = p.object(path, raw, TLS_KEYS);
+    const o = p.object(path, raw, TLS_KEYS, TLS_NULL_FIXES);
     if (!o) return undefined;
     const insecure = p.boolean(`${path}.insecure`, o.insecure) ?? false;
     const caData = p.string(`${path}.caData`, o.caData, "give the CA bundle as base64-encoded PEM (as certificate-authority-data in a kubeconfig)");

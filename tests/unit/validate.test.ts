@@ -166,6 +166,63 @@ describe("validateStack rejects, naming the key and the fix", () => {
     });
 });
 
+describe("validateStack refuses a key present with no value (null)", () => {
+    // YAML reads a key whose every item is commented out as null. Taken as "unset", namespaces, rules or
+    // clusterRules would silently grant the CLI's full rights cluster-wide.
+    const NULL = "is empty (null): the key is present without a value, e.g. with every item commented out";
+    const at = (key: string) => `argocd-clusters:clusters[0].${key}`;
+
+    it("namespaces, rules and clusterRules, with the fix", () => {
+        assert.deepEqual(problemsOf([cluster({ namespaces: null })]), [{
+            path: at("namespaces"), message: NULL, fix: "list at least one namespace, or remove the key for cluster-wide mode",
+        }]);
+        assert.deepEqual(problemsOf([cluster({ rules: null })]), [{
+            path: at("rules"), message: NULL, fix: "list at least one rule, or remove the key for the default rights (the CLI's full rights)",
+        }]);
+        assert.deepEqual(problemsOf([cluster({ namespaces: ["shop"], clusterResources: true, clusterRules: null })]), [{
+            path: at("clusterRules"), message: NULL, fix: "list at least one cluster-wide rule, or remove clusterRules and clusterResources",
+        }]);
+    });
+
+    it("every other optional key whose null would read as its default", () => {
+        const keys = ["kubeconfig", "systemNamespace", "serviceAccount", "clusterResources", "allowWildcardRbac", "project", "shard",
+            "labels", "annotations", "tls", "proxyUrl", "disableCompression", "tokenRotation"];
+        for (const key of keys) {
+            const problems = problemsOf([cluster({ [key]: null })]);
+            assert.deepEqual(problems.map((p) => [p.path, p.message]), [[at(key), NULL]], key);
+            assert.match(problems[0].fix, /remove/, key);
+        }
+        for (const key of ["insecure", "caData", "serverName"]) {
+            assert.deepEqual(problemsOf([cluster({ tls: { [key]: null } })]).map((p) => [p.path, p.message]), [[at(`tls.${key}`), NULL]], key);
+        }
+        for (const key of ["name", "namespace", "kubeconfig"]) {
+            assert.deepEqual(problemsOf([], { argocd: { context: "hub", [key]: null } }).map((p) => [p.path, p.message]),
+                [[`argocd-clusters:argocd.${key}`, NULL]], key);
+        }
+    });
+
+    it("resourceNames null or empty, which RBAC reads as every name", () => {
+        const rule = (resourceNames: unknown) => [cluster({ rules: [{ apiGroups: [""], resources: ["configmaps"], resourceNames, verbs: ["get"] }] })];
+        assert.deepEqual(problemsOf(rule(null)), [{
+            path: at("rules[0].resourceNames"), message: NULL, fix: "list at least one name, or remove the key to grant every name",
+        }]);
+        assert.deepEqual(problemsOf(rule([])), [{
+            path: at("rules[0].resourceNames"), message: "is an empty list, which RBAC reads as every name",
+            fix: "list at least one name, or remove the key to grant every name",
+        }]);
+    });
+
+    it("an explicit empty namespaces list rather than cluster-wide rights", () => {
+        assert.deepEqual(problemsOf([cluster({ namespaces: [] })]), [{
+            path: at("namespaces"), message: "is an empty list", fix: "list at least one namespace, or remove the key for cluster-wide mode",
+        }]);
+    });
+
+    it("but still requires the required keys once", () => {
+        assert.deepEqual(problemsOf([cluster({ name: null })]).map((p) => [p.path, p.message]), [[at("name"), "is required"]]);
+    });
+});
+
 describe("validation reports", () => {
     it("every problem of every cluster at once", () => {
         const problems = problemsOf([
