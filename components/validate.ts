@@ -526,5 +526,12 @@ function validateTokenRotation(p: Problems, path: string, raw: unknown): string 
         return p.add(path, `must be a non-empty string, got ${describe(raw)}`,
             'set any new value to rotate the token, e.g. tokenRotation: "2026-11"');
     }
+    // YAML turns an unquoted 2026.10 into 2026.1 (and a long integer into an approximation): the value the
+    // program sees is not the one written, and changing it to another such spelling may rotate nothing.
+    // Integers read back exactly as written, so they stay accepted.
+    if (typeof raw === "number" && !Number.isSafeInteger(raw)) {
+        return p.add(path, `is the number ${raw}, not text: YAML reads an unquoted value such as 2026.10 as a number and drops digits`,
+            'quote the value as you wrote it, e.g. tokenRotation: "2026.10"');
+    }
     return String(raw);
 }

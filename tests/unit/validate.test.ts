@@ -126,6 +126,17 @@ describe("validateStack rejects, naming the key and the fix", () => {
         expectOne([cluster(), cluster({ name: "other" })], "argocd-clusters:clusters[1].server", /already used by argocd-clusters:clusters\[0\]/);
     });
 
+    it("a tokenRotation YAML read as a fractional number, which would rotate nothing", () => {
+        // tokenRotation: 2026.10 reaches the program as 2026.1; a later 2026.10 -> 2026.1 "rotation" is no change.
+        assert.deepEqual(problemsOf([cluster({ tokenRotation: 2026.1 })]), [{
+            path: "argocd-clusters:clusters[0].tokenRotation",
+            message: "is the number 2026.1, not text: YAML reads an unquoted value such as 2026.10 as a number and drops digits",
+            fix: 'quote the value as you wrote it, e.g. tokenRotation: "2026.10"',
+        }]);
+        expectOne([cluster({ tokenRotation: 2 ** 60 })], "argocd-clusters:clusters[0].tokenRotation", /is the number 1152921504606847000, not text/);
+        assert.deepEqual(problemsOf([cluster({ tokenRotation: 202611 })]), [], "an integer reads back as written");
+    });
+
     it("a missing or malformed argocd key", () => {
         expectOne([], "argocd-clusters:argocd", /required/, { argocd: undefined });
         expectOne([], "argocd-clusters:argocd.context", /required/, { argocd: { namespace: "argocd" } });
