@@ -3,8 +3,12 @@
  * Pulumi read from the stack file and returns settings or every problem found, each naming its key path and
  * the fix. Kubeconfig checks need the file system and live in kubeconfig.ts.
  */
+import { X509Certificate } from "crypto";
 import { clusterSecretName } from "./clusterSecret";
 import {
+    ARGOCD_REFRESH_ANNOTATION,
+    argocdClusterIdentifier,
+    CLUSTER_IDENTIFIER_ANNOTATION,
     DEFAULT_ARGOCD_NAME,
     DEFAULT_ARGOCD_NAMESPACE,
     DEFAULT_SERVICE_ACCOUNT,
@@ -14,6 +18,9 @@ import {
     PROJECT,
     RESERVED_ANNOTATIONS,
     RESERVED_LABELS,
+    roleBindingName,
+    STACK_ANNOTATION,
+    tokenSecretName,
 } from "./names";
 import { ArgoCDSettings, ClusterSettings, Problem, StackSettings, TlsSettings } from "./settings";
 
@@ -77,6 +84,16 @@ const ARGOCD_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const PROXY_PROTOCOLS = ["http:", "https:", "socks5:"];
+
+/** Kubernetes' limit on an object name (DNS-1123 subdomain). */
+const MAX_NAME = 253;
+/** Kubernetes' TotalAnnotationSizeLimitB: the sum of every annotation's key and value lengths, in bytes. */
+const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+/**
+ * Argo CD reads a shard with strconv.Atoi and honours it only below the application controller's replica
+ * count, an int32: no larger shard can ever be used, and the bound keeps the number exact in JavaScript.
+ */
+const MAX_SHARD = 2 ** 31 - 1;
 
 /** What Pulumi read for this project: the two structured keys and the names of every project key set. */
 export interface RawStackConfig {
@@ -200,9 +217,17 @@ export function validateStack(raw: RawStackConfig): { settings?: StackSettings; 
             "use a stack name of at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric");
     }
     const argocd = validateArgoCD(p, raw.argocd);
-    const clusters = validateClusters(p, raw.clusters, raw.stack);
+    const context: StackContext = { stack: raw.stack, argocdName: argocd?.name ?? DEFAULT_ARGOCD_NAME };
+    const clusters = validateClusters(p, raw.clusters, context);
     if (p.list.length > 0 || !argocd || !clusters) return { problems: p.list };
     return { settings: { argocd, clusters }, problems: [] };
+}
+
+/** What a cluster entry's checks need to know about the rest of the stack. */
+interface StackContext {
+    /** The stack's name; unset: not checked. */
+    stack?: string;
+    argocdName: string;
 }
 
 function validateArgoCD(p: Problems, raw: unknown): ArgoCDSettings | undefined {
@@ -232,7 +257,7 @@ function argocdName(p: Problems, path: string, raw: unknown): string | undefined
     return value;
 }
 
-function validateClusters(p: Problems, raw: unknown, stack: string | undefined): ClusterSettings[] | undefined {
+function validateClusters(p: Problems, raw: unknown, stack: StackContext): ClusterSettings[] | undefined {
     if (raw === undefined || raw === null) {
         // A missing list would otherwise read as "no clusters" and deregister every cluster of the stack.
         return p.add(CLUSTERS_KEY, "is required", `list the clusters to register; write ${CLUSTERS_KEY}: [] to register none`);
@@ -261,7 +286,8 @@ function findDuplicates(p: Problems, entries: unknown[], key: "name" | "server",
     });
 }
 
-function validateCluster(p: Problems, path: string, raw: unknown, stack: string | undefined): ClusterSettings | undefined {
+function validateCluster(p: Problems, path: string, raw: unknown, context: StackContext): ClusterSettings | undefined {
+    const { stack } = context;
     const o = p.object(path, raw, CLUSTER_KEYS, CLUSTER_NULL_FIXES);
     if (!o) return undefined;
     const before = p.list.length;
@@ -271,10 +297,10 @@ function validateCluster(p: Problems, path: string, raw: unknown, stack: string 
         p.add(`${path}.name`, `"${name}" has leading or trailing spaces`, "remove them");
     }
     const server = validateServer(p, `${path}.server`, o.server);
-    const context = p.required(`${path}.context`, o.context, "set the kubeconfig context Pulumi uses to create the RBAC on this cluster");
+    const kubeContext = p.required(`${path}.context`, o.context, "set the kubeconfig context Pulumi uses to create the RBAC on this cluster");
     const kubeconfig = p.string(`${path}.kubeconfig`, o.kubeconfig, "give a kubeconfig path, or its contents as a secret");
     const systemNamespace = namespaceName(p, `${path}.systemNamespace`, o.systemNamespace) ?? DEFAULT_SYSTEM_NAMESPACE;
-    const serviceAccount = objectName(p, `${path}.serviceAccount`, o.serviceAccount) ?? DEFAULT_SERVICE_ACCOUNT;
+    const serviceAccount = serviceAccountName(p, `${path}.serviceAccount`, o.serviceAccount) ?? DEFAULT_SERVICE_ACCOUNT;
 
     const namespaces = validateNamespaces(p, `${path}.namespaces`, o.namespaces);
     // Mode follows the key's presence, so an invalid or null list still gets namespaced-mode checks.
@@ -306,14 +332,15 @@ function validateCluster(p: Problems, path: string, raw: unknown, stack: string 
                 "ApplicationSet cluster generators select on and the policy pack checks");
     }
     const annotations = validateMetadata(p, `${path}.annotations`, o.annotations, RESERVED_ANNOTATIONS, false);
+    if (annotations) checkAnnotationsSize(p, `${path}.annotations`, annotations, context);
     const tls = validateTls(p, `${path}.tls`, o.tls);
     const proxyUrl = validateProxyUrl(p, `${path}.proxyUrl`, o.proxyUrl);
     const disableCompression = p.boolean(`${path}.disableCompression`, o.disableCompression);
     const tokenRotation = validateTokenRotation(p, `${path}.tokenRotation`, o.tokenRotation);
 
-    if (p.list.length > before || name === undefined || server === undefined || context === undefined) return undefined;
+    if (p.list.length > before || name === undefined || server === undefined || kubeContext === undefined) return undefined;
     return {
-        name, server, context, kubeconfig, systemNamespace, serviceAccount, namespaces, clusterResources, rules,
+        name, server, context: kubeContext, kubeconfig, systemNamespace, serviceAccount, namespaces, clusterResources, rules,
         clusterRules, allowWildcardRbac, project, shard, labels: labels ?? {}, annotations: annotations ?? {},
         tls: tls ?? { insecure: false }, proxyUrl, disableCompression, tokenRotation: tokenRotation ?? "",
     };
@@ -358,6 +385,24 @@ function objectName(p: Problems, path: string, raw: unknown): string | undefined
     const value = p.string(path, raw, fix);
     if (value === undefined) return undefined;
     if (value.length > 253 || !DNS_SUBDOMAIN.test(value)) return p.add(path, `"${value}" is not a valid name`, fix);
+    return value;
+}
+
+/**
+ * The ServiceAccount's name is the stem of the names the program derives from it; the longest is the token
+ * Secret's, `<serviceAccount>-token-<8 hex digits>`. Refused here rather than by the API server after the
+ * ServiceAccount and its rights already exist.
+ */
+function serviceAccountName(p: Problems, path: string, raw: unknown): string | undefined {
+    const value = objectName(p, path, raw);
+    if (value === undefined) return undefined;
+    const longest = Math.max(tokenSecretName(value, "0".repeat(8)).length, roleBindingName(value).length);
+    if (longest > MAX_NAME) {
+        const room = MAX_NAME - (longest - value.length);
+        return p.add(path, `is ${value.length} characters long: its token Secret <serviceAccount>-token-<8 hex digits> would have ` +
+            `${longest}, over Kubernetes' ${MAX_NAME}-character limit for names`,
+        `use a ServiceAccount name of at most ${room} characters`);
+    }
     return value;
 }
 
@@ -407,6 +452,10 @@ function validateRules(p: Problems, path: string, raw: unknown, namespaced: bool
             p.add(at, "grants nothing: it has neither resources nor nonResourceURLs", "add resources (with apiGroups) or nonResourceURLs");
         } else if (hasResources && apiGroups === undefined) {
             p.add(`${at}.apiGroups`, "is required with resources", 'list API groups, "" for the core group, e.g. ["", apps]');
+        } else if (hasResources && apiGroups?.length === 0) {
+            // The API server refuses it ("resource rules must supply at least one api group").
+            p.add(`${at}.apiGroups`, "is an empty list: a rule with resources must name at least one API group",
+                'list API groups, "" for the core group, e.g. ["", apps]');
         } else if (hasUrls && (apiGroups || resourceNames)) {
             p.add(at, "has apiGroups or resourceNames beside nonResourceURLs", "remove them: non-resource URLs have no API group or name");
         }
@@ -439,6 +488,11 @@ function validateShard(p: Problems, path: string, raw: unknown): number | undefi
     if (typeof shard !== "number" || !Number.isInteger(shard) || shard < 0) {
         return p.add(path, `must be a non-negative integer, got ${describe(raw)}`, "give the application-controller shard number, e.g. 0");
     }
+    if (shard > MAX_SHARD) {
+        return p.add(path, `is ${typeof raw === "string" ? raw : shard}, more than any application-controller can have: Argo CD honours a ` +
+            `shard below the controller's replica count, at most ${MAX_SHARD}`,
+        "give a shard number from 0 to the application controller's replicas minus 1");
+    }
     return shard;
 }
 
@@ -469,6 +523,27 @@ function validateMetadata(
     return p.list.length > before ? undefined : (raw as Record<string, string>);
 }
 
+/**
+ * The cluster Secret's annotations as the API server counts them (TotalAnnotationSizeLimitB: every key and
+ * value, in bytes), with the ones the program writes and room for Argo CD's refresh request, an RFC 3339 time.
+ */
+function checkAnnotationsSize(p: Problems, path: string, annotations: Record<string, string>, context: StackContext): void {
+    const added: Record<string, string> = {
+        [STACK_ANNOTATION]: `${PROJECT}/${context.stack ?? ""}`,
+        [CLUSTER_IDENTIFIER_ANNOTATION]: argocdClusterIdentifier(context.argocdName),
+        [ARGOCD_REFRESH_ANNOTATION]: "2006-01-02T15:04:05+07:00",
+    };
+    const size = (entries: Record<string, string>) =>
+        Object.entries(entries).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    const ours = size(added);
+    const total = size(annotations) + ours;
+    if (total > MAX_ANNOTATIONS_BYTES) {
+        p.add(path, `total ${total} bytes of keys and values, with the ${ours} bytes the program and Argo CD add, over ` +
+            `Kubernetes' limit of ${MAX_ANNOTATIONS_BYTES} (256 KiB)`,
+        "shorten or remove annotations; bulk data belongs in a ConfigMap or in Git");
+    }
+}
+
 function validLabelValue(value: string): boolean {
     return value.length <= 63 && (value === "" || QUALIFIED_NAME.test(value));
 }
@@ -488,10 +563,7 @@ function validateTls(p: Problems, path: string, raw: unknown): TlsSettings | und
     if (!o) return undefined;
     const insecure = p.boolean(`${path}.insecure`, o.insecure) ?? false;
     const caData = p.string(`${path}.caData`, o.caData, "give the CA bundle as base64-encoded PEM (as certificate-authority-data in a kubeconfig)");
-    if (caData !== undefined && !isBase64Pem(caData)) {
-        p.add(`${path}.caData`, "is not base64-encoded PEM certificates",
-            "encode the PEM file, e.g. base64 -w0 ca.crt, as certificate-authority-data in a kubeconfig");
-    }
+    if (caData !== undefined) checkCaData(p, `${path}.caData`, caData);
     if (insecure && caData !== undefined) {
         p.add(`${path}.insecure`, "is true together with caData: the client refuses a CA with insecure",
             "remove insecure to verify TLS with caData (recommended), or remove caData");
@@ -503,9 +575,46 @@ function validateTls(p: Problems, path: string, raw: unknown): TlsSettings | und
     return { insecure, caData, serverName };
 }
 
-function isBase64Pem(value: string): boolean {
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return false;
-    return Buffer.from(value, "base64").toString("utf8").includes("-----BEGIN CERTIFICATE-----");
+const PEM_BLOCK = /-----BEGIN ([^\r\n-]+)-----\r?\n[\s\S]*?-----END \1-----/g;
+const PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----/;
+
+/**
+ * caData becomes the cluster Secret's `tlsClientConfig.caData`: Argo CD decodes it as standard base64 and
+ * client-go reads CERTIFICATE blocks from it, silently skipping any it cannot parse, so a wrong bundle would
+ * only show as a TLS failure later. A private key is refused loudly: it would be copied into the Secret.
+ * Messages name blocks by type and position only, never their contents.
+ */
+function checkCaData(p: Problems, path: string, caData: string): void {
+    // Go's base64 decoder skips line breaks (as `base64` without -w0 wraps its output), nothing else.
+    const compact = caData.replace(/[\r\n]/g, "");
+    const base64 = /^[A-Za-z0-9+/]+={0,2}$/.test(compact) && compact.length % 4 === 0;
+    const text = base64 ? Buffer.from(compact, "base64").toString("latin1") : caData;
+    const key = PRIVATE_KEY.exec(text) ?? PRIVATE_KEY.exec(caData);
+    if (key) {
+        p.add(path, `CONTAINS A PRIVATE KEY ("${key[1]}" PEM block): a CA bundle holds certificates only, and this value ` +
+            "would be copied into the cluster Secret",
+        "remove the key and treat it as exposed (it is in the stack file and its history): replace it wherever it is used; " +
+            "give only CA certificates, e.g. base64 -w0 ca.crt");
+        return;
+    }
+    const blocks = base64 ? [...text.matchAll(PEM_BLOCK)] : [];
+    if (blocks.length === 0) {
+        p.add(path, "is not base64-encoded PEM certificates",
+            "encode the PEM file, e.g. base64 -w0 ca.crt, as certificate-authority-data in a kubeconfig");
+        return;
+    }
+    blocks.forEach(([block, type], i) => {
+        const which = `PEM block ${i + 1} of ${blocks.length}`;
+        if (type !== "CERTIFICATE") {
+            p.add(path, `${which} is a "${type}", not a "CERTIFICATE"`, "give only the CA's certificates, e.g. base64 -w0 ca.crt");
+            return;
+        }
+        try {
+            new X509Certificate(block);
+        } catch {
+            p.add(path, `${which} is not an X.509 certificate`, "give the CA's certificates as PEM files hold them, e.g. base64 -w0 ca.crt");
+        }
+    });
 }
 
 function validateProxyUrl(p: Problems, path: string, raw: unknown): string | undefined {

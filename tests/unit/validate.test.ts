@@ -1,9 +1,26 @@
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import { describe, it } from "node:test";
 import { ConfigurationError, formatProblems } from "../../components/settings";
 import { suggest, validateStack } from "../../components/validate";
 
-const CA = Buffer.from("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").toString("base64");
+/** A self-signed test CA certificate (its key was discarded when it was made): public, and X.509 that parses. */
+const CA_PEM = [
+    "-----BEGIN CERTIFICATE-----",
+    "MIIBmzCCAUGgAwIBAgIUW3JhsUBzgXpKwG3MyWDzK/YJA+cwCgYIKoZIzj0EAwIw",
+    "IjEgMB4GA1UEAwwXYXJnb2NkLWNsdXN0ZXJzLXRlc3QtY2EwIBcNMjYxMTMwMTQ1",
+    "MjQyWhgPMjEyNjExMDYxNDUyNDJaMCIxIDAeBgNVBAMMF2FyZ29jZC1jbHVzdGVy",
+    "cy10ZXN0LWNhMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEkqDINhHNSrne3bFY",
+    "fpkCVoKIY2v81GgXZ1AzMwzK18PN984XI7EwK7gHLSF+rHXYLqewYMJFrl9mYC73",
+    "dCuzxqNTMFEwHQYDVR0OBBYEFBdguv6I77JTNamRdDY9X0gPr4SsMB8GA1UdIwQY",
+    "MBaAFBdguv6I77JTNamRdDY9X0gPr4SsMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZI",
+    "zj0EAwIDSAAwRQIhAJXmw8o/TwotM95PdwDTHM06+U6spFoUTAZv+j5TeKGiAiBj",
+    "R7qV+6wkWWV0rGxbxNYZEifU9ZJYNxufdtkHMvDPsg==",
+    "-----END CERTIFICATE-----",
+    "",
+].join("\n");
+const b64 = (text: string) => Buffer.from(text).toString("base64");
+const CA = b64(CA_PEM);
 const argocd = { namespace: "argocd", context: "hub" };
 const cluster = (extra: Record<string, unknown> = {}) => ({ name: "prod", server: "https://api.prod:6443", context: "prod", ...extra });
 
@@ -231,6 +248,94 @@ describe("validateStack refuses a key present with no value (null)", () => {
 
     it("but still requires the required keys once", () => {
         assert.deepEqual(problemsOf([cluster({ name: null })]).map((p) => [p.path, p.message]), [[at("name"), "is required"]]);
+    });
+});
+
+describe("validateStack refuses what the API server would refuse once part of a registration exists", () => {
+    const at = (key: string) => `argocd-clusters:clusters[0].${key}`;
+
+    it("a serviceAccount too long for its token Secret's name", () => {
+        assert.deepEqual(problemsOf([cluster({ serviceAccount: "a".repeat(239) })]), [{
+            path: at("serviceAccount"),
+            message: "is 239 characters long: its token Secret <serviceAccount>-token-<8 hex digits> would have 254, " +
+                "over Kubernetes' 253-character limit for names",
+            fix: "use a ServiceAccount name of at most 238 characters",
+        }]);
+        assert.deepEqual(problemsOf([cluster({ serviceAccount: "a".repeat(238) })]), []);
+    });
+
+    it("a resource rule with an empty apiGroups list", () => {
+        assert.deepEqual(problemsOf([cluster({ rules: [{ apiGroups: [], resources: ["pods"], verbs: ["get"] }] })]), [{
+            path: at("rules[0].apiGroups"),
+            message: "is an empty list: a rule with resources must name at least one API group",
+            fix: 'list API groups, "" for the core group, e.g. ["", apps]',
+        }]);
+    });
+
+    it("a shard Argo CD cannot use", () => {
+        for (const shard of ["+3", " 3", "3.0", 1.5, -1, "-1", "", true]) {
+            expectOne([cluster({ shard })], at("shard"), /must be a non-negative integer/);
+        }
+        assert.deepEqual(problemsOf([cluster({ shard: "2147483648" })]), [{
+            path: at("shard"),
+            message: "is 2147483648, more than any application-controller can have: Argo CD honours a shard below the " +
+                "controller's replica count, at most 2147483647",
+            fix: "give a shard number from 0 to the application controller's replicas minus 1",
+        }]);
+        expectOne([cluster({ shard: 1e21 })], at("shard"), /more than any application-controller can have/);
+        assert.deepEqual(problemsOf([cluster({ shard: 2147483647 })]), []);
+    });
+
+    it("annotations over Kubernetes' 256 KiB total, counting the ones the program adds", () => {
+        const problems = problemsOf([cluster({ annotations: { "example.com/big": "x".repeat(262144 - 15) } })], { stack: "production" });
+        assert.deepEqual(problems, [{
+            path: at("annotations"),
+            message: "total 262289 bytes of keys and values, with the 145 bytes the program and Argo CD add, over Kubernetes' " +
+                "limit of 262144 (256 KiB)",
+            fix: "shorten or remove annotations; bulk data belongs in a ConfigMap or in Git",
+        }]);
+        assert.deepEqual(problemsOf([cluster({ annotations: { "example.com/big": "x".repeat(262144 - 15 - 145) } })], { stack: "production" }), []);
+    });
+});
+
+describe("validateStack checks tls.caData as client-go will use it", () => {
+    const at = "argocd-clusters:clusters[0].tls.caData";
+    const caData = (value: string) => [cluster({ tls: { caData: value } })];
+
+    it("accepts a bundle of certificates, base64 on one line or wrapped as base64 wraps it", () => {
+        assert.deepEqual(problemsOf(caData(b64(CA_PEM + CA_PEM))), []);
+        assert.deepEqual(problemsOf(caData(b64(CA_PEM).replace(/.{76}/g, "$&\n"))), []);
+    });
+
+    it("refuses what is not base64 of PEM certificates", () => {
+        for (const value of ["not-a-cert", b64("hello"), CA.slice(0, -1), CA_PEM]) {
+            expectOne(caData(value), at, /^is not base64-encoded PEM certificates$/);
+        }
+    });
+
+    it("refuses a block that is not an X.509 certificate", () => {
+        assert.deepEqual(problemsOf(caData(b64(CA_PEM + "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"))).map((p) => p.message),
+            ["PEM block 2 of 2 is not an X.509 certificate"]);
+        const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+        assert.deepEqual(problemsOf(caData(b64(publicKey.export({ type: "spki", format: "pem" }) as string))).map((p) => p.message),
+            ['PEM block 1 of 1 is a "PUBLIC KEY", not a "CERTIFICATE"']);
+    });
+
+    it("refuses a private key loudly, without echoing it", () => {
+        const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+        const key = privateKey.export({ type: "sec1", format: "pem" }) as string;
+        for (const value of [b64(CA_PEM + key), CA_PEM + key, b64(key).replace(/.{76}/g, "$&\n")]) {
+            const problems = problemsOf(caData(value));
+            assert.deepEqual(problems, [{
+                path: at,
+                message: 'CONTAINS A PRIVATE KEY ("EC PRIVATE KEY" PEM block): a CA bundle holds certificates only, and this ' +
+                    "value would be copied into the cluster Secret",
+                fix: "remove the key and treat it as exposed (it is in the stack file and its history): replace it wherever " +
+                    "it is used; give only CA certificates, e.g. base64 -w0 ca.crt",
+            }]);
+            const body = key.split("\n")[1];
+            assert.ok(!JSON.stringify(problems).includes(body), "the key must not be echoed");
+        }
     });
 });
 
