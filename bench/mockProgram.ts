@@ -79,7 +79,7 @@ async function main(): Promise<number> {
     }
     const { config, kubeconfig } = generate(n);
     const mocks = new CountingMocks(false);
-    pulumi.runtime.setMocks(mocks, "argocd-clusters", "bench", false);
+    pulumi.runtime.setMocks(mocks, "argocd-clusters", "bench", false, "organization");
     pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, JSON.stringify(v)])));
     process.env.KUBECONFIG = kubeconfig;
 
@@ -93,9 +93,12 @@ async function main(): Promise<number> {
         if (loaded.clusterAccess.length !== n) throw new Error(`loaded ${loaded.clusterAccess.length} clusters, expected ${n}`);
     } else {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const program = require("../index") as { registrations: pulumi.Input<Record<string, unknown>> };
+        const main = require("../index").default as () => Promise<{ registrations: pulumi.Input<Record<string, unknown>> }>;
+        const running = main();
         syncMs = ms();
-        const expected = RESOURCES_PER_CLUSTER * n + 1;
+        const program = await running;
+        // Per cluster, plus the Argo CD provider and the StackReference the removal guard reads.
+        const expected = RESOURCES_PER_CLUSTER * n + 2;
         const timeout = setTimeout(() => {
             console.error(`only ${mocks.count} of ${expected} resources registered after 600s`);
             process.exit(1);

@@ -50,6 +50,11 @@ export interface ClusterSettings {
     proxyUrl?: string;
     disableCompression?: boolean;
     tokenRotation: string;
+    /**
+     * Remove this registration although Argo CD Applications still deploy to it (removalGuard.ts): the entry
+     * stays in the stack file, nothing is registered for it, and a warning names the Applications.
+     */
+    retire?: boolean;
 }
 
 export interface StackSettings {

@@ -73,7 +73,9 @@ async function projectProgram(): Promise<Record<string, unknown>> {
     }
     // A configuration error must be thrown, never logged and swallowed: a program that returns without
     // registering anything tells the engine to delete every resource of the stack.
-    return { ...require(path.join(COMPILED_DIR, "index.js")) };
+    // The program is `export default async function main()`, as the Node.js language host runs it.
+    const program = require(path.join(COMPILED_DIR, "index.js"));
+    return typeof program.default === "function" ? await program.default() : { ...program };
 }
 
 /** The engine's environment: isolated state and plugins, nothing fetched from the network. */

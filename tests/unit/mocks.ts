@@ -71,6 +71,10 @@ export class ClusterMocks implements pulumi.runtime.Mocks {
                 ? { token: b64(tokenFor(name)), "ca.crt": b64(TEST_CA_PEM), namespace: b64(inputs.metadata?.namespace ?? "") }
                 : {};
         }
+        if (args.type === "pulumi:pulumi:StackReference") {
+            // The program reads its own stack's last outputs (removalGuard.ts): a new stack has none.
+            state.outputs = {};
+        }
         if (args.type === "kubernetes:core/v1:Secret" && inputs.stringData) {
             state.data = Object.fromEntries(Object.entries(inputs.stringData).map(([k, v]) => [k, b64(String(v))]));
         }
@@ -96,7 +100,7 @@ export class ClusterMocks implements pulumi.runtime.Mocks {
 /** Installs the mocks for project argocd-clusters; `preview` makes unknowns unknown as in `pulumi preview`. */
 export function installMocks(stack = "test", preview = false): ClusterMocks {
     const mocks = new ClusterMocks(preview);
-    pulumi.runtime.setMocks(mocks, "argocd-clusters", stack, preview);
+    pulumi.runtime.setMocks(mocks, "argocd-clusters", stack, preview, "organization");
     return mocks;
 }
 

@@ -22,6 +22,8 @@ describe("pulumi preview of a new stack", () => {
             "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
             "pulumi:providers:kubernetes",
             "pulumi:providers:kubernetes",
+            // The stack's own last outputs, read by the removal guard.
+            "pulumi:pulumi:StackReference",
             "random:index/randomId:RandomId",
         ]);
         const token = mocks.resources.find((r) => r.name.endsWith("-token"))!;

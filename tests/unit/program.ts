@@ -47,7 +47,7 @@ export function runProgram(stack: string, options: { config?: Record<string, unk
     process.env.KUBECONFIG = writeKubeconfig(options.contexts ?? contextsIn(config));
     const result = (async () => {
         try {
-            const program = await import("../../index");
+            const program = await (await import("../../index")).default();
             const outputs = { registrations: await valueOf(pulumi.output(program.registrations)), argocdNamespace: program.argocdNamespace };
             // Let the last registrations reach the mocks.
             await new Promise((resolve) => setTimeout(resolve, 50));

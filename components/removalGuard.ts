@@ -1,0 +1,143 @@
+/**
+ * Removing a registration that Argo CD Applications still deploy to breaks them: Argo CD can no longer reach
+ * their destination, and an ApplicationSet whose generator loses the cluster deletes the Applications it made.
+ * So before any resource is registered, the program compares what the last `up` registered (this stack's own
+ * `registrations` output) with the stack file, lists the Applications on the Argo CD cluster, and refuses a
+ * removal while one of them still deploys to that cluster. An entry kept with `retire: true` is removed anyway,
+ * with a warning naming the Applications.
+ */
+import type * as K8s from "@kubernetes/client-node";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterAccess } from "./kubeconfig";
+import { ClusterSettings, ConfigurationError, Problem } from "./settings";
+import { CLUSTERS_KEY } from "./validate";
+
+/** A registration as an `up` recorded it: the stack output `registrations` is keyed by name. */
+export interface RecordedRegistration {
+    name: string;
+    server: string;
+}
+
+/** An Argo CD Application and how it names its destination cluster. */
+export interface ApplicationRef {
+    namespace: string;
+    name: string;
+    destination: { server?: string; name?: string };
+}
+
+/** What the last successful `up` of this very stack registered, read from its outputs. */
+export async function recordedRegistrations(): Promise<RecordedRegistration[]> {
+    const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
+    const { value } = await self.getOutputDetails("registrations");
+    if (value === null || typeof value !== "object") return [];
+    return Object.entries(value as Record<string, { server?: unknown }>)
+        .filter(([, r]) => typeof r?.server === "string")
+        .map(([name, r]) => ({ name, server: r.server as string }));
+}
+
+/** Argo CD compares destinations without a trailing slash. */
+function sameServer(a: string, b: string): boolean {
+    return a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
+}
+
+/**
+ * The recorded registrations that this run removes: no current entry has both their name and their server.
+ * What an Application loses is then decided per destination form (applicationsInUse): a registration that moves
+ * to a new server under the same name keeps Applications that use the name working, and the other way round.
+ */
+export function removedRegistrations(recorded: RecordedRegistration[], current: ClusterSettings[]): RecordedRegistration[] {
+    return recorded.filter((r) => !current.some((c) => sameServer(c.server, r.server) && c.name === r.name));
+}
+
+/** The Applications that still deploy to `removed`, with the registration each one uses. */
+export function applicationsInUse(
+    removed: RecordedRegistration, applications: ApplicationRef[], current: ClusterSettings[],
+): ApplicationRef[] {
+    const serverGone = !current.some((c) => sameServer(c.server, removed.server));
+    const nameGone = !current.some((c) => c.name === removed.name);
+    return applications.filter((app) => {
+        const { server, name } = app.destination;
+        return (serverGone && server !== undefined && sameServer(server, removed.server)) || (nameGone && name === removed.name);
+    });
+}
+
+// @kubernetes/client-node is an ES module only; this file is CommonJS. A real import() works on every Node 20.
+const importModule = new Function("url", "return import(url)") as (url: string) => Promise<typeof K8s>;
+
+const APPLICATIONS = { group: "argoproj.io", version: "v1alpha1", plural: "applications" };
+
+/**
+ * Every Application on the Argo CD cluster: across all namespaces (Applications in any namespace), else in
+ * Argo CD's own namespace when only that may be listed. Without the Application CRD there are none.
+ */
+export async function listApplications(access: ClusterAccess, argocdNamespace: string): Promise<ApplicationRef[] | Problem> {
+    const k8s = await importModule("@kubernetes/client-node");
+    const kc = new k8s.KubeConfig();
+    kc.loadFromString(access.kubeconfig);
+    const api = kc.makeApiClient(k8s.CustomObjectsApi);
+    const status = (err: unknown) => (err as { code?: number }).code;
+    let list: { items?: any[] };
+    try {
+        list = await api.listClusterCustomObject(APPLICATIONS);
+    } catch (err) {
+        if (status(err) === 404) return [];
+        if (status(err) !== 403) return cannotList(`the API answered ${status(err) ?? (err as Error).message}`);
+        try {
+            list = await api.listNamespacedCustomObject({ ...APPLICATIONS, namespace: argocdNamespace });
+        } catch (inner) {
+            if (status(inner) === 404) return [];
+            return cannotList(status(inner) === 403 ? "listing Applications is forbidden" : `the API answered ${status(inner) ?? (inner as Error).message}`);
+        }
+    }
+    return (list.items ?? []).map((item) => ({
+        namespace: String(item?.metadata?.namespace ?? ""),
+        name: String(item?.metadata?.name ?? ""),
+        destination: {
+            server: typeof item?.spec?.destination?.server === "string" ? item.spec.destination.server : undefined,
+            name: typeof item?.spec?.destination?.name === "string" ? item.spec.destination.name : undefined,
+        },
+    }));
+}
+
+function cannotList(why: string): Problem {
+    return {
+        path: "argocd-clusters:argocd.context",
+        message: `cannot list Argo CD Applications on the Argo CD cluster (${why}), so removing a registration cannot be checked`,
+        fix: "grant get and list on applications.argoproj.io to this identity (rbac/previewer.yaml does for previews)",
+    };
+}
+
+function describeApps(apps: ApplicationRef[]): string {
+    return apps.map((a) => `${a.namespace}/${a.name}`).join(", ");
+}
+
+/**
+ * Throws a ConfigurationError naming every registration this run would remove while Applications deploy to it;
+ * warns for the ones kept with `retire: true`. Lists Applications only when something is removed.
+ */
+export async function refuseRemovalsInUse(
+    clusters: ClusterSettings[], argocdAccess: ClusterAccess, argocdNamespace: string, stackFile: string,
+): Promise<void> {
+    const current = clusters.filter((c) => !c.retire);
+    const removed = removedRegistrations(await recordedRegistrations(), current);
+    if (removed.length === 0) return;
+    const applications = await listApplications(argocdAccess, argocdNamespace);
+    if (!Array.isArray(applications)) throw new ConfigurationError(stackFile, [applications]);
+    const problems: Problem[] = [];
+    for (const registration of removed) {
+        const inUse = applicationsInUse(registration, applications, current);
+        if (inUse.length === 0) continue;
+        const label = `"${registration.name}" (${registration.server})`;
+        const retired = clusters.findIndex((c) => c.retire && c.name === registration.name);
+        if (retired >= 0) {
+            pulumi.log.warn(`retiring ${label} although ${inUse.length} Application(s) still deploy to it: ${describeApps(inUse)}`);
+            continue;
+        }
+        problems.push({
+            path: CLUSTERS_KEY,
+            message: `removing ${label} would break ${inUse.length} Application(s) that still deploy to it: ${describeApps(inUse)}`,
+            fix: `move or delete those Applications first, or keep the entry with retire: true to remove the registration anyway`,
+        });
+    }
+    if (problems.length > 0) throw new ConfigurationError(stackFile, problems);
+}
