@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import { clusterConfigJson, clusterSecretData, clusterSecretName, decodeToken, fnv32a } from "../../components/clusterSecret";
+
+/**
+ * Names Argo CD's algorithm gives servers, computed by Go's own net/url and net/netip
+ * (tests/vectors/secretname/main.go; regenerate with
+ * `go -C tests/vectors/secretname run . > tests/vectors/secretname/vectors.json`). No Go at test time.
+ */
+const VECTORS_FILE = path.resolve(__dirname, "..", "..", "..", "tests", "vectors", "secretname", "vectors.json");
+const VECTORS = JSON.parse(fs.readFileSync(VECTORS_FILE, "utf8")) as { server: string; name?: string; error?: string }[];
 
 describe("fnv32a", () => {
     it("matches the published FNV-1a 32-bit test vectors", () => {
@@ -27,6 +37,24 @@ describe("clusterSecretName, as Argo CD's URIToSecretName", () => {
 
     it("ignores the path when taking the host", () => {
         assert.match(clusterSecretName("https://rancher.example/k8s/clusters/c-abc"), /^cluster-rancher\.example-\d+$/);
+    });
+
+    it("keeps an IPv4-mapped IPv6 address in its ::ffff: form, as Go's netip does", () => {
+        assert.equal(clusterSecretName("https://[::ffff:10.0.0.1]:6443"), "cluster---ffff-10.0.0.1-3469715267");
+    });
+
+    it("gives every name Go computes with Argo CD's algorithm", () => {
+        assert.ok(VECTORS.length > 50);
+        for (const vector of VECTORS.filter((v) => v.name !== undefined)) {
+            assert.equal(clusterSecretName(vector.server), vector.name, JSON.stringify(vector.server));
+        }
+    });
+
+    it("refuses every server Go's net/url or netip refuses, as Argo CD would", () => {
+        for (const vector of VECTORS.filter((v) => v.error !== undefined)) {
+            assert.throws(() => clusterSecretName(vector.server), /Argo CD cannot name a cluster Secret after this server/,
+                JSON.stringify(vector.server));
+        }
     });
 });
 

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { describe, it } from "node:test";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { ConfigurationError, formatProblems } from "../../components/settings";
 import { suggest, validateStack } from "../../components/validate";
 
@@ -335,6 +337,120 @@ describe("validateStack checks tls.caData as client-go will use it", () => {
             }]);
             const body = key.split("\n")[1];
             assert.ok(!JSON.stringify(problems).includes(body), "the key must not be echoed");
+        }
+    });
+});
+
+describe("validateStack reads server as Argo CD (Go's net/url) and client-go do", () => {
+    const at = "argocd-clusters:clusters[0].server";
+    const FIX = "write the API URL Argo CD reaches the cluster at, e.g. https://api.cluster.example:6443";
+    const one = (server: string) => {
+        const problems = problemsOf([cluster({ server })]);
+        assert.equal(problems.length, 1, `${JSON.stringify(server)}: ${JSON.stringify(problems)}`);
+        assert.equal(problems[0].path, at);
+        return { message: problems[0].message, fix: problems[0].fix };
+    };
+
+    it("refuses whitespace and control characters, quoting them visibly", () => {
+        assert.deepEqual(one(" https://api.prod:6443"), {
+            message: '" https://api.prod:6443" has leading or trailing whitespace',
+            fix: 'write "https://api.prod:6443": Argo CD and client-go take the string as written',
+        });
+        assert.deepEqual(one("https://api.prod:6443\n"), {
+            message: '"https://api.prod:6443\\n" has leading or trailing whitespace',
+            fix: 'write "https://api.prod:6443": Argo CD and client-go take the string as written',
+        });
+        for (const server of ["https://api .prod:6443", "https://api.prod:6443/a\tb", "https://api.prod:6443/a\u00a0b", "https://api.prod:6443/\u0000"]) {
+            assert.deepEqual(one(server), {
+                message: `${JSON.stringify(server)} contains whitespace or a control character`,
+                fix: "remove it; in a path, write a space as %20",
+            });
+        }
+    });
+
+    it("refuses https:host and https:///host, which Go reads without a host", () => {
+        assert.deepEqual(one("https:api.prod:6443"), {
+            message: '"https:api.prod:6443" has no "//" after "https:": Go\'s net/url reads it as a URL without a host',
+            fix: 'write "https://api.prod:6443"',
+        });
+        for (const server of ["https:///api.prod:6443", "https://", "https://:6443"]) {
+            assert.deepEqual(one(server), { message: `${JSON.stringify(server)} has an empty host`, fix: FIX });
+        }
+    });
+
+    it("refuses backslashes, which browsers read as slashes and Go does not", () => {
+        assert.deepEqual(one("https://api.prod:6443\\k8s"), {
+            message: '"https://api.prod:6443\\\\k8s" contains a backslash',
+            fix: "use forward slashes: Go's net/url does not read a backslash as a slash, as browsers do",
+        });
+    });
+
+    it("refuses credentials without showing them", () => {
+        const problem = one("https://admin:s3cr3t@api.prod:6443");
+        assert.deepEqual(problem, {
+            message: '"https://api.prod:6443" carries credentials before "@" (not shown)',
+            fix: "remove them: Argo CD authenticates with the ServiceAccount token, and the server URL is stored in the clear " +
+                "in the cluster Secret and in every Application",
+        });
+        assert.ok(!JSON.stringify(problemsOf([cluster({ server: "https://admin:s3cr3t@api.prod:6443/" })])).includes("s3cr3t"));
+    });
+
+    it("refuses a query or a fragment without quoting it", () => {
+        assert.deepEqual(one("https://api.prod:6443?token=abc"), {
+            message: '"https://api.prod:6443" is followed by a query of 10 characters',
+            fix: "remove it: use scheme, host, port and path only",
+        });
+        assert.deepEqual(one("https://api.prod:6443/k8s#x"), {
+            message: '"https://api.prod:6443/k8s" is followed by a fragment of 2 characters',
+            fix: "remove it: use scheme, host, port and path only",
+        });
+    });
+
+    it("refuses hosts and ports Go refuses or Kubernetes cannot name a Secret after", () => {
+        assert.deepEqual(one("https://[10.0.0.1]:6443"), {
+            message: '"https://[10.0.0.1]:6443" has "[10.0.0.1]" as its host, which is not an IPv6 address',
+            fix: "write an IPv6 address in brackets, e.g. https://[2001:db8::1]:6443, an IPv4 address without them",
+        });
+        assert.deepEqual(one("https://[fe80::1%25eth0]:6443"), {
+            message: '"https://[fe80::1%25eth0]:6443" has an IPv6 zone ("%25eth0"): the cluster Secret\'s name would ' +
+                'contain "%", which Kubernetes refuses',
+            fix: "use an address without a zone",
+        });
+        assert.deepEqual(one("https://api_1.example.com"), {
+            message: '"https://api_1.example.com" has the host "api_1.example.com", which is not a DNS name or IPv4 address',
+            fix: "use a host of letters, digits, '-' and '.' (each label at most 63 characters), an IPv4 address, or an IPv6 address in brackets",
+        });
+        assert.match(one("https://10.0.0.256:6443").message, /has the host "10.0.0.256", which is not a DNS name or IPv4 address/);
+        for (const [server, port] of [["https://api.prod:65536", "65536"], ["https://api.prod:", ""], ["https://api.prod:06443", "06443"],
+            ["https://api.prod:6443:1", "6443:1"], ["https://api.prod:0", "0"]]) {
+            assert.deepEqual(one(server), {
+                message: `${JSON.stringify(server)} has the port "${port}"; a port is a number from 1 to 65535`,
+                fix: "write the port in decimal without leading zeros, or leave it out for 443",
+            });
+        }
+        assert.deepEqual(one("https://api.prod:6443/a|b"), {
+            message: '"https://api.prod:6443/a|b" has "|" in its path',
+            fix: "percent-encode it: %7C",
+        });
+    });
+
+    it("quotes a proxy URL without its credentials", () => {
+        assert.deepEqual(problemsOf([cluster({ proxyUrl: "ftp://user:pr0xy-pw@proxy:21" })]).map((p) => p.message),
+            ['"ftp://proxy:21" is not an http, https or socks5 URL']);
+    });
+
+    it("accepts what Argo CD and client-go use as written", () => {
+        for (const server of ["https://API.Example.com:6443", "HTTPS://api.example.com", "https://10.0.0.1", "https://[2001:DB8::1]:6443",
+            "https://[::ffff:10.0.0.1]:6443", "https://rancher.example/k8s/clusters/c-abc", "https://rancher.example/k8s/clusters/c%2Dabc"]) {
+            assert.deepEqual(problemsOf([cluster({ server })]), [], server);
+        }
+    });
+
+    it("refuses every server Go's net/url refuses (the vectors of tests/vectors/secretname)", () => {
+        const file = path.resolve(__dirname, "..", "..", "..", "tests", "vectors", "secretname", "vectors.json");
+        const vectors = JSON.parse(fs.readFileSync(file, "utf8")) as { server: string; name?: string; error?: string }[];
+        for (const { server, error } of vectors.filter((v) => v.error !== undefined)) {
+            assert.ok(problemsOf([cluster({ server })]).some((p) => p.path === at), `${JSON.stringify(server)}: Go says ${error}`);
         }
     });
 });
