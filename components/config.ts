@@ -28,12 +28,24 @@ export function readRawConfig(): RawStackConfig {
             return text;
         }
     };
+    const projectKeys = Object.keys(all).filter((k) => k.startsWith(`${PROJECT}:`));
     return {
         argocd: value(ARGOCD_KEY),
         clusters: value(CLUSTERS_KEY),
-        projectKeys: Object.keys(all).filter((k) => k.startsWith(`${PROJECT}:`)),
+        projectKeys,
+        secretKeys: projectKeys.filter(isConfigSecret),
         stack: pulumi.getStack(),
     };
+}
+
+/**
+ * Whether Pulumi holds a config key as a secret (the engine passes their names in PULUMI_CONFIG_SECRET_KEYS).
+ * The runtime exports `isConfigSecret` without typing it; were it gone, no key counts as secret and inline
+ * kubeconfig contents are refused: the check fails closed.
+ */
+function isConfigSecret(key: string): boolean {
+    const runtime = pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean };
+    return typeof runtime.isConfigSecret === "function" && runtime.isConfigSecret(key);
 }
 
 /**

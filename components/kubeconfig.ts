@@ -49,6 +49,8 @@ export class KubeconfigReader {
     access(keyPath: string, value: string | undefined, context: string): ClusterAccess | Problem[] {
         const documents: Document[] = [];
         const problems: Problem[] = [];
+        const unusable = value === undefined ? undefined : kubeconfigValueProblem(keyPath, value);
+        if (unusable) return [unusable];
         const sources = this.sources(value);
         for (const source of sources) {
             const loaded = "text" in source ? parse(source.origin, process.cwd(), source.text) : this.file(source.path);
@@ -98,8 +100,50 @@ export class KubeconfigReader {
 type Source = { origin: string; fix: string; key?: string } & ({ path: string } | { text: string });
 
 /** A value with a line break or a YAML/JSON document start is contents; anything else is a path. */
-function looksLikeContents(value: string): boolean {
+export function looksLikeContents(value: string): boolean {
     return value.includes("\n") || value.trimStart().startsWith("{") || value.trimStart().startsWith("apiVersion:");
+}
+
+/** Linux's PATH_MAX (with its terminating NUL) and NAME_MAX: no file has a longer path or path component. */
+const PATH_MAX = 4096;
+const NAME_MAX = 255;
+
+/**
+ * A `kubeconfig` value that is neither contents nor a path a file could have: said with its length only,
+ * since it is most likely credentials in some other encoding (a base64 kubeconfig, as CI variables often
+ * hold them). Taken for a path, it would be printed whole in "cannot read kubeconfig <value>".
+ */
+export function kubeconfigValueProblem(keyPath: string, value: string): Problem | undefined {
+    if (looksLikeContents(value)) return undefined;
+    const key = `${keyPath}.kubeconfig`;
+    const storeAsSecret = `pulumi config set --secret --path '${key}' < kubeconfig.yaml`;
+    if (looksLikeBase64Kubeconfig(value)) {
+        return {
+            path: key,
+            message: `looks like a base64-encoded kubeconfig (${value.length} characters), neither a path nor YAML contents`,
+            fix: `decode it (base64 -d) and store the YAML as a secret: ${storeAsSecret}`,
+        };
+    }
+    if (!plausiblePath(value)) {
+        return {
+            path: key,
+            message: `is neither a kubeconfig path nor its YAML contents (a string of ${value.length} characters)`,
+            fix: `give the path of a kubeconfig file, or the kubeconfig's YAML itself stored as a secret: ${storeAsSecret}`,
+        };
+    }
+    return undefined;
+}
+
+function looksLikeBase64Kubeconfig(value: string): boolean {
+    const compact = value.trim();
+    if (compact.length < 16 || compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return false;
+    // Decoded, a kubeconfig starts as a YAML mapping or JSON object does.
+    return /^\s*(---|#|\{|[A-Za-z][-A-Za-z]*\s*:)/.test(Buffer.from(compact, "base64").toString("utf8"));
+}
+
+function plausiblePath(value: string): boolean {
+    if (value === "" || Buffer.byteLength(value) >= PATH_MAX || /[\x00-\x1f\x7f]/.test(value)) return false;
+    return value.split(/[\\/]/).every((component) => Buffer.byteLength(component) <= NAME_MAX);
 }
 
 function parse(origin: string, dir: string, text: string): Document | Error {

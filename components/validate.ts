@@ -5,6 +5,7 @@
  */
 import { X509Certificate } from "crypto";
 import { clusterSecretName, parseIpAddr, parseRequestUri } from "./clusterSecret";
+import { kubeconfigValueProblem, looksLikeContents } from "./kubeconfig";
 import {
     ARGOCD_REFRESH_ANNOTATION,
     argocdClusterIdentifier,
@@ -101,6 +102,11 @@ export interface RawStackConfig {
     clusters: unknown;
     /** Every `argocd-clusters:*` key present in the stack, to catch misspelt top-level keys. */
     projectKeys: string[];
+    /**
+     * The config keys Pulumi holds as secrets (encrypted in the stack file). `pulumi config set --secret --path
+     * 'argocd-clusters:clusters[0].kubeconfig'` marks the whole top-level key, `argocd-clusters:clusters`.
+     */
+    secretKeys: string[];
     /** The stack's name: the program labels cluster Secrets `environment: <stack>`. Unset: not checked. */
     stack?: string;
 }
@@ -216,8 +222,8 @@ export function validateStack(raw: RawStackConfig): { settings?: StackSettings; 
         p.add(`stack "${raw.stack}"`, `cannot be the ${ENVIRONMENT_LABEL} label of the cluster Secrets: it is not a valid label value`,
             "use a stack name of at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric");
     }
-    const argocd = validateArgoCD(p, raw.argocd);
-    const context: StackContext = { stack: raw.stack, argocdName: argocd?.name ?? DEFAULT_ARGOCD_NAME };
+    const argocd = validateArgoCD(p, raw.argocd, raw.secretKeys);
+    const context: StackContext = { stack: raw.stack, argocdName: argocd?.name ?? DEFAULT_ARGOCD_NAME, secretKeys: raw.secretKeys };
     const clusters = validateClusters(p, raw.clusters, context);
     if (p.list.length > 0 || !argocd || !clusters) return { problems: p.list };
     return { settings: { argocd, clusters }, problems: [] };
@@ -228,9 +234,10 @@ interface StackContext {
     /** The stack's name; unset: not checked. */
     stack?: string;
     argocdName: string;
+    secretKeys: string[];
 }
 
-function validateArgoCD(p: Problems, raw: unknown): ArgoCDSettings | undefined {
+function validateArgoCD(p: Problems, raw: unknown, secretKeys: string[]): ArgoCDSettings | undefined {
     if (raw === undefined || raw === null) {
         return p.add(ARGOCD_KEY, "is required", `add ${ARGOCD_KEY} with at least a context, e.g. { namespace: argocd, context: my-argocd-cluster }`);
     }
@@ -239,7 +246,7 @@ function validateArgoCD(p: Problems, raw: unknown): ArgoCDSettings | undefined {
     const name = argocdName(p, `${ARGOCD_KEY}.name`, o.name) ?? DEFAULT_ARGOCD_NAME;
     const namespace = namespaceName(p, `${ARGOCD_KEY}.namespace`, o.namespace) ?? DEFAULT_ARGOCD_NAMESPACE;
     const context = p.required(`${ARGOCD_KEY}.context`, o.context, "set it to the kubeconfig context of the cluster Argo CD runs on");
-    const kubeconfig = p.string(`${ARGOCD_KEY}.kubeconfig`, o.kubeconfig, "give a kubeconfig path, or its contents as a secret (pulumi config set --secret --path)");
+    const kubeconfig = validateKubeconfig(p, ARGOCD_KEY, ARGOCD_KEY, o.kubeconfig, secretKeys);
     if (context === undefined) return undefined;
     return { name, namespace, context, kubeconfig };
 }
@@ -298,7 +305,7 @@ function validateCluster(p: Problems, path: string, raw: unknown, context: Stack
     }
     const server = validateServer(p, `${path}.server`, o.server);
     const kubeContext = p.required(`${path}.context`, o.context, "set the kubeconfig context Pulumi uses to create the RBAC on this cluster");
-    const kubeconfig = p.string(`${path}.kubeconfig`, o.kubeconfig, "give a kubeconfig path, or its contents as a secret");
+    const kubeconfig = validateKubeconfig(p, path, CLUSTERS_KEY, o.kubeconfig, context.secretKeys);
     const systemNamespace = namespaceName(p, `${path}.systemNamespace`, o.systemNamespace) ?? DEFAULT_SYSTEM_NAMESPACE;
     const serviceAccount = serviceAccountName(p, `${path}.serviceAccount`, o.serviceAccount) ?? DEFAULT_SERVICE_ACCOUNT;
 
@@ -454,6 +461,23 @@ function validDnsHost(host: string): boolean {
 /** A server URL quoted for a message: JSON-escaped so whitespace shows, with any userinfo (a password) removed. */
 export function quoteServer(server: string): string {
     return JSON.stringify(server.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, "$1"));
+}
+
+/**
+ * A kubeconfig path, or its contents. Contents hold credentials: Pulumi must hold the top-level key they are
+ * under (`topKey`) as a secret, encrypted in the stack file, or they sit there in plain text.
+ */
+function validateKubeconfig(p: Problems, entryPath: string, topKey: string, raw: unknown, secretKeys: string[]): string | undefined {
+    const path = `${entryPath}.kubeconfig`;
+    const value = p.string(path, raw, "give a kubeconfig path, or its contents as a secret (pulumi config set --secret --path)");
+    if (value === undefined) return undefined;
+    const unusable = kubeconfigValueProblem(entryPath, value);
+    if (unusable) return p.add(unusable.path, unusable.message, unusable.fix);
+    if (looksLikeContents(value) && !secretKeys.includes(topKey)) {
+        return p.add(path, `holds a kubeconfig's contents (${value.length} characters) in plain text: Pulumi does not hold ${topKey} as a secret`,
+            `store it encrypted: pulumi config set --secret --path '${path}' < kubeconfig.yaml`);
+    }
+    return value;
 }
 
 function namespaceName(p: Problems, path: string, raw: unknown): string | undefined {

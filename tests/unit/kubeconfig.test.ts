@@ -105,6 +105,24 @@ describe("KubeconfigReader", () => {
         assert.match(problem.message, /certificate-authority .*missing-ca.crt .*cannot be read: ENOENT/);
     });
 
+    it("takes neither a base64 kubeconfig nor an impossible path for a path, and never prints it", () => {
+        const encoded = Buffer.from(kubeconfig(["prod"])).toString("base64");
+        const [base64] = problems(new KubeconfigReader({}).access("argocd-clusters:clusters[0]", encoded, "prod"));
+        assert.deepEqual(base64, {
+            path: "argocd-clusters:clusters[0].kubeconfig",
+            message: `looks like a base64-encoded kubeconfig (${encoded.length} characters), neither a path nor YAML contents`,
+            fix: "decode it (base64 -d) and store the YAML as a secret: " +
+                "pulumi config set --secret --path 'argocd-clusters:clusters[0].kubeconfig' < kubeconfig.yaml",
+        });
+        for (const value of ["a".repeat(5000), `/tmp/${"b".repeat(256)}/config`, "", "c\u0000d"]) {
+            const [problem] = problems(new KubeconfigReader({}).access("k", value, "prod"));
+            assert.equal(problem.path, "k.kubeconfig");
+            assert.equal(problem.message, `is neither a kubeconfig path nor its YAML contents (a string of ${value.length} characters)`);
+            assert.equal(problem.fix, "give the path of a kubeconfig file, or the kubeconfig's YAML itself stored as a secret: " +
+                "pulumi config set --secret --path 'k.kubeconfig' < kubeconfig.yaml");
+        }
+    });
+
     it("reports a kubeconfig that is not YAML", () => {
         const file = write("broken.yaml", "clusters: [\n");
         assert.match(problems(new KubeconfigReader({}).access("k", file, "prod"))[0].message, /not valid YAML/);

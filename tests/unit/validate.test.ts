@@ -26,11 +26,12 @@ const CA = b64(CA_PEM);
 const argocd = { namespace: "argocd", context: "hub" };
 const cluster = (extra: Record<string, unknown> = {}) => ({ name: "prod", server: "https://api.prod:6443", context: "prod", ...extra });
 
-function problemsOf(clusters: unknown, more: { argocd?: unknown; projectKeys?: string[]; stack?: string } = {}) {
+function problemsOf(clusters: unknown, more: { argocd?: unknown; projectKeys?: string[]; stack?: string; secretKeys?: string[] } = {}) {
     const { problems } = validateStack({
         argocd: "argocd" in more ? more.argocd : argocd,
         clusters,
         projectKeys: more.projectKeys ?? ["argocd-clusters:argocd", "argocd-clusters:clusters"],
+        secretKeys: more.secretKeys ?? [],
         stack: more.stack,
     });
     return problems;
@@ -47,7 +48,7 @@ function expectOne(clusters: unknown, path: string, message: RegExp, more?: Para
 
 describe("validateStack accepts", () => {
     it("a minimal stack and fills the CLI's defaults", () => {
-        const { settings, problems } = validateStack({ argocd: { context: "hub" }, clusters: [cluster()], projectKeys: [] });
+        const { settings, problems } = validateStack({ argocd: { context: "hub" }, clusters: [cluster()], projectKeys: [], secretKeys: [] });
         assert.deepEqual(problems, []);
         assert.deepEqual(settings, {
             argocd: { name: "argocd", namespace: "argocd", context: "hub", kubeconfig: undefined },
@@ -62,7 +63,7 @@ describe("validateStack accepts", () => {
     });
 
     it("an empty cluster list: the way to deregister every cluster", () => {
-        assert.deepEqual(validateStack({ argocd, clusters: [], projectKeys: [] }).settings?.clusters, []);
+        assert.deepEqual(validateStack({ argocd, clusters: [], projectKeys: [], secretKeys: [] }).settings?.clusters, []);
     });
 
     it("every key at once", () => {
@@ -79,6 +80,7 @@ describe("validateStack accepts", () => {
                 disableCompression: true, tokenRotation: 7,
             })],
             projectKeys: [],
+            secretKeys: [],
         });
         assert.deepEqual(problems, []);
         assert.equal(settings?.argocd.name, "hub-eu.1");
@@ -452,6 +454,45 @@ describe("validateStack reads server as Argo CD (Go's net/url) and client-go do"
         for (const { server, error } of vectors.filter((v) => v.error !== undefined)) {
             assert.ok(problemsOf([cluster({ server })]).some((p) => p.path === at), `${JSON.stringify(server)}: Go says ${error}`);
         }
+    });
+});
+
+describe("validateStack keeps kubeconfig contents out of plain-text stack files", () => {
+    const KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: kubeconfig-token-do-not-show\n";
+
+    it("refuses contents Pulumi does not hold as a secret, without echoing them", () => {
+        const problems = problemsOf([cluster(), cluster({ name: "b", server: "https://b:6443", kubeconfig: KUBECONFIG })],
+            { argocd: { context: "hub", kubeconfig: `{"apiVersion":"v1"}` } });
+        assert.deepEqual(problems, [{
+            path: "argocd-clusters:argocd.kubeconfig",
+            message: "holds a kubeconfig's contents (19 characters) in plain text: Pulumi does not hold argocd-clusters:argocd as a secret",
+            fix: "store it encrypted: pulumi config set --secret --path 'argocd-clusters:argocd.kubeconfig' < kubeconfig.yaml",
+        }, {
+            path: "argocd-clusters:clusters[1].kubeconfig",
+            message: `holds a kubeconfig's contents (${KUBECONFIG.length} characters) in plain text: Pulumi does not hold ` +
+                "argocd-clusters:clusters as a secret",
+            fix: "store it encrypted: pulumi config set --secret --path 'argocd-clusters:clusters[1].kubeconfig' < kubeconfig.yaml",
+        }]);
+        assert.ok(!JSON.stringify(problems).includes("kubeconfig-token-do-not-show"));
+    });
+
+    it("accepts contents under a secret key (set --secret --path marks the whole top-level key)", () => {
+        assert.deepEqual(problemsOf([cluster({ kubeconfig: KUBECONFIG })], {
+            argocd: { context: "hub", kubeconfig: KUBECONFIG }, secretKeys: ["argocd-clusters:argocd", "argocd-clusters:clusters"],
+        }), []);
+        assert.deepEqual(problemsOf([cluster({ kubeconfig: "/etc/kube/prod" })]), [], "a path is no secret");
+    });
+
+    it("refuses a base64 kubeconfig or a value that cannot be a path, giving its length only", () => {
+        const encoded = Buffer.from(KUBECONFIG).toString("base64");
+        assert.deepEqual(problemsOf([cluster({ kubeconfig: encoded })]), [{
+            path: "argocd-clusters:clusters[0].kubeconfig",
+            message: `looks like a base64-encoded kubeconfig (${encoded.length} characters), neither a path nor YAML contents`,
+            fix: "decode it (base64 -d) and store the YAML as a secret: " +
+                "pulumi config set --secret --path 'argocd-clusters:clusters[0].kubeconfig' < kubeconfig.yaml",
+        }]);
+        assert.deepEqual(problemsOf([cluster({ kubeconfig: "x".repeat(300) })]).map((p) => p.message),
+            ["is neither a kubeconfig path nor its YAML contents (a string of 300 characters)"]);
     });
 });
 
