@@ -1,23 +1,39 @@
 // argocd-clusters: registers Kubernetes clusters with Argo CD. Wiring only:
 // config -> validate -> removal guard -> providers -> one ClusterRegistration per cluster -> outputs.
+import * as pulumi from "@pulumi/pulumi";
 import { ClusterRegistration } from "./components/clusterRegistration";
 import { clusterSecretName } from "./components/clusterSecret";
+import { Adoption, finishAdoption, foreignObjects } from "./components/adoption";
 import { loadStack, readRawConfig, stackFileName } from "./components/config";
 import {
     ARGOCD_PROVIDER_NAME,
     argocdClusterIdentifier,
     LEGACY_ARGOCD_PROVIDER_NAME,
+    stackAnnotationValue,
     targetClusterIdentifier,
     targetProviderName,
 } from "./components/names";
 import { clusterProvider } from "./components/providers";
 import { refuseRemovalsInUse } from "./components/removalGuard";
+import { ConfigurationError } from "./components/settings";
 
 export default async function main() {
-    // Both throw before any resource is registered: anything wrong in the stack file, or a removal that
-    // would break Applications still deploying to the cluster.
-    const { settings, argocdAccess, clusterAccess } = loadStack(readRawConfig(), stackFileName());
-    await refuseRemovalsInUse(settings.clusters, argocdAccess, settings.argocd.namespace, stackFileName());
+    // All throw before any resource is registered: anything wrong in the stack file, a removal that would break
+    // Applications still deploying to the cluster, an adoption of another stack's objects.
+    const stackFile = stackFileName();
+    const { settings, argocdAccess, clusterAccess } = loadStack(readRawConfig(), stackFile);
+    await refuseRemovalsInUse(settings.clusters, argocdAccess, settings.argocd.namespace, stackFile);
+    const adoptions = new Map<number, Adoption>();
+    settings.clusters.forEach((cluster, i) => {
+        if (!cluster.adopt || cluster.retire) return;
+        adoptions.set(i, {
+            clusterName: cluster.name, keyPath: `argocd-clusters:clusters[${i}]`, target: clusterAccess[i], argocd: argocdAccess,
+            systemNamespace: cluster.systemNamespace, serviceAccount: cluster.serviceAccount,
+            argocdNamespace: settings.argocd.namespace, secretName: clusterSecretName(cluster.server), stack: stackAnnotationValue(pulumi.getProject(), pulumi.getStack()),
+        });
+    });
+    const foreign = await foreignObjects([...adoptions.values()]);
+    if (foreign.length > 0) throw new ConfigurationError(stackFile, foreign);
 
     const argocdProvider = clusterProvider(ARGOCD_PROVIDER_NAME, argocdAccess, argocdClusterIdentifier(settings.argocd.name), {
         // Stacks made before argocd.name identified this provider by its API URL, under the name "argocd". The
@@ -28,12 +44,13 @@ export default async function main() {
     });
 
     // A retired entry stays in the stack file only to say "remove it anyway"; nothing is registered for it.
-    const active = settings.clusters.map((cluster, i) => ({ cluster, access: clusterAccess[i] })).filter(({ cluster }) => !cluster.retire);
-    const registrations = active.map(({ cluster, access }) => {
+    const active = settings.clusters.map((cluster, i) => ({ cluster, i, access: clusterAccess[i] })).filter(({ cluster }) => !cluster.retire);
+    const registrations = active.map(({ cluster, i, access }) => {
         // Resources are named after the cluster Secret, i.e. the server URL: a new display name is an update.
         const name = clusterSecretName(cluster.server);
         // context, kubeconfig and retire only shape the provider and this list; they never reach the component.
         const { name: clusterName, context: _context, kubeconfig: _kubeconfig, retire: _retire, ...options } = cluster;
+        const adoption = adoptions.get(i);
         const registration = new ClusterRegistration(name, {
             ...options,
             clusterName,
@@ -51,6 +68,8 @@ export default async function main() {
             tokenSecretName: registration.tokenSecretName,
             mode: registration.mode,
             namespaces: cluster.namespaces ?? [],
+            // Resolves once the CLI's leftovers are gone; a failure there fails the up.
+            ...(adoption ? { adopted: finishAdoption(adoption, registration.secretName).apply(() => true) } : {}),
         }] as const;
     });
 

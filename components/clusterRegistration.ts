@@ -28,12 +28,14 @@ import {
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
     PART_OF_LABEL,
+    PATCH_FORCE_ANNOTATION,
     CLUSTER_REGISTRATION_TYPE,
     PolicyRule,
     PROJECT,
     SECRET_TYPE_CLUSTER,
     SECRET_TYPE_LABEL,
     STACK_ANNOTATION,
+    stackAnnotationValue,
     targetClusterIdentifier,
 } from "./names";
 
@@ -98,6 +100,11 @@ export interface ClusterRegistrationArgs {
     disableCompression?: pulumi.Input<boolean>;
     /** Any new value issues a new token and retires the old one. */
     tokenRotation?: pulumi.Input<string>;
+    /**
+     * Take over what `argocd cluster add` left for this cluster: every object is applied with force, so the
+     * CLI's cluster Secret switches to our token in place. The CLI's token is revoked by adoption.ts.
+     */
+    adopt?: boolean;
 }
 
 export class ClusterRegistration extends pulumi.ComponentResource {
@@ -122,7 +129,11 @@ export class ClusterRegistration extends pulumi.ComponentResource {
             parent: this,
             provider: args.targetProvider,
             labels: ownershipLabels(),
-            annotations: { ...ownershipAnnotations(), [CLUSTER_IDENTIFIER_ANNOTATION]: pulumi.output(args.server).apply(targetClusterIdentifier) },
+            annotations: {
+                ...ownershipAnnotations(),
+                ...adoptAnnotations(args.adopt),
+                [CLUSTER_IDENTIFIER_ANNOTATION]: pulumi.output(args.server).apply(targetClusterIdentifier),
+            },
         };
         const namespaced = args.namespaces !== undefined && args.namespaces.length > 0;
 
@@ -159,9 +170,14 @@ function ownershipLabels(): Record<string, string> {
     return { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [PART_OF_LABEL]: PROJECT };
 }
 
+/** With `adopt`, fields that `argocd cluster add` wrote are taken over instead of refused as a conflict. */
+function adoptAnnotations(adopt: boolean | undefined): Record<string, string> {
+    return adopt ? { [PATCH_FORCE_ANNOTATION]: "true" } : {};
+}
+
 /** Says which stack manages an object, for whoever finds it with kubectl. */
 function ownershipAnnotations(): Record<string, string> {
-    return { [STACK_ANNOTATION]: `${pulumi.getProject()}/${pulumi.getStack()}` };
+    return { [STACK_ANNOTATION]: stackAnnotationValue(pulumi.getProject(), pulumi.getStack()) };
 }
 
 /**
@@ -207,6 +223,7 @@ function createClusterSecret(
     const annotations = pulumi.output(args.annotations ?? {}).apply((extra) => ({
         ...extra,
         ...ownershipAnnotations(),
+        ...adoptAnnotations(args.adopt),
         [CLUSTER_IDENTIFIER_ANNOTATION]: argocdClusterIdentifier(args.argocdName ?? DEFAULT_ARGOCD_NAME),
     }));
     return new k8s.core.v1.Secret(`${name}-cluster-secret`, {

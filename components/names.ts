@@ -27,6 +27,11 @@ export const MANAGED_BY_VALUE = "pulumi";
 export const PART_OF_LABEL = "app.kubernetes.io/part-of";
 export const STACK_ANNOTATION = "argocd-clusters/stack";
 
+/** STACK_ANNOTATION's value: `<project>/<stack>`. */
+export function stackAnnotationValue(project: string, stack: string): string {
+    return `${project}/${stack}`;
+}
+
 /** Type token of the ClusterRegistration component; the policy pack and the summary recognise registrations by it. */
 export const CLUSTER_REGISTRATION_TYPE = `${PROJECT}:index:ClusterRegistration`;
 
@@ -52,10 +57,17 @@ export const ALLOW_WILDCARD_RBAC_ANNOTATION = "argocd-clusters/allow-wildcard-rb
  */
 export const CLUSTER_IDENTIFIER_ANNOTATION = "argocd-clusters/cluster-identifier";
 
+/**
+ * pulumi-kubernetes applies an object carrying this annotation with `force`: it takes over fields another
+ * field manager owns. Set only on the objects of an entry with `adopt: true` (adoption.ts).
+ */
+export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
+
 /** Keys owned by this program: users may not set them through `labels` / `annotations`. */
 export const RESERVED_LABELS = [SECRET_TYPE_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL];
 export const RESERVED_ANNOTATIONS = [
     STACK_ANNOTATION, ARGOCD_MANAGED_BY_ANNOTATION, ALLOW_WILDCARD_RBAC_ANNOTATION, CLUSTER_IDENTIFIER_ANNOTATION,
+    PATCH_FORCE_ANNOTATION,
 ];
 
 /** `argocd-clusters:argocd.name` unless set. */

@@ -6,9 +6,9 @@
  * removal while one of them still deploys to that cluster. An entry kept with `retire: true` is removed anyway,
  * with a warning naming the Applications.
  */
-import type * as K8s from "@kubernetes/client-node";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterAccess } from "./kubeconfig";
+import { clientNode, kubeConfigOf, statusOf } from "./kubeClient";
 import { ClusterSettings, ConfigurationError, Problem } from "./settings";
 import { CLUSTERS_KEY } from "./validate";
 
@@ -61,9 +61,6 @@ export function applicationsInUse(
     });
 }
 
-// @kubernetes/client-node is an ES module only; this file is CommonJS. A real import() works on every Node 20.
-const importModule = new Function("url", "return import(url)") as (url: string) => Promise<typeof K8s>;
-
 const APPLICATIONS = { group: "argoproj.io", version: "v1alpha1", plural: "applications" };
 
 /**
@@ -71,11 +68,9 @@ const APPLICATIONS = { group: "argoproj.io", version: "v1alpha1", plural: "appli
  * Argo CD's own namespace when only that may be listed. Without the Application CRD there are none.
  */
 export async function listApplications(access: ClusterAccess, argocdNamespace: string): Promise<ApplicationRef[] | Problem> {
-    const k8s = await importModule("@kubernetes/client-node");
-    const kc = new k8s.KubeConfig();
-    kc.loadFromString(access.kubeconfig);
-    const api = kc.makeApiClient(k8s.CustomObjectsApi);
-    const status = (err: unknown) => (err as { code?: number }).code;
+    const k8s = await clientNode();
+    const api = (await kubeConfigOf(access)).makeApiClient(k8s.CustomObjectsApi);
+    const status = statusOf;
     let list: { items?: any[] };
     try {
         list = await api.listClusterCustomObject(APPLICATIONS);

@@ -55,6 +55,11 @@ export interface ClusterSettings {
      * stays in the stack file, nothing is registered for it, and a warning names the Applications.
      */
     retire?: boolean;
+    /**
+     * Take over what `argocd cluster add` left for this cluster in one run, and revoke the CLI's token
+     * (adoption.ts). A one-time switch: remove it once done.
+     */
+    adopt?: boolean;
 }
 
 export interface StackSettings {

@@ -383,6 +383,10 @@ interface DesiredCluster {
     insecure: boolean;
     serverName?: string;
     ownCa: boolean;
+    /** `adopt: true`: takes over what `argocd cluster add` left. */
+    adopt: boolean;
+    /** `retire: true`: removed although Applications may still deploy to it. */
+    retire: boolean;
 }
 
 function desiredClusters(digest: PreviewDigest, project: string): Map<string, DesiredCluster> {
@@ -405,6 +409,8 @@ function desiredClusters(digest: PreviewDigest, project: string): Map<string, De
             insecure: plainBoolean(at(entry, "tls", "insecure")) === true,
             serverName: plainString(at(entry, "tls", "serverName")),
             ownCa: at(entry, "tls", "caData") !== undefined,
+            adopt: plainBoolean(at(entry, "adopt")) === true,
+            retire: plainBoolean(at(entry, "retire")) === true,
         });
     }
     return result;
@@ -727,6 +733,13 @@ function summarizeCluster(key: string, steps: Step[], sources: Sources): Cluster
         }
     }
 
+    // Opt-ins a reviewer must see: a takeover of the CLI's objects, a removal past the Applications check.
+    if (kind !== "removed" && desired?.adopt) {
+        details.push("adopts what `argocd cluster add` left (adopt: true): its cluster Secret in place, then revokes the CLI's token");
+    }
+    if (kind === "removed" && sources.desired.get(key)?.retire) {
+        details.push("retired (retire: true): removed even if Argo CD Applications still deploy to it");
+    }
     if (kind === "removed" && secret?.change === "delete") {
         warnings.push(`${label} loses its last registration: Argo CD forgets the cluster, and Applications deploying to it fail`);
     }

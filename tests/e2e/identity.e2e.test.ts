@@ -14,11 +14,44 @@ import { configMapRoundTrip, credentialsFrom, World } from "./world";
 
 let world: World;
 const aliases: { close: () => Promise<void> }[] = [];
+/** alpha's entry as the steps leave it (step 4 moves it to another server). */
+let alphaNow: Record<string, unknown> = {};
+
+/** Argo CD's Application CRD, reduced to what the removal guard reads (the real one has a full schema). */
+const APPLICATION_CRD = {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: "applications.argoproj.io" },
+    spec: {
+        group: "argoproj.io",
+        scope: "Namespaced",
+        names: { kind: "Application", listKind: "ApplicationList", plural: "applications", singular: "application" },
+        versions: [{
+            name: "v1alpha1", served: true, storage: true,
+            schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+        }],
+    },
+};
+
+/** Creates an Application on the Argo CD cluster, once its CRD is served. */
+async function createApplication(name: string, destination: Record<string, string>): Promise<void> {
+    const body = {
+        apiVersion: "argoproj.io/v1alpha1", kind: "Application", metadata: { name, namespace: "argocd" },
+        spec: { project: "default", destination: { namespace: "default", ...destination }, source: { repoURL: "https://git.example/apps", path: name } },
+    };
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+        const res = await world.argocd.admin("POST", "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications", body);
+        if (res.status === 201) return;
+        if (Date.now() > deadline) throw new Error(`creating Application ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+        await new Promise((r) => setTimeout(r, 250));
+    }
+}
 
 /** alpha (cluster-wide) on target-a and gamma (custom rules) on target-c. */
-function entries(overrides: Record<string, unknown> = {}): Record<string, unknown>[] {
+function entries(overrides: Record<string, unknown> = {}, gammaOverrides: Record<string, unknown> = {}): Record<string, unknown>[] {
     const [alpha, , gamma] = world.clusterEntries();
-    return [{ ...alpha, ...overrides }, gamma];
+    return [{ ...alpha, ...alphaNow, ...overrides }, { ...gamma, ...gammaOverrides }];
 }
 
 /** Each registration's cluster Secret: resourceVersion, and that its token works as Argo CD would use it. */
@@ -125,7 +158,8 @@ describe("registrations survive identity changes, against real clusters and the 
 
         // The README's way: a new server together with a new ServiceAccount, in one up.
         const oldSecretName = (await world.clusterSecret(world.a))!.object.metadata.name;
-        world.writeConfig(entries({ server: alias.server, serviceAccount: "argocd-manager-v2" }));
+        alphaNow = { server: alias.server, serviceAccount: "argocd-manager-v2" };
+        world.writeConfig(entries());
         await world.succeed("up");
         const moved = await world.argocd.admin("GET", `/api/v1/namespaces/argocd/secrets?labelSelector=${encodeURIComponent("argocd.argoproj.io/secret-type=cluster")}`);
         const alpha = moved.body.items.filter((s: any) => Buffer.from(s.data.name, "base64").toString() === "alpha");
@@ -138,5 +172,45 @@ describe("registrations survive identity changes, against real clusters and the 
         const oldAccount = await world.a.admin("GET", "/api/v1/namespaces/kube-system/serviceaccounts/argocd-manager");
         assert.equal(oldAccount.status, 404, "the old ServiceAccount, and with it its token, is gone");
         await world.succeed("preview", "--expect-no-changes");
+    });
+
+    it("5. removing a registration that Applications deploy to is refused, naming them; retire: true removes it anyway", async () => {
+        assert.equal((await world.argocd.admin("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", APPLICATION_CRD)).status, 201);
+        await createApplication("guestbook", { server: world.c.server });
+        await createApplication("dashboards", { name: "gamma" });
+        await createApplication("elsewhere", { name: "alpha" });
+        const before = await registrationsWork([world.c]);
+        const objects = await world.everyOwnedObject();
+        const [alpha] = entries();
+
+        // A pull request's preview, with the read-only previewer (which may list Applications, not Secrets).
+        const admin = world.plane.kubeconfig;
+        world.useKubeconfig(await world.previewerKubeconfig());
+        world.writeConfig([alpha]);
+        try {
+            const preview = await world.pulumi("preview");
+            assert.notEqual(preview.code, 0, "the preview must fail");
+            assert.match(preview.output, /Pulumi\.local\.yaml: argocd-clusters:clusters: removing "gamma" \(https:\/\/127\.0\.0\.\d+:\d+\) would break 2 Application\(s\) that still deploy to it: argocd\/guestbook, argocd\/dashboards/, preview.output.slice(-4000));
+            assert.match(preview.output, /retire: true/);
+        } finally {
+            world.useKubeconfig(admin);
+            world.writeConfig([alpha]);
+        }
+        const up = await world.pulumi("up", "--yes");
+        assert.notEqual(up.code, 0, "the up must fail");
+        assert.match(up.output, /removing "gamma" .* argocd\/guestbook, argocd\/dashboards/, up.output.slice(-4000));
+        assert.deepEqual(await world.everyOwnedObject(), objects, "nothing changed on any cluster");
+        assert.deepEqual(await registrationsWork([world.c]), before, "gamma's registration still works");
+
+        // The explicit opt-in: the entry stays, marked retire: true; the registration goes, with a warning.
+        world.writeConfig(entries({}, { retire: true }));
+        const retired = await world.pulumi("up", "--yes");
+        assert.equal(retired.code, 0, retired.output.slice(-4000));
+        assert.match(retired.output, /retiring "gamma" .* 2 Application\(s\) still deploy to it: argocd\/guestbook, argocd\/dashboards/);
+        assert.equal(await world.clusterSecret(world.c), undefined, "gamma's cluster Secret is gone");
+        assert.deepEqual(await world.ownedObjects(world.c), {}, "and everything on target-c");
+        // Gone from the record too: the entry can now leave the stack file, and nothing else is blocked.
+        world.writeConfig([alpha]);
+        await world.succeed("up", "--expect-no-changes");
     });
 });

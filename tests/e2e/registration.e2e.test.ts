@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { clusterSecretName } from "../../components/clusterSecret";
 import { kubeRequest } from "../../tools/localClusters/kubeApi";
+import { parsePreview, summarizePreview } from "../../tools/summary";
 import { LocalCluster } from "../../tools/localClusters/controlPlane";
 import { ARGOCD_NS, configMapRoundTrip, credentialsFrom, World } from "./world";
 
@@ -166,7 +167,7 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         assert.deepEqual([(await world.clusterSecret(world.a))!.object.metadata.resourceVersion, (await world.clusterSecret(world.b))!.object.metadata.resourceVersion], keptSecrets);
     });
 
-    it("6b. a cluster added with argocd cluster add is taken over as the README says", async () => {
+    it("6b. a cluster added with argocd cluster add is refused without adopt, and taken over in one up with it", async () => {
         // What `argocd cluster add target-c` leaves behind: the argocd-manager account with full rights and a
         // long-lived token on the target, and a cluster Secret holding that token on the Argo CD cluster.
         const c = world.c;
@@ -210,16 +211,54 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         const role = await get(c, "/apis/rbac.authorization.k8s.io/v1/clusterroles/argocd-manager-role");
         assert.equal(role.metadata.labels?.["app.kubernetes.io/managed-by"], "pulumi", "the RBAC is taken over");
 
-        // The README's steps: delete the CLI's cluster Secret, up again, delete the CLI's token Secret.
-        assert.equal((await world.argocd.admin("DELETE", `/api/v1/namespaces/${ARGOCD_NS}/secrets/${clusterSecretName(c.server)}`)).status, 200);
-        await world.succeed("up");
+        // The opt-in: adopt: true takes the CLI's registration over in one up. Meanwhile Argo CD must always find
+        // the cluster Secret, and every token it holds must work.
+        world.writeConfig([alpha, beta, { name: "gamma", server: c.server, context: "target-c", adopt: true }]);
+        const preview = await world.pulumi("preview", "--json");
+        assert.equal(preview.code, 0, preview.output.slice(-4000));
+        assert.match(summarizePreview(parsePreview(preview.stdout)), /`gamma`[^\n]*adopts what `argocd cluster add` left \(adopt: true\)/);
+        const secretPath = `/api/v1/namespaces/${ARGOCD_NS}/secrets/${clusterSecretName(c.server)}`;
+        const seen: number[] = [];
+        let polling = true;
+        const watcher = (async () => {
+            while (polling) {
+                const res = await world.argocd.admin("GET", secretPath);
+                if (res.status !== 200) {
+                    seen.push(res.status);
+                } else {
+                    const config = JSON.parse(Buffer.from(res.body.data.config, "base64").toString("utf8"));
+                    seen.push((await kubeRequest({ server: c.server, bearerToken: config.bearerToken, ca: c.caPem }, "GET", "/api")).status);
+                }
+                await new Promise((r) => setTimeout(r, 50));
+            }
+        })();
+        let adopted: any;
+        try {
+            adopted = await world.pulumi("up");
+        } finally {
+            polling = false;
+            await watcher;
+        }
+        assert.equal(adopted.code, 0, adopted.output.slice(-4000));
+        assert.ok(seen.length > 5, `the watcher saw the Secret during the up (${seen.length} reads)`);
+        assert.deepEqual([...new Set(seen)], [200], "Argo CD always had the cluster Secret, with a working token");
+        assert.match(adopted.output, /deleted the token Secret\(s\) of argocd cluster add, revoking them: kube-system\/argocd-manager-long-lived-token/);
+
         const ours = (await world.clusterSecret(c))!;
         assert.equal(ours.object.metadata.labels["app.kubernetes.io/managed-by"], "pulumi");
+        assert.equal(ours.object.metadata.annotations["managed-by"], undefined, "argocd cluster rm no longer claims it");
         assert.notEqual(await tokenOf(c), cliToken);
         assert.deepEqual(await configMapRoundTrip(credentialsFrom(ours), "default"), [201, 200]);
-        assert.equal((await c.admin("DELETE", "/api/v1/namespaces/kube-system/secrets/argocd-manager-long-lived-token")).status, 200);
+        assert.equal(await get(c, "/api/v1/namespaces/kube-system/secrets/argocd-manager-long-lived-token"), undefined);
         const creds = credentialsFrom(ours);
         await eventually(async () => (await kubeRequest({ ...creds, bearerToken: cliToken }, "GET", "/api")).status, 401, "the CLI's token must be revoked");
+        assert.equal((await world.succeed("outputs")).registrations.gamma.adopted, true);
+
+        // adopt is a one-time switch: dropped, the objects only lose the force annotation.
+        world.writeConfig([alpha, beta, { name: "gamma", server: c.server, context: "target-c" }]);
+        await world.succeed("up");
+        await world.succeed("preview", "--expect-no-changes");
+        assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(c))!), "default"), [201, 200]);
 
         // Back to the two registrations the later steps expect; gamma's objects, adopted ones included, go.
         world.writeConfig(world.clusterEntries("2").slice(0, 2));
