@@ -209,6 +209,17 @@ describe("registration summary input", () => {
         assert.ok(!summary("rotate-token.json").includes("🛑"));
     });
 
+    it("shows the adopt and retire opt-ins of the stack file", () => {
+        const added = digest("add-cluster.json");
+        const clusters = JSON.parse(added.config!["argocd-clusters:clusters"] as string);
+        clusters[1].adopt = true;
+        added.config!["argocd-clusters:clusters"] = JSON.stringify(clusters);
+        assert.match(summarizePreview(added), /^- `dev` [^\n]*; adopts what `argocd cluster add` left \(adopt: true\): its cluster Secret in place, then revokes the CLI's token$/m);
+        const removed = digest("remove-cluster.json");
+        removed.config!["argocd-clusters:clusters"] = JSON.stringify([{ name: "production", server: "https://api.cluster.production:6443", retire: true }]);
+        assert.match(summarizePreview(removed), /^- `production` [^\n]*; retired \(retire: true\): removed even if Argo CD Applications still deploy to it$/m);
+    });
+
     it("merges the steps of a replacement shown with --show-replacement-steps", () => {
         const d = digest("rotate-token.json");
         d.steps = d.steps!.flatMap((s) => (s.op === "replace"
