@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterAccess, Environment, KubeconfigReader } from "./kubeconfig";
 import { PROJECT } from "./names";
 import { ConfigurationError, Problem, StackSettings } from "./settings";
-import { ARGOCD_KEY, CLUSTERS_KEY, RawStackConfig, validateStack } from "./validate";
+import { DEFAULT_SERVICE_ACCOUNT, DEFAULT_SYSTEM_NAMESPACE } from "./names";
+import { ARGOCD_KEY, CLUSTERS_KEY, entryLabel, entryName, normalizeServer, quoteServer, RawStackConfig, validateStack } from "./validate";
 
 export interface LoadedStack {
     settings: StackSettings;
@@ -69,8 +70,48 @@ export function loadStack(raw: RawStackConfig, stackFile: string, env: Environme
     const clusterAccess = Array.isArray(raw.clusters)
         ? raw.clusters.map((entry, i) => resolve(`${CLUSTERS_KEY}[${i}]`, entry))
         : [];
+    if (Array.isArray(raw.clusters)) problems.push(...findSharedAccounts(raw.clusters, clusterAccess));
     if (!settings || problems.length > 0 || !argocdAccess) throw new ConfigurationError(stackFile, unique(problems));
     return { settings, argocdAccess, clusterAccess: clusterAccess as ClusterAccess[] };
+}
+
+/**
+ * Two entries reaching one target cluster (their contexts resolve to one API server, or they name one context
+ * of one kubeconfig) with one `systemNamespace/serviceAccount` would both own that ServiceAccount, its rights
+ * and its token: each would take over, rotate or delete the other's. Entries with the same `server` are
+ * left to validation, which reports them as one server registered twice.
+ */
+function findSharedAccounts(entries: unknown[], access: (ClusterAccess | undefined)[]): Problem[] {
+    const problems: Problem[] = [];
+    const field = (i: number, key: string): unknown => (entries[i] as Record<string, unknown> | null)?.[key];
+    const text = (value: unknown, fallback: string) => (typeof value === "string" ? value : fallback);
+    const account = (i: number) =>
+        `${text(field(i, "systemNamespace"), DEFAULT_SYSTEM_NAMESPACE)}/${text(field(i, "serviceAccount"), DEFAULT_SERVICE_ACCOUNT)}`;
+    const sameServer = (i: number, j: number) =>
+        typeof field(i, "server") === "string" && typeof field(j, "server") === "string" &&
+        normalizeServer(field(i, "server") as string) === normalizeServer(field(j, "server") as string);
+    for (let j = 0; j < entries.length; j++) {
+        const second = access[j];
+        if (!second) continue;
+        for (let i = 0; i < j; i++) {
+            const first = access[i];
+            if (!first || account(i) !== account(j) || sameServer(i, j)) continue;
+            const sameContext = first.context === second.context && field(i, "kubeconfig") === field(j, "kubeconfig");
+            if (!sameContext && normalizeServer(first.server) !== normalizeServer(second.server)) continue;
+            // A suggestion that is itself a valid name: the entry's name in DNS-label form, else its index.
+            const suffix = text(field(j, "name"), "").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || String(j);
+            const serviceAccount = text(field(j, "serviceAccount"), DEFAULT_SERVICE_ACCOUNT);
+            problems.push({
+                path: `${CLUSTERS_KEY}[${j}]`,
+                message: `${entryName(entries, j)} and ${entryLabel(entries, i)} manage the same ServiceAccount ${account(j)} on one ` +
+                    `cluster: contexts "${second.context}" and "${first.context}" both reach ${quoteServer(normalizeServer(second.server))}`,
+                fix: `give one its own serviceAccount (e.g. serviceAccount: ${serviceAccount}-${suffix}), or remove the ` +
+                    "duplicate entry: each registration would take over, rotate or delete the other's ServiceAccount, rights and token",
+            });
+            break;
+        }
+    }
+    return problems;
 }
 
 /** The stack file Pulumi read the configuration from, for error messages. */

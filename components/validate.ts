@@ -4,7 +4,7 @@
  * the fix. Kubeconfig checks need the file system and live in kubeconfig.ts.
  */
 import { X509Certificate } from "crypto";
-import { clusterSecretName, parseIpAddr, parseRequestUri } from "./clusterSecret";
+import { clusterSecretName, formatIpAddr, parseIpAddr, parseRequestUri } from "./clusterSecret";
 import { kubeconfigValueProblem, looksLikeContents } from "./kubeconfig";
 import {
     ARGOCD_REFRESH_ANNOTATION,
@@ -274,12 +274,12 @@ function validateClusters(p: Problems, raw: unknown, stack: StackContext): Clust
     }
     const clusters = raw.map((entry, i) => validateCluster(p, `${CLUSTERS_KEY}[${i}]`, entry, stack));
     findDuplicates(p, raw, "name", "each Argo CD cluster name must be unique (Applications address clusters by it)");
-    findDuplicates(p, raw, "server", "Argo CD looks clusters up by server URL and picks an arbitrary one of duplicates; register each URL once");
+    findSameServers(p, raw);
     return clusters.every((c): c is ClusterSettings => c !== undefined) ? clusters : undefined;
 }
 
 /** Checked on the raw entries, so a duplicate is reported even when its entry has other problems. */
-function findDuplicates(p: Problems, entries: unknown[], key: "name" | "server", why: string): void {
+function findDuplicates(p: Problems, entries: unknown[], key: "name", why: string): void {
     const seen = new Map<string, number>();
     entries.forEach((entry, i) => {
         const value = (entry as Obj | null)?.[key];
@@ -291,6 +291,61 @@ function findDuplicates(p: Problems, entries: unknown[], key: "name" | "server",
             p.add(`${CLUSTERS_KEY}[${i}].${key}`, `"${value}" is already used by ${CLUSTERS_KEY}[${first}]`, why);
         }
     });
+}
+
+/**
+ * Two entries whose servers differ only in letter case or a default port are one API server registered
+ * twice: one Secret fought over when the strings are equal, else two Secrets and two sets of credentials for
+ * one cluster. Checked on the raw entries, as names are.
+ */
+function findSameServers(p: Problems, entries: unknown[]): void {
+    const seen = new Map<string, number>();
+    entries.forEach((entry, i) => {
+        const server = (entry as Obj | null)?.server;
+        if (typeof server !== "string" || server === "") return;
+        const key = normalizeServer(server);
+        const first = seen.get(key);
+        if (first === undefined) {
+            seen.set(key, i);
+            return;
+        }
+        const firstServer = (entries[first] as Obj).server as string;
+        const spelling = firstServer === server
+            ? `the same server ${quoteServer(server)}`
+            : `the same server, spelt ${quoteServer(server)} and ${quoteServer(firstServer)}`;
+        p.add(`${CLUSTERS_KEY}[${i}].server`, `${entryName(entries, i)} and ${entryLabel(entries, first)} register ${spelling}`,
+            "register each API server once: remove the duplicate entry (letter case and a :443 port do not make another server)");
+    });
+}
+
+/** `cluster "prod"`, or the key path when the entry has no usable name. */
+export function entryName(entries: unknown[], i: number): string {
+    const name = (entries[i] as Obj | null)?.name;
+    return typeof name === "string" && name !== "" ? `cluster "${name}"` : `${CLUSTERS_KEY}[${i}]`;
+}
+
+/** `argocd-clusters:clusters[0] (cluster "prod")`: an entry named by key path and name. */
+export function entryLabel(entries: unknown[], i: number): string {
+    const name = entryName(entries, i);
+    return name.startsWith("cluster ") ? `${CLUSTERS_KEY}[${i}] (${name})` : name;
+}
+
+/**
+ * One spelling per API server: scheme and host lowercased, an IPv6 address in Go's form, the scheme's
+ * default port dropped, no userinfo; path and query as written. A URL Go cannot parse is its own spelling.
+ */
+export function normalizeServer(server: string): string {
+    const uri = parseRequestUri(server);
+    if ("error" in uri || uri.opaque !== undefined) return server;
+    let [host, port] = [uri.host, ""];
+    const end = host.startsWith("[") ? host.indexOf("]") + 1 : host.includes(":") ? host.indexOf(":") : host.length;
+    [host, port] = [host.slice(0, end), host.slice(end)];
+    const addr = host.startsWith("[") ? parseIpAddr(host.slice(1, -1)) : undefined;
+    if (addr && !("error" in addr)) host = `[${formatIpAddr(addr)}]`;
+    const defaultPort = { https: ":443", http: ":80" }[uri.scheme];
+    if (port === defaultPort || port === ":") port = "";
+    const query = uri.query !== undefined ? `?${uri.query}` : "";
+    return `${uri.scheme}://${host.toLowerCase()}${port}${uri.path}${query}`;
 }
 
 function validateCluster(p: Problems, path: string, raw: unknown, context: StackContext): ClusterSettings | undefined {

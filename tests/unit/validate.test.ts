@@ -143,8 +143,25 @@ describe("validateStack rejects, naming the key and the fix", () => {
         expectOne([cluster(), cluster({ server: "https://other:6443" })], "argocd-clusters:clusters[1].name", /already used by argocd-clusters:clusters\[0\]/);
     });
 
-    it("a duplicate server", () => {
-        expectOne([cluster(), cluster({ name: "other" })], "argocd-clusters:clusters[1].server", /already used by argocd-clusters:clusters\[0\]/);
+    it("a duplicate server, naming both entries", () => {
+        assert.deepEqual(problemsOf([cluster(), cluster({ name: "other" })]), [{
+            path: "argocd-clusters:clusters[1].server",
+            message: 'cluster "other" and argocd-clusters:clusters[0] (cluster "prod") register the same server "https://api.prod:6443"',
+            fix: "register each API server once: remove the duplicate entry (letter case and a :443 port do not make another server)",
+        }]);
+    });
+
+    it("a server spelt differently only in letter case or the default port", () => {
+        assert.deepEqual(problemsOf([cluster({ server: "https://API.Prod" }), cluster({ name: "other", server: "HTTPS://api.prod:443" })]), [{
+            path: "argocd-clusters:clusters[1].server",
+            message: 'cluster "other" and argocd-clusters:clusters[0] (cluster "prod") register the same server, spelt ' +
+                '"HTTPS://api.prod:443" and "https://API.Prod"',
+            fix: "register each API server once: remove the duplicate entry (letter case and a :443 port do not make another server)",
+        }]);
+        expectOne([cluster({ server: "https://[2001:db8::1]:6443" }), cluster({ name: "other", server: "https://[2001:DB8:0::1]:6443" })],
+            "argocd-clusters:clusters[1].server", /register the same server, spelt/);
+        assert.deepEqual(problemsOf([cluster(), cluster({ name: "other", server: "https://api.prod:6444" }),
+            cluster({ name: "third", server: "https://api.prod:6443/k8s" })]), [], "another port or path is another server");
     });
 
     it("a tokenRotation YAML read as a fractional number, which would rotate nothing", () => {
