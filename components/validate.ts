@@ -32,7 +32,7 @@ const ARGOCD_KEYS = ["name", "namespace", "context", "kubeconfig"];
 const CLUSTER_KEYS = [
     "name", "server", "context", "kubeconfig", "systemNamespace", "serviceAccount", "namespaces",
     "clusterResources", "rules", "clusterRules", "allowWildcardRbac", "project", "shard", "labels", "annotations", "tls",
-    "proxyUrl", "disableCompression", "tokenRotation",
+    "proxyUrl", "disableCompression", "tokenRotation", "adopt", "retire",
 ];
 const TLS_KEYS = ["insecure", "caData", "serverName"];
 const RULE_KEYS = ["apiGroups", "resources", "resourceNames", "nonResourceURLs", "verbs"];
@@ -68,6 +68,8 @@ const CLUSTER_NULL_FIXES: Record<string, string> = {
     proxyUrl: "give the proxy URL, or remove the key for a direct connection",
     disableCompression: BOOLEAN_OR_DEFAULT,
     tokenRotation: 'give a value, e.g. tokenRotation: "2026-11", or remove the key',
+    adopt: BOOLEAN_OR_DEFAULT,
+    retire: BOOLEAN_OR_DEFAULT,
 };
 const TLS_NULL_FIXES: Record<string, string> = {
     insecure: BOOLEAN_OR_DEFAULT, caData: VALUE_OR_DEFAULT, serverName: VALUE_OR_DEFAULT,
@@ -399,12 +401,17 @@ function validateCluster(p: Problems, path: string, raw: unknown, context: Stack
     const proxyUrl = validateProxyUrl(p, `${path}.proxyUrl`, o.proxyUrl);
     const disableCompression = p.boolean(`${path}.disableCompression`, o.disableCompression);
     const tokenRotation = validateTokenRotation(p, `${path}.tokenRotation`, o.tokenRotation);
+    const adopt = p.boolean(`${path}.adopt`, o.adopt);
+    const retire = p.boolean(`${path}.retire`, o.retire);
+    if (adopt === true && retire === true) {
+        p.add(`${path}.adopt`, "is set together with retire: true", "remove one: adopt takes a registration over, retire removes it");
+    }
 
     if (p.list.length > before || name === undefined || server === undefined || kubeContext === undefined) return undefined;
     return {
         name, server, context: kubeContext, kubeconfig, systemNamespace, serviceAccount, namespaces, clusterResources, rules,
         clusterRules, allowWildcardRbac, project, shard, labels: labels ?? {}, annotations: annotations ?? {},
-        tls: tls ?? { insecure: false }, proxyUrl, disableCompression, tokenRotation: tokenRotation ?? "",
+        tls: tls ?? { insecure: false }, proxyUrl, disableCompression, tokenRotation: tokenRotation ?? "", adopt, retire,
     };
 }
 

@@ -57,7 +57,7 @@ describe("validateStack accepts", () => {
                 systemNamespace: "kube-system", serviceAccount: "argocd-manager", namespaces: undefined,
                 clusterResources: undefined, rules: undefined, clusterRules: undefined, allowWildcardRbac: undefined, project: undefined,
                 shard: undefined, labels: {}, annotations: {}, tls: { insecure: false }, proxyUrl: undefined,
-                disableCompression: undefined, tokenRotation: "",
+                disableCompression: undefined, tokenRotation: "", adopt: undefined, retire: undefined,
             }],
         });
     });
@@ -87,6 +87,13 @@ describe("validateStack accepts", () => {
         assert.equal(settings?.clusters[0].shard, 3);
         assert.equal(settings?.clusters[0].tokenRotation, "7");
         assert.equal(settings?.clusters[0].allowWildcardRbac, true);
+    });
+
+    it("the adopt and retire opt-ins, one at a time", () => {
+        assert.equal(validateStack({ argocd, clusters: [cluster({ adopt: true })], projectKeys: [], secretKeys: [] }).settings?.clusters[0].adopt, true);
+        assert.equal(validateStack({ argocd, clusters: [cluster({ retire: true })], projectKeys: [], secretKeys: [] }).settings?.clusters[0].retire, true);
+        expectOne([cluster({ adopt: true, retire: true })], "argocd-clusters:clusters[0].adopt", /together with retire: true/);
+        expectOne([cluster({ retire: "yes" })], "argocd-clusters:clusters[0].retire", /must be true or false/);
     });
 });
 
