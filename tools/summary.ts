@@ -402,7 +402,9 @@ function desiredClusters(digest: PreviewDigest, project: string): Map<string, De
     for (const entry of list) {
         const server = plainString(at(entry, "server"));
         if (server === undefined) continue;
-        result.set(clusterSecretName(server), {
+        const secretName = secretNameOf(server);
+        if (secretName === undefined) continue;
+        result.set(secretName, {
             name: plainString(at(entry, "name")),
             server,
             labels: plainStringMap(at(entry, "labels")),
@@ -416,6 +418,15 @@ function desiredClusters(digest: PreviewDigest, project: string): Map<string, De
     return result;
 }
 
+/** The cluster Secret's name for a server, or undefined for one Argo CD could not parse (validation refuses it). */
+function secretNameOf(server: string): string | undefined {
+    try {
+        return clusterSecretName(server);
+    } catch {
+        return undefined;
+    }
+}
+
 /** The last `up`'s stack output `registrations` (index.ts): Argo CD name and server per cluster Secret name. */
 function registeredClusters(root: PreviewStep | undefined): Map<string, { name: string; server?: string }> {
     const result = new Map<string, { name: string; server?: string }>();
@@ -423,7 +434,7 @@ function registeredClusters(root: PreviewStep | undefined): Map<string, { name: 
         const registrations = asObject(at(state, "outputs", "registrations"));
         for (const [name, value] of Object.entries(registrations ?? {})) {
             const server = plainString(at(value, "server"));
-            const secretName = plainString(at(value, "secretName")) ?? (server ? clusterSecretName(server) : undefined);
+            const secretName = plainString(at(value, "secretName")) ?? (server ? secretNameOf(server) : undefined);
             if (secretName && !result.has(secretName)) result.set(secretName, { name, server });
         }
     }
