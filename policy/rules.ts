@@ -13,23 +13,31 @@ import {
     ALLOW_WILDCARD_RBAC_ANNOTATION,
     CLUSTER_REGISTRATION_TYPE,
     ENVIRONMENT_LABEL,
+    PolicyRule,
     PROJECT,
     SECRET_TYPE_CLUSTER,
     SECRET_TYPE_LABEL,
     SERVICE_ACCOUNT_NAME_ANNOTATION,
     SERVICE_ACCOUNT_TOKEN_TYPE,
 } from "../components/names";
+import { ClusterConfig, parseClusterConfig } from "./argocdConfig";
+import { dangerousRights, isSystemNamespace } from "./rbacGrants";
 
 export const PACK_NAME = "argocd-clusters-guardrails";
 export const REGISTRATION_TYPE = CLUSTER_REGISTRATION_TYPE;
 export const SECRET_TYPE = "kubernetes:core/v1:Secret";
 export const SERVICE_ACCOUNT_TYPE = "kubernetes:core/v1:ServiceAccount";
 export const CLUSTER_ROLE_TYPE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole";
+export const ROLE_TYPE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
 const ARGOCD_KEY = `${PROJECT}:argocd`;
 const CLUSTERS_KEY = `${PROJECT}:clusters`;
 
-/** Stacks where insecure TLS and unconsented wildcard RBAC are refused; policy config `productionStacks`. */
-export const DEFAULT_PRODUCTION_STACKS = ["production"];
+/**
+ * Every stack is production, where insecure TLS and unconsented wildcard RBAC are refused, unless the policy
+ * config names it in `nonProductionStacks` (policy/config.json, which the scripts and pipelines pass). Failing
+ * closed: a new stack file, or `prod` or `production-eu`, gets the mandatory checks without anyone listing it.
+ */
+export const DEFAULT_NON_PRODUCTION_STACKS: string[] = [];
 
 /** A value the engine does not know yet (during preview). Checks skip it rather than guess. */
 export const UNKNOWN: unique symbol = Symbol("unknown during preview");
@@ -151,48 +159,20 @@ function entryOf(r: Resource): string {
     return host ? `the ${CLUSTERS_KEY} entry whose server is on ${host}` : `the ${CLUSTERS_KEY} entry of ${registrationOf(r)}`;
 }
 
-/** Argo CD's `config` JSON, parsed when known; a string says why it is unusable. */
-function parseConfig(config: string): Record<string, unknown> | string {
-    let parsed: unknown;
-    try {
-        parsed = JSON.parse(config);
-    } catch {
-        // Not the parser's message: V8 quotes the text around the error, which holds the token.
-        return "is not JSON";
-    }
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return "is not a JSON object";
-    return parsed as Record<string, unknown>;
-}
-
-/** What is wrong with a parsed config, measured against Argo CD's ClusterConfig; empty when nothing. */
-function configProblems(config: Record<string, unknown>): string[] {
+/** What is wrong with a config Argo CD decoded, measured against what it needs to connect; empty when nothing. */
+function configProblems(config: ClusterConfig): string[] {
     const problems: string[] = [];
-    const nonEmpty = (v: unknown) => typeof v === "string" && v !== "";
-    const isObject = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v);
+    const nonEmpty = (v: string | undefined) => v !== undefined && v !== "";
     const tls = config.tlsClientConfig;
     const authenticated = nonEmpty(config.bearerToken) ||
         (nonEmpty(config.username) && nonEmpty(config.password)) ||
-        (isObject(tls) && nonEmpty(get(tls, "certData")) && nonEmpty(get(tls, "keyData"))) ||
-        isObject(config.awsAuthConfig) || isObject(config.execProviderConfig);
+        (nonEmpty(tls?.certData) && nonEmpty(tls?.keyData)) ||
+        config.awsAuthConfig === true || config.execProviderConfig === true;
     if (!authenticated) {
         problems.push("has no credentials (bearerToken, username and password, tlsClientConfig certData and keyData, " +
             "awsAuthConfig or execProviderConfig): Argo CD would connect anonymously");
     }
-    for (const key of ["bearerToken", "username", "password", "proxyUrl"]) {
-        if (config[key] !== undefined && typeof config[key] !== "string") problems.push(`has a ${key} that is not a string`);
-    }
-    if (!isObject(tls)) {
-        problems.push("has no tlsClientConfig object");
-    } else {
-        if (get(tls, "insecure") !== undefined && typeof get(tls, "insecure") !== "boolean") {
-            problems.push("has a tlsClientConfig.insecure that is not true or false");
-        }
-        for (const key of ["serverName", "caData", "certData", "keyData"]) {
-            if (get(tls, key) !== undefined && typeof get(tls, key) !== "string") {
-                problems.push(`has a tlsClientConfig.${key} that is not a string`);
-            }
-        }
-    }
+    if (!tls) problems.push("has no tlsClientConfig object");
     return problems;
 }
 
@@ -230,7 +210,7 @@ export function checkClusterSecrets(resources: Resource[]): Violation[] {
 
         const config = secretField(secret.props, "config");
         if (config === UNKNOWN) continue; // holds the token: unknown in a preview until the token exists
-        const parsed = config === undefined ? "is missing" : parseConfig(config);
+        const parsed = config === undefined ? "is missing" : parseClusterConfig(config);
         const problems = typeof parsed === "string" ? [parsed] : configProblems(parsed);
         for (const problem of problems) add(`has a config key that ${problem}`, programFix);
     }
@@ -246,32 +226,44 @@ export function checkTlsVerified(r: Resource): string | undefined {
     if (!isClusterSecret(r)) return undefined;
     const config = secretField(r.props, "config");
     if (typeof config !== "string") return undefined;
-    const parsed = parseConfig(config);
-    if (typeof parsed === "string" || get(parsed, "tlsClientConfig", "insecure") !== true) return undefined;
+    // Read as Argo CD reads it: {"tlsClientConfig":{"Insecure":true}} is insecure too.
+    const parsed = parseClusterConfig(config);
+    if (typeof parsed === "string" || parsed.tlsClientConfig?.insecure !== true) return undefined;
     return `${objectName("cluster Secret", r)} in stack "${stackOf(r.urn)}" turns TLS verification off ` +
         "(config tlsClientConfig.insecure: true): Argo CD would hand its token to anyone between it and the API server. " +
         `Fix: in ${stackFile(r.urn)}, remove tls.insecure from ${entryOf(r)}; TLS is then verified against the ` +
         "target's own CA, or against tls.caData if the API server's certificate is issued by another CA.";
 }
 
-/** Rule 3 (resource): descriptions of the wildcard rules in a registration's ClusterRole; empty when none. */
+/**
+ * Rule 3 (resource): what a registration's ClusterRole, or its Role in a system namespace, grants that is
+ * cluster-admin or a path to it (policy/rbacGrants.ts, shared with the summary); empty when nothing.
+ */
 export function wildcardRules(r: Resource): string[] {
     const rules = get(r.props, "rules");
     if (!Array.isArray(rules)) return [];
-    const has = (list: unknown) => Array.isArray(list) && list.includes("*");
-    return rules.flatMap((rule, i) => [
-        ...(has(get(rule, "verbs")) && has(get(rule, "resources")) ? [`rules[${i}] grants verbs "*" on resources "*"`] : []),
-        ...(has(get(rule, "nonResourceURLs")) ? [`rules[${i}] grants nonResourceURLs "*"`] : []),
-    ]);
+    const asRule = (rule: unknown): PolicyRule => {
+        const list = (key: string) => {
+            const v = get(rule, key);
+            return Array.isArray(v) ? v.filter((s): s is string => typeof s === "string") : undefined;
+        };
+        return { verbs: list("verbs") ?? [], apiGroups: list("apiGroups"), resources: list("resources"),
+            resourceNames: list("resourceNames"), nonResourceURLs: list("nonResourceURLs") };
+    };
+    return dangerousRights(rules.map(asRule)).map((d) => d.detail);
 }
 
 /**
- * Rule 3 (resource): in a production stack a registration's ClusterRole grants `*` only with the stack
- * entry's `allowWildcardRbac: true`, which the program records as an annotation on the role. Roles are not
- * checked: namespaced mode's `*` is bounded by the listed namespaces, which is what that mode is for.
+ * Rule 3 (resource): in a production stack, a registration's ClusterRole grants cluster-admin or a path to it
+ * only with the stack entry's `allowWildcardRbac: true`, which the program records as an annotation on the
+ * role. A Role counts as cluster-wide in a system namespace (kube-*, openshift-*): full rights there mint
+ * tokens of the cluster's own controllers. Such a Role has no opt-in; other Roles are bounded by their
+ * namespace, which is what namespaced mode is for.
  */
-export function checkWildcardRbac(r: Resource, productionStacks: string[]): string | undefined {
-    if (r.type !== CLUSTER_ROLE_TYPE || !inRegistration(r) || !productionStacks.includes(stackOf(r.urn))) return undefined;
+export function checkWildcardRbac(r: Resource, productionStacks: (stack: string) => boolean): string | undefined {
+    if (!inRegistration(r) || !productionStacks(stackOf(r.urn))) return undefined;
+    if (r.type === ROLE_TYPE) return checkSystemNamespaceRole(r);
+    if (r.type !== CLUSTER_ROLE_TYPE) return undefined;
     const optIn = get(r.props, "metadata", "annotations", ALLOW_WILDCARD_RBAC_ANNOTATION);
     const wildcards = wildcardRules(r);
     if (optIn === "true" || optIn === UNKNOWN || wildcards.length === 0) return undefined;
@@ -279,6 +271,18 @@ export function checkWildcardRbac(r: Resource, productionStacks: string[]): stri
         `(${wildcards.join("; ")}) in production stack "${stackOf(r.urn)}" without an explicit opt-in. ` +
         `Fix: in ${stackFile(r.urn)}, on ${entryOf(r)}, grant only what Argo CD needs (rules, or namespaces with ` +
         "clusterResources and clusterRules), or opt in with allowWildcardRbac: true.";
+}
+
+function checkSystemNamespaceRole(r: Resource): string | undefined {
+    const namespace = get(r.props, "metadata", "namespace");
+    if (typeof namespace !== "string" || !isSystemNamespace(namespace)) return undefined;
+    const wildcards = wildcardRules(r);
+    if (wildcards.length === 0) return undefined;
+    return `${objectName("Role", r)} of registration ${registrationOf(r)} grants (${wildcards.join("; ")}) in system ` +
+        `namespace "${namespace}" in production stack "${stackOf(r.urn)}": the ServiceAccounts of the cluster's own ` +
+        "controllers live there, so these rights lead to cluster-admin, and allowWildcardRbac does not cover them. " +
+        `Fix: in ${stackFile(r.urn)}, on ${entryOf(r)}, remove "${namespace}" from namespaces, or give rules that grant ` +
+        "only what Argo CD deploys there.";
 }
 
 /**
@@ -357,24 +361,26 @@ export function checkUniqueRegistrations(resources: Resource[]): Violation[] {
 
 // --- wiring into @pulumi/policy ------------------------------------------------------------------------------
 
-/** Policy config of the two production-only policies. */
+/** Policy config of the production-dependent policies. */
 export interface ProductionConfig {
-    productionStacks?: string[];
+    nonProductionStacks?: string[];
 }
 
 const productionConfigSchema: policy.PolicyConfigSchema = {
     properties: {
-        productionStacks: {
+        nonProductionStacks: {
             type: "array",
             items: { type: "string" },
-            default: DEFAULT_PRODUCTION_STACKS,
-            description: "Stack names that count as production.",
+            default: DEFAULT_NON_PRODUCTION_STACKS,
+            description: "Stack names that are not production; every other stack is.",
         },
     },
 };
 
-function productionStacks(config: ProductionConfig): string[] {
-    return Array.isArray(config.productionStacks) ? config.productionStacks : DEFAULT_PRODUCTION_STACKS;
+/** Whether a stack gets the production rules: yes unless the config names it as not production. */
+export function isProductionStack(config: ProductionConfig): (stack: string) => boolean {
+    const relaxed = Array.isArray(config.nonProductionStacks) ? config.nonProductionStacks : DEFAULT_NON_PRODUCTION_STACKS;
+    return (stack) => !relaxed.includes(stack);
 }
 
 export function resourceOf(args: policy.ResourceValidationArgs): Resource {
@@ -425,7 +431,7 @@ export const policies: policy.Policies = [
         enforcementLevel: "mandatory",
         configSchema: productionConfigSchema,
         validateResource: perResource((r, args) =>
-            productionStacks(args.getConfig<ProductionConfig>()).includes(stackOf(r.urn)) ? checkTlsVerified(r) : undefined),
+            isProductionStack(args.getConfig<ProductionConfig>())(stackOf(r.urn)) ? checkTlsVerified(r) : undefined),
     },
     {
         name: "tls-verified",
@@ -433,15 +439,16 @@ export const policies: policy.Policies = [
         enforcementLevel: "advisory",
         configSchema: productionConfigSchema,
         validateResource: perResource((r, args) =>
-            productionStacks(args.getConfig<ProductionConfig>()).includes(stackOf(r.urn)) ? undefined : checkTlsVerified(r)),
+            isProductionStack(args.getConfig<ProductionConfig>())(stackOf(r.urn)) ? undefined : checkTlsVerified(r)),
     },
     {
         name: "no-wildcard-rbac-in-production",
-        description: "In a production stack a registration's ClusterRole grants \"*\" only with the cluster entry's " +
-            "allowWildcardRbac: true.",
+        description: "In a production stack a registration's ClusterRole grants cluster-admin or a path to it (\"*\", every " +
+            "verb spelt out, escalate, bind, impersonate, serviceaccounts/token) only with the cluster entry's allowWildcardRbac: " +
+            "true, and a Role in a system namespace (kube-*, openshift-*) never.",
         enforcementLevel: "mandatory",
         configSchema: productionConfigSchema,
-        validateResource: perResource((r, args) => checkWildcardRbac(r, productionStacks(args.getConfig<ProductionConfig>()))),
+        validateResource: perResource((r, args) => checkWildcardRbac(r, isProductionStack(args.getConfig<ProductionConfig>()))),
     },
     {
         name: "token-secret-of-registration-service-account",

@@ -16,6 +16,7 @@
  */
 import * as fs from "fs";
 import { clusterSecretName } from "../components/clusterSecret";
+import { DangerKind, dangerousRights } from "../policy/rbacGrants";
 import {
     ALLOW_WILDCARD_RBAC_ANNOTATION,
     ARGOCD_KUBERNETES_VERSION_LABEL,
@@ -566,15 +567,33 @@ function describeRuleChange(scope: string, before: Grant, after: Grant): string 
         .join("; ") || "rules reordered";
 }
 
-/** One line for every wildcard a cluster gains: `*` verbs on `*` resources (where), `*` non-resource URLs. */
+/** How the summary names each finding of policy/rbacGrants.ts, the judgement the policy pack applies. */
+const DANGER_WORDS: Record<DangerKind, string> = {
+    "every-resource": "`*` verbs on `*` resources",
+    "every-non-resource-url": "`*` non-resource URLs",
+    escalate: "`escalate` on roles",
+    bind: "`bind` on roles",
+    impersonate: "`impersonate` on users, groups or serviceaccounts",
+    token: "`create` on `serviceaccounts/token`",
+};
+
+/**
+ * One line for every right a cluster gains that is cluster-admin or a path to it, by scope, judged as the
+ * policy pack judges it (every verb spelt out counts as `*`), or undefined.
+ */
 function wildcards(grants: { scope: string; grant: Grant }[]): string | undefined {
-    const scopes = grants.filter((g) => g.grant.rules?.some(isWildcardResourceRule)).map((g) => g.scope);
-    const urls = grants.some((g) => g.grant.rules?.some((r) => (r.nonResourceURLs ?? []).includes("*")));
     const found: string[] = [];
-    if (scopes.includes(CLUSTER_SCOPE)) found.push("`*` verbs on `*` resources cluster-wide");
-    const namespaces = scopes.filter((s) => s !== CLUSTER_SCOPE);
-    if (namespaces.length) found.push(`\`*\` verbs on \`*\` resources in ${namespaces.length > 1 ? "namespaces" : "namespace"} ${namespaces.map(md).join(", ")}`);
-    if (urls) found.push("`*` non-resource URLs");
+    for (const kind of Object.keys(DANGER_WORDS) as DangerKind[]) {
+        const scopes = grants.filter((g) => dangerousRights(g.grant.rules ?? []).some((d) => d.kind === kind)).map((g) => g.scope);
+        if (scopes.length === 0) continue;
+        if (kind === "every-non-resource-url") {
+            found.push(DANGER_WORDS[kind]);
+            continue;
+        }
+        if (scopes.includes(CLUSTER_SCOPE)) found.push(`${DANGER_WORDS[kind]} cluster-wide`);
+        const namespaces = scopes.filter((s) => s !== CLUSTER_SCOPE);
+        if (namespaces.length) found.push(`${DANGER_WORDS[kind]} in ${namespaces.length > 1 ? "namespaces" : "namespace"} ${namespaces.map(md).join(", ")}`);
+    }
     // Still a warning: the reviewer sees that the stack asked for it, not that it is harmless.
     const optedIn = grants.some((g) => g.scope === CLUSTER_SCOPE && g.grant.optedIn);
     return found.length ? `${found.join(", ")}${optedIn ? " (opted in with allowWildcardRbac)" : ""}` : undefined;

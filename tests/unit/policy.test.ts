@@ -276,13 +276,14 @@ describe("tls-verified-in-production and tls-verified", () => {
         assert.deepEqual(analyze("tls-verified", insecure()), []);
     });
 
-    it("only advise elsewhere, and productionStacks decides what production is", () => {
+    it("only advise in the stacks nonProductionStacks names; every other stack is production", () => {
         const staging = inStack(insecure(), "staging");
-        assert.deepEqual(analyze("tls-verified-in-production", staging), []);
-        assert.match(analyze("tls-verified", staging)[0], /^cluster Secret .* in stack "staging" turns TLS verification off.*Pulumi\.staging\.yaml/);
+        const relaxed = { nonProductionStacks: ["staging"] };
+        assert.deepEqual(analyze("tls-verified-in-production", staging, relaxed), []);
+        assert.match(analyze("tls-verified", staging, relaxed)[0], /^cluster Secret .* in stack "staging" turns TLS verification off.*Pulumi\.staging\.yaml/);
         assert.equal(named("tls-verified").enforcementLevel, "advisory");
         assert.equal(named("tls-verified-in-production").enforcementLevel, "mandatory");
-        assert.equal(analyze("tls-verified-in-production", staging, { productionStacks: ["staging"] }).length, 1);
+        assert.equal(analyze("tls-verified-in-production", staging).length, 1);
     });
 
     it("skip a config that is unknown during preview", () => {
@@ -313,9 +314,9 @@ describe("no-wildcard-rbac-in-production", () => {
         assert.match(check(asProgramNames)[0], /on the argocd-clusters:clusters entry whose server is on cw\.example, grant/);
     });
 
-    it("passes full rights with allowWildcardRbac: true, or outside production", () => {
+    it("passes full rights with allowWildcardRbac: true, or in a stack the policy config names as not production", () => {
         assert.deepEqual(check(find(all, "optin-cluster-role")), []);
-        assert.deepEqual(check(inStack(find(all, "cw-cluster-role"), "staging")), []);
+        assert.deepEqual(analyze("no-wildcard-rbac-in-production", inStack(find(all, "cw-cluster-role"), "staging"), { nonProductionStacks: ["staging"] }), []);
     });
 });
 
