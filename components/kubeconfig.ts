@@ -49,7 +49,7 @@ export class KubeconfigReader {
     access(keyPath: string, value: string | undefined, context: string): ClusterAccess | Problem[] {
         const documents: Document[] = [];
         const problems: Problem[] = [];
-        const unusable = value === undefined ? undefined : kubeconfigValueProblem(keyPath, value);
+        const unusable = value === undefined ? kubeconfigEnvProblem(this.env.KUBECONFIG) : kubeconfigValueProblem(keyPath, value);
         if (unusable) return [unusable];
         const sources = this.sources(value);
         for (const source of sources) {
@@ -134,6 +134,26 @@ export function kubeconfigValueProblem(keyPath: string, value: string): Problem 
     return undefined;
 }
 
+/**
+ * `$KUBECONFIG` is a list of paths. CI systems make it easy to put a kubeconfig's contents there instead (a
+ * secret variable exported as is); split on ':' as a path list, every piece of the credentials would be
+ * printed as a missing file. Such a value is described by its length only.
+ */
+export function kubeconfigEnvProblem(value: string | undefined): Problem | undefined {
+    if (value === undefined || value === "") return undefined;
+    const fix = "set $KUBECONFIG to the path of a kubeconfig file (kubectl's list of paths, separated by ':'), " +
+        "e.g. write the contents to a file readable by you only; or set kubeconfig for this cluster in the stack file";
+    // Contents, or a YAML line of them ("token: ..."): no path list has ': '.
+    if (looksLikeContents(value) || /\s:|:\s/.test(value)) {
+        return { path: "$KUBECONFIG", message: `holds a kubeconfig's contents (${value.length} characters), not a list of paths`, fix };
+    }
+    const pieces = value.split(path.delimiter).filter((p) => p !== "");
+    if (looksLikeBase64Kubeconfig(value) || pieces.some((p) => !plausiblePath(p))) {
+        return { path: "$KUBECONFIG", message: `is not a list of kubeconfig paths (a string of ${value.length} characters)`, fix };
+    }
+    return undefined;
+}
+
 function looksLikeBase64Kubeconfig(value: string): boolean {
     const compact = value.trim();
     if (compact.length < 16 || compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return false;
@@ -154,8 +174,31 @@ function parse(origin: string, dir: string, text: string): Document | Error {
         }
         return { origin, dir, body: body as Record<string, unknown> };
     } catch (err) {
-        return new Error(`kubeconfig ${origin} is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+        return new Error(`kubeconfig ${origin} is not valid YAML: ${yamlErrorWithoutText(err)}`);
     }
+}
+
+/**
+ * A YAML error in words that never quote the document: js-yaml's messages quote tags, aliases and the lines
+ * around the error, and in a kubeconfig a password starting with '!' or '*' reads as a tag or an alias.
+ * Only the kind of error and its position are kept.
+ */
+export function yamlErrorWithoutText(err: unknown): string {
+    const e = err as { reason?: unknown; mark?: { line?: unknown; column?: unknown } };
+    const reason = typeof e.reason === "string" ? e.reason : "";
+    const kinds: [RegExp, string][] = [
+        [/^unknown tag|tag/i, "an unknown tag"],
+        [/alias/i, "an alias to an unknown anchor"],
+        [/anchor/i, "a malformed anchor"],
+        [/duplicated mapping key/i, "a duplicated key"],
+        [/indentation|indent/i, "bad indentation"],
+        [/end of the stream|document separator/i, "text after the end of the document"],
+        [/quoted|quotation|escape/i, "a malformed quoted string"],
+    ];
+    const kind = kinds.find(([pattern]) => pattern.test(reason))?.[1] ?? "a syntax error";
+    const { line, column } = e.mark ?? {};
+    const where = typeof line === "number" && typeof column === "number" ? ` at line ${line + 1}, column ${column + 1}` : "";
+    return `${kind}${where}`;
 }
 
 function entries(doc: Document, list: string): Named[] {

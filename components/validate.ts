@@ -444,6 +444,12 @@ function validateServer(p: Problems, path: string, raw: unknown): string | undef
         return fail(`has no "//" after "${scheme[0]}": Go's net/url reads it as a URL without a host`,
             `write ${quoteServer(`${scheme[0]}//${afterScheme.replace(/^\/+/, "")}`)}`);
     }
+    // Credentials first: a password may hold '/', '?' or '#', which would otherwise read as path, query or fragment.
+    if (server.includes("@")) {
+        return fail('carries credentials before "@" (not shown)',
+            "remove them: Argo CD authenticates with the ServiceAccount token, and the server URL is stored in the clear " +
+                "in the cluster Secret and in every Application");
+    }
     for (const [mark, part] of [["?", "query"], ["#", "fragment"]]) {
         // Quoted up to the mark only: a query may carry a token.
         if (server.includes(mark)) {
@@ -522,7 +528,19 @@ function validDnsHost(host: string): boolean {
 
 /** A server URL quoted for a message: JSON-escaped so whitespace shows, with any userinfo (a password) removed. */
 export function quoteServer(server: string): string {
-    return JSON.stringify(server.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, "$1"));
+    return JSON.stringify(withoutUserinfo(server));
+}
+
+/**
+ * A URL without anything that may be a password: everything from the scheme's "//" (or the start) to the last
+ * "@". A password may hold '/', '?' or '#', which a URL parser reads as the end of the authority, so the
+ * authority is not parsed: anything before the last "@" may be part of the credentials.
+ */
+export function withoutUserinfo(url: string): string {
+    const at = url.lastIndexOf("@");
+    if (at < 0) return url;
+    const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(url)?.[0] ?? "";
+    return scheme + url.slice(at + 1);
 }
 
 /**
