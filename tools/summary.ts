@@ -15,7 +15,9 @@
  * (hand-built input, another tool) it is used first.
  */
 import * as fs from "fs";
+import * as yaml from "js-yaml";
 import { clusterSecretName } from "../components/clusterSecret";
+import { goFoldKey } from "../policy/goJson";
 import { DangerKind, dangerousRights } from "../policy/rbacGrants";
 import {
     ALLOW_WILDCARD_RBAC_ANNOTATION,
@@ -534,7 +536,7 @@ function describeRule(rule: PolicyRule): string {
 function describeRules(scope: string, grant: Grant): string {
     if (!grant.rules) return "rules not shown";
     if (isFull(scope, grant.rules)) return "full";
-    return `custom: ${grant.rules.map(describeRule).join("; ")}`;
+    return `custom: ${grant.rules.map((rule) => md(describeRule(rule))).join("; ")}`;
 }
 
 /** "cluster-wide full", "namespaced [shop, payments] full": namespaces with the same rules together. */
@@ -563,7 +565,7 @@ function describeRuleChange(scope: string, before: Grant, after: Grant): string 
     }
     const b = before.rules.map(describeRule);
     const a = after.rules.map(describeRule);
-    return [...a.filter((r) => !b.includes(r)).map((r) => `+${r}`), ...b.filter((r) => !a.includes(r)).map((r) => `−${r}`)]
+    return [...a.filter((r) => !b.includes(r)).map((r) => `+${md(r)}`), ...b.filter((r) => !a.includes(r)).map((r) => `−${md(r)}`)]
         .join("; ") || "rules reordered";
 }
 
@@ -736,7 +738,7 @@ function summarizeCluster(key: string, steps: Step[], sources: Sources): Cluster
 
     // Whatever else changed in the cluster Secret, by key name only.
     if (kind === "changed" && secret) {
-        const other = [...new Set(secret.keys.map(secretKeyName))].filter((k) => !explained.has(k)).sort();
+        const other = [...new Set(secret.keys.map(secretKeyName))].filter((k) => !explained.has(k)).sort().map(keyText);
         if (other.includes("config")) {
             // Argo CD's connection config is secret as a whole: say what it is and what the stack now asks for.
             other.splice(other.indexOf("config"), 1);
@@ -757,8 +759,8 @@ function summarizeCluster(key: string, steps: Step[], sources: Sources): Cluster
             return true;
         });
         for (const s of rest) {
-            const keys = [...new Set(s.keys.map((k) => k.split(/[.[]/, 1)[0]))].sort();
-            const what = partOf(s) === "provider" ? "Pulumi's provider for the target" : `${s.type.split(":").pop()} ${md(s.name)}`;
+            const keys = [...new Set(s.keys.map((k) => keyText(k.split(/[.[]/, 1)[0])))].sort();
+            const what = partOf(s) === "provider" ? "Pulumi's provider for the target" : `${keyText(s.type.split(":").pop() ?? "")} ${md(s.name)}`;
             details.push(`${what}: ${s.change}${keys.length ? ` (${keys.join(", ")})` : ""}`);
         }
     }
@@ -800,9 +802,23 @@ function labelChanges(before: Record<string, string>, after: Record<string, stri
     return parts.join(", ");
 }
 
-/** Inline code, so names and URLs cannot break the Markdown. */
+/**
+ * A config-derived value as an inline code span, so nothing in it is Markdown or HTML: an HTML comment in a
+ * verb would otherwise hide what follows it, and a newline would start a block. Control, format (bidi,
+ * zero-width) and line-separator characters are shown as \u{...} escapes instead of being applied. The fence
+ * is longer than any run of backticks in the value, so a backtick cannot close it early.
+ */
 function md(text: string): string {
-    return `\`${text.replace(/[`\r\n]/g, "")}\``;
+    const visible = text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+    const longest = Math.max(0, ...(visible.match(/`+/g) ?? []).map((run) => run.length));
+    const fence = "`".repeat(longest + 1);
+    const pad = visible.startsWith("`") || visible.endsWith("`") ? " " : "";
+    return `${fence}${pad}${visible}${pad}${fence}`;
+}
+
+/** A property path or type name: printed as is when it is plainly one, else as code. */
+function keyText(key: string): string {
+    return /^[\w./-]+$/.test(key) ? key : md(key);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -873,9 +889,9 @@ export function summarizePreview(digest: PreviewDigest, options: SummaryOptions 
     if (others.length) {
         lines.push("", "Other:");
         for (const s of others) {
-            const keys = [...new Set(s.keys.map((k) => k.split(/[.[]/, 1)[0]))].sort();
+            const keys = [...new Set(s.keys.map((k) => keyText(k.split(/[.[]/, 1)[0])))].sort();
             const what = s.type === KUBERNETES_PROVIDER_TYPE && ARGOCD_PROVIDER_NAMES.includes(s.name) ? "Pulumi's provider for the Argo CD cluster"
-                : `${s.type.split(":").pop()} ${md(s.name)}`;
+                : `${keyText(s.type.split(":").pop() ?? "")} ${md(s.name)}`;
             lines.push(`- ${what}: ${s.change}${keys.length ? ` (${keys.join(", ")})` : ""}`);
         }
     }
@@ -888,14 +904,23 @@ export function summarizePreview(digest: PreviewDigest, options: SummaryOptions 
 
 const DIFF_KEYS = new Set(["detaileddiff", "diffreasons", "replacereasons", "diffs", "keys"]);
 
+/**
+ * Keys whose values are credentials, compared as Go's encoding/json compares them (Argo CD reads
+ * "BearerToken" as bearerToken): Argo CD's config, kubeconfigs (client certificates, tokens, OIDC and other
+ * auth-provider and exec credentials), ServiceAccount token Secrets.
+ */
 const SENSITIVE_KEYS = new Set([
     "bearertoken", "token", "kubeconfig", "cadata", "certdata", "keydata", "password", "ca.crt",
     "certificate-authority-data", "client-certificate-data", "client-key-data", "client-key", "client-certificate",
-]);
+    "id-token", "refresh-token", "access-token", "client-secret", "auth-provider", "exec", "execproviderconfig",
+    "awsauthconfig", "secret", "apikey", "api-key",
+].map(goFoldKey));
 
 /**
  * Every string held under a credential key anywhere in the input, with its base64 decoding, and the
- * credentials inside a kubeconfig given as YAML (its server and names are not secret, so not the whole text).
+ * credentials inside a kubeconfig or an Argo CD config (its server and names are not secret, so not the whole
+ * text). Values are decoded (base64) and parsed (JSON, YAML) before they are scanned: a token inside a base64
+ * `data.config` is found on its own.
  */
 export function sensitiveValues(input: unknown): string[] {
     const found = new Set<string>();
@@ -903,37 +928,44 @@ export function sensitiveValues(input: unknown): string[] {
         // Credentials are long; short strings ("true", a namespace) would only garble the report.
         if (hidden(value) || value.length < 8 || found.has(value)) return;
         found.add(value);
-        for (const line of value.split(/\r?\n/)) {
-            const m = /^[\s-]*([\w.-]+):\s*["']?([^"'\s]+)["']?\s*$/.exec(line);
-            if (m && SENSITIVE_KEYS.has(m[1].toLowerCase())) add(m[2]);
-        }
+        walk(parseStructured(value), undefined);
         if (/^[A-Za-z0-9+/]+={0,2}$/.test(value) && value.length >= 8) {
             const decoded = Buffer.from(value, "base64").toString("utf8");
             if (/^[\x20-\x7e\s]+$/.test(decoded)) add(decoded);
         }
     };
     const collectAll = (v: unknown): void => {
-        if (typeof v === "string") {
-            add(v);
-            walk(parseJsonString(v), undefined);
-        } else if (Array.isArray(v)) v.forEach(collectAll);
+        if (typeof v === "string") add(v);
+        else if (Array.isArray(v)) v.forEach(collectAll);
         else if (isObject(v)) Object.values(v).forEach(collectAll);
     };
     const walk = (v: unknown, parentKey: string | undefined): void => {
         if (Array.isArray(v)) v.forEach((e) => walk(e, parentKey));
         else if (isObject(v)) {
             for (const [key, value] of Object.entries(v)) {
-                const k = key.toLowerCase();
+                const k = goFoldKey(key);
                 // Diff metadata names changed paths (`kubeconfig: {kind: update}`), never values.
-                if (DIFF_KEYS.has(k)) continue;
+                if (DIFF_KEYS.has(key.toLowerCase())) continue;
                 // `config` in a Secret's data is Argo CD's connection config: token and keys together.
-                if (SENSITIVE_KEYS.has(k) || (k === "config" && (parentKey === "data" || parentKey === "stringdata"))) collectAll(value);
+                if (SENSITIVE_KEYS.has(k) || (k === "CONFIG" && (parentKey === "DATA" || parentKey === "STRINGDATA"))) collectAll(value);
                 else walk(value, k);
             }
-        } else if (typeof v === "string") walk(parseJsonString(v), parentKey);
+        } else if (typeof v === "string") walk(parseStructured(v), parentKey);
     };
     walk(input, undefined);
     return [...found].sort((a, b) => b.length - a.length);
+}
+
+/** A string holding a JSON document or a YAML mapping (a kubeconfig), parsed; otherwise undefined. */
+function parseStructured(v: string): unknown {
+    const json = parseJsonString(v);
+    if (json !== undefined || !/\n/.test(v) || !/:/.test(v)) return json;
+    try {
+        // The core schema: no custom tags, so a hostile document cannot make the loader do anything.
+        return yaml.load(v, { schema: yaml.CORE_SCHEMA });
+    } catch {
+        return undefined;
+    }
 }
 
 /** Config values and Argo CD's `config` are JSON inside a string. */

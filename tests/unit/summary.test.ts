@@ -54,7 +54,7 @@ describe("registration summary of hand-built previews (the CLI's PreviewDigest)"
             "",
             "Removed:",
             "- `production` (`https://api.cluster.production:6443`): rights removed: namespaced [`payments`, `shop`] full; " +
-                "cluster-wide custom: get,list,watch,create,update,patch on namespaces",
+                "cluster-wide custom: `get,list,watch,create,update,patch on namespaces`",
             "",
         ].join("\n"));
     });
@@ -85,7 +85,7 @@ describe("registration summary of hand-built previews (the CLI's PreviewDigest)"
             "- `production-eu` (`https://api.cluster.production:6443`)",
             "  - rights gained: namespaced [`monitoring`] full",
             "  - rights lost: namespaced [`payments`] full",
-            "  - rights cluster-wide: +get,list,watch on customresourcedefinitions.apiextensions.k8s.io",
+            "  - rights cluster-wide: +`get,list,watch on customresourcedefinitions.apiextensions.k8s.io`",
             "  - renamed: `production` → `production-eu`",
             "  - labels: +`tier=gold`",
             "",
@@ -288,7 +288,7 @@ describe("registration summary of real previews (tests/unit/fixtures/previews, s
         assert.match(out, /^\*\*local\*\*: 3 clusters added\n/);
         assert.match(out, new RegExp(`^- \`alpha\` ${server("127.0.0.3")}: rights: cluster-wide full; labels: \`environment=local\`$`, "m"));
         assert.match(out, new RegExp(`^- \`beta\` ${server("127.0.0.4")}: rights: namespaced \\[\`apps\`, \`monitoring\`\\] full$`, "m"));
-        assert.match(out, new RegExp(`^- \`gamma\` ${server("127.0.0.5")}: rights: cluster-wide custom: get,list,create,delete on configmaps$`, "m"));
+        assert.match(out, new RegExp(`^- \`gamma\` ${server("127.0.0.5")}: rights: cluster-wide custom: \\\`get,list,create,delete on configmaps\\\`$`, "m"));
         assert.match(out, /^- ⚠️ `alpha` gets wildcard RBAC: `\*` verbs on `\*` resources cluster-wide, `\*` non-resource URLs$/m);
         assert.match(out, /^- ⚠️ `beta` gets wildcard RBAC: `\*` verbs on `\*` resources in namespaces `apps`, `monitoring`$/m);
         assert.doesNotMatch(out, /gamma` gets wildcard|insecure/);
@@ -303,7 +303,7 @@ describe("registration summary of real previews (tests/unit/fixtures/previews, s
         assert.match(out, /^\*\*local\*\*: 3 clusters changed\n/);
         assert.match(out, /^- `alpha` .*\n {2}- token rotated \(tokenRotation `1` → `2`\)$/m);
         assert.match(out, /^- `beta` .*\n {2}- rights gained: namespaced \[`other`\] full\n {2}- labels: \+`tier=gold`$/m);
-        assert.match(out, /^ {2}- rights cluster-wide: \+\* on \*; −get,list,create,delete on configmaps$/m);
+        assert.match(out, /^ {2}- rights cluster-wide: \+`\* on \*`; −`get,list,create,delete on configmaps`$/m);
         assert.match(out, /^ {2}- connection config changed \(TLS, proxy or compression; the values are secret\); stack config now: TLS insecure$/m);
         assert.match(out, /^- ⚠️ `gamma` has TLS verification disabled \(insecure\)$/m);
         assert.match(out, /^- ⚠️ `gamma` gets wildcard RBAC: `\*` verbs on `\*` resources cluster-wide$/m);
@@ -311,7 +311,7 @@ describe("registration summary of real previews (tests/unit/fixtures/previews, s
 
     it("removal: the cluster, what it loses, and the warning", () => {
         const out = real("remove-gamma.json");
-        assert.match(out, new RegExp(`^- \`gamma\` ${server("127.0.0.5")}: rights removed: cluster-wide custom: get,list,create,delete on configmaps$`, "m"));
+        assert.match(out, new RegExp(`^- \`gamma\` ${server("127.0.0.5")}: rights removed: cluster-wide custom: \\\`get,list,create,delete on configmaps\\\`$`, "m"));
         assert.match(out, /^- ⚠️ `gamma` loses its last registration/m);
     });
 });
