@@ -32,7 +32,7 @@ const ARGOCD_KEYS = ["name", "namespace", "context", "kubeconfig"];
 const CLUSTER_KEYS = [
     "name", "server", "context", "kubeconfig", "systemNamespace", "serviceAccount", "namespaces",
     "clusterResources", "rules", "clusterRules", "allowWildcardRbac", "project", "shard", "labels", "annotations", "tls",
-    "proxyUrl", "disableCompression", "tokenRotation", "adopt", "retire",
+    "proxyUrl", "disableCompression", "tokenRotation", "adopt", "retire", "customVerbs",
 ];
 const TLS_KEYS = ["insecure", "caData", "serverName"];
 const RULE_KEYS = ["apiGroups", "resources", "resourceNames", "nonResourceURLs", "verbs"];
@@ -70,6 +70,7 @@ const CLUSTER_NULL_FIXES: Record<string, string> = {
     tokenRotation: 'give a value, e.g. tokenRotation: "2026-11", or remove the key',
     adopt: BOOLEAN_OR_DEFAULT,
     retire: BOOLEAN_OR_DEFAULT,
+    customVerbs: "list the verbs of your aggregated APIs or webhooks that rules may use, or remove the key",
 };
 const TLS_NULL_FIXES: Record<string, string> = {
     insecure: BOOLEAN_OR_DEFAULT, caData: VALUE_OR_DEFAULT, serverName: VALUE_OR_DEFAULT,
@@ -87,6 +88,33 @@ const ARGOCD_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const PROXY_PROTOCOLS = ["http:", "https:", "socks5:"];
+
+/**
+ * The verbs Kubernetes' own authorizers check: on resources (including the special verbs of RBAC,
+ * impersonation, CSR signers and PodSecurityPolicy) and, lowercased HTTP methods, on non-resource URLs. Any
+ * other verb grants nothing built in, so it is more likely a typo or text made to mislead the reviewer
+ * ("get<!-- -->list"); an API with verbs of its own lists them in the entry's customVerbs.
+ */
+const RESOURCE_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "use", "bind",
+    "escalate", "impersonate", "approve", "sign", "attest", "*"];
+const NON_RESOURCE_VERBS = ["get", "post", "put", "patch", "delete", "head", "options", "*"];
+const CUSTOM_VERB = /^[a-z][a-z0-9-]*$/;
+
+/** Control, format (bidi overrides, zero-width) and line-separator characters: text that hides or reorders text. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+/** Quoted with every invisible character written as \u{...}, so the message shows what is there. */
+function quoteVisibly(text: string): string {
+    return `"${text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}"\\]/gu, (c) => (c === '"' || c === "\\" ? `\\${c}` : `\\u{${c.codePointAt(0)!.toString(16)}}`))}"`;
+}
+
+/** Reports a value with an invisible character; true when it has none. */
+function visibleOnly(p: Problems, path: string, value: string): boolean {
+    if (!INVISIBLE.test(value)) return true;
+    p.add(path, `${quoteVisibly(value)} has a control or invisible character`,
+        "remove it: names and rules are shown to reviewers, where such characters hide or reorder text");
+    return false;
+}
 
 /** Kubernetes' limit on an object name (DNS-1123 subdomain). */
 const MAX_NAME = 253;
@@ -357,7 +385,7 @@ function validateCluster(p: Problems, path: string, raw: unknown, context: Stack
     const before = p.list.length;
 
     const name = p.required(`${path}.name`, o.name, "set the name Argo CD shows for this cluster, e.g. production-eu");
-    if (name !== undefined && name.trim() !== name) {
+    if (name !== undefined && visibleOnly(p, `${path}.name`, name) && name.trim() !== name) {
         p.add(`${path}.name`, `"${name}" has leading or trailing spaces`, "remove them");
     }
     const server = validateServer(p, `${path}.server`, o.server);
@@ -374,8 +402,9 @@ function validateCluster(p: Problems, path: string, raw: unknown, context: Stack
         p.add(`${path}.clusterResources`, "only applies in namespaced mode (with namespaces)",
             "remove it: without namespaces Argo CD already manages cluster-scoped resources");
     }
-    const rules = validateRules(p, `${path}.rules`, o.rules, namespaced);
-    const clusterRules = validateRules(p, `${path}.clusterRules`, o.clusterRules, false);
+    const customVerbs = validateCustomVerbs(p, `${path}.customVerbs`, o.customVerbs);
+    const rules = validateRules(p, `${path}.rules`, o.rules, namespaced, customVerbs);
+    const clusterRules = validateRules(p, `${path}.clusterRules`, o.clusterRules, false, customVerbs);
     if (clusterResources === true && o.clusterRules === undefined) {
         p.add(`${path}.clusterRules`, "is required with clusterResources: true",
             "list the cluster-scoped resources Argo CD may manage, e.g. [{apiGroups: [\"\"], resources: [namespaces], verbs: [\"*\"]}]");
@@ -607,7 +636,34 @@ function validateNamespaces(p: Problems, path: string, raw: unknown): string[] |
     return valid.every((ns) => ns !== undefined) ? list : undefined;
 }
 
-function validateRules(p: Problems, path: string, raw: unknown, namespaced: boolean): PolicyRule[] | undefined {
+/** `customVerbs`: verbs of the cluster's own APIs that this entry's rules may use. */
+function validateCustomVerbs(p: Problems, path: string, raw: unknown): string[] {
+    const list = p.stringList(path, raw, "list verbs, e.g. [frobnicate]") ?? [];
+    list.forEach((verb, i) => {
+        if (!CUSTOM_VERB.test(verb)) {
+            p.add(`${path}[${i}]`, `${quoteVisibly(verb)} is not a verb`, "write a verb in lowercase letters, digits and '-', as the API's authorizer checks it");
+        }
+    });
+    return list;
+}
+
+/** Each string of a rule's lists: no invisible characters; verbs known to Kubernetes or listed in customVerbs. */
+function checkRuleStrings(p: Problems, at: string, o: Obj, isUrlRule: boolean, customVerbs: string[]): void {
+    for (const key of RULE_KEYS) {
+        const list = o[key];
+        if (!Array.isArray(list)) continue;
+        list.forEach((item, i) => {
+            if (typeof item !== "string" || !visibleOnly(p, `${at}.${key}[${i}]`, item) || key !== "verbs") return;
+            const known = isUrlRule ? NON_RESOURCE_VERBS : RESOURCE_VERBS;
+            if (item !== "" && !known.includes(item) && !customVerbs.includes(item)) {
+                p.add(`${at}.${key}[${i}]`, `${quoteVisibly(item)} is not a verb Kubernetes knows`,
+                    `use ${known.filter((v) => v !== "*").join(", ")} or "*"; for a verb of your own API, list it in customVerbs of this entry`);
+            }
+        });
+    }
+}
+
+function validateRules(p: Problems, path: string, raw: unknown, namespaced: boolean, customVerbs: string[]): PolicyRule[] | undefined {
     if (raw === undefined || raw === null) return undefined;
     if (!Array.isArray(raw) || raw.length === 0) {
         return p.add(path, "must be a non-empty list of RBAC PolicyRules",
@@ -634,6 +690,7 @@ function validateRules(p: Problems, path: string, raw: unknown, namespaced: bool
         }
         const hasResources = (resources?.length ?? 0) > 0;
         const hasUrls = (nonResourceURLs?.length ?? 0) > 0;
+        checkRuleStrings(p, at, o, hasUrls && !hasResources, customVerbs);
         if (hasResources && hasUrls) {
             p.add(at, "mixes resources and nonResourceURLs", "split it into one rule for resources and one for nonResourceURLs");
         } else if (!hasResources && !hasUrls) {
@@ -826,6 +883,7 @@ function validateTokenRotation(p: Problems, path: string, raw: unknown): string 
     // YAML turns an unquoted 2026.10 into 2026.1 (and a long integer into an approximation): the value the
     // program sees is not the one written, and changing it to another such spelling may rotate nothing.
     // Integers read back exactly as written, so they stay accepted.
+    if (typeof raw === "string" && !visibleOnly(p, path, raw)) return undefined;
     if (typeof raw === "number" && !Number.isSafeInteger(raw)) {
         return p.add(path, `is the number ${raw}, not text: YAML reads an unquoted value such as 2026.10 as a number and drops digits`,
             'quote the value as you wrote it, e.g. tokenRotation: "2026.10"');
