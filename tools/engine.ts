@@ -25,8 +25,10 @@ export interface EngineOptions {
     /** Directory with Pulumi.yaml and the stack file. Default: the project. */
     workDir?: string;
     stack: string;
-    /** Directory of the file backend and PULUMI_HOME. */
+    /** Directory of the file backend (unless backendUrl is given) and of PULUMI_HOME. */
     stateDir: string;
+    /** A backend configured elsewhere (PULUMI_BACKEND_URL): used as is, instead of the file backend in stateDir. */
+    backendUrl?: string;
     passphrase: string;
     /** The pulumi binary, as `<root>/bin/pulumi`. */
     pulumiBinary: string;
@@ -82,7 +84,7 @@ async function projectProgram(): Promise<Record<string, unknown>> {
 function engineEnv(options: EngineOptions, home: string): NodeJS.ProcessEnv {
     return {
         ...process.env,
-        PULUMI_BACKEND_URL: `file://${path.join(options.stateDir, "backend")}`,
+        PULUMI_BACKEND_URL: backendUrlOf(options),
         PULUMI_HOME: home,
         PULUMI_CONFIG_PASSPHRASE: options.passphrase,
         PULUMI_SKIP_UPDATE_CHECK: "true",
@@ -90,6 +92,34 @@ function engineEnv(options: EngineOptions, home: string): NodeJS.ProcessEnv {
         // Enables --event-log, as the Automation API does.
         PULUMI_DEBUG_COMMANDS: "true",
     };
+}
+
+/** The backend the engine will use: the configured one, else the file backend under stateDir. */
+export function backendUrlOf(options: EngineOptions): string {
+    return options.backendUrl ?? `file://${path.join(options.stateDir, "backend")}`;
+}
+
+/**
+ * Whether the stack's state holds any resource. A file backend's checkpoint is read directly; any other
+ * backend is asked with `pulumi stack export` (ciphertexts only: nothing is decrypted). A stack that does not
+ * exist has no state.
+ */
+export async function stackHasResources(options: EngineOptions): Promise<boolean> {
+    const workDir = options.workDir ?? PROJECT_DIR;
+    const backend = backendUrlOf(options);
+    if (backend.startsWith("file://")) {
+        const project = /^name:\s*["']?([^"'\s#]+)/m.exec(fs.readFileSync(path.join(workDir, "Pulumi.yaml"), "utf8"))?.[1] ?? "";
+        const checkpoint = path.join(backend.slice("file://".length), ".pulumi", "stacks", project, `${options.stack}.json`);
+        if (!fs.existsSync(checkpoint)) return false;
+        const resources = JSON.parse(fs.readFileSync(checkpoint, "utf8"))?.checkpoint?.latest?.resources;
+        return Array.isArray(resources) && resources.length > 0;
+    }
+    const home = path.join(options.stateDir, "home");
+    const quiet = { ...options, onStdout: () => undefined, onStderr: () => undefined };
+    const run = await exec(options.pulumiBinary, ["stack", "export", "--stack", options.stack, "--non-interactive"], workDir, engineEnv(options, home), quiet);
+    if (run.code !== 0) return false;
+    const resources = JSON.parse(run.stdout)?.deployment?.resources;
+    return Array.isArray(resources) && resources.length > 0;
 }
 
 // The language runtime server ships inside @pulumi/pulumi without type declarations; it must use the very

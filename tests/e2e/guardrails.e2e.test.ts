@@ -99,4 +99,32 @@ describe("pull-request guardrails against real clusters and the real engine", { 
         assert.notEqual((await argocdTokens())[world.a.name], tokensBefore[world.a.name], "the writer rotated alpha's token");
         await world.succeed("preview", "--expect-no-changes");
     });
+
+    it("4. the fallback engine wrapper refuses a stack without state, and never overrides a configured backend", async () => {
+        const before = await world.everyOwnedObject();
+        // `scripts/up --stack production` on a machine whose Pulumi has no Node.js language host and no backend set:
+        // the wrapper's default local backend holds no state for the stack.
+        const up = await world.wrapper(["up", ...POLICY_PACK]);
+        assert.equal(up.code, 2, up.output.slice(-4000));
+        assert.match(up.output, /stack production has no state in file:\/\/.*: run against real clusters, it would create every object anew/);
+        assert.match(up.output, /--first-run/);
+        assert.ok(!fs.existsSync(path.join(world.workDir, ".state", "backend", ".pulumi", "stacks")), "no stack was created");
+        assert.deepEqual(await world.everyOwnedObject(), before, "nothing changed on any cluster");
+
+        // The backend the stack lives in, configured as pulumi login configures it: used as is, with its state.
+        const configured = { PULUMI_BACKEND_URL: `file://${path.join(world.workDir, "state", "backend")}` };
+        const preview = await world.wrapper(["preview", "--expect-no-changes", ...POLICY_PACK], configured);
+        assert.equal(preview.code, 0, preview.output.slice(-4000));
+
+        // A --state that would silently replace the configured backend is refused.
+        const both = await world.wrapper(["preview", "--state", path.join(world.workDir, "elsewhere")], configured);
+        assert.equal(both.code, 2, both.output.slice(-4000));
+        assert.match(both.output, /PULUMI_BACKEND_URL is set, and --state .* would run this stack against a local file backend instead/);
+
+        // Told it is the first run, the wrapper goes ahead (a preview only: it shows every object as new).
+        const first = await world.wrapper(["preview", "--first-run"]);
+        assert.equal(first.code, 0, first.output.slice(-4000));
+        assert.match(first.output, /\+ .*create/);
+        assert.deepEqual(await world.everyOwnedObject(), before, "nothing changed on any cluster");
+    });
 });

@@ -149,6 +149,23 @@ export class World {
         return run.result;
     }
 
+    /**
+     * Runs tools/pulumi.js on the world's stack in its work dir as a person would on a machine of their own:
+     * no --state unless given in `args`, and only the backend settings in `env` (PULUMI_BACKEND_URL is never
+     * inherited from this process).
+     */
+    wrapper(args: string[], env: Record<string, string> = {}): Promise<PulumiRun> {
+        const all = [PULUMI, ...args, "--stack", this.stack, "--cwd", this.workDir];
+        const base: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: this.kubeconfig, PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase" };
+        delete base.PULUMI_BACKEND_URL;
+        return new Promise((resolve) => {
+            execFile(process.execPath, all, { env: { ...base, ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+                const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+                resolve({ code, output: `${stdout}\n${stderr}`, stdout, result: undefined });
+            });
+        });
+    }
+
     async dispose(): Promise<void> {
         if (!this.ownsPlane) return;
         await this.plane.stop();
