@@ -4,6 +4,8 @@
 # The policy pack every preview and up enforces, locally and in CI alike.
 # Absolute, so that it holds when engine flags such as --cwd move the engine elsewhere.
 POLICY_PACK="$PWD/policy/analyzer"
+# Which stacks are not production (every other stack gets the production rules): README, "Policy pack".
+POLICY_PACK_CONFIG="$PWD/policy/config.json"
 
 usage_stack() {
   echo "usage: $1" >&2

@@ -159,6 +159,127 @@ describe("GitHub workflows", () => {
     });
 });
 
+describe("GitHub workflows hold credentials only where they are needed (issue 11)", () => {
+    const files = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
+    const jobs = files.flatMap((file) => Object.entries<Obj>(load(`.github/workflows/${file}`).jobs).map(([name, job]) => [`${file} ${name}`, job] as const));
+
+    it("check out without persisting the job's token in .git/config", () => {
+        for (const [where, job] of jobs) {
+            for (const step of job.steps.filter((s: Obj) => String(s.uses).startsWith("actions/checkout@"))) {
+                assert.equal(step.with?.["persist-credentials"], false, where);
+            }
+        }
+    });
+
+    it("install dependencies without their lifecycle scripts", () => {
+        for (const [where, job] of jobs) {
+            for (const step of job.steps.filter((s: Obj) => /\bnpm (ci|install)\b/.test(s.run ?? ""))) {
+                assert.match(step.run, /npm ci --ignore-scripts\b/, where);
+            }
+        }
+    });
+
+    it("give secrets to steps, never to a whole job, and never to npm ci or the build", () => {
+        for (const [where, job] of jobs) {
+            assert.doesNotMatch(JSON.stringify(job.env ?? {}), /secrets\.|github\.token/, `${where}: job-level env`);
+            for (const step of job.steps) {
+                if (/\bnpm (ci|run build)\b/.test(step.run ?? "")) assert.equal(step.env, undefined, `${where}: ${step.run}`);
+            }
+        }
+    });
+
+    it("give the comment token only to the step that posts, which holds no stack secret", () => {
+        const preview = load(".github/workflows/preview.yml").jobs.preview;
+        for (const step of preview.steps) {
+            const env = JSON.stringify(step.env ?? {});
+            const posts = /scripts\/post-summary/.test(step.run ?? "");
+            assert.equal(/github\.token/.test(env), posts, `${step.name ?? step.run}: GH_TOKEN only where the summary is posted`);
+            if (posts) {
+                assert.doesNotMatch(env, /secrets\./, "the posting step holds no stack secret");
+                assert.doesNotMatch(step.run, /scripts\/preview/, "the posting step runs no preview");
+            }
+        }
+    });
+
+    it("pass the policy config that says which stacks are not production", () => {
+        const action = load(".github/workflows/preview.yml").jobs.preview.steps.find((s: Obj) => String(s.uses).startsWith("pulumi/actions@"));
+        assert.equal(action.with.policyPackConfigs, "policy/config.json");
+        for (const script of ["preview", "up"]) {
+            assert.match(fs.readFileSync(path.join(ROOT, "scripts", script), "utf8"), /--policy-pack "\$POLICY_PACK" --policy-pack-config "\$POLICY_PACK_CONFIG"/, script);
+        }
+        assert.match(fs.readFileSync(path.join(ROOT, "scripts", "lib.sh"), "utf8"), /^POLICY_PACK_CONFIG="\$PWD\/policy\/config\.json"$/m);
+    });
+});
+
+describe(".gitlab-ci.yml installs what it runs from pinned, verified sources (issue 11)", () => {
+    const config = load(".gitlab-ci.yml");
+    const text = fs.readFileSync(path.join(ROOT, ".gitlab-ci.yml"), "utf8");
+
+    it("pipes nothing from the network into a shell", () => {
+        assert.doesNotMatch(text, /(curl|wget)[^\n|]*\|\s*(ba|z)?sh\b/);
+    });
+
+    it("pins every image by digest", () => {
+        const images = [config.default?.image, ...Object.values<Obj>(config).map((job) => job?.image)].filter((i) => i !== undefined);
+        assert.ok(images.length > 0);
+        for (const image of images) assert.match(typeof image === "string" ? image : image.name, /^[\w./:-]+@sha256:[0-9a-f]{64}$/);
+    });
+
+    it("installs the Pulumi CLI through scripts/install-pulumi, and npm packages without their scripts", () => {
+        const setup: string[] = config[".pulumi"].before_script;
+        assert.ok(setup.some((line) => /^scripts\/install-pulumi\b/.test(line)), setup.join("\n"));
+        for (const line of text.split("\n").filter((l) => /\bnpm ci\b/.test(l))) assert.match(line, /npm ci --ignore-scripts\b/);
+        const pin = fs.readFileSync(path.join(ROOT, "ci", "pulumi-cli.sha256"), "utf8");
+        assert.match(pin, /^\S+ {2}pulumi-v\d+\.\d+\.\d+-linux-x64\.tar\.gz\n$/, "one sha256sum line");
+    });
+});
+
+describe("scripts/install-pulumi", () => {
+    /** A release tarball as get.pulumi.com lays it out (pulumi/pulumi, ...), served from a file:// directory. */
+    function release(dir: string, content: string): string {
+        fs.mkdirSync(path.join(dir, "src", "pulumi"), { recursive: true });
+        fs.writeFileSync(path.join(dir, "src", "pulumi", "pulumi"), content, { mode: 0o755 });
+        fs.mkdirSync(path.join(dir, "releases"), { recursive: true });
+        const tarball = "pulumi-v3.274.1-linux-x64.tar.gz";
+        const run = spawnSync("tar", ["-czf", path.join(dir, "releases", tarball), "-C", path.join(dir, "src"), "pulumi"]);
+        assert.equal(run.status, 0);
+        return tarball;
+    }
+    const install = (dir: string, pin: string) => spawnSync(path.join(ROOT, "scripts", "install-pulumi"), [path.join(dir, "home")], {
+        encoding: "utf8",
+        env: { ...process.env, PULUMI_CLI_PIN: pin, PULUMI_RELEASES_URL: `file://${path.join(dir, "releases")}` },
+    });
+
+    it("installs a release whose SHA-256 matches the pin, refuses one that does not, and an unfilled pin", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "install-pulumi-"));
+        try {
+            const tarball = release(dir, "#!/bin/sh\necho pulumi\n");
+            const sha = spawnSync("sha256sum", [path.join(dir, "releases", tarball)], { encoding: "utf8" }).stdout.split(" ")[0];
+            const pin = path.join(dir, "pin");
+            fs.writeFileSync(pin, `${sha}  ${tarball}\n`);
+            const ok = install(dir, pin);
+            assert.equal(ok.status, 0, ok.stderr);
+            assert.ok(fs.existsSync(path.join(dir, "home", "bin", "pulumi")));
+
+            fs.rmSync(path.join(dir, "home"), { recursive: true });
+            release(dir, "#!/bin/sh\necho tampered\n");
+            const tampered = install(dir, pin);
+            assert.equal(tampered.status, 1);
+            assert.match(tampered.stderr, /does not match the SHA-256 pinned/);
+            assert.ok(!fs.existsSync(path.join(dir, "home", "bin")), "nothing of a tampered release is installed");
+
+            fs.writeFileSync(pin, fs.readFileSync(path.join(ROOT, "ci", "pulumi-cli.sha256")));
+            const committed = install(dir, pin);
+            if (!/^[0-9a-f]{64} /.test(fs.readFileSync(pin, "utf8"))) {
+                assert.equal(committed.status, 1);
+                assert.match(committed.stderr, /does not pin a Pulumi CLI release/);
+            }
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
 describe(".gitlab-ci.yml", () => {
     const config = load(".gitlab-ci.yml");
     const KEYWORDS = new Set(["workflow", "stages", "default", "variables", "include", "image", "services", "cache", "before_script", "after_script"]);
