@@ -239,6 +239,11 @@ function createClusterSecret(
         parent,
         provider: args.argocdProvider,
         dependsOn,
+        // A replacement (a new argocd.name or argocd.namespace) must never end with the Secret deleted. The
+        // default, create then delete, would on the same cluster adopt the existing object (server-side apply)
+        // and then delete it: Argo CD loses the cluster while `up` succeeds. Deleted first, it is written again
+        // at once; the registration summary announces the replacement.
+        deleteBeforeReplace: true,
         // Argo CD writes these itself (hard refresh requests, auto-labelled cluster info): never drift.
         ignoreChanges: [
             `metadata.annotations["${ARGOCD_REFRESH_ANNOTATION}"]`,

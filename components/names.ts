@@ -48,12 +48,14 @@ export const ENVIRONMENT_LABEL = "environment";
 export const ALLOW_WILDCARD_RBAC_ANNOTATION = "argocd-clusters/allow-wildcard-rbac";
 
 /**
- * On every object we write: the `clusterIdentifier` of the provider that wrote it. Its purpose is a refusal.
- * When a provider's identity changes, the engine replaces every resource under it, create first: on the same
- * cluster the create would adopt the existing object (server-side apply) and the delete that follows would
- * remove it, so Argo CD would lose the cluster while `up` reports success. With this annotation the create
- * sets a value that another field manager owns, the API server answers with a conflict, and `up` stops
- * before anything is deleted. On a genuinely different cluster nothing exists yet and the move goes ahead.
+ * On every object we write: the `clusterIdentifier` of the provider that wrote it. Server-side apply creates
+ * by upserting, so a new registration whose objects have the names of existing ones (a new `server` with the
+ * same ServiceAccount: a new registration on the same cluster) would adopt them silently, and the removal of
+ * the old registration that follows would delete them under the new one. With this annotation the create
+ * sets a value that another field manager owns: the API server answers with a conflict and `up` stops before
+ * anything is deleted. The cluster Secret, replaced when the Argo CD cluster's identity changes, is protected
+ * differently (delete-before-replace, clusterRegistration.ts): a refused replacement could otherwise be
+ * reverted into an adoption whose value matches.
  */
 export const CLUSTER_IDENTIFIER_ANNOTATION = "argocd-clusters/cluster-identifier";
 

@@ -872,8 +872,8 @@ export function summarizePreview(digest: PreviewDigest, options: SummaryOptions 
         lines.push("", `🛑 **${n} deleted or replaced: Argo CD loses ${lost.length === 1 ? "this cluster" : "these clusters"} ` +
             "unless this is intended.** " + lost.map((c) => `${c.title} ${c.secretLoss}`).join("; ") + ".");
         if (lost.some((c) => c.secretLoss === "replaced")) {
-            lines.push("A replacement writes the new Secret before deleting the old one; where both are the same object the " +
-                "API server refuses it (README \"Operating\"). Look for a changed `argocd.name` or `argocd.namespace`.");
+            lines.push("A replacement deletes the cluster Secret, then writes it again: Argo CD loses the cluster meanwhile, and an " +
+                "ApplicationSet's cluster generator may delete the Applications it made for it. Look for a changed `argocd.name` or `argocd.namespace`.");
         }
     }
     if (warnings.length) lines.push("", "Warnings:", ...warnings.map((w) => `- ⚠️ ${w}`));

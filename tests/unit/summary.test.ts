@@ -204,7 +204,7 @@ describe("registration summary input", () => {
         const lines = summarizePreview(d).split("\n");
         assert.equal(lines[2], "🛑 **1 cluster Secret deleted or replaced: Argo CD loses this cluster unless this is intended.** " +
             "`staging` (`https://api.cluster.staging:6443`) replaced.");
-        assert.match(lines[3], /^A replacement writes the new Secret before deleting the old one; .* `argocd.name` or `argocd.namespace`\.$/);
+        assert.match(lines[3], /^A replacement deletes the cluster Secret, then writes it again: .* `argocd.name` or `argocd.namespace`\.$/);
         // Without the replacement: no stop sign.
         assert.ok(!summary("rotate-token.json").includes("🛑"));
     });
