@@ -103,7 +103,7 @@ function cannotList(why: string): Problem {
 }
 
 function describeApps(apps: ApplicationRef[]): string {
-    return apps.map((a) => `${a.namespace}/${a.name}`).join(", ");
+    return apps.map((a) => `${a.namespace}/${a.name}`).sort().join(", ");
 }
 
 /**
