@@ -6,6 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { clusterConfigJson, clusterSecretData, clusterSecretName, decodeToken } from "./clusterSecret";
+import { ArgoConnection, checkConnection, expectedAccess } from "./connectionCheck";
 import {
     createClusterRoleAndBinding,
     createRolesAndBindings,
@@ -105,7 +106,14 @@ export interface ClusterRegistrationArgs {
      * CLI's cluster Secret switches to our token in place. The CLI's token is revoked by adoption.ts.
      */
     adopt?: boolean;
+    /**
+     * The check before the cluster Secret is written (connectionCheck.ts): `auto` (default) fails on a broken
+     * registration and warns when the server cannot be reached from here; `required` fails then too; `off`.
+     */
+    verify?: VerifyMode;
 }
+
+export type VerifyMode = "auto" | "required" | "off";
 
 export class ClusterRegistration extends pulumi.ComponentResource {
     /** Name of the cluster Secret in the Argo CD namespace, as Argo CD itself would name it. */
@@ -166,6 +174,34 @@ export class ClusterRegistration extends pulumi.ComponentResource {
     }
 }
 
+/** What the entry grants, as access review questions: the same rules the roles carry, in the same scopes. */
+function grantedAccess(args: ClusterRegistrationArgs, rules: PolicyRule[] | undefined, clusterRules: PolicyRule[] | undefined) {
+    const namespaced = args.namespaces !== undefined && args.namespaces.length > 0;
+    if (!namespaced) return expectedAccess(rules ?? FULL_CLUSTER_RULES, [undefined]);
+    return [
+        ...expectedAccess(rules ?? FULL_NAMESPACE_RULES, args.namespaces!),
+        ...(args.clusterResources && clusterRules ? expectedAccess(clusterRules, [undefined]) : []),
+    ];
+}
+
+/** Throws when the registration is broken (or unreachable under `required`); warns when it cannot be reached. */
+async function verifyRegistration(
+    parent: pulumi.Resource, clusterName: string, conn: ArgoConnection, expected: ReturnType<typeof expectedAccess>, mode: VerifyMode,
+): Promise<void> {
+    if (mode === "off" || pulumi.runtime.isDryRun()) return;
+    const result = await checkConnection(conn, expected);
+    const label = `cluster "${clusterName}" (${conn.server})`;
+    if (result.outcome === "ok") return;
+    if (result.outcome === "unreachable" && mode === "auto") {
+        await pulumi.log.warn(`${label} was not verified: ${result.reason} from where Pulumi runs. Argo CD may reach it ` +
+            "over another network; set verify: required to make this an error, or verify: off to skip the check", parent);
+        return;
+    }
+    const fix = result.outcome === "failed" ? result.fix : "reach the server from where Pulumi runs, or set verify: auto";
+    throw new pulumi.RunError(`${label} is not usable as Argo CD would use it: ${result.reason}. Its cluster Secret ` +
+        `was not written; Argo CD keeps its current registration.\n  fix: ${fix}`);
+}
+
 function ownershipLabels(): Record<string, string> {
     return { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [PART_OF_LABEL]: PROJECT };
 }
@@ -189,18 +225,28 @@ function createClusterSecret(
     dependsOn: pulumi.Resource[],
 ): k8s.core.v1.Secret {
     const tls = args.tls ?? {};
-    const config = pulumi
-        .all([args.clusterName, token.metadata.name, token.data, tls.insecure, tls.caData, tls.serverName, args.proxyUrl, args.disableCompression])
-        .apply(([clusterName, tokenSecret, data, insecure, caData, serverName, proxyUrl, disableCompression]) =>
-            clusterConfigJson({
-                bearerToken: decodeToken(data, clusterName, tokenSecret),
-                insecure: insecure ?? false,
-                // The token Secret's ca.crt is the target's own CA: TLS is verified unless told otherwise.
-                caData: caData ?? data["ca.crt"],
-                serverName,
-                proxyUrl,
-                disableCompression,
-            }));
+    const connection = pulumi
+        .all([args.clusterName, args.server, token.metadata.name, token.data, tls.insecure, tls.caData, tls.serverName, args.proxyUrl])
+        .apply(([clusterName, server, tokenSecret, data, insecure, caData, serverName, proxyUrl]): ArgoConnection => ({
+            server,
+            bearerToken: decodeToken(data, clusterName, tokenSecret),
+            insecure: insecure ?? false,
+            // The token Secret's ca.crt is the target's own CA: TLS is verified unless told otherwise.
+            // client-go refuses a CA together with insecure, so an insecure registration carries none.
+            caData: insecure ? undefined : caData ?? data["ca.crt"],
+            serverName,
+            proxyUrl,
+        }));
+    // Resolves only once the registration is proven usable (during up; a preview stays read-only): a cluster
+    // Secret whose data waits on it is never written, or switched to a new token, when the check fails.
+    const verified = pulumi
+        .all([args.clusterName, connection, args.rules, args.clusterRules])
+        .apply(async ([clusterName, conn, rules, clusterRules]) => {
+            await verifyRegistration(parent, clusterName, conn, grantedAccess(args, rules, clusterRules), args.verify ?? "auto");
+            return conn;
+        });
+    const config = pulumi.all([verified, args.disableCompression]).apply(([conn, disableCompression]) =>
+        clusterConfigJson({ ...conn, disableCompression }));
     const stringData = pulumi
         .all([args.clusterName, args.server, config, args.project, args.shard])
         .apply(([clusterName, server, configJson, project, shard]) =>

@@ -60,6 +60,8 @@ export interface ClusterSettings {
      * (adoption.ts). A one-time switch: remove it once done.
      */
     adopt?: boolean;
+    /** The check before the cluster Secret is written: auto (default), required or off (connectionCheck.ts). */
+    verify?: "auto" | "required" | "off";
 }
 
 export interface StackSettings {

@@ -32,7 +32,7 @@ const ARGOCD_KEYS = ["name", "namespace", "context", "kubeconfig"];
 const CLUSTER_KEYS = [
     "name", "server", "context", "kubeconfig", "systemNamespace", "serviceAccount", "namespaces",
     "clusterResources", "rules", "clusterRules", "allowWildcardRbac", "project", "shard", "labels", "annotations", "tls",
-    "proxyUrl", "disableCompression", "tokenRotation", "adopt", "retire", "customVerbs",
+    "proxyUrl", "disableCompression", "tokenRotation", "adopt", "retire", "customVerbs", "verify",
 ];
 const TLS_KEYS = ["insecure", "caData", "serverName"];
 const RULE_KEYS = ["apiGroups", "resources", "resourceNames", "nonResourceURLs", "verbs"];
@@ -70,6 +70,7 @@ const CLUSTER_NULL_FIXES: Record<string, string> = {
     tokenRotation: 'give a value, e.g. tokenRotation: "2026-11", or remove the key',
     adopt: BOOLEAN_OR_DEFAULT,
     retire: BOOLEAN_OR_DEFAULT,
+    verify: "write auto, required or off, or remove the key for auto",
     customVerbs: "list the verbs of your aggregated APIs or webhooks that rules may use, or remove the key",
 };
 const TLS_NULL_FIXES: Record<string, string> = {
@@ -430,6 +431,7 @@ function validateCluster(p: Problems, path: string, raw: unknown, context: Stack
     const proxyUrl = validateProxyUrl(p, `${path}.proxyUrl`, o.proxyUrl);
     const disableCompression = p.boolean(`${path}.disableCompression`, o.disableCompression);
     const tokenRotation = validateTokenRotation(p, `${path}.tokenRotation`, o.tokenRotation);
+    const verify = validateVerify(p, `${path}.verify`, o.verify);
     const adopt = p.boolean(`${path}.adopt`, o.adopt);
     const retire = p.boolean(`${path}.retire`, o.retire);
     if (adopt === true && retire === true) {
@@ -440,7 +442,7 @@ function validateCluster(p: Problems, path: string, raw: unknown, context: Stack
     return {
         name, server, context: kubeContext, kubeconfig, systemNamespace, serviceAccount, namespaces, clusterResources, rules,
         clusterRules, allowWildcardRbac, project, shard, labels: labels ?? {}, annotations: annotations ?? {},
-        tls: tls ?? { insecure: false }, proxyUrl, disableCompression, tokenRotation: tokenRotation ?? "", adopt, retire,
+        tls: tls ?? { insecure: false }, proxyUrl, disableCompression, tokenRotation: tokenRotation ?? "", adopt, retire, verify,
     };
 }
 
@@ -872,6 +874,16 @@ function validateProxyUrl(p: Problems, path: string, raw: unknown): string | und
         // reported below
     }
     return p.add(path, `${quoteServer(value)} is not an http, https or socks5 URL`, fix);
+}
+
+const VERIFY_MODES = ["auto", "required", "off"] as const;
+
+function validateVerify(p: Problems, path: string, raw: unknown): (typeof VERIFY_MODES)[number] | undefined {
+    const fix = "write auto (check, warn when unreachable from here), required (unreachable is an error) or off";
+    const value = p.string(path, raw, fix);
+    if (value === undefined) return undefined;
+    if (!(VERIFY_MODES as readonly string[]).includes(value)) return p.add(path, `is "${value}", not one of auto, required, off`, fix);
+    return value as (typeof VERIFY_MODES)[number];
 }
 
 function validateTokenRotation(p: Problems, path: string, raw: unknown): string | undefined {

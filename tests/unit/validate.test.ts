@@ -57,7 +57,7 @@ describe("validateStack accepts", () => {
                 systemNamespace: "kube-system", serviceAccount: "argocd-manager", namespaces: undefined,
                 clusterResources: undefined, rules: undefined, clusterRules: undefined, allowWildcardRbac: undefined, project: undefined,
                 shard: undefined, labels: {}, annotations: {}, tls: { insecure: false }, proxyUrl: undefined,
-                disableCompression: undefined, tokenRotation: "", adopt: undefined, retire: undefined,
+                disableCompression: undefined, tokenRotation: "", adopt: undefined, retire: undefined, verify: undefined,
             }],
         });
     });
@@ -87,6 +87,13 @@ describe("validateStack accepts", () => {
         assert.equal(settings?.clusters[0].shard, 3);
         assert.equal(settings?.clusters[0].tokenRotation, "7");
         assert.equal(settings?.clusters[0].allowWildcardRbac, true);
+    });
+
+    it("verify: auto, required or off", () => {
+        for (const mode of ["auto", "required", "off"]) {
+            assert.equal(validateStack({ argocd, clusters: [cluster({ verify: mode })], projectKeys: [], secretKeys: [] }).settings?.clusters[0].verify, mode);
+        }
+        expectOne([cluster({ verify: "always" })], "argocd-clusters:clusters[0].verify", /is "always", not one of auto, required, off/);
     });
 
     it("the adopt and retire opt-ins, one at a time", () => {

@@ -1,0 +1,222 @@
+/**
+ * Before a cluster Secret is written or switched to a new token, connect to the registration's `server`
+ * exactly as Argo CD will: that URL, that token, the CA, `serverName` (SNI and the name verified) and proxy
+ * that go into the Secret. `argocd cluster add` tests its connection before saving; so do we, and we also ask
+ * the API server (SelfSubjectAccessReview) whether the token holds every right the entry grants.
+ *
+ * Outcomes: `ok`; `unreachable` (no TCP connection from where Pulumi runs: Argo CD often reaches targets over
+ * a network a CI runner does not, so this is a warning unless the entry says `verify: required`); `failed`
+ * (TLS refused, token rejected, rights missing: the registration is broken, so the cluster Secret is not
+ * written and Argo CD keeps its current one).
+ */
+import * as http from "node:http";
+import * as https from "node:https";
+import * as net from "node:net";
+import * as tls from "node:tls";
+import { PolicyRule } from "./names";
+
+/** What Argo CD connects with: the cluster Secret's `server` and `config`, decoded. */
+export interface ArgoConnection {
+    server: string;
+    bearerToken: string;
+    /** base64 PEM bundle, as in `tlsClientConfig.caData`. */
+    caData?: string;
+    insecure: boolean;
+    serverName?: string;
+    proxyUrl?: string;
+}
+
+/** One question for SelfSubjectAccessReview: a resource verb (in a namespace, or cluster-wide) or a URL. */
+export interface AccessCheck {
+    verb: string;
+    namespace?: string;
+    group?: string;
+    resource?: string;
+    subresource?: string;
+    name?: string;
+    nonResourceURL?: string;
+}
+
+export type CheckResult =
+    | { outcome: "ok" }
+    | { outcome: "unreachable"; reason: string }
+    | { outcome: "failed"; reason: string; fix: string };
+
+/** Enough to cover any real entry, few enough that a check stays quick. */
+const MAX_ACCESS_CHECKS = 200;
+
+/** Node's codes for "nothing answered", as opposed to "something answered and refused us". */
+const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET", "TIMEOUT"]);
+
+/**
+ * Every right the entry grants, as access review questions: each rule's verbs × groups × resources (its first
+ * resource name, if any), in each listed namespace or cluster-wide; URLs cluster-wide.
+ */
+export function expectedAccess(rules: PolicyRule[], namespaces: (string | undefined)[]): AccessCheck[] {
+    const checks: AccessCheck[] = [];
+    for (const rule of rules) {
+        for (const verb of rule.verbs) {
+            for (const url of rule.nonResourceURLs ?? []) checks.push({ verb, nonResourceURL: url });
+            for (const group of rule.apiGroups ?? []) {
+                for (const full of rule.resources ?? []) {
+                    const [resource, subresource] = full.split("/", 2);
+                    for (const namespace of namespaces) {
+                        checks.push({ verb, namespace, group, resource, subresource, name: rule.resourceNames?.[0] });
+                    }
+                }
+            }
+        }
+    }
+    const seen = new Set<string>();
+    return checks.filter((c) => {
+        const key = JSON.stringify(c);
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+    }).slice(0, MAX_ACCESS_CHECKS);
+}
+
+export function describeAccess(c: AccessCheck): string {
+    if (c.nonResourceURL !== undefined) return `${c.verb} ${c.nonResourceURL}`;
+    const what = `${c.resource}${c.subresource ? `/${c.subresource}` : ""}${c.group ? `.${c.group}` : ""}${c.name ? ` ${c.name}` : ""}`;
+    return `${c.verb} ${what} ${c.namespace ? `in namespace ${c.namespace}` : "cluster-wide"}`;
+}
+
+interface Reply {
+    status: number;
+    body: any;
+}
+
+/** A TCP connection to `host:port`, through an http(s) CONNECT proxy when one is given. */
+function connect(host: string, port: number, proxyUrl: string | undefined): Promise<net.Socket> {
+    if (!proxyUrl) {
+        return new Promise((resolve, reject) => {
+            const socket = net.connect({ host, port });
+            socket.setTimeout(10_000, () => socket.destroy(Object.assign(new Error("timed out"), { code: "TIMEOUT" })));
+            socket.once("connect", () => { socket.setTimeout(0); resolve(socket); });
+            socket.once("error", reject);
+        });
+    }
+    const proxy = new URL(proxyUrl);
+    const request = (proxy.protocol === "https:" ? https : http).request({
+        host: proxy.hostname, port: proxy.port || (proxy.protocol === "https:" ? 443 : 80),
+        method: "CONNECT", path: `${host.includes(":") ? `[${host}]` : host}:${port}`, timeout: 10_000,
+    });
+    return new Promise((resolve, reject) => {
+        request.once("connect", (res, socket) => {
+            if (res.statusCode === 200) resolve(socket);
+            else reject(Object.assign(new Error(`the proxy answered ${res.statusCode}`), { code: "PROXY" }));
+        });
+        request.once("timeout", () => request.destroy(Object.assign(new Error("timed out"), { code: "TIMEOUT" })));
+        request.once("error", reject);
+        request.end();
+    });
+}
+
+/** One request to the API server as Argo CD makes it. */
+async function call(conn: ArgoConnection, method: string, path: string, body?: unknown): Promise<Reply> {
+    const url = new URL(conn.server);
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    const port = Number(url.port || 443);
+    const socket = await connect(host, port, conn.proxyUrl);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+        const req = https.request({
+            method,
+            host,
+            port,
+            path: `${url.pathname.replace(/\/$/, "")}${path}`,
+            // TLS over the socket we opened (directly or through the proxy). The name sent (SNI) and verified is
+            // serverName when set, else the URL's host: what Go's tls.Config does for Argo CD.
+            createConnection: () => tls.connect({
+                socket,
+                servername: conn.serverName ?? (net.isIP(host) ? undefined : host),
+                ca: conn.caData ? Buffer.from(conn.caData, "base64") : undefined,
+                rejectUnauthorized: !conn.insecure,
+                checkServerIdentity: (_name, cert) => tls.checkServerIdentity(conn.serverName ?? host, cert),
+            }),
+            headers: {
+                Authorization: `Bearer ${conn.bearerToken}`,
+                Accept: "application/json",
+                ...(payload ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } : {}),
+            },
+            timeout: 15_000,
+        }, (res) => {
+            let text = "";
+            res.setEncoding("utf8");
+            res.on("data", (chunk) => (text += chunk));
+            res.on("end", () => {
+                let parsed: unknown = text;
+                try {
+                    parsed = JSON.parse(text);
+                } catch {
+                    // not JSON: keep the text
+                }
+                resolve({ status: res.statusCode ?? 0, body: parsed });
+            });
+        });
+        req.once("timeout", () => req.destroy(Object.assign(new Error("timed out"), { code: "TIMEOUT" })));
+        req.once("error", reject);
+        if (payload) req.write(payload);
+        req.end();
+    });
+}
+
+/** Whether the token may do `check`, by the API server's own authorizer. */
+async function allowed(conn: ArgoConnection, check: AccessCheck): Promise<boolean | Reply> {
+    const spec = check.nonResourceURL !== undefined
+        ? { nonResourceAttributes: { path: check.nonResourceURL, verb: check.verb } }
+        : {
+            resourceAttributes: {
+                namespace: check.namespace, verb: check.verb, group: check.group, resource: check.resource,
+                subresource: check.subresource, name: check.name,
+            },
+        };
+    const reply = await call(conn, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
+        apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec,
+    });
+    if (reply.status !== 201 && reply.status !== 200) return reply;
+    return reply.body?.status?.allowed === true;
+}
+
+const TLS_FIX = "the CA Argo CD gets (tls.caData, else the target's own CA from the token Secret's ca.crt) must sign the " +
+    "certificate the API server presents at server, for tls.serverName or else the server's host name";
+
+/** Reaches `conn.server` as Argo CD would, then asks for each of `expected`. Never throws. */
+export async function checkConnection(conn: ArgoConnection, expected: AccessCheck[]): Promise<CheckResult> {
+    if (conn.proxyUrl && !/^https?:/.test(conn.proxyUrl)) {
+        return { outcome: "unreachable", reason: `it is reached through the ${new URL(conn.proxyUrl).protocol.slice(0, -1)} proxy, which this check does not speak` };
+    }
+    try {
+        const version = await call(conn, "GET", "/version");
+        if (version.status === 401) {
+            return { outcome: "failed", reason: "the API server rejected the token (401)", fix: "check that the target's token controller runs and that server is the cluster the token belongs to" };
+        }
+        if (version.status !== 200 || typeof version.body?.gitVersion !== "string") {
+            return { outcome: "failed", reason: `GET /version answered ${version.status}, not a Kubernetes version`, fix: "check that server is the Kubernetes API URL Argo CD should use" };
+        }
+        const missing: string[] = [];
+        // A few at a time: a large rule set should not flood the API server.
+        for (let i = 0; i < expected.length; i += 10) {
+            const answers = await Promise.all(expected.slice(i, i + 10).map((c) => allowed(conn, c)));
+            for (const [j, answer] of answers.entries()) {
+                if (answer === true) continue;
+                if (answer !== false) {
+                    return { outcome: "failed", reason: `the access review answered ${answer.status}`, fix: "the token must be able to create SelfSubjectAccessReviews, which every authenticated user may" };
+                }
+                missing.push(describeAccess(expected[i + j]));
+            }
+        }
+        if (missing.length > 0) {
+            const shown = missing.slice(0, 5).join("; ") + (missing.length > 5 ? `; and ${missing.length - 5} more` : "");
+            return { outcome: "failed", reason: `the token lacks rights the entry grants: ${shown}`, fix: "check that server is the cluster whose context Pulumi uses, and that no other policy (an admission webhook, an authorizer) removes them" };
+        }
+        return { outcome: "ok" };
+    } catch (err) {
+        const code = String((err as NodeJS.ErrnoException).code ?? "");
+        if (UNREACHABLE.has(code)) return { outcome: "unreachable", reason: `no connection (${code})` };
+        if (code === "PROXY") return { outcome: "failed", reason: (err as Error).message, fix: "check proxyUrl" };
+        // Anything else on the way is TLS refusing the server (wrong CA, wrong name, expired certificate).
+        return { outcome: "failed", reason: `TLS failed: ${code || (err as Error).message}`, fix: TLS_FIX };
+    }
+}

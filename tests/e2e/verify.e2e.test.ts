@@ -1,0 +1,94 @@
+/**
+ * End to end, "registrations that provably work": during `up`, before a cluster Secret is written or switched
+ * to a new token, the program connects to `server` as Argo CD will (that token, CA, serverName) and asks the
+ * API server whether the token holds the rights the entry grants. A broken registration fails the run and
+ * Argo CD keeps its current Secret and token; a server that cannot be reached from here is a warning, or an
+ * error under `verify: required`. Steps build on each other and run in order in one world.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { freePorts } from "../../tools/localClusters/controlPlane";
+import { configMapRoundTrip, credentialsFrom, World } from "./world";
+
+let world: World;
+
+/** alpha (cluster-wide, rotated by `rotation`) and beta (namespaced) with `overrides` on alpha. */
+function entries(rotation: string, overrides: Record<string, unknown> = {}): Record<string, unknown>[] {
+    const [alpha, beta] = world.clusterEntries(rotation);
+    return [{ ...alpha, ...overrides }, beta];
+}
+
+/** Argo CD's current token for target-a, and that it still works. */
+async function alphaToken(): Promise<string> {
+    const secret = (await world.clusterSecret(world.a))!;
+    assert.deepEqual(await configMapRoundTrip(credentialsFrom(secret), "default"), [201, 200], "Argo CD's token for alpha works");
+    return secret.config.bearerToken;
+}
+
+describe("registrations are checked as Argo CD would use them before they are written", { timeout: 900_000 }, () => {
+    before(async () => {
+        world = await World.create();
+        world.writeConfig(entries("1"));
+    });
+    after(async () => {
+        await world?.dispose();
+    });
+
+    it("1. an up of working registrations passes the check without a warning", async () => {
+        const up = await world.pulumi("up", "--yes");
+        assert.equal(up.code, 0, up.output.slice(-4000));
+        assert.doesNotMatch(up.output, /was not verified|not usable/);
+        await alphaToken();
+    });
+
+    it("2. a rotation with a CA that does not sign the server's certificate fails, and Argo CD keeps its token", async () => {
+        const before = await alphaToken();
+        // A real CA, but the Argo CD cluster's, not target-a's.
+        world.writeConfig(entries("2", { tls: { caData: world.argocd.caPem.toString("base64") } }));
+        const up = await world.pulumi("up", "--yes");
+        assert.notEqual(up.code, 0, "the up must fail");
+        assert.match(up.output, /cluster "alpha" \(https:\/\/127\.0\.0\.\d+:\d+\) is not usable as Argo CD would use it: TLS failed: [A-Z_]+\. Its cluster Secret was not written; Argo CD keeps its current registration\./, up.output.slice(-4000));
+        assert.match(up.output, /fix: the CA Argo CD gets/);
+        assert.equal(await alphaToken(), before, "the old token stays in place");
+    });
+
+    it("3. a serverName the certificate does not name fails the same way", async () => {
+        const before = await alphaToken();
+        world.writeConfig(entries("3", { tls: { serverName: "not-the-api.example" } }));
+        const up = await world.pulumi("up", "--yes");
+        assert.notEqual(up.code, 0, "the up must fail");
+        assert.match(up.output, /cluster "alpha" .* TLS failed: ERR_TLS_CERT_ALTNAME_INVALID/, up.output.slice(-4000));
+        assert.equal(await alphaToken(), before);
+    });
+
+    it("4. a server that is another cluster rejects the token: the registration fails, naming it", async () => {
+        // target-c's API URL, but the objects (and so the token) are made on target-b through its context.
+        world.writeConfig([...entries("3"), { name: "mixed", server: world.c.server, context: "target-b", serviceAccount: "argocd-mixed" }]);
+        const up = await world.pulumi("up", "--yes");
+        assert.notEqual(up.code, 0, "the up must fail");
+        assert.match(up.output, /cluster "mixed" .* the API server rejected the token \(401\)/, up.output.slice(-4000));
+        assert.equal(await world.clusterSecret(world.c), undefined, "no cluster Secret is written for it");
+    });
+
+    it("5. a server nobody answers at is a warning under auto and an error under required", async () => {
+        const [closed] = await freePorts(1);
+        const unreachable = { name: "elsewhere", server: `https://127.0.0.1:${closed}`, context: "target-c" };
+        world.writeConfig([...entries("3"), unreachable]);
+        const up = await world.pulumi("up", "--yes");
+        assert.equal(up.code, 0, up.output.slice(-4000));
+        assert.match(up.output, /cluster "elsewhere" \(https:\/\/127\.0\.0\.1:\d+\) was not verified: no connection \(ECONNREFUSED\) from where Pulumi runs/);
+        assert.match(up.output, /verify: required/);
+
+        world.writeConfig([...entries("4"), { ...unreachable, verify: "required" }]);
+        const required = await world.pulumi("up", "--yes");
+        assert.notEqual(required.code, 0, "the up must fail");
+        assert.match(required.output, /cluster "elsewhere" .* is not usable as Argo CD would use it: no connection \(ECONNREFUSED\)/, required.output.slice(-4000));
+
+        // verify: off skips the check; the working registrations converge.
+        world.writeConfig([...entries("4"), { ...unreachable, verify: "off" }]);
+        const off = await world.pulumi("up", "--yes");
+        assert.equal(off.code, 0, off.output.slice(-4000));
+        assert.doesNotMatch(off.output, /"elsewhere".*not verified/);
+        await alphaToken();
+    });
+});
