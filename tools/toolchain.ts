@@ -31,6 +31,8 @@ const RECIPES: Recipe[] = [
     { module: "control-plane/etcd", binaries: ["etcd"], lookup: ["KUBEBUILDER_ASSETS", "PATH"] },
     { module: "control-plane/kubernetes", binaries: ["kube-apiserver", "kube-controller-manager"], lookup: ["PATH"] },
     { module: "actionlint", binaries: ["actionlint"], lookup: ["PATH"] },
+    // The project's own program: always built from tools/argocd-judge, never taken from PATH.
+    { module: "argocd-judge", binaries: ["argocd-judge"], lookup: [] },
 ];
 
 /** A resource provider plugin, as the engine's plugin cache names it. */
@@ -47,6 +49,8 @@ export interface Toolchain {
     kubeApiServer: string;
     kubeControllerManager: string;
     actionlint: string;
+    /** Reads cluster Secrets with Argo CD's own code (tools/argocd-judge). */
+    argocdJudge: string;
 }
 
 export function cacheRoot(): string {
@@ -167,6 +171,7 @@ export async function ensureToolchain(log: (line: string) => void = (l) => conso
         kubeApiServer: get("kube-apiserver"),
         kubeControllerManager: get("kube-controller-manager"),
         actionlint: get("actionlint"),
+        argocdJudge: get("argocd-judge"),
     };
 }
 

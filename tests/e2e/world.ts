@@ -285,6 +285,33 @@ export class World {
         return file;
     }
 
+    /**
+     * Runs tools/argocd-judge against cluster Secrets on the Argo CD cluster: Argo CD's own code (v2.14) reads each
+     * Secret, connects with it and syncs the application controller's cluster cache. `target` picks one Secret
+     * (by name, or the target cluster whose Secret it is); without it, every cluster Secret this program wrote.
+     */
+    async judge(toolchain: { argocdJudge: string }, options: JudgeOptions = {}): Promise<JudgeRun> {
+        const args = ["--kubeconfig", this.plane.kubeconfig, "--context", "argocd", "--namespace", ARGOCD_NS];
+        const { target } = options;
+        if (target === undefined) args.push("--selector", `${MANAGED_BY_LABEL}=pulumi`);
+        else args.push("--secret", typeof target === "string" ? target : clusterSecretName(target.server));
+        if (options.respectRBAC) args.push("--respect-rbac", options.respectRBAC);
+        for (const ns of options.configMapNamespaces ?? []) args.push("--configmap-namespace", ns);
+        return new Promise((resolve) => {
+            execFile(toolchain.argocdJudge, args, { maxBuffer: 16 * 1024 * 1024, timeout: 300_000 }, (err, stdout, stderr) => {
+                const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+                let reports: JudgeReport[] = [];
+                try {
+                    reports = JSON.parse(stdout);
+                } catch {
+                    // Left empty: the caller's assertions on the reports show the output.
+                }
+                const byName = Object.fromEntries(reports.map((r) => [r.name ?? r.secret, r]));
+                resolve({ code, stdout, stderr, reports, byName });
+            });
+        });
+    }
+
     /** Every state file the backend wrote, history and backups included. */
     backendText(): string {
         const files: string[] = [];
@@ -334,4 +361,41 @@ export async function configMapRoundTrip(creds: ApiCredentials, namespace: strin
     const created = await kubeRequest(creds, "POST", `/api/v1/namespaces/${namespace}/configmaps`, { metadata: { name }, data: { k: "v" } });
     const deleted = await kubeRequest(creds, "DELETE", `/api/v1/namespaces/${namespace}/configmaps/${name}`);
     return [created.status, deleted.status];
+}
+
+export interface JudgeOptions {
+    /** One cluster Secret: its name, or the target cluster it registers. */
+    target?: string | LocalCluster;
+    /** Argo CD's resource.respectRBAC; unset is Argo CD's default (none). */
+    respectRBAC?: "none" | "normal" | "strict";
+    /** Namespaces to create and delete a ConfigMap in. */
+    configMapNamespaces?: string[];
+}
+
+/** What argocd-judge concludes about one cluster Secret (see tools/argocd-judge/main.go). */
+export interface JudgeReport {
+    secret: string;
+    ok: boolean;
+    conversion: { ok: boolean; error?: string };
+    name?: string;
+    server?: string;
+    namespaces?: string[];
+    clusterResources: boolean;
+    project?: string;
+    credential?: string;
+    tls?: { insecure: boolean; caData: boolean; serverName?: string; clientCert: boolean };
+    restConfig?: { ok: boolean; error?: string };
+    version?: { ok: boolean; error?: string; gitVersion?: string };
+    sync?: { ok: boolean; error?: string; respectRBAC: string; apis: number; resources: number; kinds?: Record<string, number>; watchErrors?: string[] };
+    configMaps?: { ok: boolean; error?: string; namespace: string; create: number; delete: number }[];
+}
+
+export interface JudgeRun {
+    /** 0 when every check passed, 1 when one failed, 2 when the judge could not read the Secrets. */
+    code: number;
+    stdout: string;
+    stderr: string;
+    reports: JudgeReport[];
+    /** The reports by the registration's name (the Secret's name when it has none). */
+    byName: Record<string, JudgeReport>;
 }
