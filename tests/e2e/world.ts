@@ -385,7 +385,7 @@ export interface JudgeReport {
     credential?: string;
     tls?: { insecure: boolean; caData: boolean; serverName?: string; clientCert: boolean };
     restConfig?: { ok: boolean; error?: string };
-    version?: { ok: boolean; error?: string; gitVersion?: string };
+    version?: { ok: boolean; error?: string; status?: number; gitVersion?: string };
     sync?: { ok: boolean; error?: string; respectRBAC: string; apis: number; resources: number; kinds?: Record<string, number>; watchErrors?: string[] };
     configMaps?: { ok: boolean; error?: string; namespace: string; create: number; delete: number }[];
 }

@@ -72,6 +72,8 @@ type Check struct {
 
 type VersionCheck struct {
 	Check
+	// Status is the HTTP status of a refusal (401 for a token the API server does not accept), 0 otherwise.
+	Status     int    `json:"status,omitempty"`
 	GitVersion string `json:"gitVersion,omitempty"`
 }
 
@@ -325,7 +327,7 @@ func checkVersion(config *rest.Config) *VersionCheck {
 	}
 	info, err := client.ServerVersion()
 	if err != nil {
-		return &VersionCheck{Check: Check{Error: err.Error()}}
+		return &VersionCheck{Check: Check{Error: err.Error()}, Status: statusOf(err, 0)}
 	}
 	return &VersionCheck{Check: Check{OK: true}, GitVersion: info.GitVersion}
 }
