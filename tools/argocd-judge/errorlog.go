@@ -2,13 +2,18 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/go-logr/logr"
 )
 
-// errorRecorder is the cluster cache's logger: it keeps what the cache logs as errors (failed watches, failed
-// syncs) and drops the rest, which the application controller would only print.
+// maxRecorded bounds what a failing watch, retried every second, can add to a report.
+const maxRecorded = 10
+
+// errorRecorder is the cluster cache's logger. It keeps what the cache reports as failures: its errors, and the
+// "Failed to ..." lines of its retry loops (a watch that keeps failing is logged there, at debug level, while
+// the controller retries it every second). Everything else the application controller would only print.
 type errorRecorder struct {
 	mu     sync.Mutex
 	errors []string
@@ -22,25 +27,35 @@ func (r *errorRecorder) lines() []string {
 	return append([]string(nil), r.errors...)
 }
 
-type errorSink struct {
-	recorder *errorRecorder
-	name     string
+func (r *errorRecorder) record(line string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, seen := range r.errors {
+		if seen == line {
+			return
+		}
+	}
+	if len(r.errors) < maxRecorded {
+		r.errors = append(r.errors, line)
+	}
 }
 
+type errorSink struct{ recorder *errorRecorder }
+
 func (s *errorSink) Init(logr.RuntimeInfo)          {}
-func (s *errorSink) Enabled(int) bool               { return false }
-func (s *errorSink) Info(int, string, ...any)       {}
+func (s *errorSink) Enabled(int) bool               { return true }
 func (s *errorSink) WithValues(...any) logr.LogSink { return s }
-func (s *errorSink) WithName(name string) logr.LogSink {
-	return &errorSink{recorder: s.recorder, name: name}
+func (s *errorSink) WithName(string) logr.LogSink   { return s }
+
+func (s *errorSink) Info(_ int, msg string, _ ...any) {
+	if strings.HasPrefix(msg, "Failed to ") {
+		s.recorder.record(msg)
+	}
 }
 
 func (s *errorSink) Error(err error, msg string, _ ...any) {
-	line := msg
 	if err != nil {
-		line = fmt.Sprintf("%s: %v", msg, err)
+		msg = fmt.Sprintf("%s: %v", msg, err)
 	}
-	s.recorder.mu.Lock()
-	defer s.recorder.mu.Unlock()
-	s.recorder.errors = append(s.recorder.errors, line)
+	s.recorder.record(msg)
 }
