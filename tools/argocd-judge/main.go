@@ -39,6 +39,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 )
 
 // The application controller's cluster cache settings when none of its ARGOCD_CLUSTER_CACHE_* variables is set
@@ -85,8 +86,9 @@ type SyncCheck struct {
 	Resources int `json:"resources"`
 	// Kinds counts the cached resources by group/kind ("" group for the core API): what the controller can see.
 	Kinds map[string]int `json:"kinds,omitempty"`
-	// WatchErrors are errors the cache logged in the moments after its sync (a watch it may not open, for
-	// instance): the controller keeps retrying those, so they do not fail the check.
+	// WatchErrors are failures logged by the cache and by client-go in the moments after the sync (a watch the
+	// account may not open, for instance): the controller retries those forever, so they do not fail the
+	// check, but the cache does not see changes to what it could not watch.
 	WatchErrors []string `json:"watchErrors,omitempty"`
 }
 
@@ -343,6 +345,10 @@ func syncClusterCache(config *rest.Config, cluster *v1alpha1.Cluster, opts optio
 	config.WarningHandler = rest.NoWarnings{}
 
 	errorLog := &errorRecorder{}
+	// client-go's retry watcher, which the cache watches through, retries a refused watch forever and only
+	// logs it through klog: route klog here too while this cluster is judged.
+	klog.SetLogger(errorLog.logger())
+	defer klog.ClearLogger()
 	cache := clustercache.NewClusterCache(config,
 		clustercache.SetListSemaphore(semaphore.NewWeighted(controllerListSemaphoreSize)),
 		clustercache.SetListPageSize(controllerListPageSize),
