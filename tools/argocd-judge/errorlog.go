@@ -57,5 +57,9 @@ func (s *errorSink) Error(err error, msg string, _ ...any) {
 	if err != nil {
 		msg = fmt.Sprintf("%s: %v", msg, err)
 	}
+	// A refused watch can come back with an empty message ("unknown"): its HTTP status says what happened.
+	if code := statusOf(err, 0); code != 0 {
+		msg = fmt.Sprintf("%s (HTTP %d)", msg, code)
+	}
 	s.recorder.record(msg)
 }
