@@ -45,6 +45,7 @@ export default async function main() {
 
     // A retired entry stays in the stack file only to say "remove it anyway"; nothing is registered for it.
     const active = settings.clusters.map((cluster, i) => ({ cluster, i, access: clusterAccess[i] })).filter(({ cluster }) => !cluster.retire);
+    const components: ClusterRegistration[] = [];
     const registrations = active.map(({ cluster, i, access }) => {
         // Resources are named after the cluster Secret, i.e. the server URL: a new display name is an update.
         const name = clusterSecretName(cluster.server);
@@ -59,6 +60,7 @@ export default async function main() {
             targetProvider: clusterProvider(targetProviderName(name), access, targetClusterIdentifier(cluster.server)),
             argocdProvider,
         });
+        components.push(registration);
         // What each registration is, keyed by its Argo CD name. No credentials. The next run reads it back
         // (removalGuard.ts) to know what it removes.
         return [clusterName, {
@@ -73,5 +75,7 @@ export default async function main() {
         }] as const;
     });
 
+    // A registration that fails its check before its cluster Secret is written fails the run here.
+    await Promise.all(components.map((registration) => registration.verification));
     return { registrations: Object.fromEntries(registrations), argocdNamespace: settings.argocd.namespace };
 }

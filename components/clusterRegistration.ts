@@ -129,6 +129,12 @@ export class ClusterRegistration extends pulumi.ComponentResource {
      * cannot read stack config: it checks the cluster Secret really landed there.
      */
     readonly argocdNamespace: pulumi.Output<string>;
+    /**
+     * Settles once the check before writing the cluster Secret has run (at once in a preview, or with
+     * `verify: off`); rejects with its failure. A rejected resource input alone leaves the program waiting for
+     * outputs that never come under the Automation API, so the program awaits this and fails with it.
+     */
+    readonly verification: Promise<void>;
 
     constructor(name: string, args: ClusterRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
         super(CLUSTER_REGISTRATION_TYPE, name, {}, opts);
@@ -155,7 +161,8 @@ export class ClusterRegistration extends pulumi.ComponentResource {
             ]
             : createClusterRoleAndBinding(step, account, args.rules ?? FULL_CLUSTER_RULES, args.allowWildcardRbac);
         const token = createTokenSecret(step, account, args.tokenRotation ?? "");
-        const secret = createClusterSecret(name, this, args, token, [...rights, token]);
+        const { secret, verification } = createClusterSecret(name, this, args, token, [...rights, token]);
+        this.verification = verification;
 
         this.secretName = secret.metadata.name;
         this.server = pulumi.output(args.server);
@@ -223,27 +230,34 @@ function ownershipAnnotations(): Record<string, string> {
 function createClusterSecret(
     name: string, parent: pulumi.Resource, args: ClusterRegistrationArgs, token: k8s.core.v1.Secret,
     dependsOn: pulumi.Resource[],
-): k8s.core.v1.Secret {
+): { secret: k8s.core.v1.Secret; verification: Promise<void> } {
     const tls = args.tls ?? {};
-    const connection = pulumi
-        .all([args.clusterName, args.server, token.metadata.name, token.data, tls.insecure, tls.caData, tls.serverName, args.proxyUrl])
-        .apply(([clusterName, server, tokenSecret, data, insecure, caData, serverName, proxyUrl]): ArgoConnection => ({
-            server,
-            bearerToken: decodeToken(data, clusterName, tokenSecret),
-            insecure: insecure ?? false,
-            // The token Secret's ca.crt is the target's own CA: TLS is verified unless told otherwise.
-            // client-go refuses a CA together with insecure, so an insecure registration carries none.
-            caData: insecure ? undefined : caData ?? data["ca.crt"],
-            serverName,
-            proxyUrl,
-        }));
+    let settle!: { resolve: () => void; reject: (err: unknown) => void };
+    const verification = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    if (pulumi.runtime.isDryRun()) settle.resolve();
     // Resolves only once the registration is proven usable (during up; a preview stays read-only): a cluster
     // Secret whose data waits on it is never written, or switched to a new token, when the check fails.
     const verified = pulumi
-        .all([args.clusterName, connection, args.rules, args.clusterRules])
-        .apply(async ([clusterName, conn, rules, clusterRules]) => {
-            await verifyRegistration(parent, clusterName, conn, grantedAccess(args, rules, clusterRules), args.verify ?? "auto");
-            return conn;
+        .all([args.clusterName, args.server, token.metadata.name, token.data, tls.insecure, tls.caData, tls.serverName, pulumi.all([args.proxyUrl, args.rules, args.clusterRules])])
+        .apply(async ([clusterName, server, tokenSecret, data, insecure, caData, serverName, [proxyUrl, rules, clusterRules]]) => {
+            try {
+                const conn: ArgoConnection = {
+                    server,
+                    bearerToken: decodeToken(data, clusterName, tokenSecret),
+                    insecure: insecure ?? false,
+                    // The token Secret's ca.crt is the target's own CA: TLS is verified unless told otherwise.
+                    // client-go refuses a CA together with insecure, so an insecure registration carries none.
+                    caData: insecure ? undefined : caData ?? data["ca.crt"],
+                    serverName,
+                    proxyUrl,
+                };
+                await verifyRegistration(parent, clusterName, conn, grantedAccess(args, rules, clusterRules), args.verify ?? "auto");
+                settle.resolve();
+                return conn;
+            } catch (err) {
+                settle.reject(err);
+                throw err;
+            }
         });
     const config = pulumi.all([verified, args.disableCompression]).apply(([conn, disableCompression]) =>
         clusterConfigJson({ ...conn, disableCompression }));
@@ -272,7 +286,7 @@ function createClusterSecret(
         ...adoptAnnotations(args.adopt),
         [CLUSTER_IDENTIFIER_ANNOTATION]: argocdClusterIdentifier(args.argocdName ?? DEFAULT_ARGOCD_NAME),
     }));
-    return new k8s.core.v1.Secret(`${name}-cluster-secret`, {
+    const secret = new k8s.core.v1.Secret(`${name}-cluster-secret`, {
         metadata: {
             name: pulumi.output(args.server).apply(clusterSecretName),
             namespace: args.argocdNamespace ?? DEFAULT_ARGOCD_NAMESPACE,
@@ -296,4 +310,5 @@ function createClusterSecret(
             `metadata.labels["${ARGOCD_KUBERNETES_VERSION_LABEL}"]`,
         ],
     });
+    return { secret, verification };
 }
