@@ -15,6 +15,7 @@ import {
 } from "./components/names";
 import { clusterProvider } from "./components/providers";
 import { refuseRemovalsInUse } from "./components/removalGuard";
+import { narrowedKey, readRespectRbac, respectRbacProblems } from "./components/respectRbac";
 import { ConfigurationError } from "./components/settings";
 
 export default async function main() {
@@ -34,6 +35,15 @@ export default async function main() {
     });
     const foreign = await foreignObjects([...adoptions.values()]);
     if (foreign.length > 0) throw new ConfigurationError(stackFile, foreign);
+    if (settings.clusters.some((c) => narrowedKey(c) !== undefined && !c.retire)) {
+        const namespace = settings.argocd.namespace;
+        const { problems, unchecked } = respectRbacProblems(settings.clusters, await readRespectRbac(argocdAccess, namespace), namespace);
+        if (problems.length > 0) throw new ConfigurationError(stackFile, problems);
+        if (unchecked.length > 0) {
+            pulumi.log.warn(`cannot read ${namespace}/argocd-cm here, so it is not checked that Argo CD can sync ${unchecked.join(", ")}: ` +
+                "with rights narrower than the CLI's it needs resource.respectRBAC: normal or strict there (rbac/previewer.yaml grants the read)");
+        }
+    }
 
     const argocdProvider = clusterProvider(ARGOCD_PROVIDER_NAME, argocdAccess, argocdClusterIdentifier(settings.argocd.name), {
         // Stacks made before argocd.name identified this provider by its API URL, under the name "argocd". The
@@ -45,7 +55,6 @@ export default async function main() {
 
     // A retired entry stays in the stack file only to say "remove it anyway"; nothing is registered for it.
     const active = settings.clusters.map((cluster, i) => ({ cluster, i, access: clusterAccess[i] })).filter(({ cluster }) => !cluster.retire);
-    const components: ClusterRegistration[] = [];
     const registrations = active.map(({ cluster, i, access }) => {
         // Resources are named after the cluster Secret, i.e. the server URL: a new display name is an update.
         const name = clusterSecretName(cluster.server);
@@ -60,7 +69,6 @@ export default async function main() {
             targetProvider: clusterProvider(targetProviderName(name), access, targetClusterIdentifier(cluster.server)),
             argocdProvider,
         });
-        components.push(registration);
         // What each registration is, keyed by its Argo CD name. No credentials. The next run reads it back
         // (removalGuard.ts) to know what it removes.
         return [clusterName, {
@@ -75,7 +83,5 @@ export default async function main() {
         }] as const;
     });
 
-    // A registration that fails its check before its cluster Secret is written fails the run here.
-    await Promise.all(components.map((registration) => registration.verification));
     return { registrations: Object.fromEntries(registrations), argocdNamespace: settings.argocd.namespace };
 }

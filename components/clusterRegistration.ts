@@ -6,7 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { clusterConfigJson, clusterSecretData, clusterSecretName, decodeToken } from "./clusterSecret";
-import { ArgoConnection, checkConnection, expectedAccess } from "./connectionCheck";
+import { AccessCheck, ArgoConnection, checkConnection, expectedAccess } from "./connectionCheck";
 import {
     createClusterRoleAndBinding,
     createRolesAndBindings,
@@ -129,12 +129,6 @@ export class ClusterRegistration extends pulumi.ComponentResource {
      * cannot read stack config: it checks the cluster Secret really landed there.
      */
     readonly argocdNamespace: pulumi.Output<string>;
-    /**
-     * Settles once the check before writing the cluster Secret has run (at once in a preview, or with
-     * `verify: off`); rejects with its failure. A rejected resource input alone leaves the program waiting for
-     * outputs that never come under the Automation API, so the program awaits this and fails with it.
-     */
-    readonly verification: Promise<void>;
 
     constructor(name: string, args: ClusterRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
         super(CLUSTER_REGISTRATION_TYPE, name, {}, opts);
@@ -161,8 +155,7 @@ export class ClusterRegistration extends pulumi.ComponentResource {
             ]
             : createClusterRoleAndBinding(step, account, args.rules ?? FULL_CLUSTER_RULES, args.allowWildcardRbac);
         const token = createTokenSecret(step, account, args.tokenRotation ?? "");
-        const { secret, verification } = createClusterSecret(name, this, args, token, [...rights, token]);
-        this.verification = verification;
+        const secret = createClusterSecret(name, this, args, token, [...rights, token]);
 
         this.secretName = secret.metadata.name;
         this.server = pulumi.output(args.server);
@@ -193,9 +186,9 @@ function grantedAccess(args: ClusterRegistrationArgs, rules: PolicyRule[] | unde
 
 /** Throws when the registration is broken (or unreachable under `required`); warns when it cannot be reached. */
 async function verifyRegistration(
-    parent: pulumi.Resource, clusterName: string, conn: ArgoConnection, expected: ReturnType<typeof expectedAccess>, mode: VerifyMode,
+    parent: pulumi.Resource, clusterName: string, conn: ArgoConnection, expected: AccessCheck[], mode: VerifyMode,
 ): Promise<void> {
-    if (mode === "off" || pulumi.runtime.isDryRun()) return;
+    if (mode === "off") return;
     const result = await checkConnection(conn, expected);
     const label = `cluster "${clusterName}" (${conn.server})`;
     if (result.outcome === "ok") return;
@@ -230,36 +223,33 @@ function ownershipAnnotations(): Record<string, string> {
 function createClusterSecret(
     name: string, parent: pulumi.Resource, args: ClusterRegistrationArgs, token: k8s.core.v1.Secret,
     dependsOn: pulumi.Resource[],
-): { secret: k8s.core.v1.Secret; verification: Promise<void> } {
+): k8s.core.v1.Secret {
     const tls = args.tls ?? {};
-    let settle!: { resolve: () => void; reject: (err: unknown) => void };
-    const verification = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-    if (pulumi.runtime.isDryRun()) settle.resolve();
-    // Resolves only once the registration is proven usable (during up; a preview stays read-only): a cluster
-    // Secret whose data waits on it is never written, or switched to a new token, when the check fails.
-    const verified = pulumi
+    // What Argo CD will connect with, kept for the check that runs right before the Secret is written.
+    let pending: { clusterName: string; conn: ArgoConnection; expected: AccessCheck[] } | undefined;
+    const connection = pulumi
         .all([args.clusterName, args.server, token.metadata.name, token.data, tls.insecure, tls.caData, tls.serverName, pulumi.all([args.proxyUrl, args.rules, args.clusterRules])])
-        .apply(async ([clusterName, server, tokenSecret, data, insecure, caData, serverName, [proxyUrl, rules, clusterRules]]) => {
-            try {
-                const conn: ArgoConnection = {
-                    server,
-                    bearerToken: decodeToken(data, clusterName, tokenSecret),
-                    insecure: insecure ?? false,
-                    // The token Secret's ca.crt is the target's own CA: TLS is verified unless told otherwise.
-                    // client-go refuses a CA together with insecure, so an insecure registration carries none.
-                    caData: insecure ? undefined : caData ?? data["ca.crt"],
-                    serverName,
-                    proxyUrl,
-                };
-                await verifyRegistration(parent, clusterName, conn, grantedAccess(args, rules, clusterRules), args.verify ?? "auto");
-                settle.resolve();
-                return conn;
-            } catch (err) {
-                settle.reject(err);
-                throw err;
-            }
+        .apply(([clusterName, server, tokenSecret, data, insecure, caData, serverName, [proxyUrl, rules, clusterRules]]) => {
+            const conn: ArgoConnection = {
+                server,
+                bearerToken: decodeToken(data, clusterName, tokenSecret),
+                insecure: insecure ?? false,
+                // The token Secret's ca.crt is the target's own CA: TLS is verified unless told otherwise.
+                // client-go refuses a CA together with insecure, so an insecure registration carries none.
+                caData: insecure ? undefined : caData ?? data["ca.crt"],
+                serverName,
+                proxyUrl,
+            };
+            pending = { clusterName, conn, expected: grantedAccess(args, rules, clusterRules) };
+            return conn;
         });
-    const config = pulumi.all([verified, args.disableCompression]).apply(([conn, disableCompression]) =>
+    // A hook the engine runs before it creates or updates the Secret (during up only): when it throws, the
+    // Secret is not written, or switched to a new token, and Argo CD keeps its current registration.
+    const mode = args.verify ?? "auto";
+    const check = async () => {
+        if (pending) await verifyRegistration(parent, pending.clusterName, pending.conn, pending.expected, mode);
+    };
+    const config = pulumi.all([connection, args.disableCompression]).apply(([conn, disableCompression]) =>
         clusterConfigJson({ ...conn, disableCompression }));
     const stringData = pulumi
         .all([args.clusterName, args.server, config, args.project, args.shard])
@@ -286,7 +276,7 @@ function createClusterSecret(
         ...adoptAnnotations(args.adopt),
         [CLUSTER_IDENTIFIER_ANNOTATION]: argocdClusterIdentifier(args.argocdName ?? DEFAULT_ARGOCD_NAME),
     }));
-    const secret = new k8s.core.v1.Secret(`${name}-cluster-secret`, {
+    return new k8s.core.v1.Secret(`${name}-cluster-secret`, {
         metadata: {
             name: pulumi.output(args.server).apply(clusterSecretName),
             namespace: args.argocdNamespace ?? DEFAULT_ARGOCD_NAMESPACE,
@@ -304,11 +294,11 @@ function createClusterSecret(
         // and then delete it: Argo CD loses the cluster while `up` succeeds. Deleted first, it is written again
         // at once; the registration summary announces the replacement.
         deleteBeforeReplace: true,
+        hooks: mode === "off" ? undefined : { beforeCreate: [check], beforeUpdate: [check] },
         // Argo CD writes these itself (hard refresh requests, auto-labelled cluster info): never drift.
         ignoreChanges: [
             `metadata.annotations["${ARGOCD_REFRESH_ANNOTATION}"]`,
             `metadata.labels["${ARGOCD_KUBERNETES_VERSION_LABEL}"]`,
         ],
     });
-    return { secret, verification };
 }

@@ -693,6 +693,12 @@ function validateRules(p: Problems, path: string, raw: unknown, namespaced: bool
         const hasResources = (resources?.length ?? 0) > 0;
         const hasUrls = (nonResourceURLs?.length ?? 0) > 0;
         checkRuleStrings(p, at, o, hasUrls && !hasResources, customVerbs);
+        if (hasResources && verbs?.includes("list") && !verbs.includes("watch") && !verbs.includes("*")) {
+            // Argo CD's controller lists, then watches, every kind it may list; a refused watch is retried forever
+            // and its cache never sees a change (observed with Argo CD's own code, tests/e2e/argocd.e2e.test.ts).
+            p.add(`${at}.verbs`, "grants list without watch: Argo CD watches what it lists, so it would never see these resources change",
+                "add watch to the verbs");
+        }
         if (hasResources && hasUrls) {
             p.add(at, "mixes resources and nonResourceURLs", "split it into one rule for resources and one for nonResourceURLs");
         } else if (!hasResources && !hasUrls) {

@@ -97,7 +97,7 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
 
         // gamma: exactly the custom rules.
         const gammaRole = await get(world.c, "/apis/rbac.authorization.k8s.io/v1/clusterroles/argocd-manager-role");
-        assert.deepEqual(gammaRole.rules, [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "create", "delete"] }]);
+        assert.deepEqual(gammaRole.rules, [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "delete"] }]);
         for (const target of [world.a, world.b, world.c]) await tokenOf(target);
     });
 

@@ -91,4 +91,27 @@ describe("registrations are checked as Argo CD would use them before they are wr
         assert.doesNotMatch(off.output, /"elsewhere".*not verified/);
         await alphaToken();
     });
+
+    it("6. rights narrower than the CLI's need resource.respectRBAC on the Argo CD side: refused without it", async () => {
+        const gamma = world.clusterEntries("4")[2];
+        const argocdCm = "/api/v1/namespaces/argocd/configmaps/argocd-cm";
+        const setRespectRbac = async (value: string | null) => {
+            const res = await world.argocd.admin("PATCH", argocdCm, { data: { "resource.respectRBAC": value } }, "application/merge-patch+json");
+            assert.equal(res.status, 200, JSON.stringify(res.body));
+        };
+        await setRespectRbac(null);
+        try {
+            world.writeConfig([...entries("4"), gamma]);
+            const preview = await world.pulumi("preview");
+            assert.notEqual(preview.code, 0, "the preview must fail");
+            assert.match(preview.output, /Pulumi\.local\.yaml: argocd-clusters:clusters\[2\]\.rules: grants less than list and watch on every resource, and Argo CD \(argocd\/argocd-cm\) leaves resource\.respectRBAC unset: .* could not sync "gamma"/, preview.output.slice(-4000));
+            assert.match(preview.output, /fix: set resource\.respectRBAC: normal in argocd-cm/);
+            assert.equal(await world.clusterSecret(world.c), undefined, "nothing was registered");
+        } finally {
+            await setRespectRbac("normal");
+        }
+        const up = await world.pulumi("up", "--yes");
+        assert.equal(up.code, 0, up.output.slice(-4000));
+        assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.c))!), "default"), [201, 200]);
+    });
 });

@@ -99,6 +99,11 @@ export class World {
         const plane = await LocalControlPlane.start(["argocd", "target-a", "target-b", "target-c"], toolchain);
         try {
             await plane.cluster("argocd").admin("POST", "/api/v1/namespaces", { metadata: { name: ARGOCD_NS } });
+            // An Argo CD set up for least privilege: its controller skips what a registration may not list
+            // (gamma's rules); the program refuses such registrations without it (components/respectRbac.ts).
+            await plane.cluster("argocd").admin("POST", `/api/v1/namespaces/${ARGOCD_NS}/configmaps`, {
+                metadata: { name: "argocd-cm" }, data: { "resource.respectRBAC": "normal" },
+            });
             for (const ns of ["apps", "monitoring", "other"]) {
                 await plane.cluster("target-b").admin("POST", "/api/v1/namespaces", { metadata: { name: ns } });
             }
@@ -184,7 +189,7 @@ export class World {
             { name: "beta", server: this.b.server, context: "target-b", namespaces: ["apps", "monitoring"], project: "team-b" },
             {
                 name: "gamma", server: this.c.server, context: "target-c",
-                rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "create", "delete"] }],
+                rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "delete"] }],
             },
         ];
     }
