@@ -89,6 +89,12 @@ describe("validateStack accepts", () => {
         assert.equal(settings?.clusters[0].allowWildcardRbac, true);
     });
 
+    it("a rule that lists without watching: Argo CD's cache would never see a change", () => {
+        expectOne([cluster({ rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] }] })],
+            "argocd-clusters:clusters[0].rules[0].verbs", /grants list without watch/);
+        assert.deepEqual(problemsOf([cluster({ rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }] })]), []);
+    });
+
     it("verify: auto, required or off", () => {
         for (const mode of ["auto", "required", "off"]) {
             assert.equal(validateStack({ argocd, clusters: [cluster({ verify: mode })], projectKeys: [], secretKeys: [] }).settings?.clusters[0].verify, mode);
