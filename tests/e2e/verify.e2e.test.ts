@@ -62,30 +62,35 @@ describe("registrations are checked as Argo CD would use them before they are wr
     });
 
     it("4. a server that is another cluster rejects the token: the registration fails, naming it", async () => {
-        // target-c's API URL, but the objects (and so the token) are made on target-b through its context.
-        world.writeConfig([...entries("3"), { name: "mixed", server: world.c.server, context: "target-b", serviceAccount: "argocd-mixed" }]);
+        // target-c's API URL and CA, but the objects (and so the token) are made on target-b through its context.
+        world.writeConfig([...entries("3"), {
+            name: "mixed", server: world.c.server, context: "target-b", serviceAccount: "argocd-mixed",
+            tls: { caData: world.c.caPem.toString("base64") },
+        }]);
         const up = await world.pulumi("up", "--yes");
         assert.notEqual(up.code, 0, "the up must fail");
         assert.match(up.output, /cluster "mixed" .* the API server rejected the token \(401\)/, up.output.slice(-4000));
         assert.equal(await world.clusterSecret(world.c), undefined, "no cluster Secret is written for it");
     });
 
-    it("5. a server nobody answers at is a warning under auto and an error under required", async () => {
+    it("5. a server nobody answers at is an error under required, a warning under auto, and unchecked when off", async () => {
         const [closed] = await freePorts(1);
-        const unreachable = { name: "elsewhere", server: `https://127.0.0.1:${closed}`, context: "target-c" };
-        world.writeConfig([...entries("3"), unreachable]);
-        const up = await world.pulumi("up", "--yes");
-        assert.equal(up.code, 0, up.output.slice(-4000));
-        assert.match(up.output, /cluster "elsewhere" \(https:\/\/127\.0\.0\.1:\d+\) was not verified: no connection \(ECONNREFUSED\) from where Pulumi runs/);
-        assert.match(up.output, /verify: required/);
-
-        world.writeConfig([...entries("4"), { ...unreachable, verify: "required" }]);
+        const unreachable = { name: "elsewhere", server: `https://127.0.0.1:${closed}`, context: "target-c", serviceAccount: "argocd-elsewhere" };
+        world.writeConfig([...entries("3"), { ...unreachable, verify: "required" }]);
         const required = await world.pulumi("up", "--yes");
         assert.notEqual(required.code, 0, "the up must fail");
         assert.match(required.output, /cluster "elsewhere" .* is not usable as Argo CD would use it: no connection \(ECONNREFUSED\)/, required.output.slice(-4000));
+        const secrets = await world.argocd.admin("GET", "/api/v1/namespaces/argocd/secrets?labelSelector=argocd.argoproj.io%2Fsecret-type%3Dcluster");
+        assert.ok(!secrets.body.items.some((x: any) => Buffer.from(x.data.name, "base64").toString() === "elsewhere"), "its cluster Secret is not written");
 
-        // verify: off skips the check; the working registrations converge.
-        world.writeConfig([...entries("4"), { ...unreachable, verify: "off" }]);
+        world.writeConfig([...entries("3"), unreachable]);
+        const auto = await world.pulumi("up", "--yes");
+        assert.equal(auto.code, 0, auto.output.slice(-4000));
+        assert.match(auto.output, /cluster "elsewhere" \(https:\/\/127\.0\.0\.1:\d+\) was not verified: no connection \(ECONNREFUSED\) from where Pulumi runs/);
+        assert.match(auto.output, /verify: required/);
+
+        // verify: off skips the check: a rotation of the unreachable registration passes silently.
+        world.writeConfig([...entries("4"), { ...unreachable, verify: "off", tokenRotation: "2" }]);
         const off = await world.pulumi("up", "--yes");
         assert.equal(off.code, 0, off.output.slice(-4000));
         assert.doesNotMatch(off.output, /"elsewhere".*not verified/);
