@@ -77,6 +77,10 @@ async function up(): Promise<number> {
         const plane = await LocalControlPlane.start(CLUSTERS, toolchain, { dir: path.join(SANDBOX, "clusters"), persistent: true });
         fs.writeFileSync(PROCESSES, JSON.stringify({ pids: plane.pids }));
         await plane.cluster("hub").admin("POST", "/api/v1/namespaces", { metadata: { name: "openshift-gitops" } });
+        // As OpenShift GitOps sets it with spec.extraConfig: production's least-privilege registration needs it.
+        await plane.cluster("hub").admin("POST", "/api/v1/namespaces/openshift-gitops/configmaps", {
+            metadata: { name: "argocd-cm" }, data: { "resource.respectRBAC": "normal" },
+        });
         for (const ns of ["shop", "payments"]) await plane.cluster("production").admin("POST", "/api/v1/namespaces", { metadata: { name: ns } });
         writeStackFile(Object.fromEntries(plane.clusters.map((c) => [c.name, c.server])));
     }
