@@ -17,6 +17,7 @@ import { clusterProvider } from "./components/providers";
 import { refuseRemovalsInUse } from "./components/removalGuard";
 import { narrowedKey, readRespectRbac, respectRbacProblems } from "./components/respectRbac";
 import { ConfigurationError } from "./components/settings";
+import { normalizeServer } from "./components/validate";
 
 export default async function main() {
     // All throw before any resource is registered: anything wrong in the stack file, a removal that would break
@@ -66,6 +67,8 @@ export default async function main() {
             clusterName,
             argocdNamespace: settings.argocd.namespace,
             argocdName: settings.argocd.name,
+            // Only when Pulumi reaches the target at the registration's own server: then it signs Argo CD's endpoint.
+            kubeconfigCaData: normalizeServer(access.server) === normalizeServer(cluster.server) ? access.caData : undefined,
             targetProvider: clusterProvider(targetProviderName(name), access, targetClusterIdentifier(cluster.server)),
             argocdProvider,
         });

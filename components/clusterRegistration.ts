@@ -95,6 +95,11 @@ export interface ClusterRegistrationArgs {
     /** Extra annotations on the cluster Secret. */
     annotations?: pulumi.Input<Record<string, string>>;
     tls?: TlsArgs;
+    /**
+     * The CA of the kubeconfig Pulumi reaches the target with, given only when that kubeconfig reaches it at
+     * `server` itself: it signs the very endpoint Argo CD will use. Used when `tls.caData` is unset.
+     */
+    kubeconfigCaData?: pulumi.Input<string>;
     /** Proxy Argo CD uses to reach the API server. */
     proxyUrl?: pulumi.Input<string>;
     /** Disable response compression, for large clusters on fast networks. */
@@ -174,6 +179,16 @@ export class ClusterRegistration extends pulumi.ComponentResource {
     }
 }
 
+/**
+ * The CA Argo CD gets, most specific first: the entry's tls.caData; else the kubeconfig's CA when Pulumi reaches
+ * the target at `server` itself (on OpenShift and managed clusters the external endpoint often has a
+ * certificate from another CA than the cluster's own: a named certificate, a public CA, a load balancer);
+ * else the target's own CA from the token Secret's ca.crt. The check before saving proves the choice.
+ */
+function caFor(explicit: string | undefined, kubeconfig: string | undefined, tokenSecretCa: string | undefined): string | undefined {
+    return explicit ?? kubeconfig ?? tokenSecretCa;
+}
+
 /** What the entry grants, as access review questions: the same rules the roles carry, in the same scopes. */
 function grantedAccess(args: ClusterRegistrationArgs, rules: PolicyRule[] | undefined, clusterRules: PolicyRule[] | undefined) {
     const namespaced = args.namespaces !== undefined && args.namespaces.length > 0;
@@ -228,15 +243,15 @@ function createClusterSecret(
     // What Argo CD will connect with, kept for the check that runs right before the Secret is written.
     let pending: { clusterName: string; conn: ArgoConnection; expected: AccessCheck[] } | undefined;
     const connection = pulumi
-        .all([args.clusterName, args.server, token.metadata.name, token.data, tls.insecure, tls.caData, tls.serverName, pulumi.all([args.proxyUrl, args.rules, args.clusterRules])])
-        .apply(([clusterName, server, tokenSecret, data, insecure, caData, serverName, [proxyUrl, rules, clusterRules]]) => {
+        .all([args.clusterName, args.server, token.metadata.name, token.data, tls.insecure, tls.caData, tls.serverName, pulumi.all([args.proxyUrl, args.rules, args.clusterRules, args.kubeconfigCaData])])
+        .apply(([clusterName, server, tokenSecret, data, insecure, caData, serverName, [proxyUrl, rules, clusterRules, kubeconfigCaData]]) => {
             const conn: ArgoConnection = {
                 server,
                 bearerToken: decodeToken(data, clusterName, tokenSecret),
                 insecure: insecure ?? false,
-                // The token Secret's ca.crt is the target's own CA: TLS is verified unless told otherwise.
-                // client-go refuses a CA together with insecure, so an insecure registration carries none.
-                caData: insecure ? undefined : caData ?? data["ca.crt"],
+                // TLS is verified unless told otherwise, with the CA chosen by caFor. client-go refuses a CA
+                // together with insecure, so an insecure registration carries none.
+                caData: insecure ? undefined : caFor(caData, kubeconfigCaData, data["ca.crt"]),
                 serverName,
                 proxyUrl,
             };

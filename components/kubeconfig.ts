@@ -17,6 +17,11 @@ export interface ClusterAccess {
     kubeconfig: string;
     /** The API server URL of the context's cluster, as this kubeconfig reaches it. */
     server: string;
+    /**
+     * The kubeconfig's `certificate-authority-data` for that URL (base64 PEM), unless it skips verification:
+     * the CA that signs the endpoint Pulumi itself talks to.
+     */
+    caData?: string;
 }
 
 interface Named {
@@ -261,7 +266,9 @@ function resolveContext(documents: Document[], context: string, keyPath: string,
         contexts: [{ name: context, context: contextBody }],
         "current-context": context,
     };
-    return { context, kubeconfig: yaml.dump(minimal, { lineWidth: -1, noRefs: true }), server };
+    const ca = clusterBody["certificate-authority-data"];
+    const caData = typeof ca === "string" && ca !== "" && clusterBody["insecure-skip-tls-verify"] !== true ? ca : undefined;
+    return { context, kubeconfig: yaml.dump(minimal, { lineWidth: -1, noRefs: true }), server, caData };
 }
 
 /** Replaces file references by inline base64 data, so the kubeconfig works on any machine. */

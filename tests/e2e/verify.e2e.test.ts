@@ -6,11 +6,13 @@
  * error under `verify: required`. Steps build on each other and run in order in one world.
  */
 import assert from "node:assert/strict";
+import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { freePorts } from "../../tools/localClusters/controlPlane";
 import { configMapRoundTrip, credentialsFrom, World } from "./world";
 
 let world: World;
+const closers: { close: () => Promise<void> }[] = [];
 
 /** alpha (cluster-wide, rotated by `rotation`) and beta (namespaced) with `overrides` on alpha. */
 function entries(rotation: string, overrides: Record<string, unknown> = {}): Record<string, unknown>[] {
@@ -31,6 +33,7 @@ describe("registrations are checked as Argo CD would use them before they are wr
         world.writeConfig(entries("1"));
     });
     after(async () => {
+        for (const c of closers) await c.close();
         await world?.dispose();
     });
 
@@ -118,5 +121,32 @@ describe("registrations are checked as Argo CD would use them before they are wr
         const up = await world.pulumi("up", "--yes");
         assert.equal(up.code, 0, up.output.slice(-4000));
         assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.c))!), "default"), [201, 200]);
+    });
+
+    it("7. an endpoint served with another CA than the cluster's gets the kubeconfig's CA; a wrong explicit one fails", async () => {
+        const lb = await World.loadBalancer(world.a, path.join(world.workDir, "load-balancer"));
+        closers.push(lb);
+        const gamma = world.clusterEntries("4")[2];
+        // Pulumi reaches target-a through the load balancer too, verifying it with the balancer's CA.
+        world.useKubeconfig(world.kubeconfigWithServer(world.a, lb.server, lb.caPem));
+        const behindBalancer = { name: "alpha-lb", server: lb.server, context: "target-a", serviceAccount: "argocd-lb" };
+        world.writeConfig([...entries("4"), gamma, behindBalancer]);
+        const up = await world.pulumi("up", "--yes");
+        assert.equal(up.code, 0, up.output.slice(-4000));
+        const secrets = await world.argocd.admin("GET", "/api/v1/namespaces/argocd/secrets?labelSelector=argocd.argoproj.io%2Fsecret-type%3Dcluster");
+        const found = secrets.body.items.find((x: any) => Buffer.from(x.data.name, "base64").toString() === "alpha-lb");
+        assert.ok(found, "alpha-lb's cluster Secret is written");
+        const data = Object.fromEntries(Object.entries(found.data).map(([k, v]) => [k, Buffer.from(v as string, "base64").toString()]));
+        const secret = { object: found, data, config: JSON.parse(data.config) };
+        assert.equal(secret.config.tlsClientConfig.caData, lb.caPem.toString("base64"), "the kubeconfig's CA, not the cluster's own");
+        assert.deepEqual(await configMapRoundTrip(credentialsFrom(secret), "default"), [201, 200], "Argo CD verifies and uses it");
+
+        // An explicit caData that does not sign the balancer's certificate (the cluster's own): refused.
+        world.writeConfig([...entries("4"), gamma, { ...behindBalancer, tokenRotation: "2", tls: { caData: world.a.caPem.toString("base64") } }]);
+        const wrong = await world.pulumi("up", "--yes");
+        assert.notEqual(wrong.code, 0, "the up must fail");
+        assert.match(wrong.output, /cluster "alpha-lb" \(https:\/\/localhost:\d+\) is not usable as Argo CD would use it: TLS failed/, wrong.output.slice(-4000));
+        const after = (await world.argocd.admin("GET", `/api/v1/namespaces/argocd/secrets/${found.metadata.name}`)).body;
+        assert.equal(after.data.config, found.data.config, "Argo CD keeps the working Secret and token");
     });
 });

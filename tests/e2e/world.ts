@@ -10,10 +10,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { execFile } from "node:child_process";
 import * as net from "node:net";
+import * as tls from "node:tls";
 import { clusterSecretName } from "../../components/clusterSecret";
 import { MANAGED_BY_LABEL } from "../../components/names";
 import { PROJECT_DIR } from "../../tools/engine";
 import { ApiCredentials, kubeRequest } from "../../tools/localClusters/kubeApi";
+import { makeExternalCert } from "../../tools/localClusters/certs";
 import { LocalCluster, LocalControlPlane } from "../../tools/localClusters/controlPlane";
 import { ensureToolchain } from "../../tools/toolchain";
 
@@ -85,10 +87,46 @@ export class World {
         };
     }
 
-    /** A copy of the current kubeconfig in which `cluster` is reached at `server` instead; returns its path. */
-    kubeconfigWithServer(cluster: LocalCluster, server: string): string {
+    /**
+     * A load balancer in front of `cluster`: https://localhost:<port>, where TLS ends with a certificate from
+     * another CA than the cluster's (as OpenShift's named certificates or a public CA), and each connection is
+     * re-encrypted to the API server. Bearer tokens pass through. Close it when done.
+     */
+    static async loadBalancer(cluster: LocalCluster, dir: string): Promise<{ server: string; caPem: Buffer; close: () => Promise<void> }> {
+        const cert = makeExternalCert(dir, "localhost");
+        const sockets = new Set<net.Socket>();
+        const balancer = tls.createServer({ cert: cert.certPem, key: cert.keyPem }, (client) => {
+            const upstream = tls.connect({ host: cluster.host, port: cluster.port, ca: cluster.caPem });
+            for (const s of [client, upstream]) {
+                sockets.add(s);
+                s.on("close", () => sockets.delete(s));
+                s.on("error", () => { client.destroy(); upstream.destroy(); });
+            }
+            client.pipe(upstream).pipe(client);
+        });
+        await new Promise<void>((resolve, reject) => {
+            balancer.once("error", reject);
+            balancer.listen(0, "127.0.0.1", () => resolve());
+        });
+        return {
+            server: `https://localhost:${(balancer.address() as net.AddressInfo).port}`,
+            caPem: cert.caPem,
+            close: () => new Promise<void>((resolve) => {
+                for (const s of sockets) s.destroy();
+                balancer.close(() => resolve());
+            }),
+        };
+    }
+
+    /**
+     * A copy of the current kubeconfig in which `cluster` is reached at `server` instead (verified with `caPem`
+     * when given); returns its path.
+     */
+    kubeconfigWithServer(cluster: LocalCluster, server: string, caPem?: Buffer): string {
         const kubeconfig = yaml.load(fs.readFileSync(this.kubeconfig, "utf8")) as any;
-        kubeconfig.clusters.find((c: any) => c.name === cluster.name).cluster.server = server;
+        const entry = kubeconfig.clusters.find((c: any) => c.name === cluster.name).cluster;
+        entry.server = server;
+        if (caPem) entry["certificate-authority-data"] = caPem.toString("base64");
         const file = path.join(this.workDir, `${cluster.name}-as-${new URL(server).host.replace(/[^a-z0-9]/gi, "-")}.kubeconfig`);
         fs.writeFileSync(file, yaml.dump(kubeconfig), { mode: 0o600 });
         return file;

@@ -46,3 +46,33 @@ export function makeCerts(dir: string, commonName: string, host: string): Cluste
         serviceAccountPub: path.join(dir, "sa.pub"),
     };
 }
+
+/** A CA of its own and a serving certificate it signs for `dnsName`: what a load balancer or a public CA serves. */
+export interface ExternalCert {
+    caPem: Buffer;
+    certPem: Buffer;
+    keyPem: Buffer;
+}
+
+/**
+ * An endpoint certificate from another CA than the cluster's, as OpenShift's named certificates or a load
+ * balancer present. FOR TESTS ONLY, like makeCerts.
+ */
+export function makeExternalCert(dir: string, dnsName: string): ExternalCert {
+    fs.mkdirSync(dir, { recursive: true });
+    openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+        "-keyout", "external-ca.key", "-out", "external-ca.crt", "-subj", `/CN=external-ca-${dnsName}`,
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], dir);
+    openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "external.key", "-out", "external.csr", "-subj", `/CN=${dnsName}`], dir);
+    fs.writeFileSync(path.join(dir, "external.ext"), [
+        "basicConstraints=CA:FALSE", "keyUsage=critical,digitalSignature", "extendedKeyUsage=serverAuth", `subjectAltName=DNS:${dnsName}`,
+    ].join("\n"));
+    openssl(["x509", "-req", "-in", "external.csr", "-CA", "external-ca.crt", "-CAkey", "external-ca.key", "-CAcreateserial",
+        "-days", "2", "-out", "external.crt", "-extfile", "external.ext"], dir);
+    return {
+        caPem: fs.readFileSync(path.join(dir, "external-ca.crt")),
+        certPem: fs.readFileSync(path.join(dir, "external.crt")),
+        keyPem: fs.readFileSync(path.join(dir, "external.key")),
+    };
+}
