@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { freePorts } from "../../tools/localClusters/controlPlane";
+import { ensureToolchain } from "../../tools/toolchain";
 import { configMapRoundTrip, credentialsFrom, World } from "./world";
 
 let world: World;
@@ -140,6 +141,11 @@ describe("registrations are checked as Argo CD would use them before they are wr
         const secret = { object: found, data, config: JSON.parse(data.config) };
         assert.equal(secret.config.tlsClientConfig.caData, lb.caPem.toString("base64"), "the kubeconfig's CA, not the cluster's own");
         assert.deepEqual(await configMapRoundTrip(credentialsFrom(secret), "default"), [201, 200], "Argo CD verifies and uses it");
+        // And Argo CD's own code agrees: it reads the Secret, connects through the balancer and syncs.
+        const judged = await world.judge(await ensureToolchain(), { target: found.metadata.name, configMapNamespaces: ["default"] });
+        assert.equal(judged.code, 0, judged.stdout + judged.stderr);
+        assert.equal(judged.byName["alpha-lb"].version?.ok, true);
+        assert.equal(judged.byName["alpha-lb"].sync?.ok, true);
 
         // An explicit caData that does not sign the balancer's certificate (the cluster's own): refused.
         world.writeConfig([...entries("4"), gamma, { ...behindBalancer, tokenRotation: "2", tls: { caData: world.a.caPem.toString("base64") } }]);
