@@ -220,3 +220,13 @@ export async function checkConnection(conn: ArgoConnection, expected: AccessChec
         return { outcome: "failed", reason: `TLS failed: ${code || (err as Error).message}`, fix: TLS_FIX };
     }
 }
+
+/**
+ * The API server's gitVersion as `conn` reaches it, or undefined when it answers with none. Throws what the
+ * connection throws. For the health report (tools/health), which compares it with the Kubernetes version
+ * Argo CD recorded on the cluster Secret.
+ */
+export async function serverVersion(conn: ArgoConnection): Promise<string | undefined> {
+    const reply = await call(conn, "GET", "/version");
+    return reply.status === 200 && typeof reply.body?.gitVersion === "string" ? reply.body.gitVersion : undefined;
+}

@@ -1,0 +1,66 @@
+/**
+ * The report for people: one line per registration, then the problems with their fixes, then warnings.
+ * Names and servers come from cluster Secrets anyone with write access to the Argo CD namespace could edit, so
+ * control, format (bidi, zero-width) and line-separator characters are shown as \u{...}, never applied.
+ */
+import { HealthReport, STATUSES } from "./healthReport";
+import { RegistrationReport } from "./registrationReport";
+import { formatDuration } from "./tokenClaims";
+
+export function printable(text: string): string {
+    return text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}
+
+export function tokenAgeCell(r: RegistrationReport, now: number): string {
+    const age = r.token.ageSeconds === null ? "unknown" : formatDuration(r.token.ageSeconds);
+    if (r.token.expiresAt === null) return age;
+    const left = Date.parse(r.token.expiresAt) / 1000 - now;
+    return left <= 0 ? `${age}, expired` : `${age}, expires in ${formatDuration(left)}`;
+}
+
+export function argoCdCell(r: RegistrationReport): string {
+    const { kubernetesVersion, agrees } = r.argocd;
+    if (kubernetesVersion === null) return "-";
+    return agrees === null ? kubernetesVersion : `${kubernetesVersion} (${agrees ? "agrees" : "differs"})`;
+}
+
+export function rowOf(r: RegistrationReport, now: number): string[] {
+    const reachable = r.checks.reachable === null ? "-" : r.checks.reachable ? "yes" : "no";
+    const cell = (state: string) => (r.secret === null ? "-" : state);
+    return [
+        r.name, r.server, r.status, reachable, cell(r.checks.tls), cell(r.checks.token), cell(r.checks.rights),
+        r.secret === null ? "-" : tokenAgeCell(r, now), argoCdCell(r),
+    ].map(printable);
+}
+
+const HEADER = ["CLUSTER", "SERVER", "STATUS", "REACHABLE", "TLS", "TOKEN", "RIGHTS", "TOKEN AGE", "ARGO CD"];
+
+/** Columns padded to their widest cell, two spaces apart. */
+export function columns(rows: string[][]): string {
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => [...row[i]].length)));
+    return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c + " ".repeat(widths[i] - [...c].length))).join("  ").trimEnd()).join("\n");
+}
+
+export function headline(report: HealthReport): string {
+    const n = report.registrations.length;
+    const counts = STATUSES.filter((s) => report.counts[s] > 0).map((s) => `${report.counts[s]} ${s}`).join(", ");
+    const verdict = report.healthy ? "healthy" : "NOT healthy";
+    return `Stack ${printable(report.stack)} (Argo CD namespace ${printable(report.argocd.namespace)}, context ${printable(report.argocd.context)}): ` +
+        `${n} registration${n === 1 ? "" : "s"}${counts ? `: ${counts}` : ""}; ${verdict}`;
+}
+
+export function formatTable(report: HealthReport, now: number): string {
+    const lines = [headline(report), ""];
+    if (report.registrations.length > 0) lines.push(columns([HEADER, ...report.registrations.map((r) => rowOf(r, now))]));
+    const problems = report.registrations.flatMap((r) => r.problems);
+    const warnings = report.registrations.flatMap((r) => r.warnings);
+    if (problems.length > 0) {
+        lines.push("", "Problems:");
+        for (const p of problems) lines.push(`  - ${printable(p.message)}`, `    fix: ${printable(p.fix)}`);
+    }
+    if (warnings.length > 0) {
+        lines.push("", "Warnings:");
+        for (const w of warnings) lines.push(`  - ${printable(w)}`);
+    }
+    return `${lines.join("\n")}\n`;
+}
