@@ -157,16 +157,19 @@ describe("the health report reads every registration from its cluster Secret alo
         assert.equal(run.code, 1, run.output.slice(-4000));
         const regs = byName(run);
         for (const name of ["gamma", "elsewhere"]) {
-            assert.equal(regs[name].status, "undeclared", name);
-            assert.equal(regs[name].declared, false);
+            assert.equal(regs[name].declared, false, name);
             assert.match(regs[name].problems.at(-1).message, /carries this stack's mark, but Pulumi\.local\.yaml no longer declares it$/);
         }
-        assert.deepEqual(regs.gamma.checks, HEALTHY, "still checked");
+        assert.equal(regs.elsewhere.status, "undeclared");
+        // Without its entry, gamma is judged by its mode (cluster-wide: full rights), which its ConfigMap-only
+        // token does not hold: broken as well as undeclared.
+        assert.equal(regs.gamma.status, "broken");
+        assert.deepEqual(regs.gamma.checks, { ...HEALTHY, rights: "missing" });
         assert.equal(regs.delta.status, "missing");
         assert.equal(regs.delta.secret, null);
         assert.equal(regs.alpha.status, "healthy");
         const table = await verify();
-        assert.match(table.stdout, /^gamma +https:\/\/\S+ +undeclared +yes/m);
+        assert.match(table.stdout, /^elsewhere +https:\/\/\S+ +undeclared +no /m);
         assert.match(table.stdout, /^delta +https:\/\/\S+ +missing +- +- +- +- +- +-$/m);
     });
 });
