@@ -144,6 +144,18 @@ describe("GitHub workflows", () => {
         assert.equal(workflow.jobs.production.needs, "staging");
     });
 
+    it("report every registration's health with scripts/verify right after scripts/up, with no stack secret", () => {
+        for (const [name, job] of Object.entries<Obj>(load(".github/workflows/deploy.yml").jobs)) {
+            const runs: string[] = job.steps.map((s: Obj) => String(s.run ?? "").trim());
+            const up = runs.indexOf(`scripts/up --stack ${name}`);
+            const verify = runs.indexOf(`scripts/verify --stack ${name}`);
+            assert.ok(up >= 0 && verify === up + 1, `${name}: scripts/verify --stack ${name} is the step after scripts/up`);
+            const step = job.steps[verify];
+            assert.equal(step.env, undefined, `${name}: the report needs the kubeconfig only`);
+            assert.match(String(step.if), /!cancelled\(\)/, `${name}: the report also follows a failed up`);
+        }
+    });
+
     it("never print a credential, nor put one in a script", () => {
         for (const file of files) {
             for (const [name, job] of Object.entries<Obj>(load(`.github/workflows/${file}`).jobs)) {
@@ -343,6 +355,17 @@ describe(".gitlab-ci.yml", () => {
         const production = deploys.find(([, job]) => job.environment.name === "production")![1];
         assert.equal(production.rules[0].when, "manual");
         assert.deepEqual(production.needs, [deploys.find(([, job]) => job.environment.name === "staging")![0]]);
+    });
+
+    it("reports every registration's health with scripts/verify right after scripts/up", () => {
+        const deploys = Object.values(jobs).filter((job) => /scripts\/up/.test(scriptOf(job)));
+        assert.equal(deploys.length, STACKS.length);
+        for (const job of deploys) {
+            const stack = job.environment.name;
+            const lines = (job.script as string[]).map((l) => l.trim());
+            const up = lines.indexOf(`scripts/up --stack ${stack}`);
+            assert.ok(up >= 0 && lines[up + 1] === `scripts/verify --stack ${stack}`, `${stack}: ${lines.join("; ")}`);
+        }
     });
 
     it("never prints a credential", () => {
