@@ -12,7 +12,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterAccess } from "./kubeconfig";
-import { clientNode, kubeConfigOf, statusOf } from "./kubeClient";
+import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
 import {
     ARGOCD_MANAGED_BY_ANNOTATION,
     MANAGED_BY_LABEL,
@@ -59,12 +59,12 @@ export async function foreignObjects(adoptions: Adoption[]): Promise<Problem[]> 
             let annotations: Record<string, string> | undefined;
             try {
                 const found = o.kind === "secret"
-                    ? await core.readNamespacedSecret({ name: o.name, namespace: o.namespace })
-                    : await core.readNamespacedServiceAccount({ name: o.name, namespace: o.namespace });
+                    ? await withDeadline(core.readNamespacedSecret({ name: o.name, namespace: o.namespace }))
+                    : await withDeadline(core.readNamespacedServiceAccount({ name: o.name, namespace: o.namespace }));
                 annotations = found.metadata?.annotations;
             } catch (err) {
                 if (statusOf(err) === 404 || (statusOf(err) === 403 && pulumi.runtime.isDryRun())) continue;
-                throw new Error(`adopt of "${a.clusterName}": cannot read the ${o.what}: ${statusOf(err) ?? (err as Error).message}`);
+                throw new Error(`adopt of "${a.clusterName}": cannot read the ${o.what}: ${describeFailure(err)}`);
             }
             const owner = annotations?.[STACK_ANNOTATION];
             if (owner === a.stack) ours += 1;

@@ -262,7 +262,9 @@ function createClusterSecret(
     // Secret is not written, or switched to a new token, and Argo CD keeps its current registration.
     const mode = args.verify ?? "auto";
     const check = async () => {
-        if (pending) await verifyRegistration(parent, pending.clusterName, pending.conn, pending.expected, mode);
+        // The Secret's inputs wait on `connection`, so it is always known by the time the engine writes.
+        if (!pending) throw new pulumi.RunError(`${name}: the cluster Secret is about to be written before its connection is known`);
+        await verifyRegistration(parent, pending.clusterName, pending.conn, pending.expected, mode);
     };
     const config = pulumi.all([connection, args.disableCompression]).apply(([conn, disableCompression]) =>
         clusterConfigJson({ ...conn, disableCompression }));

@@ -101,6 +101,10 @@ function connect(host: string, port: number, proxyUrl: string | undefined): Prom
     const request = (proxy.protocol === "https:" ? https : http).request({
         host: proxy.hostname, port: proxy.port || (proxy.protocol === "https:" ? 443 : 80),
         method: "CONNECT", path: `${host.includes(":") ? `[${host}]` : host}:${port}`, timeout: 10_000,
+        // Argo CD sends the proxy URL's credentials; so do we, never printing them.
+        headers: proxy.username
+            ? { "Proxy-Authorization": `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString("base64")}` }
+            : {},
     });
     return new Promise((resolve, reject) => {
         request.once("connect", (res, socket) => {
@@ -145,6 +149,9 @@ async function call(conn: ArgoConnection, method: string, path: string, body?: u
             let text = "";
             res.setEncoding("utf8");
             res.on("data", (chunk) => (text += chunk));
+            // A body cut off mid-way must fail the request, not leave it pending for ever.
+            res.once("aborted", () => req.destroy(Object.assign(new Error("the response was cut off"), { code: "ECONNRESET" })));
+            res.once("error", reject);
             res.on("end", () => {
                 let parsed: unknown = text;
                 try {
@@ -157,6 +164,7 @@ async function call(conn: ArgoConnection, method: string, path: string, body?: u
         });
         req.once("timeout", () => req.destroy(Object.assign(new Error("timed out"), { code: "TIMEOUT" })));
         req.once("error", reject);
+        req.once("close", () => reject(Object.assign(new Error("the connection closed"), { code: "ECONNRESET" })));
         if (payload) req.write(payload);
         req.end();
     });
@@ -182,8 +190,23 @@ async function allowed(conn: ArgoConnection, check: AccessCheck): Promise<boolea
 const TLS_FIX = "the CA Argo CD gets (tls.caData, else the target's own CA from the token Secret's ca.crt) must sign the " +
     "certificate the API server presents at server, for tls.serverName or else the server's host name";
 
-/** Reaches `conn.server` as Argo CD would, then asks for each of `expected`. Never throws. */
+/** However the server behaves, a check ends: an `up` must never wait on it for ever. */
+const CHECK_DEADLINE_MS = 120_000;
+
+/** Reaches `conn.server` as Argo CD would, then asks for each of `expected`. Never throws, never hangs. */
 export async function checkConnection(conn: ArgoConnection, expected: AccessCheck[]): Promise<CheckResult> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<CheckResult>((resolve) => {
+        timer = setTimeout(() => resolve({ outcome: "unreachable", reason: `no complete answer within ${CHECK_DEADLINE_MS / 1000} s` }), CHECK_DEADLINE_MS);
+    });
+    try {
+        return await Promise.race([checkOnce(conn, expected), deadline]);
+    } finally {
+        clearTimeout(timer);
+    }
+}
+
+async function checkOnce(conn: ArgoConnection, expected: AccessCheck[]): Promise<CheckResult> {
     if (conn.proxyUrl && !/^https?:/.test(conn.proxyUrl)) {
         return { outcome: "unreachable", reason: `it is reached through the ${new URL(conn.proxyUrl).protocol.slice(0, -1)} proxy, which this check does not speak` };
     }
@@ -217,7 +240,7 @@ export async function checkConnection(conn: ArgoConnection, expected: AccessChec
         if (UNREACHABLE.has(code)) return { outcome: "unreachable", reason: `no connection (${code})` };
         if (code === "PROXY") return { outcome: "failed", reason: (err as Error).message, fix: "check proxyUrl" };
         // Anything else on the way is TLS refusing the server (wrong CA, wrong name, expired certificate).
-        return { outcome: "failed", reason: `TLS failed: ${code || (err as Error).message}`, fix: TLS_FIX };
+        return { outcome: "failed", reason: `TLS failed: ${code || "no error code"}`, fix: TLS_FIX };
     }
 }
 

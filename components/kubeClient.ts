@@ -30,3 +30,29 @@ export function statusOf(err: unknown): number | undefined {
     const code = (err as { code?: unknown }).code;
     return typeof code === "number" ? code : undefined;
 }
+
+/**
+ * What a failed call may say about itself: its HTTP status, else its error code, never its message (an exec
+ * credential plugin's failure carries the plugin's output, which may hold a credential).
+ */
+export function describeFailure(err: unknown): string {
+    const status = statusOf(err);
+    if (status !== undefined) return `the API answered ${status}`;
+    const code = (err as NodeJS.ErrnoException)?.code;
+    return typeof code === "string" ? `the call failed (${code})` : "the call failed";
+}
+
+/** A direct call that never answers must not hold a run (and the stack's lock) for ever. */
+export const CALL_DEADLINE_MS = 60_000;
+
+export async function withDeadline<T>(call: Promise<T>, ms = CALL_DEADLINE_MS): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error("no answer in time"), { code: "TIMEOUT" })), ms);
+    });
+    try {
+        return await Promise.race([call, deadline]);
+    } finally {
+        clearTimeout(timer);
+    }
+}

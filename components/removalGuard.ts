@@ -8,7 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterAccess } from "./kubeconfig";
-import { clientNode, kubeConfigOf, statusOf } from "./kubeClient";
+import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
 import { ClusterSettings, ConfigurationError, Problem } from "./settings";
 import { CLUSTERS_KEY } from "./validate";
 
@@ -70,18 +70,20 @@ const APPLICATIONS = { group: "argoproj.io", version: "v1alpha1", plural: "appli
 export async function listApplications(access: ClusterAccess, argocdNamespace: string): Promise<ApplicationRef[] | Problem> {
     const k8s = await clientNode();
     const api = (await kubeConfigOf(access)).makeApiClient(k8s.CustomObjectsApi);
-    const status = statusOf;
     let list: { items?: any[] };
     try {
-        list = await api.listClusterCustomObject(APPLICATIONS);
+        list = await withDeadline(api.listClusterCustomObject(APPLICATIONS));
     } catch (err) {
-        if (status(err) === 404) return [];
-        if (status(err) !== 403) return cannotList(`the API answered ${status(err) ?? (err as Error).message}`);
+        if (statusOf(err) === 404) return [];
+        if (statusOf(err) !== 403) return cannotList(describeFailure(err));
         try {
-            list = await api.listNamespacedCustomObject({ ...APPLICATIONS, namespace: argocdNamespace });
+            list = await withDeadline(api.listNamespacedCustomObject({ ...APPLICATIONS, namespace: argocdNamespace }));
+            // Applications in other namespaces (Argo CD's "apps in any namespace") stay unseen: say so.
+            await pulumi.log.warn(`may not list Applications in every namespace of the Argo CD cluster; only ${argocdNamespace} ` +
+                "was checked for Applications deploying to a removed registration");
         } catch (inner) {
-            if (status(inner) === 404) return [];
-            return cannotList(status(inner) === 403 ? "listing Applications is forbidden" : `the API answered ${status(inner) ?? (inner as Error).message}`);
+            if (statusOf(inner) === 404) return [];
+            return cannotList(statusOf(inner) === 403 ? "listing Applications is forbidden" : describeFailure(inner));
         }
     }
     return (list.items ?? []).map((item) => ({

@@ -7,7 +7,8 @@
  * So before registering anything, the program reads the setting and refuses such registrations under `none`.
  */
 import { ClusterAccess } from "./kubeconfig";
-import { clientNode, kubeConfigOf, statusOf } from "./kubeClient";
+import * as pulumi from "@pulumi/pulumi";
+import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
 import { PolicyRule } from "./names";
 import { ClusterSettings, Problem } from "./settings";
 
@@ -37,13 +38,16 @@ export async function readRespectRbac(access: ClusterAccess, namespace: string):
     const k8s = await clientNode();
     const core = (await kubeConfigOf(access)).makeApiClient(k8s.CoreV1Api);
     try {
-        const cm = await core.readNamespacedConfigMap({ name: ARGOCD_CM, namespace });
+        const cm = await withDeadline(core.readNamespacedConfigMap({ name: ARGOCD_CM, namespace }));
         const value = cm.data?.[RESPECT_RBAC_KEY]?.trim();
         return value === "normal" || value === "strict" ? value : "none";
     } catch (err) {
         // Argo CD runs with its defaults when argocd-cm is missing.
         if (statusOf(err) === 404) return "none";
-        return undefined;
+        // An identity without the right (a previewer), or no connection (the providers then fail on their
+        // own), gets a warning; any other answer of the API server must not let an up pass unchecked.
+        if (statusOf(err) === undefined || statusOf(err) === 403 || pulumi.runtime.isDryRun()) return undefined;
+        throw new pulumi.RunError(`cannot read ${namespace}/${ARGOCD_CM} on the Argo CD cluster to check resource.respectRBAC: ${describeFailure(err)}`);
     }
 }
 
