@@ -17,6 +17,7 @@ import {
     ARGOCD_MANAGED_BY_ANNOTATION,
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
+    roleName,
     SERVICE_ACCOUNT_NAME_ANNOTATION,
     SERVICE_ACCOUNT_TOKEN_TYPE,
     STACK_ANNOTATION,
@@ -39,6 +40,11 @@ export interface Adoption {
     secretName: string;
     /** `<project>/<stack>`, as STACK_ANNOTATION records it. */
     stack: string;
+    /**
+     * The bearer token the CLI's cluster Secret holds, read before the takeover (during up, in memory only):
+     * the one token to revoke. Another Argo CD may have added the same cluster with the same ServiceAccount.
+     */
+    cliToken?: string;
 }
 
 /**
@@ -62,6 +68,7 @@ export async function foreignObjects(adoptions: Adoption[]): Promise<Problem[]> 
                     ? await withDeadline(core.readNamespacedSecret({ name: o.name, namespace: o.namespace }))
                     : await withDeadline(core.readNamespacedServiceAccount({ name: o.name, namespace: o.namespace }));
                 annotations = found.metadata?.annotations;
+                if (o.kind === "secret") a.cliToken = bearerTokenOf((found as { data?: Record<string, string> }).data);
             } catch (err) {
                 if (statusOf(err) === 404 || (statusOf(err) === 403 && pulumi.runtime.isDryRun())) continue;
                 throw new Error(`adopt of "${a.clusterName}": cannot read the ${o.what}: ${describeFailure(err)}`);
@@ -95,33 +102,109 @@ export function finishAdoption(a: Adoption, switched: pulumi.Output<unknown>): p
     return switched.apply(async () => {
         if (pulumi.runtime.isDryRun()) return [];
         const revoked = await revokeCliTokens(a);
+        const unbound = await removeUndeclaredBindings(a);
         await removeCliMark(a);
         if (revoked.length > 0) {
             pulumi.log.info(`adopt of "${a.clusterName}": deleted the token Secret(s) of argocd cluster add, revoking them: ${revoked.join(", ")}`);
+        }
+        if (unbound.length > 0) {
+            pulumi.log.info(`adopt of "${a.clusterName}": removed what granted the account more than the stack file declares: ${unbound.join(", ")}`);
         }
         return revoked;
     });
 }
 
-/** Every token Secret of the ServiceAccount that is not ours: the CLI's, whatever its version named it. */
+/** The bearer token in a cluster Secret's `config` (base64 in `data`), if any. Never logged. */
+function bearerTokenOf(data: Record<string, string> | undefined): string | undefined {
+    try {
+        const config = JSON.parse(Buffer.from(data?.config ?? "", "base64").toString("utf8"));
+        return typeof config?.bearerToken === "string" && config.bearerToken !== "" ? config.bearerToken : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * The token Secret of the ServiceAccount that holds the token the CLI's cluster Secret held: the CLI's,
+ * whatever its version named it. Other token Secrets of the account that are not ours are left, with a
+ * warning: another Argo CD may use one of them.
+ */
 async function revokeCliTokens(a: Adoption): Promise<string[]> {
     const k8s = await clientNode();
     const core = (await kubeConfigOf(a.target)).makeApiClient(k8s.CoreV1Api);
-    const list = await core.listNamespacedSecret({ namespace: a.systemNamespace, fieldSelector: `type=${SERVICE_ACCOUNT_TOKEN_TYPE}` });
+    const list = await withDeadline(core.listNamespacedSecret({ namespace: a.systemNamespace, fieldSelector: `type=${SERVICE_ACCOUNT_TOKEN_TYPE}` }));
     const foreign = list.items.filter((s) =>
         s.metadata?.annotations?.[SERVICE_ACCOUNT_NAME_ANNOTATION] === a.serviceAccount
         && s.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE);
     const deleted: string[] = [];
+    const left: string[] = [];
     for (const secret of foreign) {
         const name = secret.metadata!.name!;
+        const token = secret.data?.token ? Buffer.from(secret.data.token, "base64").toString("utf8") : undefined;
+        if (a.cliToken === undefined || token !== a.cliToken) {
+            left.push(`${a.systemNamespace}/${name}`);
+            continue;
+        }
         try {
-            await core.deleteNamespacedSecret({ name, namespace: a.systemNamespace });
+            await withDeadline(core.deleteNamespacedSecret({ name, namespace: a.systemNamespace }));
         } catch (err) {
             if (statusOf(err) !== 404) throw err;
         }
         deleted.push(`${a.systemNamespace}/${name}`);
     }
+    if (left.length > 0) {
+        await pulumi.log.warn(`adopt of "${a.clusterName}": left token Secret(s) of ${a.systemNamespace}/${a.serviceAccount} that hold ` +
+            `another token than the replaced registration did (another Argo CD?): ${left.join(", ")}`);
+    }
     return deleted;
+}
+
+/**
+ * Bindings that grant the ServiceAccount more than the entry declares: the CLI's, left behind when the entry is
+ * narrower (a namespaced entry over the CLI's cluster-wide rights, fewer namespaces). Without their removal the
+ * adopted token would keep rights the stack file does not show. Deleted with the CLI's role of the same name.
+ */
+async function removeUndeclaredBindings(a: Adoption): Promise<string[]> {
+    const k8s = await clientNode();
+    const rbac = (await kubeConfigOf(a.target)).makeApiClient(k8s.RbacAuthorizationV1Api);
+    const bindsAccount = (b: { subjects?: { kind?: string; name?: string; namespace?: string }[] }) =>
+        (b.subjects ?? []).some((s) => s.kind === "ServiceAccount" && s.name === a.serviceAccount && s.namespace === a.systemNamespace);
+    const notOurs = (m?: { annotations?: Record<string, string> }) => m?.annotations?.[STACK_ANNOTATION] !== a.stack;
+    const removed: string[] = [];
+    const clusterBindings = await withDeadline(rbac.listClusterRoleBinding());
+    for (const b of clusterBindings.items.filter((x) => bindsAccount(x) && notOurs(x.metadata))) {
+        await ignoreMissing(rbac.deleteClusterRoleBinding({ name: b.metadata!.name! }));
+        removed.push(`ClusterRoleBinding ${b.metadata!.name}`);
+        if (b.roleRef.kind === "ClusterRole" && b.roleRef.name === roleName(a.serviceAccount)) {
+            const role = await withDeadline(rbac.readClusterRole({ name: b.roleRef.name })).catch(() => undefined);
+            if (role && notOurs(role.metadata)) {
+                await ignoreMissing(rbac.deleteClusterRole({ name: b.roleRef.name }));
+                removed.push(`ClusterRole ${b.roleRef.name}`);
+            }
+        }
+    }
+    const bindings = await withDeadline(rbac.listRoleBindingForAllNamespaces());
+    for (const b of bindings.items.filter((x) => bindsAccount(x) && notOurs(x.metadata))) {
+        const namespace = b.metadata!.namespace!;
+        await ignoreMissing(rbac.deleteNamespacedRoleBinding({ name: b.metadata!.name!, namespace }));
+        removed.push(`RoleBinding ${namespace}/${b.metadata!.name}`);
+        if (b.roleRef.kind === "Role" && b.roleRef.name === roleName(a.serviceAccount)) {
+            const role = await withDeadline(rbac.readNamespacedRole({ name: b.roleRef.name, namespace })).catch(() => undefined);
+            if (role && notOurs(role.metadata)) {
+                await ignoreMissing(rbac.deleteNamespacedRole({ name: b.roleRef.name, namespace }));
+                removed.push(`Role ${namespace}/${b.roleRef.name}`);
+            }
+        }
+    }
+    return removed;
+}
+
+async function ignoreMissing(call: Promise<unknown>): Promise<void> {
+    try {
+        await withDeadline(call);
+    } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+    }
 }
 
 /** Removes `managed-by: argocd.argoproj.io`, so `argocd cluster rm` no longer deletes a Secret the stack owns. */

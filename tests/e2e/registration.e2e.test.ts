@@ -202,19 +202,19 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         });
 
         // The same cluster, now in the stack file with the CLI's defaults (cluster-wide).
+        // The same cluster, now in the stack file with narrower rights than the CLI granted: namespace default only.
         const [alpha, beta] = world.clusterEntries("2");
-        world.writeConfig([alpha, beta, { name: "gamma", server: c.server, context: "target-c" }]);
+        const gamma = { name: "gamma", server: c.server, context: "target-c", namespaces: ["default"] };
+        world.writeConfig([alpha, beta, gamma]);
         const first = await world.pulumi("up");
         assert.notEqual(first.code, 0, "the CLI's cluster Secret is not taken over silently");
         assert.match(first.output, /conflict/i);
         assert.match(first.output, /\.data\.config/);
         assert.equal((await world.clusterSecret(c))!.config.bearerToken, cliToken, "Argo CD keeps the CLI's working registration");
-        const role = await get(c, "/apis/rbac.authorization.k8s.io/v1/clusterroles/argocd-manager-role");
-        assert.equal(role.metadata.labels?.["app.kubernetes.io/managed-by"], "pulumi", "the RBAC is taken over");
 
         // The opt-in: adopt: true takes the CLI's registration over in one up. Meanwhile Argo CD must always find
         // the cluster Secret, and every token it holds must work.
-        world.writeConfig([alpha, beta, { name: "gamma", server: c.server, context: "target-c", adopt: true }]);
+        world.writeConfig([alpha, beta, { ...gamma, adopt: true }]);
         const preview = await world.pulumi("preview", "--json");
         assert.equal(preview.code, 0, preview.output.slice(-4000));
         assert.match(summarizePreview(parsePreview(preview.stdout)), /`gamma`[^\n]*adopts what `argocd cluster add` left \(adopt: true\)/);
@@ -254,9 +254,14 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         const creds = credentialsFrom(ours);
         await eventually(async () => (await kubeRequest({ ...creds, bearerToken: cliToken }, "GET", "/api")).status, 401, "the CLI's token must be revoked");
         assert.equal((await world.succeed("outputs")).registrations.gamma.adopted, true);
+        // Nothing of the CLI's broader rights is left: its ClusterRole and binding are gone, the token is namespaced.
+        assert.equal(await get(c, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/argocd-manager-role-binding"), undefined);
+        assert.equal(await get(c, "/apis/rbac.authorization.k8s.io/v1/clusterroles/argocd-manager-role"), undefined);
+        assert.match(adopted.output, /removed what granted the account more than the stack file declares: ClusterRoleBinding argocd-manager-role-binding, ClusterRole argocd-manager-role/);
+        assert.equal((await kubeRequest(credentialsFrom(ours), "GET", "/api/v1/namespaces")).status, 403, "no cluster-wide rights left");
 
         // adopt is a one-time switch: dropped, the objects only lose the force annotation.
-        world.writeConfig([alpha, beta, { name: "gamma", server: c.server, context: "target-c" }]);
+        world.writeConfig([alpha, beta, gamma]);
         await world.succeed("up");
         await world.succeed("preview", "--expect-no-changes");
         assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(c))!), "default"), [201, 200]);
