@@ -8,13 +8,14 @@ import { loadStack, readRawConfig, stackFileName } from "./components/config";
 import {
     ARGOCD_PROVIDER_NAME,
     argocdClusterIdentifier,
+    DEFAULT_ARGOCD_NAME,
     LEGACY_ARGOCD_PROVIDER_NAME,
     stackAnnotationValue,
     targetClusterIdentifier,
     targetProviderName,
 } from "./components/names";
 import { clusterProvider } from "./components/providers";
-import { refuseRemovalsInUse } from "./components/removalGuard";
+import { lastUp, refuseRemovalsInUse } from "./components/removalGuard";
 import { narrowedKey, readRespectRbac, respectRbacProblems } from "./components/respectRbac";
 import { ConfigurationError } from "./components/settings";
 import { normalizeServer } from "./components/validate";
@@ -24,7 +25,11 @@ export default async function main() {
     // Applications still deploying to the cluster, an adoption of another stack's objects.
     const stackFile = stackFileName();
     const { settings, argocdAccess, clusterAccess } = loadStack(readRawConfig(), stackFile);
-    await refuseRemovalsInUse(settings.clusters, argocdAccess, settings.argocd.namespace, stackFile);
+    const last = await lastUp();
+    await refuseRemovalsInUse(last.registrations, settings.clusters, argocdAccess, settings.argocd.namespace, stackFile);
+    // A new argocd.name or namespace replaces every cluster Secret, delete first (clusterRegistration.ts).
+    const hubMove = last.registrations.length > 0 &&
+        ((last.argocdName ?? DEFAULT_ARGOCD_NAME) !== settings.argocd.name || (last.argocdNamespace ?? settings.argocd.namespace) !== settings.argocd.namespace);
     const adoptions = new Map<number, Adoption>();
     settings.clusters.forEach((cluster, i) => {
         if (!cluster.adopt || cluster.retire) return;
@@ -67,6 +72,7 @@ export default async function main() {
             clusterName,
             argocdNamespace: settings.argocd.namespace,
             argocdName: settings.argocd.name,
+            hubMove,
             // Only when Pulumi reaches the target at the registration's own server: then it signs Argo CD's endpoint.
             kubeconfigCaData: normalizeServer(access.server) === normalizeServer(cluster.server) ? access.caData : undefined,
             targetProvider: clusterProvider(targetProviderName(name), access, targetClusterIdentifier(cluster.server)),
@@ -86,5 +92,5 @@ export default async function main() {
         }] as const;
     });
 
-    return { registrations: Object.fromEntries(registrations), argocdNamespace: settings.argocd.namespace };
+    return { registrations: Object.fromEntries(registrations), argocdNamespace: settings.argocd.namespace, argocdName: settings.argocd.name };
 }

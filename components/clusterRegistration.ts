@@ -112,6 +112,11 @@ export interface ClusterRegistrationArgs {
      */
     adopt?: boolean;
     /**
+     * This run moves the registrations to another Argo CD cluster or namespace: the cluster Secret is deleted
+     * before it is written again, so a failed check can no longer keep the old one and only warns.
+     */
+    hubMove?: boolean;
+    /**
      * The check before the cluster Secret is written (connectionCheck.ts): `auto` (default) fails on a broken
      * registration and warns when the server cannot be reached from here; `required` fails then too; `off`.
      */
@@ -201,7 +206,7 @@ function grantedAccess(args: ClusterRegistrationArgs, rules: PolicyRule[] | unde
 
 /** Throws when the registration is broken (or unreachable under `required`); warns when it cannot be reached. */
 async function verifyRegistration(
-    parent: pulumi.Resource, clusterName: string, conn: ArgoConnection, expected: AccessCheck[], mode: VerifyMode,
+    parent: pulumi.Resource, clusterName: string, conn: ArgoConnection, expected: AccessCheck[], mode: VerifyMode, hubMove: boolean,
 ): Promise<void> {
     if (mode === "off") return;
     const result = await checkConnection(conn, expected);
@@ -213,6 +218,13 @@ async function verifyRegistration(
         return;
     }
     const fix = result.outcome === "failed" ? result.fix : "reach the server from where Pulumi runs, or set verify: auto";
+    if (hubMove) {
+        // The old Secret is already deleted (delete-before-replace): writing the new one anyway keeps Argo CD's
+        // Applications pointing at a cluster it knows, and the warning says what to fix.
+        await pulumi.log.error(`${label} is moved to the new Argo CD cluster or namespace although it is not usable as Argo CD ` +
+            `would use it: ${result.reason}. The old cluster Secret was already deleted, so it is written anyway.\n  fix: ${fix}`, parent);
+        return;
+    }
     throw new pulumi.RunError(`${label} is not usable as Argo CD would use it: ${result.reason}. Its cluster Secret ` +
         `was not written; Argo CD keeps its current registration.\n  fix: ${fix}`);
 }
@@ -264,7 +276,7 @@ function createClusterSecret(
     const check = async () => {
         // The Secret's inputs wait on `connection`, so it is always known by the time the engine writes.
         if (!pending) throw new pulumi.RunError(`${name}: the cluster Secret is about to be written before its connection is known`);
-        await verifyRegistration(parent, pending.clusterName, pending.conn, pending.expected, mode);
+        await verifyRegistration(parent, pending.clusterName, pending.conn, pending.expected, mode, args.hubMove === true);
     };
     const config = pulumi.all([connection, args.disableCompression]).apply(([conn, disableCompression]) =>
         clusterConfigJson({ ...conn, disableCompression }));

@@ -25,14 +25,29 @@ export interface ApplicationRef {
     destination: { server?: string; name?: string };
 }
 
-/** What the last successful `up` of this very stack registered, read from its outputs. */
-export async function recordedRegistrations(): Promise<RecordedRegistration[]> {
+/** What the last successful `up` of this very stack recorded in its outputs. */
+export interface LastUp {
+    registrations: RecordedRegistration[];
+    /** The Argo CD cluster's `argocd.name` and namespace then; unset for stacks made before they were recorded. */
+    argocdName?: string;
+    argocdNamespace?: string;
+}
+
+/** Reads this very stack's outputs (a StackReference to itself): a new stack has none. */
+export async function lastUp(): Promise<LastUp> {
     const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
-    const { value } = await self.getOutputDetails("registrations");
-    if (value === null || typeof value !== "object") return [];
-    return Object.entries(value as Record<string, { server?: unknown }>)
-        .filter(([, r]) => typeof r?.server === "string")
-        .map(([name, r]) => ({ name, server: r.server as string }));
+    const [registrations, argocdName, argocdNamespace] = await Promise.all(
+        ["registrations", "argocdName", "argocdNamespace"].map(async (key) => (await self.getOutputDetails(key)).value));
+    const recorded = registrations !== null && typeof registrations === "object"
+        ? Object.entries(registrations as Record<string, { server?: unknown }>)
+            .filter(([, r]) => typeof r?.server === "string")
+            .map(([name, r]) => ({ name, server: r.server as string }))
+        : [];
+    return {
+        registrations: recorded,
+        argocdName: typeof argocdName === "string" ? argocdName : undefined,
+        argocdNamespace: typeof argocdNamespace === "string" ? argocdNamespace : undefined,
+    };
 }
 
 /** Argo CD compares destinations without a trailing slash. */
@@ -113,10 +128,10 @@ function describeApps(apps: ApplicationRef[]): string {
  * warns for the ones kept with `retire: true`. Lists Applications only when something is removed.
  */
 export async function refuseRemovalsInUse(
-    clusters: ClusterSettings[], argocdAccess: ClusterAccess, argocdNamespace: string, stackFile: string,
+    recorded: RecordedRegistration[], clusters: ClusterSettings[], argocdAccess: ClusterAccess, argocdNamespace: string, stackFile: string,
 ): Promise<void> {
     const current = clusters.filter((c) => !c.retire);
-    const removed = removedRegistrations(await recordedRegistrations(), current);
+    const removed = removedRegistrations(recorded, current);
     if (removed.length === 0) return;
     const applications = await listApplications(argocdAccess, argocdNamespace);
     if (!Array.isArray(applications)) throw new ConfigurationError(stackFile, [applications]);
