@@ -47,7 +47,7 @@ export type RegistrationMode = "cluster-wide" | "namespaced";
 export interface TlsArgs {
     /** Skip TLS verification. Default false; exclusive with caData. */
     insecure?: pulumi.Input<boolean>;
-    /** base64 PEM CA bundle. Default: the target's own CA (the token Secret's ca.crt). */
+    /** base64 PEM CA bundle. Default: see caFor (the kubeconfig's CA at `server`, else the token Secret's ca.crt). */
     caData?: pulumi.Input<string>;
     /** Host name to verify the server certificate against, when it differs from the URL's. */
     serverName?: pulumi.Input<string>;

@@ -187,7 +187,8 @@ async function allowed(conn: ArgoConnection, check: AccessCheck): Promise<boolea
     return reply.body?.status?.allowed === true;
 }
 
-const TLS_FIX = "the CA Argo CD gets (tls.caData, else the target's own CA from the token Secret's ca.crt) must sign the " +
+const TLS_FIX = "the CA Argo CD gets (tls.caData, else the kubeconfig's CA when it reaches the target at server, else the " +
+    "target's own CA from the token Secret's ca.crt) must sign the " +
     "certificate the API server presents at server, for tls.serverName or else the server's host name";
 
 /** However the server behaves, a check ends: an `up` must never wait on it for ever. */
