@@ -26,7 +26,8 @@ export default async function main() {
     const stackFile = stackFileName();
     const { settings, argocdAccess, clusterAccess } = loadStack(readRawConfig(), stackFile);
     const last = await lastUp();
-    await refuseRemovalsInUse(last.registrations, settings.clusters, argocdAccess, settings.argocd.namespace, stackFile);
+    await refuseRemovalsInUse(last.registrations, settings.clusters, argocdAccess, settings.argocd.namespace, stackFile,
+        stackAnnotationValue(pulumi.getProject(), pulumi.getStack()));
     // A new argocd.name or namespace replaces every cluster Secret, delete first (clusterRegistration.ts).
     const hubMove = last.registrations.length > 0 &&
         ((last.argocdName ?? DEFAULT_ARGOCD_NAME) !== settings.argocd.name || (last.argocdNamespace ?? settings.argocd.namespace) !== settings.argocd.namespace);

@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterAccess } from "./kubeconfig";
 import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
+import { SECRET_TYPE_CLUSTER, SECRET_TYPE_LABEL, STACK_ANNOTATION } from "./names";
 import { ClusterSettings, ConfigurationError, Problem } from "./settings";
 import { CLUSTERS_KEY } from "./validate";
 
@@ -48,6 +49,37 @@ export async function lastUp(): Promise<LastUp> {
         argocdName: typeof argocdName === "string" ? argocdName : undefined,
         argocdNamespace: typeof argocdNamespace === "string" ? argocdNamespace : undefined,
     };
+}
+
+/** Both lists, each registration once (by name and server). */
+export function mergeRegistrations(a: RecordedRegistration[], b: RecordedRegistration[]): RecordedRegistration[] {
+    const seen = new Set<string>();
+    return [...a, ...b].filter((r) => {
+        const key = `${r.name}\n${r.server.replace(/\/+$/, "")}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+    });
+}
+
+/**
+ * The registrations this stack's cluster Secrets on the Argo CD cluster hold (`argocd-clusters/stack` is this
+ * stack). Empty where Secrets may not be listed: the read-only previewer relies on the recorded outputs.
+ */
+export async function liveRegistrations(access: ClusterAccess, argocdNamespace: string, stack: string): Promise<RecordedRegistration[]> {
+    const k8s = await clientNode();
+    const core = (await kubeConfigOf(access)).makeApiClient(k8s.CoreV1Api);
+    let items: { metadata?: { annotations?: Record<string, string> }; data?: Record<string, string> }[];
+    try {
+        items = (await withDeadline(core.listNamespacedSecret({ namespace: argocdNamespace, labelSelector: `${SECRET_TYPE_LABEL}=${SECRET_TYPE_CLUSTER}` }))).items;
+    } catch {
+        return [];
+    }
+    const text = (value: string | undefined) => (value ? Buffer.from(value, "base64").toString("utf8") : "");
+    return items
+        .filter((secret) => secret.metadata?.annotations?.[STACK_ANNOTATION] === stack)
+        .map((secret) => ({ name: text(secret.data?.name), server: text(secret.data?.server) }))
+        .filter((r) => r.name !== "" && r.server !== "");
 }
 
 /** Argo CD compares destinations without a trailing slash. */
@@ -129,9 +161,13 @@ function describeApps(apps: ApplicationRef[]): string {
  */
 export async function refuseRemovalsInUse(
     recorded: RecordedRegistration[], clusters: ClusterSettings[], argocdAccess: ClusterAccess, argocdNamespace: string, stackFile: string,
+    stack: string,
 ): Promise<void> {
     const current = clusters.filter((c) => !c.retire);
-    const removed = removedRegistrations(recorded, current);
+    // The outputs lag behind a run that failed part-way (a registration it added is on the hub but not in
+    // them): the stack's cluster Secrets themselves count too, where this identity may read them.
+    const live = await liveRegistrations(argocdAccess, argocdNamespace, stack);
+    const removed = removedRegistrations(mergeRegistrations(recorded, live), current);
     if (removed.length === 0) return;
     const applications = await listApplications(argocdAccess, argocdNamespace);
     if (!Array.isArray(applications)) throw new ConfigurationError(stackFile, [applications]);

@@ -212,4 +212,23 @@ describe("registrations survive identity changes, against real clusters and the 
         world.writeConfig([alpha]);
         await world.succeed("up", "--expect-no-changes");
     });
+
+    it("6. a registration a failed run added (missing from the stack's outputs) is still guarded by its cluster Secret", async () => {
+        const [alpha] = entries();
+        const delta = { name: "delta", server: world.b.server, context: "target-b", serviceAccount: "argocd-delta" };
+        // target-c's token and CA against target-a's URL: its check fails, and the run with it.
+        const broken = { name: "broken", server: world.a.server, context: "target-c", serviceAccount: "argocd-broken" };
+        world.writeConfig([alpha, delta, broken]);
+        const failed = await world.pulumi("up", "--yes", "--continue-on-error");
+        assert.notEqual(failed.code, 0, "the run fails on broken");
+        assert.ok(await world.clusterSecret(world.b), "delta's cluster Secret was written");
+        assert.equal((await world.succeed("outputs")).registrations?.delta, undefined, "the stack's outputs do not know delta");
+
+        await createApplication("metrics", { name: "delta" });
+        world.writeConfig([alpha]);
+        const preview = await world.pulumi("preview");
+        assert.notEqual(preview.code, 0, "the preview must fail");
+        assert.match(preview.output, /removing "delta" \(https:\/\/127\.0\.0\.\d+:\d+\) would break 1 Application\(s\) that still deploy to it: argocd\/metrics/, preview.output.slice(-4000));
+        assert.ok(await world.clusterSecret(world.b), "delta is still registered");
+    });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ApplicationRef, applicationsInUse, removedRegistrations } from "../../components/removalGuard";
+import { ApplicationRef, applicationsInUse, mergeRegistrations, removedRegistrations } from "../../components/removalGuard";
 import { ClusterSettings } from "../../components/settings";
 
 function entry(name: string, server: string): ClusterSettings {
@@ -46,5 +46,13 @@ describe("removal guard", () => {
         assert.deepEqual(applicationsInUse(removed, apps, [entry("stage", "https://new.stage:6443")]).map((a) => a.name), ["by-server"]);
         // Renamed, same server: the other way round.
         assert.deepEqual(applicationsInUse(removed, apps, [entry("staging", STAGE)]).map((a) => a.name), ["by-name"]);
+    });
+});
+
+describe("registrations the guard knows", () => {
+    it("are the recorded ones and the live cluster Secrets', each once", () => {
+        const recorded = [{ name: "prod", server: PROD }];
+        const live = [{ name: "prod", server: `${PROD}/` }, { name: "stage", server: STAGE }];
+        assert.deepEqual(mergeRegistrations(recorded, live), [{ name: "prod", server: PROD }, { name: "stage", server: STAGE }]);
     });
 });
