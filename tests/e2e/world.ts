@@ -63,28 +63,7 @@ export class World {
      * load balancer in front of it would be (the serving certificate names localhost). Close it when done.
      */
     static async alias(cluster: LocalCluster): Promise<{ server: string; close: () => Promise<void> }> {
-        const sockets = new Set<net.Socket>();
-        const proxy = net.createServer((client) => {
-            const upstream = net.connect(cluster.port, cluster.host);
-            for (const s of [client, upstream]) {
-                sockets.add(s);
-                s.on("close", () => sockets.delete(s));
-                s.on("error", () => { client.destroy(); upstream.destroy(); });
-            }
-            client.pipe(upstream).pipe(client);
-        });
-        await new Promise<void>((resolve, reject) => {
-            proxy.once("error", reject);
-            proxy.listen(0, "127.0.0.1", () => resolve());
-        });
-        const port = (proxy.address() as net.AddressInfo).port;
-        return {
-            server: `https://localhost:${port}`,
-            close: () => new Promise<void>((resolve) => {
-                for (const s of sockets) s.destroy();
-                proxy.close(() => resolve());
-            }),
-        };
+        return relay(net.createServer(), () => net.connect(cluster.port, cluster.host));
     }
 
     /**
@@ -94,28 +73,9 @@ export class World {
      */
     static async loadBalancer(cluster: LocalCluster, dir: string): Promise<{ server: string; caPem: Buffer; close: () => Promise<void> }> {
         const cert = makeExternalCert(dir, "localhost");
-        const sockets = new Set<net.Socket>();
-        const balancer = tls.createServer({ cert: cert.certPem, key: cert.keyPem }, (client) => {
-            const upstream = tls.connect({ host: cluster.host, port: cluster.port, ca: cluster.caPem });
-            for (const s of [client, upstream]) {
-                sockets.add(s);
-                s.on("close", () => sockets.delete(s));
-                s.on("error", () => { client.destroy(); upstream.destroy(); });
-            }
-            client.pipe(upstream).pipe(client);
-        });
-        await new Promise<void>((resolve, reject) => {
-            balancer.once("error", reject);
-            balancer.listen(0, "127.0.0.1", () => resolve());
-        });
-        return {
-            server: `https://localhost:${(balancer.address() as net.AddressInfo).port}`,
-            caPem: cert.caPem,
-            close: () => new Promise<void>((resolve) => {
-                for (const s of sockets) s.destroy();
-                balancer.close(() => resolve());
-            }),
-        };
+        const balancer = tls.createServer({ cert: cert.certPem, key: cert.keyPem });
+        const relayed = await relay(balancer, () => tls.connect({ host: cluster.host, port: cluster.port, ca: cluster.caPem }));
+        return { ...relayed, caPem: cert.caPem };
     }
 
     /**
@@ -441,4 +401,32 @@ export interface JudgeRun {
     reports: JudgeReport[];
     /** The reports by the registration's name (the Secret's name when it has none). */
     byName: Record<string, JudgeReport>;
+}
+
+/**
+ * Serves `server` on a loopback port, piping each connection (after its TLS, for a TLS server) to a fresh
+ * `upstream()`; https://localhost:<port> is its address.
+ */
+async function relay(server: net.Server, upstream: () => net.Socket): Promise<{ server: string; close: () => Promise<void> }> {
+    const sockets = new Set<net.Socket>();
+    server.on(server instanceof tls.Server ? "secureConnection" : "connection", (client: net.Socket) => {
+        const next = upstream();
+        for (const s of [client, next]) {
+            sockets.add(s);
+            s.on("close", () => sockets.delete(s));
+            s.on("error", () => { client.destroy(); next.destroy(); });
+        }
+        client.pipe(next).pipe(client);
+    });
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => resolve());
+    });
+    return {
+        server: `https://localhost:${(server.address() as net.AddressInfo).port}`,
+        close: () => new Promise<void>((resolve) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => resolve());
+        }),
+    };
 }
