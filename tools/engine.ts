@@ -143,9 +143,12 @@ async function serveProgram(program: Program): Promise<ServedProgram> {
     const port = await new Promise<number>((resolve, reject) =>
         server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err: Error | null, p: number) => (err ? reject(err) : resolve(p))),
     );
+    let stopped = false;
     return {
         address: `127.0.0.1:${port}`,
         stop(hadError: boolean) {
+            if (stopped) return;
+            stopped = true;
             // Reports promises the program left dangling, like the Automation API does.
             try {
                 languageServer.onPulumiExit(hadError);
@@ -204,10 +207,20 @@ export async function runPulumi(args: string[], options: EngineOptions): Promise
     const eventLog = path.join(eventDir, "events.jsonl");
     cliArgs.push(`--client=${served.address}`, "--exec-kind", "auto.inline", "--event-log", eventLog);
     let run: CliRun | undefined;
+    // An error the program leaves unhandled (a throw inside an apply) ends the Node.js language host's run at
+    // once. Served inline, the run would instead wait for outputs that never come, with the stack locked: so
+    // the server stops, a moment after the error has reached the engine's log, and the CLI fails the run.
+    let aborting: NodeJS.Timeout | undefined;
+    const abort = () => {
+        aborting ??= setTimeout(() => served.stop(true), 2_000);
+    };
+    process.on("unhandledRejection", abort);
     try {
         run = await exec(options.pulumiBinary, cliArgs, workDir, env, options);
         return run;
     } finally {
+        process.off("unhandledRejection", abort);
+        clearTimeout(aborting);
         served.stop(!run || run.code !== 0);
         if (run) run.events = readEvents(eventLog);
         fs.rmSync(eventDir, { recursive: true, force: true });
