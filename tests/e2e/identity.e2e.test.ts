@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CLUSTER_IDENTIFIER_ANNOTATION } from "../../components/names";
-import { LocalCluster } from "../../tools/localClusters/controlPlane";
+import { freePorts, LocalCluster } from "../../tools/localClusters/controlPlane";
 import { parsePreview, summarizePreview } from "../../tools/summary";
 import { configMapRoundTrip, credentialsFrom, World } from "./world";
 
@@ -211,5 +211,28 @@ describe("registrations survive identity changes, against real clusters and the 
         // Gone from the record too: the entry can now leave the stack file, and nothing else is blocked.
         world.writeConfig([alpha]);
         await world.succeed("up", "--expect-no-changes");
+    });
+
+    it("6. a new registration on a target Pulumi cannot reach fails the run, not hangs it, and the others go on", async () => {
+        const [alpha] = entries();
+        const delta = { name: "delta", server: world.b.server, context: "target-b", serviceAccount: "argocd-delta" };
+        const down = { name: "down", server: world.c.server, context: "target-c", serviceAccount: "argocd-down" };
+        const [closed] = await freePorts(1);
+        const admin = world.plane.kubeconfig;
+        world.useKubeconfig(world.kubeconfigWithServer(world.c, `https://127.0.0.1:${closed}`));
+        world.writeConfig([alpha, delta, down]);
+        try {
+            const run = await world.pulumi("up", "--yes", "--continue-on-error");
+            assert.notEqual(run.code, 0, "the run fails on the unreachable target");
+            assert.match(run.output, /configured Kubernetes cluster is unreachable/);
+        } finally {
+            world.useKubeconfig(admin);
+        }
+        assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.b))!), "default"), [201, 200],
+            "delta was registered meanwhile");
+        assert.equal(await world.clusterSecret(world.c), undefined, "down was not");
+        world.writeConfig([alpha, delta]);
+        await world.succeed("up");
+        await world.succeed("preview", "--expect-no-changes");
     });
 });
