@@ -24,10 +24,10 @@ export default async function main() {
     // All throw before any resource is registered: anything wrong in the stack file, a removal that would break
     // Applications still deploying to the cluster, an adoption of another stack's objects.
     const stackFile = stackFileName();
+    const stack = stackAnnotationValue(pulumi.getProject(), pulumi.getStack());
     const { settings, argocdAccess, clusterAccess } = loadStack(readRawConfig(), stackFile);
     const last = await lastUp();
-    await refuseRemovalsInUse(last.registrations, settings.clusters, argocdAccess, settings.argocd.namespace, stackFile,
-        stackAnnotationValue(pulumi.getProject(), pulumi.getStack()));
+    await refuseRemovalsInUse(last.registrations, settings.clusters, argocdAccess, settings.argocd.namespace, stackFile, stack);
     // A new argocd.name or namespace replaces every cluster Secret, delete first (clusterRegistration.ts).
     const hubMove = last.registrations.length > 0 &&
         ((last.argocdName ?? DEFAULT_ARGOCD_NAME) !== settings.argocd.name || (last.argocdNamespace ?? settings.argocd.namespace) !== settings.argocd.namespace);
@@ -37,7 +37,7 @@ export default async function main() {
         adoptions.set(i, {
             clusterName: cluster.name, keyPath: `argocd-clusters:clusters[${i}]`, target: clusterAccess[i], argocd: argocdAccess,
             systemNamespace: cluster.systemNamespace, serviceAccount: cluster.serviceAccount,
-            argocdNamespace: settings.argocd.namespace, secretName: clusterSecretName(cluster.server), stack: stackAnnotationValue(pulumi.getProject(), pulumi.getStack()),
+            argocdNamespace: settings.argocd.namespace, secretName: clusterSecretName(cluster.server), stack,
         });
     });
     const foreign = await foreignObjects([...adoptions.values()]);
@@ -55,8 +55,8 @@ export default async function main() {
     const argocdProvider = clusterProvider(ARGOCD_PROVIDER_NAME, argocdAccess, argocdClusterIdentifier(settings.argocd.name), {
         // Stacks made before argocd.name identified this provider by its API URL, under the name "argocd". The
         // engine does not replace resources whose provider is an alias of their old one, so moving to the new
-        // identity updates each cluster Secret in place; without the alias it would replace them all, which on
-        // the same cluster ends with them deleted (names.ts, CLUSTER_IDENTIFIER_ANNOTATION).
+        // identity updates each cluster Secret in place; without the alias it would replace them all (delete
+        // first, clusterRegistration.ts), and Argo CD would lack every cluster for a moment.
         aliases: [{ name: LEGACY_ARGOCD_PROVIDER_NAME }],
     });
 

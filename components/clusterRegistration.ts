@@ -153,7 +153,7 @@ export class ClusterRegistration extends pulumi.ComponentResource {
                 [CLUSTER_IDENTIFIER_ANNOTATION]: pulumi.output(args.server).apply(targetClusterIdentifier),
             },
         };
-        const namespaced = args.namespaces !== undefined && args.namespaces.length > 0;
+        const namespaced = isNamespaced(args);
 
         const account = createServiceAccount(step, args.systemNamespace ?? DEFAULT_SYSTEM_NAMESPACE, args.serviceAccount ?? DEFAULT_SERVICE_ACCOUNT);
         const rights = namespaced
@@ -184,6 +184,11 @@ export class ClusterRegistration extends pulumi.ComponentResource {
     }
 }
 
+/** Namespaced mode (a Role per listed namespace), as `argocd cluster add --namespace`; else cluster-wide. */
+function isNamespaced(args: ClusterRegistrationArgs): boolean {
+    return args.namespaces !== undefined && args.namespaces.length > 0;
+}
+
 /**
  * The CA Argo CD gets, most specific first: the entry's tls.caData; else the kubeconfig's CA when Pulumi reaches
  * the target at `server` itself (on OpenShift and managed clusters the external endpoint often has a
@@ -196,8 +201,7 @@ function caFor(explicit: string | undefined, kubeconfig: string | undefined, tok
 
 /** What the entry grants, as access review questions: the same rules the roles carry, in the same scopes. */
 function grantedAccess(args: ClusterRegistrationArgs, rules: PolicyRule[] | undefined, clusterRules: PolicyRule[] | undefined) {
-    const namespaced = args.namespaces !== undefined && args.namespaces.length > 0;
-    if (!namespaced) return expectedAccess(rules ?? FULL_CLUSTER_RULES, [undefined]);
+    if (!isNamespaced(args)) return expectedAccess(rules ?? FULL_CLUSTER_RULES, [undefined]);
     return [
         ...expectedAccess(rules ?? FULL_NAMESPACE_RULES, args.namespaces!),
         ...(args.clusterResources && clusterRules ? expectedAccess(clusterRules, [undefined]) : []),

@@ -55,7 +55,7 @@ export async function lastUp(): Promise<LastUp> {
 export function mergeRegistrations(a: RecordedRegistration[], b: RecordedRegistration[]): RecordedRegistration[] {
     const seen = new Set<string>();
     return [...a, ...b].filter((r) => {
-        const key = `${r.name}\n${r.server.replace(/\/+$/, "")}`;
+        const key = `${r.name}\n${destinationServer(r.server)}`;
         if (seen.has(key)) return false;
         seen.add(key);
         return true;
@@ -82,9 +82,13 @@ export async function liveRegistrations(access: ClusterAccess, argocdNamespace: 
         .filter((r) => r.name !== "" && r.server !== "");
 }
 
-/** Argo CD compares destinations without a trailing slash. */
+/** A server as Argo CD compares destinations: without a trailing slash. */
+function destinationServer(server: string): string {
+    return server.replace(/\/+$/, "");
+}
+
 function sameServer(a: string, b: string): boolean {
-    return a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
+    return destinationServer(a) === destinationServer(b);
 }
 
 /**
