@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterRegistration } from "./components/clusterRegistration";
 import { clusterSecretName } from "./components/clusterSecret";
 import { Adoption, finishAdoption, foreignObjects } from "./components/adoption";
-import { loadStack, readRawConfig, stackFileName } from "./components/config";
+import { loadStack, readRawConfig, stackFileName } from "./stack/config";
 import {
     ARGOCD_PROVIDER_NAME,
     argocdClusterIdentifier,
@@ -17,8 +17,8 @@ import {
 import { clusterProvider } from "./components/providers";
 import { lastUp, refuseRemovalsInUse } from "./components/removalGuard";
 import { narrowedKey, readRespectRbac, respectRbacProblems } from "./components/respectRbac";
-import { ConfigurationError } from "./components/settings";
-import { normalizeServer } from "./components/validate";
+import { ConfigurationError } from "./stack/settings";
+import { normalizeServer } from "./stack/validate";
 
 export default async function main() {
     // All throw before any resource is registered: anything wrong in the stack file, a removal that would break

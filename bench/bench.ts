@@ -24,13 +24,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import * as yaml from "js-yaml";
-import { PROJECT_DIR } from "../tools/engine";
-import { LocalControlPlane } from "../tools/localClusters/controlPlane";
-import { ensureToolchain, Toolchain } from "../tools/toolchain";
+import { PROJECT_DIR } from "../engine/engine";
+import { LocalControlPlane } from "../dev/controlPlane/controlPlane";
+import { ensureToolchain, Toolchain } from "../dev/toolchain/toolchain";
 import { measure, Measurement } from "./procTree";
 
 const DIST = path.join(PROJECT_DIR, "dist");
-const PULUMI_JS = path.join(DIST, "tools", "pulumi.js");
+const PULUMI_JS = path.join(DIST, "engine", "pulumi.js");
 const EMPTY_JS = path.join(DIST, "bench", "emptyProgram.js");
 const DIRECT_JS = path.join(DIST, "bench", "directCalls.js");
 const MOCK_JS = path.join(DIST, "bench", "mockProgram.js");

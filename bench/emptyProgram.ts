@@ -1,5 +1,5 @@
 /**
- * Baseline (a), the engine's floor: exactly what `dist/tools/pulumi.js` does (find the toolchain, run the
+ * Baseline (a), the engine's floor: exactly what `dist/engine/pulumi.js` does (find the toolchain, run the
  * real CLI once with the program served from this process, same engine settings), but with an inline program
  * that registers nothing. Whatever `pulumi.js` costs beyond this is the program and
  * its resources.
@@ -16,8 +16,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { resourceChanges, runPulumi } from "../tools/engine";
-import { ensureToolchain } from "../tools/toolchain";
+import { resourceChanges, runPulumi } from "../engine/engine";
+import { ensureToolchain } from "../dev/toolchain/toolchain";
 
 /** A program of bare kubernetes providers, one per context, as the real program makes them (kubeconfig secret). */
 function providersOnly(contexts: string[], kubeconfigFile: string) {

@@ -18,8 +18,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { loadStack, readRawConfig } from "../components/config";
-import { ClusterMocks } from "../tests/unit/mocks";
+import { loadStack, readRawConfig } from "../stack/config";
+import { ClusterMocks } from "../tests/support/mocks";
 
 /** Resources index.ts registers per cluster-wide registration: component, provider, ServiceAccount, ClusterRole,
  * ClusterRoleBinding, RandomId, token Secret, cluster Secret. Plus the one Argo CD provider. */
@@ -94,7 +94,7 @@ async function main(): Promise<number> {
         if (loaded.clusterAccess.length !== n) throw new Error(`loaded ${loaded.clusterAccess.length} clusters, expected ${n}`);
     } else {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const main = require("../index").default as () => Promise<{ registrations: pulumi.Input<Record<string, unknown>> }>;
+        const main = require("..").default as () => Promise<{ registrations: pulumi.Input<Record<string, unknown>> }>;
         const running = main();
         syncMs = ms();
         const program = await running;

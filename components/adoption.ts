@@ -11,7 +11,7 @@
  * takes over what the CLI made, never another stack's registration.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterAccess } from "./kubeconfig";
+import { ClusterAccess } from "../stack/kubeconfig";
 import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
 import {
     ARGOCD_MANAGED_BY_ANNOTATION,
@@ -22,7 +22,7 @@ import {
     SERVICE_ACCOUNT_TOKEN_TYPE,
     STACK_ANNOTATION,
 } from "./names";
-import { Problem } from "./settings";
+import { Problem } from "../stack/settings";
 
 /** The value `argocd cluster add` puts in the cluster Secret's `managed-by` annotation. */
 const ARGOCD_MANAGED_BY_VALUE = "argocd.argoproj.io";

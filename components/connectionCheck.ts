@@ -247,7 +247,7 @@ async function checkOnce(conn: ArgoConnection, expected: AccessCheck[]): Promise
 
 /**
  * The API server's gitVersion as `conn` reaches it, or undefined when it answers with none. Throws what the
- * connection throws. For the health report (tools/health), which compares it with the Kubernetes version
+ * connection throws. For the health report (health/), which compares it with the Kubernetes version
  * Argo CD recorded on the cluster Secret.
  */
 export async function serverVersion(conn: ArgoConnection): Promise<string | undefined> {

@@ -4,7 +4,7 @@
  * program never reaches a cluster by another identity than Pulumi does.
  */
 import type * as K8s from "@kubernetes/client-node";
-import { ClusterAccess } from "./kubeconfig";
+import { ClusterAccess } from "../stack/kubeconfig";
 
 // @kubernetes/client-node is an ES module only; this project compiles to CommonJS, where TypeScript would turn
 // import() into require(). A real import() works on every Node 20.

@@ -4,7 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterAccess } from "./kubeconfig";
+import { ClusterAccess } from "../stack/kubeconfig";
 
 /**
  * `clusterIdentifier` is what makes two runs "the same cluster": with it, a new kubeconfig (rotated

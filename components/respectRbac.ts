@@ -6,11 +6,11 @@
  * shows (tests/e2e/argocd.e2e.test.ts). With `normal` or `strict` the controller skips what it may not list.
  * So before registering anything, the program reads the setting and refuses such registrations under `none`.
  */
-import { ClusterAccess } from "./kubeconfig";
+import { ClusterAccess } from "../stack/kubeconfig";
 import * as pulumi from "@pulumi/pulumi";
 import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
 import { PolicyRule } from "./names";
-import { ClusterSettings, Problem } from "./settings";
+import { ClusterSettings, Problem } from "../stack/settings";
 
 export type RespectRbac = "none" | "normal" | "strict";
 

@@ -15,7 +15,7 @@ usage_stack() {
 # Compiles when dist/ is missing or older than any TypeScript source, so a fresh clone and an edited checkout
 # both run what they contain, and an unchanged one skips the compiler.
 build_if_needed() {
-  local marker=dist/tools/summary.js
+  local marker=dist/summary/summary.js
   if [[ ! -f $marker ]] || [[ -n $(find . \( -path ./node_modules -o -path ./dist -o -path ./.git \) -prune \
       -o \( -name '*.ts' -o -name tsconfig.json -o -name package-lock.json \) -newer "$marker" -print -quit) ]]; then
     echo "building (npm run build)" >&2
@@ -24,14 +24,14 @@ build_if_needed() {
 }
 
 # A stock Pulumi CLI runs the TypeScript program through its Node.js language host. Without that host (a CLI
-# built from the Go module proxy, as on the project's own machines) tools/pulumi.ts hosts the program and
+# built from the Go module proxy, as on the project's own machines) engine/pulumi.ts hosts the program and
 # drives the same CLI with the same flags. Sets ENGINE (the command) and STOCK_CLI (1 or 0).
 choose_engine() {
   if command -v pulumi >/dev/null 2>&1 && command -v pulumi-language-nodejs >/dev/null 2>&1; then
     ENGINE=(pulumi)
     STOCK_CLI=1
   else
-    ENGINE=(node dist/tools/pulumi.js)
+    ENGINE=(node dist/engine/pulumi.js)
     STOCK_CLI=0
   fi
   echo "engine: ${ENGINE[*]}" >&2

@@ -1,6 +1,6 @@
 /**
  * End to end, with Argo CD's own code as the judge: every cluster Secret the program writes is read by
- * tools/argocd-judge (Argo CD v2.14's util/db conversion and REST config, then the application controller's
+ * dev/toolchain/argocd-judge (Argo CD v2.14's util/db conversion and REST config, then the application controller's
  * gitops-engine cluster cache), after up, after a token rotation, and for the production example's namespaced
  * registration with clusterResources (issue 10, section 0) under each resource.respectRBAC setting.
  * The steps build on each other, so they run in order in one world.
@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { clusterSecretName } from "../../components/clusterSecret";
-import { Toolchain, ensureToolchain } from "../../tools/toolchain";
-import { ARGOCD_NS, JudgeReport, JudgeRun, World } from "./world";
+import { Toolchain, ensureToolchain } from "../../dev/toolchain/toolchain";
+import { ARGOCD_NS, JudgeReport, JudgeRun, World } from "../support/world";
 
 /** What a cluster cache sync aborts with when one list is Forbidden (gitops-engine pkg/cache, cluster.go). */
 const LIST_FORBIDDEN = /^failed to sync cluster https:\/\/\S+: failed to load initial state of resource \S+: \S+ is forbidden: User "system:serviceaccount:kube-system:argocd-manager" cannot list resource/;

@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { PROJECT_DIR } from "../../tools/engine";
-import { parsePreview, summarizePreview } from "../../tools/summary";
-import { World } from "./world";
+import { PROJECT_DIR } from "../../engine/engine";
+import { parsePreview, summarizePreview } from "../../summary/summary";
+import { World } from "../support/world";
 
 const POLICY_PACK = ["--policy-pack", path.join(PROJECT_DIR, "policy", "analyzer")];
 

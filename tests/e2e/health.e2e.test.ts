@@ -7,8 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { freePorts } from "../../tools/localClusters/controlPlane";
-import { ARGOCD_NS, PulumiRun, World } from "./world";
+import { freePorts } from "../../dev/controlPlane/controlPlane";
+import { ARGOCD_NS, PulumiRun, World } from "../support/world";
 
 let world: World;
 

@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CLUSTER_IDENTIFIER_ANNOTATION } from "../../components/names";
-import { freePorts, LocalCluster } from "../../tools/localClusters/controlPlane";
-import { parsePreview, summarizePreview } from "../../tools/summary";
-import { configMapRoundTrip, credentialsFrom, World } from "./world";
+import { freePorts, LocalCluster } from "../../dev/controlPlane/controlPlane";
+import { parsePreview, summarizePreview } from "../../summary/summary";
+import { configMapRoundTrip, credentialsFrom, World } from "../support/world";
 
 let world: World;
 const aliases: { close: () => Promise<void> }[] = [];

@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { clusterSecretName } from "../../components/clusterSecret";
-import { kubeRequest } from "../../tools/localClusters/kubeApi";
-import { parsePreview, summarizePreview } from "../../tools/summary";
-import { LocalCluster } from "../../tools/localClusters/controlPlane";
-import { ARGOCD_NS, configMapRoundTrip, credentialsFrom, World } from "./world";
+import { kubeRequest } from "../../dev/controlPlane/kubeApi";
+import { parsePreview, summarizePreview } from "../../summary/summary";
+import { LocalCluster } from "../../dev/controlPlane/controlPlane";
+import { ARGOCD_NS, configMapRoundTrip, credentialsFrom, World } from "../support/world";
 
 const CLI_CLUSTER_RULES = [
     { apiGroups: ["*"], resources: ["*"], verbs: ["*"] },

@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { freePorts } from "../../tools/localClusters/controlPlane";
-import { ensureToolchain } from "../../tools/toolchain";
-import { configMapRoundTrip, credentialsFrom, World } from "./world";
+import { freePorts } from "../../dev/controlPlane/controlPlane";
+import { ensureToolchain } from "../../dev/toolchain/toolchain";
+import { configMapRoundTrip, credentialsFrom, World } from "../support/world";
 
 let world: World;
 const closers: { close: () => Promise<void> }[] = [];

@@ -1,0 +1,245 @@
+/**
+ * Runs the real `pulumi` CLI on this project where no Node.js language host is installed (machines that build
+ * the CLI from the Go module proxy). The program runs in this Node process: we serve it over the language
+ * runtime protocol on a loopback port and hand that address to the CLI with `--client`, which is how the
+ * Automation API runs inline programs. Unlike the Automation API we call the CLI exactly once per operation
+ * (no `version`, `stack select`, `stack output` and `history` calls around it: about a second per run), and
+ * every CLI flag passes through unchanged (`--json`, `--policy-pack`, `--diff`, ...).
+ *
+ * Engine settings: a file backend, a passphrase secrets provider, no update check, no plugin downloads when
+ * the toolchain's plugins are there (they are linked into the plugin cache; engineTools.ts). The stack's configuration is the real
+ * `Pulumi.<stack>.yaml` of `workDir`.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Plugin } from "./engineTools";
+
+export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+const COMPILED_DIR = path.join(PROJECT_DIR, "dist");
+
+export type Program = () => Promise<Record<string, unknown>>;
+
+export interface EngineOptions {
+    /** Directory with Pulumi.yaml and the stack file. Default: the project. */
+    workDir?: string;
+    stack: string;
+    /** Directory of the file backend (unless backendUrl is given) and of PULUMI_HOME. */
+    stateDir: string;
+    /** A backend configured elsewhere (PULUMI_BACKEND_URL): used as is, instead of the file backend in stateDir. */
+    backendUrl?: string;
+    passphrase: string;
+    /** The pulumi binary, as `<root>/bin/pulumi`. */
+    pulumiBinary: string;
+    /** Provider plugins, placed in the engine's plugin cache. */
+    plugins: Plugin[];
+    /** The inline program to run. Default: this project's compiled index.js, loaded afresh on every run. */
+    program?: Program;
+    /** Receives the CLI's stdout and stderr as they arrive. Default: this process's stdout and stderr. */
+    onStdout?: (chunk: string) => void;
+    onStderr?: (chunk: string) => void;
+}
+
+export interface CliRun {
+    code: number;
+    stdout: string;
+    stderr: string;
+    /** The engine's events (`--event-log`), one object per event; empty for commands that run no update. */
+    events: Record<string, any>[];
+}
+
+/**
+ * Links each plugin into PULUMI_HOME's plugin cache under the name the engine looks for
+ * (`resource-<name>-v<version>`), so it is found like an installed plugin: no download, and no
+ * "using ... from $PATH" warning on every operation.
+ */
+function installPlugins(home: string, plugins: Plugin[]): void {
+    for (const plugin of plugins) {
+        const dir = path.join(home, "plugins", `resource-${plugin.name}-v${plugin.version}`);
+        const link = path.join(dir, `pulumi-resource-${plugin.name}`);
+        fs.mkdirSync(dir, { recursive: true });
+        if (fs.existsSync(link) && fs.realpathSync(link) === fs.realpathSync(plugin.binary)) continue;
+        fs.rmSync(link, { force: true });
+        fs.symlinkSync(plugin.binary, link);
+    }
+}
+
+/**
+ * Loads the compiled program afresh: the engine may run it several times in one process (preview, then up),
+ * and Node's module cache would otherwise skip registering its resources the second time.
+ */
+async function projectProgram(): Promise<Record<string, unknown>> {
+    for (const key of Object.keys(require.cache)) {
+        if (key.startsWith(COMPILED_DIR) && !key.includes(`${path.sep}tools${path.sep}`)) delete require.cache[key];
+    }
+    // A configuration error must be thrown, never logged and swallowed: a program that returns without
+    // registering anything tells the engine to delete every resource of the stack.
+    // The program is `export default async function main()`, as the Node.js language host runs it.
+    const program = require(path.join(COMPILED_DIR, "index.js"));
+    return typeof program.default === "function" ? await program.default() : { ...program };
+}
+
+/**
+ * The engine's environment: isolated state and plugins. With the toolchain's plugins nothing is fetched from
+ * the network; a CLI found on PATH without them installs the providers it needs, as a stock CLI does.
+ */
+function engineEnv(options: EngineOptions, home: string): NodeJS.ProcessEnv {
+    return {
+        ...process.env,
+        PULUMI_BACKEND_URL: backendUrlOf(options),
+        PULUMI_HOME: home,
+        PULUMI_CONFIG_PASSPHRASE: options.passphrase,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        ...(options.plugins.length > 0 ? { PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" } : {}),
+        // Enables --event-log, as the Automation API does.
+        PULUMI_DEBUG_COMMANDS: "true",
+    };
+}
+
+/** The backend the engine will use: the configured one, else the file backend under stateDir. */
+export function backendUrlOf(options: EngineOptions): string {
+    return options.backendUrl ?? `file://${path.join(options.stateDir, "backend")}`;
+}
+
+/**
+ * Whether the stack's state holds any resource. A file backend's checkpoint is read directly; any other
+ * backend is asked with `pulumi stack export` (ciphertexts only: nothing is decrypted). A stack that does not
+ * exist has no state.
+ */
+export async function stackHasResources(options: EngineOptions): Promise<boolean> {
+    const workDir = options.workDir ?? PROJECT_DIR;
+    const backend = backendUrlOf(options);
+    if (backend.startsWith("file://")) {
+        const project = /^name:\s*["']?([^"'\s#]+)/m.exec(fs.readFileSync(path.join(workDir, "Pulumi.yaml"), "utf8"))?.[1] ?? "";
+        const checkpoint = path.join(backend.slice("file://".length), ".pulumi", "stacks", project, `${options.stack}.json`);
+        if (!fs.existsSync(checkpoint)) return false;
+        const resources = JSON.parse(fs.readFileSync(checkpoint, "utf8"))?.checkpoint?.latest?.resources;
+        return Array.isArray(resources) && resources.length > 0;
+    }
+    const home = path.join(options.stateDir, "home");
+    const quiet = { ...options, onStdout: () => undefined, onStderr: () => undefined };
+    const run = await exec(options.pulumiBinary, ["stack", "export", "--stack", options.stack, "--non-interactive"], workDir, engineEnv(options, home), quiet);
+    if (run.code !== 0) return false;
+    const resources = JSON.parse(run.stdout)?.deployment?.resources;
+    return Array.isArray(resources) && resources.length > 0;
+}
+
+// The language runtime server ships inside @pulumi/pulumi without type declarations; it must use the very
+// grpc-js instance its generated stubs were built against, so both are resolved from @pulumi/pulumi itself.
+const PULUMI_SDK_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const grpc = require(require.resolve("@grpc/grpc-js", { paths: [PULUMI_SDK_DIR] }));
+const { LanguageServer } = require("@pulumi/pulumi/automation/server");
+const languageRpc = require("@pulumi/pulumi/proto/language_grpc_pb");
+const { grpcChannelOptions } = require("@pulumi/pulumi/runtime/settings");
+
+interface ServedProgram {
+    address: string;
+    stop(hadError: boolean): void;
+}
+
+async function serveProgram(program: Program): Promise<ServedProgram> {
+    const server = new grpc.Server(grpcChannelOptions);
+    const languageServer = new LanguageServer(program);
+    server.addService(languageRpc.LanguageRuntimeService, languageServer);
+    const port = await new Promise<number>((resolve, reject) =>
+        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err: Error | null, p: number) => (err ? reject(err) : resolve(p))),
+    );
+    let stopped = false;
+    return {
+        address: `127.0.0.1:${port}`,
+        stop(hadError: boolean) {
+            if (stopped) return;
+            stopped = true;
+            // Reports promises the program left dangling, like the Automation API does.
+            try {
+                languageServer.onPulumiExit(hadError);
+            } finally {
+                server.forceShutdown();
+            }
+        },
+    };
+}
+
+function exec(binary: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, options: EngineOptions): Promise<CliRun> {
+    const onStdout = options.onStdout ?? ((s: string) => process.stdout.write(s));
+    const onStderr = options.onStderr ?? ((s: string) => process.stderr.write(s));
+    return new Promise((resolve, reject) => {
+        const child = spawn(binary, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.setEncoding("utf8").on("data", (s: string) => ((stdout += s), onStdout(s)));
+        child.stderr.setEncoding("utf8").on("data", (s: string) => ((stderr += s), onStderr(s)));
+        child.on("error", reject);
+        child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr, events: [] }));
+    });
+}
+
+/** Creates the stack in the file backend the first time; later runs skip the extra CLI call. */
+async function ensureStack(options: EngineOptions, workDir: string, env: NodeJS.ProcessEnv): Promise<void> {
+    const project = /^name:\s*["']?([^"'\s#]+)/m.exec(fs.readFileSync(path.join(workDir, "Pulumi.yaml"), "utf8"))?.[1];
+    const checkpoint = path.join(options.stateDir, "backend", ".pulumi", "stacks", project ?? "", `${options.stack}.json`);
+    if (project && fs.existsSync(checkpoint)) return;
+    const quiet = { ...options, onStdout: () => undefined, onStderr: () => undefined };
+    const run = await exec(options.pulumiBinary, ["stack", "select", "--create", "--non-interactive", "--stack", options.stack], workDir, env, quiet);
+    if (run.code !== 0) throw new Error(`could not create stack ${options.stack}: ${run.stderr.trim()}`);
+}
+
+/** Commands that run the program (and so need it served). */
+const PROGRAM_COMMANDS = new Set(["preview", "up", "update", "refresh", "destroy"]);
+
+/**
+ * Runs `pulumi <args>` on `options.stack`. For commands that run the program, the program is served inline
+ * and `--event-log` captures the engine's events for the caller (summaries, tests).
+ */
+export async function runPulumi(args: string[], options: EngineOptions): Promise<CliRun> {
+    const workDir = options.workDir ?? PROJECT_DIR;
+    fs.mkdirSync(path.join(options.stateDir, "backend"), { recursive: true });
+    const home = path.join(options.stateDir, "home");
+    installPlugins(home, options.plugins);
+    const env = engineEnv(options, home);
+    await ensureStack(options, workDir, env);
+
+    const command = args[0];
+    const cliArgs = [...args, "--stack", options.stack, "--non-interactive"];
+    if (!PROGRAM_COMMANDS.has(command)) return exec(options.pulumiBinary, cliArgs, workDir, env, options);
+
+    const served = await serveProgram(options.program ?? projectProgram);
+    const eventDir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-events-"));
+    const eventLog = path.join(eventDir, "events.jsonl");
+    cliArgs.push(`--client=${served.address}`, "--exec-kind", "auto.inline", "--event-log", eventLog);
+    let run: CliRun | undefined;
+    // An error the program leaves unhandled (a throw inside an apply) ends the Node.js language host's run at
+    // once. Served inline, the run would instead wait for outputs that never come, with the stack locked: so
+    // the server stops, a moment after the error has reached the engine's log, and the CLI fails the run.
+    let aborting: NodeJS.Timeout | undefined;
+    const abort = () => {
+        aborting ??= setTimeout(() => served.stop(true), 2_000);
+    };
+    process.on("unhandledRejection", abort);
+    try {
+        run = await exec(options.pulumiBinary, cliArgs, workDir, env, options);
+        return run;
+    } finally {
+        process.off("unhandledRejection", abort);
+        clearTimeout(aborting);
+        served.stop(!run || run.code !== 0);
+        if (run) run.events = readEvents(eventLog);
+        fs.rmSync(eventDir, { recursive: true, force: true });
+    }
+}
+
+function readEvents(file: string): Record<string, any>[] {
+    if (!fs.existsSync(file)) return [];
+    return fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter((line) => line.trim() !== "")
+        .map((line) => JSON.parse(line));
+}
+
+/** The resource changes of the run's summary event (`{ create: 2, same: 3 }`), as the CLI counted them. */
+export function resourceChanges(run: CliRun): Record<string, number> | undefined {
+    return run.events.find((e) => e.summaryEvent)?.summaryEvent.resourceChanges;
+}

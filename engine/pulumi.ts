@@ -1,0 +1,135 @@
+/**
+ * `pulumi` for this project where no Node.js language host is installed (as on machines that build the CLI
+ * from the Go module proxy): runs the real CLI with the program served from this process (engine/engine.ts).
+ *
+ *   node dist/engine/pulumi.js <preview|up|refresh|destroy|outputs|stack ...> --stack NAME [--cwd DIR]
+ *        [--state DIR] [--result FILE] [any pulumi flag: --json, --policy-pack PATH, --diff, --refresh,
+ *        --expect-no-changes, --continue-on-error, ...]
+ *
+ * Flags other than --stack, --cwd, --state and --result pass to the CLI unchanged, so this behaves like
+ * `pulumi` itself (up, refresh and destroy get --yes, as in a pipeline). `outputs` is `stack output --json`
+ * (secrets masked). --result writes the run's resource changes (or the outputs) as JSON, for scripts and tests.
+ * The exit code is the CLI's.
+ *
+ * Where the state is, and when to refuse (backendChoice): $PULUMI_BACKEND_URL when set (the backend the
+ * stack lives in, used as is); --state DIR for a local file backend chosen on purpose (the sandbox, the tests);
+ * both at once is refused, since one would silently override the other. With neither, a file backend in .state/
+ * of --cwd. A preview, up, refresh or destroy of a stack whose state holds nothing is refused unless --first-run
+ * says this is its first run or --state chose a local backend: against real clusters an empty state means
+ * taking every object over anew, issuing new tokens and never revoking the old ones.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { backendUrlOf, PROJECT_DIR, resourceChanges, runPulumi, stackHasResources } from "./engine";
+import { findEngineTools } from "./engineTools";
+
+const USAGE = "usage: pulumi.js <preview|up|refresh|destroy|outputs|stack ...> --stack NAME [--cwd DIR] [--state DIR] [--first-run] " +
+    "[--result FILE] [pulumi flags]";
+const OWN_OPTIONS = ["--stack", "--cwd", "--state", "--result"];
+const OWN_SWITCHES = ["--first-run"];
+
+/** Splits our own options (`--x v` or `--x=v`) from the arguments meant for the CLI. */
+export function splitArgs(argv: string[]): { own: Record<string, string>; cli: string[] } {
+    const own: Record<string, string> = {};
+    const cli: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+        const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+        if (OWN_SWITCHES.includes(argv[i])) {
+            own[argv[i].slice(2)] = "true";
+            continue;
+        }
+        if (!OWN_OPTIONS.includes(flag)) {
+            cli.push(argv[i]);
+            continue;
+        }
+        const value = inline ?? argv[++i];
+        if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+        own[flag.slice(2)] = value;
+    }
+    return { own, cli };
+}
+
+/** Commands that read or change the stack's resources: refused on a stack without state unless told. */
+const STATEFUL_COMMANDS = ["preview", "up", "update", "refresh", "destroy"];
+
+export type BackendChoice =
+    | { stateDir: string; backendUrl?: string; emptyStateAllowed: boolean }
+    | { refusal: string };
+
+/** Which backend to run against, from --state, --first-run and $PULUMI_BACKEND_URL (see the header). */
+export function backendChoice(own: Record<string, string>, configuredBackend: string | undefined, cwd: string): BackendChoice {
+    const firstRun = own["first-run"] === "true";
+    if (configuredBackend && own.state !== undefined) {
+        return {
+            refusal: `PULUMI_BACKEND_URL is set, and --state ${own.state} would run this stack against a local file backend ` +
+                "instead, with a state of its own. Unset PULUMI_BACKEND_URL to use the local backend on purpose, or drop --state " +
+                "to use the configured one.",
+        };
+    }
+    if (configuredBackend) {
+        return { stateDir: path.join(cwd, ".state"), backendUrl: configuredBackend, emptyStateAllowed: firstRun };
+    }
+    if (own.state !== undefined) return { stateDir: path.resolve(own.state), emptyStateAllowed: true };
+    return { stateDir: path.join(cwd, ".state"), emptyStateAllowed: firstRun };
+}
+
+function emptyStateRefusal(stack: string, backend: string): string {
+    return `stack ${stack} has no state in ${backend.replace(/\/\/[^/@]*@/, "//")}: run against real clusters, it would create ` +
+        "every object anew (taking over what exists), issue new tokens and never revoke the old ones. Point " +
+        "PULUMI_BACKEND_URL at the backend that holds the stack's state (pulumi login's URL), or, if this really is the " +
+        "stack's first run, pass --first-run (scripts/up --stack NAME -- --first-run); for a local sandbox, pass --state DIR.";
+}
+
+async function main(): Promise<number> {
+    const { own, cli } = splitArgs(process.argv.slice(2));
+    if (cli.length === 0 || cli[0].startsWith("-") || !own.stack) {
+        console.error(USAGE);
+        return 2;
+    }
+    if (process.env.PULUMI_CONFIG_PASSPHRASE === undefined) {
+        console.error("set PULUMI_CONFIG_PASSPHRASE: it encrypts the secrets in this stack's state");
+        return 2;
+    }
+    const outputs = cli[0] === "outputs";
+    if (outputs) cli.splice(0, 1, "stack", "output", "--json");
+    if (["up", "update", "refresh", "destroy"].includes(cli[0]) && !cli.includes("--yes")) cli.push("--yes");
+    if (["up", "update", "refresh", "destroy", "preview"].includes(cli[0]) && !cli.some((a) => a.startsWith("--color"))) {
+        cli.push(process.stdout.isTTY ? "--color=auto" : "--color=never");
+    }
+    const cwd = path.resolve(own.cwd ?? PROJECT_DIR);
+    const choice = backendChoice(own, process.env.PULUMI_BACKEND_URL, cwd);
+    if ("refusal" in choice) {
+        console.error(choice.refusal);
+        return 2;
+    }
+    const tools = findEngineTools();
+    const options = {
+        workDir: cwd,
+        stack: own.stack,
+        stateDir: choice.stateDir,
+        backendUrl: choice.backendUrl,
+        passphrase: process.env.PULUMI_CONFIG_PASSPHRASE,
+        pulumiBinary: tools.pulumi,
+        plugins: tools.plugins,
+    };
+    if (STATEFUL_COMMANDS.includes(cli[0]) && !choice.emptyStateAllowed && !(await stackHasResources(options))) {
+        console.error(emptyStateRefusal(own.stack, backendUrlOf(options)));
+        return 2;
+    }
+    const run = await runPulumi(cli, options);
+    if (own.result && run.code === 0) {
+        const result = outputs ? JSON.parse(run.stdout) : (resourceChanges(run) ?? {});
+        fs.writeFileSync(own.result, JSON.stringify(result));
+    }
+    return run.code;
+}
+
+if (require.main === module) {
+    main().then(
+        (code) => process.exit(code),
+        (err) => {
+            console.error(`error: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
+            process.exit(1);
+        },
+    );
+}

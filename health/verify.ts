@@ -1,0 +1,105 @@
+/**
+ * The health report (issue 10 §3): `scripts/verify --stack NAME`, run by the deploy pipelines after `up` and by
+ * people whenever they doubt a registration. Reads the stack file as the program does, lists the stack's
+ * cluster Secrets on the Argo CD cluster and checks each from the Secret alone (health/*).
+ *
+ *   node dist/health/verify.js --stack NAME [--json] [--require-reachable] [-- --cwd DIR [--result FILE] [--state DIR]]
+ *
+ * After `--` come the flags scripts/preview and scripts/up pass to the engine: --cwd is where Pulumi.yaml and
+ * the stack file are (default: the project); --result also writes the JSON report to FILE; --state is accepted
+ * and unused (the report reads the hub, never the stack's state). Exit 0: every registration healthy
+ * (unreachable from here counts as healthy unless --require-reachable); 1: any is not; 2: usage, the stack file,
+ * or the Argo CD cluster could not be read. Prints no credential.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { stackAnnotationValue } from "../components/names";
+import { decodeClusterSecret, ListError, listStackSecrets } from "./clusterSecrets";
+import { exitCode, HealthReport, healthReport } from "./healthReport";
+import { readStack, StackFileError } from "./stackFile";
+import { formatTable } from "./table";
+
+const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+
+export const USAGE = "usage: scripts/verify --stack NAME [--json] [--require-reachable] [-- --cwd DIR [--result FILE]]";
+
+export interface Options {
+    stack: string;
+    json: boolean;
+    requireReachable: boolean;
+    cwd?: string;
+    result?: string;
+}
+
+/** Parses the command line; a string is the usage error. */
+export function parseArgs(argv: string[]): Options | string {
+    const options: Partial<Options> = { json: false, requireReachable: false };
+    let afterDashes = false;
+    for (let i = 0; i < argv.length; i++) {
+        const [flag, inline] = argv[i].startsWith("--") ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
+        if (flag === "--") {
+            afterDashes = true;
+            continue;
+        }
+        if (!afterDashes && flag === "--json") options.json = true;
+        else if (!afterDashes && flag === "--require-reachable") options.requireReachable = true;
+        else if ((!afterDashes && flag === "--stack") || flag === "--cwd" || flag === "--result" || (afterDashes && flag === "--state")) {
+            const value = inline ?? argv[++i];
+            if (value === undefined || value === "") return `${flag} needs a value`;
+            if (flag === "--stack") options.stack = value;
+            if (flag === "--cwd") options.cwd = value;
+            if (flag === "--result") options.result = value;
+        } else return `unknown argument ${argv[i]}`;
+    }
+    if (!options.stack || options.stack.startsWith("-")) return "--stack NAME is required";
+    return options as Options;
+}
+
+/** Cuts out any bearer token should one ever reach the output (nothing above prints one). */
+export function withoutTokens(text: string, tokens: string[]): string {
+    return tokens.filter((t) => t.length >= 8).reduce((out, t) => out.split(t).join("[redacted]"), text);
+}
+
+export async function main(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    if (argv.includes("-h") || argv.includes("--help")) return { code: 0, out: `${USAGE}\n`, err: "" };
+    const options = parseArgs(argv);
+    if (typeof options === "string") return { code: 2, out: "", err: `${options}\n${USAGE}\n` };
+    const dir = path.resolve(options.cwd ?? PROJECT_DIR);
+    let report: HealthReport;
+    let tokens: string[] = [];
+    try {
+        // Relative kubeconfig paths in the stack file resolve from the project directory, as for the program.
+        process.chdir(dir);
+        const { project, stack, stackFile, loaded } = readStack(dir, options.stack);
+        const namespace = loaded.settings.argocd.namespace;
+        const { ours, others } = await listStackSecrets(loaded.argocdAccess, namespace, stackAnnotationValue(project, stack));
+        tokens = ours.map((s) => decodeClusterSecret(s).connection?.bearerToken ?? "");
+        report = await healthReport(
+            { stack, stackFile, argocd: { context: loaded.argocdAccess.context, namespace }, entries: loaded.settings.clusters, ours, others },
+            { stackFile, requireReachable: options.requireReachable, now: () => Date.now() / 1000 },
+        );
+    } catch (err) {
+        if (err instanceof StackFileError || err instanceof ListError) return { code: 2, out: "", err: `${err.message}\n` };
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return { code: 2, out: "", err: `no project directory ${dir}\n` };
+        throw err;
+    }
+    const json = `${JSON.stringify(report, null, 2)}\n`;
+    if (options.result) fs.writeFileSync(options.result, withoutTokens(json, tokens));
+    const out = options.json ? json : formatTable(report, Date.now() / 1000);
+    return { code: exitCode(report), out: withoutTokens(out, tokens), err: "" };
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (result) => {
+            process.stdout.write(result.out);
+            process.stderr.write(result.err);
+            process.exitCode = result.code;
+        },
+        (err) => {
+            // The first line only: a stack trace helps nobody here and might carry a request's details.
+            process.stderr.write(`verify failed: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}\n`);
+            process.exitCode = 2;
+        },
+    );
+}

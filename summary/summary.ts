@@ -1,0 +1,1037 @@
+/**
+ * Registration summary: `pulumi preview --json` turned into the few Markdown lines a reviewer needs. Which
+ * clusters Argo CD gains, loses or sees changed, what rights each gains or loses, token rotations, TLS and
+ * label changes, and warnings. It never prints a credential.
+ *
+ * Input: the PreviewDigest the CLI prints for `preview --json` (pkg/display/json.go: config, steps[] with
+ * op/urn/oldState/newState/diffReasons/replaceReasons/detailedDiff, diagnostics, changeSummary), or the engine
+ * event stream it prints instead when PULUMI_ENABLE_STREAMING_JSON_PREVIEW is set (one EngineEvent a line).
+ *
+ * What the engine hides: every secret is "[secret]" in a digest (even with --show-secrets) and unknown values
+ * are a placeholder. The cluster Secret's whole `stringData` is secret, so a real preview shows neither the
+ * cluster's name nor its TLS settings there. They are taken from what is plain instead: the stack's config
+ * (the desired clusters), the last `up`'s stack outputs (`registrations`), each target provider's
+ * `clusterIdentifier`, the RBAC objects' rules and the cluster Secret's labels. When `stringData` is readable
+ * (hand-built input, another tool) it is used first.
+ */
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import { clusterSecretName } from "../components/clusterSecret";
+import { goFoldKey } from "../policy/goJson";
+import { DangerKind, dangerousRights } from "../policy/rbacGrants";
+import {
+    ALLOW_WILDCARD_RBAC_ANNOTATION,
+    ARGOCD_KUBERNETES_VERSION_LABEL,
+    ARGOCD_PROVIDER_NAME,
+    CLUSTER_REGISTRATION_TYPE,
+    LEGACY_ARGOCD_PROVIDER_NAME,
+    MANAGED_BY_LABEL,
+    PART_OF_LABEL,
+    PolicyRule,
+    PROJECT,
+    SECRET_TYPE_LABEL,
+} from "../components/names";
+
+const STACK_TYPE = "pulumi:pulumi:Stack";
+const KUBERNETES_PROVIDER_TYPE = "pulumi:providers:kubernetes";
+const ARGOCD_PROVIDER_NAMES = [ARGOCD_PROVIDER_NAME, LEGACY_ARGOCD_PROVIDER_NAME];
+
+/** What the engine writes for a value not known until `up` (sdk resource/sig UnknownStringValue). */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** A secret in the event stream is an object carrying this signature key (sdk resource/sig). */
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_MASK = "[secret]";
+
+/** Labels this program writes itself; the summary reports only the user's. */
+const OWN_LABELS = [SECRET_TYPE_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL, ARGOCD_KUBERNETES_VERSION_LABEL];
+
+type Obj = Record<string, unknown>;
+
+/** apitype.ResourceV3, only the fields read here. */
+export interface ResourceState {
+    urn?: string;
+    type?: string;
+    parent?: string;
+    inputs?: Obj;
+    outputs?: Obj;
+}
+
+/** display.PreviewStep. */
+export interface PreviewStep {
+    op: string;
+    urn: string;
+    provider?: string;
+    oldState?: ResourceState | null;
+    newState?: ResourceState | null;
+    diffReasons?: string[] | null;
+    replaceReasons?: string[] | null;
+    detailedDiff?: Record<string, { kind?: string; inputDiff?: boolean }> | null;
+}
+
+/** display.PreviewDigest. */
+export interface PreviewDigest {
+    config?: Record<string, string> | null;
+    steps?: PreviewStep[] | null;
+    diagnostics?: { urn?: string; message?: string; severity?: string }[] | null;
+    duration?: number;
+    changeSummary?: Record<string, number> | null;
+    maybeCorrupt?: boolean;
+}
+
+export class NotAPreviewError extends Error {}
+
+// ---------------------------------------------------------------------------------------------------------
+// Input
+
+const DIGEST_KEYS = ["steps", "changeSummary", "config", "diagnostics", "duration"];
+
+/** Parses CLI output: one digest object, or a stream of engine events (one JSON object a line). */
+export function parsePreview(text: string): PreviewDigest {
+    const trimmed = text.trim();
+    if (trimmed === "") throw new NotAPreviewError("the input is empty");
+    let whole: unknown;
+    try {
+        whole = JSON.parse(trimmed);
+    } catch {
+        return parseEventStream(trimmed);
+    }
+    if (!isObject(whole) || !DIGEST_KEYS.some((k) => k in whole)) {
+        // A single event line is a stream of one.
+        if (isObject(whole) && isEngineEvent(whole)) return digestFromEvents([whole]);
+        throw new NotAPreviewError("the JSON is not a preview digest (no steps, changeSummary, config or diagnostics)");
+    }
+    if (whole.steps !== undefined && whole.steps !== null) {
+        if (!Array.isArray(whole.steps)) throw new NotAPreviewError("steps is not a list");
+        whole.steps.forEach((step, i) => {
+            if (!isObject(step) || typeof step.op !== "string" || typeof step.urn !== "string") {
+                throw new NotAPreviewError(`steps[${i}] has no op and urn`);
+            }
+        });
+    }
+    return whole as PreviewDigest;
+}
+
+function isEngineEvent(o: Obj): boolean {
+    return Object.keys(o).some((k) => k.endsWith("Event") && isObject(o[k]));
+}
+
+function parseEventStream(text: string): PreviewDigest {
+    const events: Obj[] = [];
+    text.split(/\r?\n/).forEach((line, i) => {
+        if (line.trim() === "") return;
+        let event: unknown;
+        try {
+            event = JSON.parse(line);
+        } catch {
+            throw new NotAPreviewError(`line ${i + 1} is not JSON`);
+        }
+        if (!isObject(event) || !isEngineEvent(event)) throw new NotAPreviewError(`line ${i + 1} is not an engine event`);
+        events.push(event);
+    });
+    return digestFromEvents(events);
+}
+
+/** The digest the CLI would have printed, from apitype.EngineEvent records. */
+function digestFromEvents(events: Obj[]): PreviewDigest {
+    const digest: PreviewDigest = { steps: [], diagnostics: [] };
+    for (const event of events) {
+        const prelude = asObject(event.preludeEvent);
+        if (prelude && isObject(prelude.config)) digest.config = prelude.config as Record<string, string>;
+        const pre = asObject(asObject(event.resourcePreEvent)?.metadata);
+        if (pre && typeof pre.op === "string" && typeof pre.urn === "string") {
+            digest.steps!.push({
+                op: pre.op,
+                urn: pre.urn,
+                oldState: asObject(pre.old) as ResourceState | undefined,
+                newState: asObject(pre.new) as ResourceState | undefined,
+                diffReasons: stringList(pre.diffs),
+                replaceReasons: stringList(pre.keys),
+                detailedDiff: asObject(pre.detailedDiff) as PreviewStep["detailedDiff"],
+            });
+        }
+        const diag = asObject(event.diagnosticEvent);
+        if (diag) digest.diagnostics!.push({ severity: String(diag.severity ?? "") });
+        const summary = asObject(event.summaryEvent);
+        if (summary) {
+            digest.changeSummary = asObject(summary.resourceChanges) as Record<string, number> | undefined;
+            digest.maybeCorrupt = summary.maybeCorrupt === true;
+        }
+    }
+    return digest;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Plain values: anything secret or unknown reads as undefined, so it can never reach the output.
+
+function isObject(v: unknown): v is Obj {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function asObject(v: unknown): Obj | undefined {
+    return isObject(v) && !(SECRET_SIG_KEY in v) ? v : undefined;
+}
+
+function hidden(v: unknown): boolean {
+    return v === SECRET_MASK || v === UNKNOWN || (isObject(v) && SECRET_SIG_KEY in v);
+}
+
+function plainString(v: unknown): string | undefined {
+    return typeof v === "string" && !hidden(v) ? v : undefined;
+}
+
+function stringList(v: unknown): string[] | undefined {
+    return Array.isArray(v) && v.every((s) => typeof s === "string" && !hidden(s)) ? (v as string[]) : undefined;
+}
+
+function plainStringMap(v: unknown): Record<string, string> | undefined {
+    const o = asObject(v);
+    if (!o || !Object.values(o).every((s) => typeof s === "string" && !hidden(s))) return undefined;
+    return o as Record<string, string>;
+}
+
+function plainBoolean(v: unknown): boolean | undefined {
+    if (typeof v === "boolean") return v;
+    return v === "true" ? true : v === "false" ? false : undefined;
+}
+
+function at(o: unknown, ...path: string[]): unknown {
+    let v = o;
+    for (const key of path) v = asObject(v)?.[key];
+    return v;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Steps
+
+type Change = "create" | "update" | "delete" | "replace";
+
+/** The engine's step ops reduced to what they do to a resource; reads, refreshes and sames do nothing. */
+function changeOf(op: string): Change | undefined {
+    switch (op) {
+        case "create":
+        case "import":
+            return "create";
+        case "update":
+            return "update";
+        case "delete":
+            return "delete";
+        case "replace":
+        case "create-replacement":
+        case "delete-replaced":
+        case "import-replacement":
+        case "read-replacement":
+            return "replace";
+        default:
+            return undefined;
+    }
+}
+
+interface Urn {
+    stack: string;
+    project: string;
+    types: string[];
+    name: string;
+}
+
+function parseUrn(urn: string): Urn | undefined {
+    const m = /^urn:pulumi:([^:]*)::([^:]*)::(.*?)::(.*)$/s.exec(urn);
+    return m ? { stack: m[1], project: m[2], types: m[3].split("$"), name: m[4] } : undefined;
+}
+
+/** One resource's planned change; a replacement's several steps merged into one. */
+interface Step {
+    change: Change;
+    urn: string;
+    type: string;
+    name: string;
+    parentUrn?: string;
+    old?: ResourceState;
+    new?: ResourceState;
+    /** Property paths that differ, from detailedDiff, diffReasons and replaceReasons. Names only. */
+    keys: string[];
+}
+
+function collectSteps(digest: PreviewDigest): { steps: Step[]; root?: PreviewStep } {
+    const byUrn = new Map<string, Step>();
+    let root: PreviewStep | undefined;
+    for (const raw of digest.steps ?? []) {
+        const urn = parseUrn(raw.urn);
+        if (!urn) continue;
+        const type = urn.types[urn.types.length - 1];
+        if (type === STACK_TYPE) {
+            root = raw;
+            continue;
+        }
+        const change = changeOf(raw.op);
+        if (!change) continue;
+        const old = asObject(raw.oldState) as ResourceState | undefined;
+        const neu = asObject(raw.newState) as ResourceState | undefined;
+        // detailedDiff names the exact paths; the reasons only top-level keys.
+        const detailed = Object.keys(asObject(raw.detailedDiff) ?? {});
+        const keys = detailed.length ? detailed : [...(stringList(raw.diffReasons) ?? []), ...(stringList(raw.replaceReasons) ?? [])];
+        const seen = byUrn.get(raw.urn);
+        if (!seen) {
+            byUrn.set(raw.urn, {
+                change, urn: raw.urn, type, name: urn.name, parentUrn: neu?.parent ?? old?.parent, old, new: neu, keys,
+            });
+            continue;
+        }
+        // With --show-replacement-steps (or in the event stream) one replacement arrives as several steps.
+        if (seen.change !== change) seen.change = "replace";
+        seen.old ??= old;
+        seen.new ??= neu;
+        seen.keys.push(...keys);
+    }
+    return { steps: [...byUrn.values()], root };
+}
+
+/** Children are named `<registration>-<role>`; the registration's name is its cluster Secret's name. */
+const CHILD_SUFFIXES = ["-cluster-role-binding", "-cluster-role", "-cluster-secret", "-service-account", "-token-suffix", "-token"];
+
+/** Which registration a step belongs to, by the component's name; undefined for stack-level resources. */
+function registrationOf(step: Step): string | undefined {
+    if (step.type === CLUSTER_REGISTRATION_TYPE) return step.name;
+    const parent = step.parentUrn ? parseUrn(step.parentUrn) : undefined;
+    if (parent && parent.types[parent.types.length - 1] === CLUSTER_REGISTRATION_TYPE) return parent.name;
+    // Each target has its own provider `<registration>-k8s` (index.ts); the Argo CD provider is stack-level.
+    if (step.type === KUBERNETES_PROVIDER_TYPE && step.name.endsWith("-k8s")) return step.name.slice(0, -"-k8s".length);
+    const urn = parseUrn(step.urn);
+    if (!urn?.types.includes(CLUSTER_REGISTRATION_TYPE)) return undefined;
+    for (const suffix of CHILD_SUFFIXES) {
+        if (step.name.endsWith(suffix)) return step.name.slice(0, -suffix.length);
+    }
+    // Roles are `<registration>-role-<namespace>`; the registration name ends with the hash's digits.
+    return /^(.*-\d+)-role-(?:binding-)?.+$/.exec(step.name)?.[1];
+}
+
+type Part = "component" | "provider" | "clusterSecret" | "token" | "tokenSuffix" | "serviceAccount"
+    | "clusterRole" | "clusterRoleBinding" | "role" | "roleBinding" | "other";
+
+function partOf(step: Step): Part {
+    switch (step.type) {
+        case CLUSTER_REGISTRATION_TYPE: return "component";
+        case KUBERNETES_PROVIDER_TYPE: return "provider";
+        case "random:index/randomId:RandomId": return "tokenSuffix";
+        case "kubernetes:core/v1:ServiceAccount": return "serviceAccount";
+        case "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": return "clusterRole";
+        case "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": return "clusterRoleBinding";
+        case "kubernetes:rbac.authorization.k8s.io/v1:Role": return "role";
+        case "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": return "roleBinding";
+        case "kubernetes:core/v1:Secret":
+            return step.name.endsWith("-cluster-secret") ? "clusterSecret" : step.name.endsWith("-token") ? "token" : "other";
+        default: return "other";
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// What the plain parts of the preview say about each cluster
+
+interface Tls {
+    insecure: boolean;
+    serverName?: string;
+    /** Kept only to compare old with new; never printed. */
+    caData?: string;
+}
+
+/** One side (before or after) of a cluster Secret, from whatever is readable. */
+interface SecretView {
+    name?: string;
+    server?: string;
+    labels?: Record<string, string>;
+    tls?: Tls;
+    namespaces?: string[];
+    clusterResources?: boolean;
+}
+
+function secretView(state: ResourceState | undefined): SecretView {
+    if (!state) return {};
+    const inputs = state.inputs ?? {};
+    // The provider's Check turns stringData into base64 `data`; only a Secret still unknown keeps stringData.
+    const data = asObject(inputs.stringData) ?? decodeData(asObject(inputs.data));
+    return {
+        name: plainString(data?.name),
+        server: plainString(data?.server),
+        labels: plainStringMap(at(inputs, "metadata", "labels")),
+        tls: tlsOfConfig(plainString(data?.config)),
+        namespaces: plainString(data?.namespaces)?.split(",").filter((ns) => ns !== ""),
+        clusterResources: plainBoolean(data?.clusterResources),
+    };
+}
+
+function decodeData(data: Obj | undefined): Obj | undefined {
+    if (!data) return undefined;
+    return Object.fromEntries(Object.entries(data).map(([k, v]) => {
+        const encoded = plainString(v);
+        return [k, encoded === undefined ? undefined : Buffer.from(encoded, "base64").toString("utf8")];
+    }));
+}
+
+/** tlsClientConfig from a readable `config` JSON; only what is TLS, never the token. */
+function tlsOfConfig(config: string | undefined): Tls | undefined {
+    if (config === undefined) return undefined;
+    try {
+        const tls = asObject(asObject(JSON.parse(config))?.tlsClientConfig);
+        if (!tls) return undefined;
+        return { insecure: tls.insecure === true, serverName: plainString(tls.serverName), caData: plainString(tls.caData) };
+    } catch {
+        return undefined;
+    }
+}
+
+/** A cluster as the stack's config wants it (`<project>:clusters`), the only plain source for new clusters. */
+interface DesiredCluster {
+    name?: string;
+    server: string;
+    labels?: Record<string, string>;
+    insecure: boolean;
+    serverName?: string;
+    ownCa: boolean;
+    /** `adopt: true`: takes over what `argocd cluster add` left. */
+    adopt: boolean;
+    /** `retire: true`: removed although Applications may still deploy to it. */
+    retire: boolean;
+}
+
+function desiredClusters(digest: PreviewDigest, project: string): Map<string, DesiredCluster> {
+    const result = new Map<string, DesiredCluster>();
+    const raw = digest.config?.[`${project}:clusters`];
+    let list: unknown;
+    try {
+        list = typeof raw === "string" ? JSON.parse(raw) : raw;
+    } catch {
+        return result;
+    }
+    if (!Array.isArray(list)) return result;
+    for (const entry of list) {
+        const server = plainString(at(entry, "server"));
+        if (server === undefined) continue;
+        const secretName = secretNameOf(server);
+        if (secretName === undefined) continue;
+        result.set(secretName, {
+            name: plainString(at(entry, "name")),
+            server,
+            labels: plainStringMap(at(entry, "labels")),
+            insecure: plainBoolean(at(entry, "tls", "insecure")) === true,
+            serverName: plainString(at(entry, "tls", "serverName")),
+            ownCa: at(entry, "tls", "caData") !== undefined,
+            adopt: plainBoolean(at(entry, "adopt")) === true,
+            retire: plainBoolean(at(entry, "retire")) === true,
+        });
+    }
+    return result;
+}
+
+/** The cluster Secret's name for a server, or undefined for one Argo CD could not parse (validation refuses it). */
+function secretNameOf(server: string): string | undefined {
+    try {
+        return clusterSecretName(server);
+    } catch {
+        return undefined;
+    }
+}
+
+/** The last `up`'s stack output `registrations` (index.ts): Argo CD name and server per cluster Secret name. */
+function registeredClusters(root: PreviewStep | undefined): Map<string, { name: string; server?: string }> {
+    const result = new Map<string, { name: string; server?: string }>();
+    for (const state of [root?.newState, root?.oldState]) {
+        const registrations = asObject(at(state, "outputs", "registrations"));
+        for (const [name, value] of Object.entries(registrations ?? {})) {
+            const server = plainString(at(value, "server"));
+            const secretName = plainString(at(value, "secretName")) ?? (server ? secretNameOf(server) : undefined);
+            if (secretName && !result.has(secretName)) result.set(secretName, { name, server });
+        }
+    }
+    return result;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Rights
+
+/** Rights held in one scope: cluster-wide, or one namespace. `rules` undefined when not readable. */
+interface Grant {
+    rules?: PolicyRule[];
+    /** The stack entry's `allowWildcardRbac`, recorded on the ClusterRole. */
+    optedIn?: boolean;
+}
+
+const CLUSTER_SCOPE = "";
+
+function rulesOf(state: ResourceState | undefined): PolicyRule[] | undefined {
+    const rules = state?.inputs?.rules;
+    if (!Array.isArray(rules)) return undefined;
+    const result: PolicyRule[] = [];
+    for (const rule of rules) {
+        const o = asObject(rule);
+        const verbs = stringList(o?.verbs);
+        if (!o || !verbs) return undefined;
+        result.push({
+            verbs,
+            apiGroups: stringList(o.apiGroups),
+            resources: stringList(o.resources),
+            resourceNames: stringList(o.resourceNames),
+            nonResourceURLs: stringList(o.nonResourceURLs),
+        });
+    }
+    return result;
+}
+
+function scopeOf(step: Step, state: ResourceState | undefined): string {
+    if (step.type.endsWith(":ClusterRole") || step.type.endsWith(":ClusterRoleBinding")) return CLUSTER_SCOPE;
+    const namespace = plainString(at(state, "inputs", "metadata", "namespace"));
+    return namespace ?? /-role-(?:binding-)?(.+)$/.exec(step.name)?.[1] ?? "?";
+}
+
+interface ScopeChange {
+    scope: string;
+    before?: Grant;
+    after?: Grant;
+}
+
+const RBAC_PARTS: Part[] = ["clusterRole", "role", "clusterRoleBinding", "roleBinding"];
+
+/**
+ * Rights per scope before and after. A role carries the rules; a binding alone (its role untouched) still
+ * grants or withdraws them, with rules this preview does not show.
+ */
+function rightsChanges(steps: Step[]): ScopeChange[] {
+    const scopes = new Map<string, ScopeChange>();
+    for (const step of steps) {
+        const part = partOf(step);
+        if (!RBAC_PARTS.includes(part)) continue;
+        const isRole = part === "clusterRole" || part === "role";
+        const scope = scopeOf(step, step.new ?? step.old);
+        const s = scopes.get(scope) ?? { scope };
+        scopes.set(scope, s);
+        if (step.change !== "create") s.before = isRole ? grantOf(step.old) : s.before ?? {};
+        if (step.change !== "delete") s.after = isRole ? grantOf(step.new) : s.after ?? {};
+    }
+    return [...scopes.values()].sort((a, b) => a.scope.localeCompare(b.scope));
+}
+
+function grantOf(state: ResourceState | undefined): Grant {
+    const optIn = at(state, "inputs", "metadata", "annotations", ALLOW_WILDCARD_RBAC_ANNOTATION);
+    return { rules: rulesOf(state), optedIn: optIn === "true" };
+}
+
+function isWildcardResourceRule(rule: PolicyRule): boolean {
+    return rule.verbs.includes("*") && (rule.resources ?? []).includes("*");
+}
+
+function isFull(scope: string, rules: PolicyRule[]): boolean {
+    const everyResource = rules.some((r) => isWildcardResourceRule(r) && (r.apiGroups ?? []).includes("*") && !r.resourceNames?.length);
+    const everyUrl = rules.some((r) => r.verbs.includes("*") && (r.nonResourceURLs ?? []).includes("*"));
+    return everyResource && (scope !== CLUSTER_SCOPE || everyUrl);
+}
+
+/** `get,list on pods`, `* on deployments.apps`, `get on /healthz`: kubectl's resource.group spelling. */
+function describeRule(rule: PolicyRule): string {
+    const groups = rule.apiGroups ?? [""];
+    const targets = rule.nonResourceURLs?.length
+        ? rule.nonResourceURLs
+        : (rule.resources ?? []).flatMap((r) => groups.map((g) => (g === "" || r === "*" && g === "*" ? r : `${r}.${g}`)));
+    const named = rule.resourceNames?.length ? ` [${rule.resourceNames.join(", ")}]` : "";
+    return `${rule.verbs.join(",")} on ${targets.join(" ")}${named}`;
+}
+
+function describeRules(scope: string, grant: Grant): string {
+    if (!grant.rules) return "rules not shown";
+    if (isFull(scope, grant.rules)) return "full";
+    return `custom: ${grant.rules.map((rule) => md(describeRule(rule))).join("; ")}`;
+}
+
+/** "cluster-wide full", "namespaced [shop, payments] full": namespaces with the same rules together. */
+function describeGrants(grants: { scope: string; grant: Grant }[]): string {
+    const parts: string[] = [];
+    const cluster = grants.find((g) => g.scope === CLUSTER_SCOPE);
+    const byRules = new Map<string, string[]>();
+    for (const { scope, grant } of grants) {
+        if (scope === CLUSTER_SCOPE) continue;
+        const text = describeRules(scope, grant);
+        byRules.set(text, [...(byRules.get(text) ?? []), scope]);
+    }
+    for (const [text, namespaces] of byRules) parts.push(`namespaced [${namespaces.map(md).join(", ")}] ${text}`);
+    if (cluster) parts.push(`cluster-wide ${describeRules(CLUSTER_SCOPE, cluster.grant)}`);
+    return parts.join("; ");
+}
+
+function sameRules(a: PolicyRule[] | undefined, b: PolicyRule[] | undefined): boolean {
+    return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** `full → custom: …`, or for two custom sets only the rules added (+) and removed (−). */
+function describeRuleChange(scope: string, before: Grant, after: Grant): string {
+    if (!before.rules || !after.rules || isFull(scope, before.rules) || isFull(scope, after.rules)) {
+        return `${describeRules(scope, before)} → ${describeRules(scope, after)}`;
+    }
+    const b = before.rules.map(describeRule);
+    const a = after.rules.map(describeRule);
+    return [...a.filter((r) => !b.includes(r)).map((r) => `+${md(r)}`), ...b.filter((r) => !a.includes(r)).map((r) => `−${md(r)}`)]
+        .join("; ") || "rules reordered";
+}
+
+/** How the summary names each finding of policy/rbacGrants.ts, the judgement the policy pack applies. */
+const DANGER_WORDS: Record<DangerKind, string> = {
+    "every-resource": "`*` verbs on `*` resources",
+    "every-non-resource-url": "`*` non-resource URLs",
+    escalate: "`escalate` on roles",
+    bind: "`bind` on roles",
+    impersonate: "`impersonate` on users, groups or serviceaccounts",
+    token: "`create` on `serviceaccounts/token`",
+};
+
+/**
+ * One line for every right a cluster gains that is cluster-admin or a path to it, by scope, judged as the
+ * policy pack judges it (every verb spelt out counts as `*`), or undefined.
+ */
+function wildcards(grants: { scope: string; grant: Grant }[]): string | undefined {
+    const found: string[] = [];
+    for (const kind of Object.keys(DANGER_WORDS) as DangerKind[]) {
+        const scopes = grants.filter((g) => dangerousRights(g.grant.rules ?? []).some((d) => d.kind === kind)).map((g) => g.scope);
+        if (scopes.length === 0) continue;
+        if (kind === "every-non-resource-url") {
+            found.push(DANGER_WORDS[kind]);
+            continue;
+        }
+        if (scopes.includes(CLUSTER_SCOPE)) found.push(`${DANGER_WORDS[kind]} cluster-wide`);
+        const namespaces = scopes.filter((s) => s !== CLUSTER_SCOPE);
+        if (namespaces.length) found.push(`${DANGER_WORDS[kind]} in ${namespaces.length > 1 ? "namespaces" : "namespace"} ${namespaces.map(md).join(", ")}`);
+    }
+    // Still a warning: the reviewer sees that the stack asked for it, not that it is harmless.
+    const optedIn = grants.some((g) => g.scope === CLUSTER_SCOPE && g.grant.optedIn);
+    return found.length ? `${found.join(", ")}${optedIn ? " (opted in with allowWildcardRbac)" : ""}` : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// One cluster
+
+type Kind = "added" | "removed" | "changed";
+
+interface ClusterSummary {
+    kind: Kind;
+    title: string;
+    /** Set when this plan deletes or replaces the cluster Secret: the one change a reviewer must never miss. */
+    secretLoss?: "deleted" | "replaced";
+    details: string[];
+    warnings: string[];
+}
+
+interface Sources {
+    desired: Map<string, DesiredCluster>;
+    registered: Map<string, { name: string; server?: string }>;
+}
+
+function summarizeCluster(key: string, steps: Step[], sources: Sources): ClusterSummary {
+    const find = (part: Part) => steps.find((s) => partOf(s) === part);
+    const secret = find("clusterSecret");
+    const component = find("component");
+    const provider = find("provider");
+    // Argo CD knows a cluster by its Secret: created is added, deleted is removed, anything else a change.
+    const anchor = secret ?? component;
+    const kind: Kind = anchor?.change === "create" ? "added" : anchor?.change === "delete" ? "removed" : "changed";
+
+    const before = kind === "added" ? {} : secretView(secret?.old);
+    const after = kind === "removed" ? {} : secretView(secret?.new);
+    const desired = kind === "removed" ? undefined : sources.desired.get(key);
+    const registered = kind === "added" ? undefined : sources.registered.get(key);
+
+    const oldName = before.name ?? registered?.name;
+    const newName = after.name ?? desired?.name;
+    const name = kind === "removed" ? oldName : newName ?? oldName;
+    const server = after.server ?? before.server ?? desired?.server ?? registered?.server
+        ?? plainString(at(component?.old, "outputs", "server"))
+        ?? plainString(at(provider?.new ?? provider?.old, "inputs", "clusterIdentifier"));
+    const title = name && server ? `${md(name)} (${md(server)})` : md(name ?? server ?? key);
+    const label = md(name ?? server ?? key);
+
+    const details: string[] = [];
+    const warnings: string[] = [];
+    const explained = new Set<string>();
+
+    // Rights
+    const rights = rightsChanges(steps);
+    const gained = rights.filter((r) => r.after && !r.before).map((r) => ({ scope: r.scope, grant: r.after! }));
+    const lost = rights.filter((r) => r.before && !r.after).map((r) => ({ scope: r.scope, grant: r.before! }));
+    const altered = rights.filter((r) => r.before && r.after && !sameRules(r.before.rules, r.after.rules));
+    if (kind === "added" && gained.length) details.push(`rights: ${describeGrants(gained)}`);
+    else if (kind === "removed" && lost.length) details.push(`rights removed: ${describeGrants(lost)}`);
+    else {
+        if (gained.length) details.push(`rights gained: ${describeGrants(gained)}`);
+        if (lost.length) details.push(`rights lost: ${describeGrants(lost)}`);
+    }
+    for (const r of altered) {
+        const where = r.scope === CLUSTER_SCOPE ? "cluster-wide" : `namespace ${md(r.scope)}`;
+        details.push(`rights ${where}: ${describeRuleChange(r.scope, r.before!, r.after!)}`);
+    }
+    // The Secret's namespaces and clusterResources follow the roles; the rights lines say what they mean.
+    if (rights.length) explained.add("namespaces").add("clusterResources");
+    const wild = wildcards([...gained, ...altered.map((a) => ({ scope: a.scope, grant: a.after! }))]);
+    if (wild) warnings.push(`${label} gets wildcard RBAC: ${wild}`);
+
+    // Argo CD's own scoping, when the Secret is readable.
+    if (kind === "changed" && before.namespaces !== undefined && after.namespaces !== undefined
+        && before.namespaces.join(",") !== after.namespaces.join(",")) {
+        details.push(`Argo CD namespaces: [${before.namespaces.map(md).join(", ")}] → [${after.namespaces.map(md).join(", ")}]`);
+    }
+    if (kind === "changed" && before.clusterResources !== undefined && after.clusterResources !== undefined
+        && before.clusterResources !== after.clusterResources) {
+        details.push(`Argo CD clusterResources: ${before.clusterResources} → ${after.clusterResources}`);
+    }
+
+    // Token
+    const suffix = find("tokenSuffix");
+    const rotated = kind === "changed" && (suffix?.change === "replace" || find("token")?.change === "replace");
+    if (rotated) {
+        const from = plainString(at(suffix?.old, "inputs", "keepers", "tokenRotation"));
+        const to = plainString(at(suffix?.new, "inputs", "keepers", "tokenRotation"));
+        details.push(`token rotated${from !== undefined && to !== undefined && from !== to ? ` (tokenRotation ${md(from)} → ${md(to)})` : ""}`);
+        // The new token is in the config, and the whole stringData when the token is not known yet.
+        explained.add("config").add("contents");
+    }
+
+    // Rename
+    if (kind === "changed" && oldName && newName && oldName !== newName) {
+        details.push(`renamed: ${md(oldName)} → ${md(newName)}`);
+        explained.add("name");
+    }
+
+    // TLS: compared when the Secret is readable; otherwise what the config now asks for.
+    const tlsBefore = before.tls;
+    const tlsAfter = after.tls;
+    let insecureNow: boolean | undefined = tlsAfter?.insecure ?? desired?.insecure;
+    if (kind === "changed" && tlsBefore && tlsAfter) {
+        const changes: string[] = [];
+        if (tlsBefore.insecure !== tlsAfter.insecure) changes.push(`insecure ${tlsBefore.insecure} → ${tlsAfter.insecure}`);
+        if (tlsBefore.serverName !== tlsAfter.serverName) {
+            const show = (v: string | undefined) => (v === undefined ? "unset" : md(v));
+            changes.push(`serverName ${show(tlsBefore.serverName)} → ${show(tlsAfter.serverName)}`);
+        }
+        if (tlsBefore.caData !== tlsAfter.caData) {
+            changes.push(tlsBefore.caData === undefined ? "CA added" : tlsAfter.caData === undefined ? "CA removed" : "CA changed");
+        }
+        if (changes.length) {
+            details.push(`TLS: ${changes.join(", ")}`);
+            explained.add("config");
+        }
+    } else if (kind === "added") {
+        const tls = tlsAfter ?? (desired ? { insecure: desired.insecure, serverName: desired.serverName } : undefined);
+        const notes = [
+            tls?.insecure ? "insecure (not verified)" : undefined,
+            tls?.serverName ? `serverName ${md(tls.serverName)}` : undefined,
+            !tlsAfter && desired?.ownCa ? "CA from config" : undefined,
+        ].filter((n) => n !== undefined);
+        if (notes.length) details.push(`TLS: ${notes.join(", ")}`);
+    }
+    if (kind === "removed") insecureNow = undefined;
+    if (insecureNow) warnings.push(`${label} has TLS verification disabled (insecure)`);
+
+    // Labels
+    const labelsBefore = before.labels;
+    const labelsAfter = after.labels ?? (kind === "added" ? desired?.labels : undefined);
+    if (kind === "added" && labelsAfter) {
+        const own = Object.entries(labelsAfter).filter(([k]) => !OWN_LABELS.includes(k));
+        if (own.length) details.push(`labels: ${own.map(([k, v]) => md(`${k}=${v}`)).join(", ")}`);
+    } else if (kind === "changed" && labelsBefore && labelsAfter) {
+        const text = labelChanges(labelsBefore, labelsAfter);
+        if (text) details.push(`labels: ${text}`);
+    }
+    if (labelsBefore && labelsAfter) explained.add("labels");
+
+    // Whatever else changed in the cluster Secret, by key name only.
+    if (kind === "changed" && secret) {
+        const other = [...new Set(secret.keys.map(secretKeyName))].filter((k) => !explained.has(k)).sort().map(keyText);
+        if (other.includes("config")) {
+            // Argo CD's connection config is secret as a whole: say what it is and what the stack now asks for.
+            other.splice(other.indexOf("config"), 1);
+            details.push(`connection config changed (TLS, proxy or compression; the values are secret)${desired ? `; stack config now: ${tlsWords(desired)}` : ""}`);
+        }
+        if (secret.change === "replace") details.push(`cluster Secret replaced${other.length ? ` (${other.join(", ")})` : ""}`);
+        else if (other.length) details.push(`cluster Secret changes: ${other.join(", ")}`);
+    }
+
+    // The rest: target objects and the provider, by kind and key names.
+    if (kind === "changed") {
+        const rest = steps.filter((s) => {
+            const part = partOf(s);
+            if (part === "clusterSecret" || part === "component") return false;
+            if (rotated && (part === "token" || part === "tokenSuffix")) return false;
+            if (RBAC_PARTS.includes(part) && s.change !== "update" && s.change !== "replace") return false;
+            if ((part === "clusterRole" || part === "role") && s.keys.every((k) => k === "rules" || k.startsWith("rules["))) return false;
+            return true;
+        });
+        for (const s of rest) {
+            const keys = [...new Set(s.keys.map((k) => keyText(k.split(/[.[]/, 1)[0])))].sort();
+            const what = partOf(s) === "provider" ? "Pulumi's provider for the target" : `${keyText(s.type.split(":").pop() ?? "")} ${md(s.name)}`;
+            details.push(`${what}: ${s.change}${keys.length ? ` (${keys.join(", ")})` : ""}`);
+        }
+    }
+
+    // Opt-ins a reviewer must see: a takeover of the CLI's objects, a removal past the Applications check.
+    if (kind !== "removed" && desired?.adopt) {
+        details.push("adopts what `argocd cluster add` left (adopt: true): its cluster Secret in place, then revokes the CLI's token");
+    }
+    if (kind === "removed" && sources.desired.get(key)?.retire) {
+        details.push("retired (retire: true): removed even if Argo CD Applications still deploy to it");
+    }
+    if (kind === "removed" && secret?.change === "delete") {
+        warnings.push(`${label} loses its last registration: Argo CD forgets the cluster, and Applications deploying to it fail`);
+    }
+    const secretLoss = secret?.change === "delete" ? "deleted" : secret?.change === "replace" ? "replaced" : undefined;
+    return { kind, title, details, warnings, secretLoss };
+}
+
+function tlsWords(desired: DesiredCluster): string {
+    if (desired.insecure) return "TLS insecure";
+    const how = desired.ownCa ? "TLS verified with the configured CA" : "TLS verified";
+    return desired.serverName ? `${how}, serverName ${md(desired.serverName)}` : how;
+}
+
+/** `data.config` → config; `metadata.labels.tier` → labels. Key names, never values. */
+function secretKeyName(path: string): string {
+    const [top, second] = path.split(/[.[]/, 2);
+    if (top === "stringData" || top === "data") return second ? second.replace(/["\]]/g, "") : "contents";
+    return top === "metadata" && second ? second : top;
+}
+
+function labelChanges(before: Record<string, string>, after: Record<string, string>): string {
+    const parts: string[] = [];
+    for (const [k, v] of Object.entries(after)) {
+        if (!(k in before)) parts.push(`+${md(`${k}=${v}`)}`);
+        else if (before[k] !== v) parts.push(`${md(k)}: ${md(before[k])} → ${md(v)}`);
+    }
+    for (const k of Object.keys(before)) if (!(k in after)) parts.push(`-${md(k)}`);
+    return parts.join(", ");
+}
+
+/**
+ * A config-derived value as an inline code span, so nothing in it is Markdown or HTML: an HTML comment in a
+ * verb would otherwise hide what follows it, and a newline would start a block. Control, format (bidi,
+ * zero-width) and line-separator characters are shown as \u{...} escapes instead of being applied. The fence
+ * is longer than any run of backticks in the value, so a backtick cannot close it early.
+ */
+function md(text: string): string {
+    const visible = text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+    const longest = Math.max(0, ...(visible.match(/`+/g) ?? []).map((run) => run.length));
+    const fence = "`".repeat(longest + 1);
+    const pad = visible.startsWith("`") || visible.endsWith("`") ? " " : "";
+    return `${fence}${pad}${visible}${pad}${fence}`;
+}
+
+/** A property path or type name: printed as is when it is plainly one, else as code. */
+function keyText(key: string): string {
+    return /^[\w./-]+$/.test(key) ? key : md(key);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The report
+
+export interface SummaryOptions {
+    /** Stack name for the heading; default: the stack named in the steps' URNs. */
+    stack?: string;
+}
+
+/** The Markdown summary of one stack's preview. */
+export function summarizePreview(digest: PreviewDigest, options: SummaryOptions = {}): string {
+    const { steps, root } = collectSteps(digest);
+    const firstUrn = (digest.steps ?? []).map((s) => parseUrn(s.urn)).find((u) => u !== undefined);
+    const stack = options.stack ?? firstUrn?.stack ?? "stack";
+    const sources: Sources = {
+        desired: desiredClusters(digest, firstUrn?.project ?? PROJECT),
+        registered: registeredClusters(root ?? undefined),
+    };
+
+    const byCluster = new Map<string, Step[]>();
+    const others: Step[] = [];
+    for (const step of steps) {
+        const key = registrationOf(step);
+        if (key !== undefined) byCluster.set(key, [...(byCluster.get(key) ?? []), step]);
+        // A provider comes and goes with its resources (a first run creates the default random provider):
+        // only a change to an existing one tells the reviewer something.
+        else if (!(step.type.startsWith("pulumi:providers:") && (step.change === "create" || step.change === "delete"))) others.push(step);
+    }
+    const clusters = [...byCluster.entries()].sort(([a], [b]) => a.localeCompare(b))
+        .map(([key, clusterSteps]) => summarizeCluster(key, clusterSteps, sources));
+
+    const warnings = clusters.flatMap((c) => c.warnings);
+    const errors = (digest.diagnostics ?? []).filter((d) => d?.severity === "error").length;
+    // Diagnostics are counted, not quoted: their text is free-form and may carry anything.
+    if (errors) warnings.unshift(`the preview reported ${errors} error(s): this summary shows only what was planned; see the full preview`);
+    if (digest.maybeCorrupt) warnings.unshift("the engine reports the state may be corrupt");
+
+    const heading = `**${stack.replace(/[*`\r\n]/g, "")}**`;
+    if (clusters.length === 0 && others.length === 0 && warnings.length === 0) return redact(`${heading}: no changes.\n`, sensitiveValues(digest));
+
+    const counts = (["added", "removed", "changed"] as Kind[])
+        .map((kind) => [kind, clusters.filter((c) => c.kind === kind).length] as const)
+        .filter(([, n]) => n > 0)
+        .map(([kind, n], i) => (i === 0 ? `${n} ${n === 1 ? "cluster" : "clusters"} ${kind}` : `${n} ${kind}`));
+    const lines = [`${heading}: ${counts.length ? counts.join(", ") : "no cluster changes"}`];
+    const lost = clusters.filter((c) => c.secretLoss);
+    if (lost.length) {
+        // First, before anything else: a deleted or replaced cluster Secret is Argo CD losing a cluster.
+        const n = lost.length === 1 ? "1 cluster Secret" : `${lost.length} cluster Secrets`;
+        lines.push("", `🛑 **${n} deleted or replaced: Argo CD loses ${lost.length === 1 ? "this cluster" : "these clusters"} ` +
+            "unless this is intended.** " + lost.map((c) => `${c.title} ${c.secretLoss}`).join("; ") + ".");
+        if (lost.some((c) => c.secretLoss === "replaced")) {
+            lines.push("A replacement deletes the cluster Secret, then writes it again: Argo CD loses the cluster meanwhile, and an " +
+                "ApplicationSet's cluster generator may delete the Applications it made for it. Look for a changed `argocd.name` or `argocd.namespace`.");
+        }
+    }
+    if (warnings.length) lines.push("", "Warnings:", ...warnings.map((w) => `- ⚠️ ${w}`));
+    for (const [kind, title] of [["added", "Added"], ["removed", "Removed"], ["changed", "Changed"]] as const) {
+        const group = clusters.filter((c) => c.kind === kind);
+        if (!group.length) continue;
+        lines.push("", `${title}:`);
+        for (const c of group) {
+            if (kind === "changed") lines.push(`- ${c.title}`, ...c.details.map((d) => `  - ${d}`));
+            else lines.push(`- ${c.title}${c.details.length ? `: ${c.details.join("; ")}` : ""}`);
+        }
+    }
+    if (others.length) {
+        lines.push("", "Other:");
+        for (const s of others) {
+            const keys = [...new Set(s.keys.map((k) => keyText(k.split(/[.[]/, 1)[0])))].sort();
+            const what = s.type === KUBERNETES_PROVIDER_TYPE && ARGOCD_PROVIDER_NAMES.includes(s.name) ? "Pulumi's provider for the Argo CD cluster"
+                : `${keyText(s.type.split(":").pop() ?? "")} ${md(s.name)}`;
+            lines.push(`- ${what}: ${s.change}${keys.length ? ` (${keys.join(", ")})` : ""}`);
+        }
+    }
+    return redact(lines.join("\n") + "\n", sensitiveValues(digest));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Last line of defence: nothing above prints a credential field, but should a credential ever be stored
+// under a field the summary does print (a label, a name), it is cut out here.
+
+const DIFF_KEYS = new Set(["detaileddiff", "diffreasons", "replacereasons", "diffs", "keys"]);
+
+/**
+ * Keys whose values are credentials, compared as Go's encoding/json compares them (Argo CD reads
+ * "BearerToken" as bearerToken): Argo CD's config, kubeconfigs (client certificates, tokens, OIDC and other
+ * auth-provider and exec credentials), ServiceAccount token Secrets.
+ */
+const SENSITIVE_KEYS = new Set([
+    "bearertoken", "token", "kubeconfig", "cadata", "certdata", "keydata", "password", "ca.crt",
+    "certificate-authority-data", "client-certificate-data", "client-key-data", "client-key", "client-certificate",
+    "id-token", "refresh-token", "access-token", "client-secret", "auth-provider", "exec", "execproviderconfig",
+    "awsauthconfig", "secret", "apikey", "api-key",
+].map(goFoldKey));
+
+/**
+ * Every string held under a credential key anywhere in the input, with its base64 decoding, and the
+ * credentials inside a kubeconfig or an Argo CD config (its server and names are not secret, so not the whole
+ * text). Values are decoded (base64) and parsed (JSON, YAML) before they are scanned: a token inside a base64
+ * `data.config` is found on its own.
+ */
+export function sensitiveValues(input: unknown): string[] {
+    const found = new Set<string>();
+    const add = (value: string) => {
+        // Credentials are long; short strings ("true", a namespace) would only garble the report.
+        if (hidden(value) || value.length < 8 || found.has(value)) return;
+        found.add(value);
+        walk(parseStructured(value), undefined);
+        if (/^[A-Za-z0-9+/]+={0,2}$/.test(value) && value.length >= 8) {
+            const decoded = Buffer.from(value, "base64").toString("utf8");
+            if (/^[\x20-\x7e\s]+$/.test(decoded)) add(decoded);
+        }
+    };
+    const collectAll = (v: unknown): void => {
+        if (typeof v === "string") add(v);
+        else if (Array.isArray(v)) v.forEach(collectAll);
+        else if (isObject(v)) Object.values(v).forEach(collectAll);
+    };
+    const walk = (v: unknown, parentKey: string | undefined): void => {
+        if (Array.isArray(v)) v.forEach((e) => walk(e, parentKey));
+        else if (isObject(v)) {
+            for (const [key, value] of Object.entries(v)) {
+                const k = goFoldKey(key);
+                // Diff metadata names changed paths (`kubeconfig: {kind: update}`), never values.
+                if (DIFF_KEYS.has(key.toLowerCase())) continue;
+                // `config` in a Secret's data is Argo CD's connection config: token and keys together.
+                if (SENSITIVE_KEYS.has(k) || (k === "CONFIG" && (parentKey === "DATA" || parentKey === "STRINGDATA"))) collectAll(value);
+                else walk(value, k);
+            }
+        } else if (typeof v === "string") walk(parseStructured(v), parentKey);
+    };
+    walk(input, undefined);
+    return [...found].sort((a, b) => b.length - a.length);
+}
+
+/** A string holding a JSON document or a YAML mapping (a kubeconfig), parsed; otherwise undefined. */
+function parseStructured(v: string): unknown {
+    const json = parseJsonString(v);
+    if (json !== undefined || !/\n/.test(v) || !/:/.test(v)) return json;
+    try {
+        // The core schema: no custom tags, so a hostile document cannot make the loader do anything.
+        return yaml.load(v, { schema: yaml.CORE_SCHEMA });
+    } catch {
+        return undefined;
+    }
+}
+
+/** Config values and Argo CD's `config` are JSON inside a string. */
+function parseJsonString(v: string): unknown {
+    const t = v.trim();
+    if (!t.startsWith("{") && !t.startsWith("[")) return undefined;
+    try {
+        return JSON.parse(t);
+    } catch {
+        return undefined;
+    }
+}
+
+function redact(text: string, secrets: string[]): string {
+    let out = text;
+    for (const s of secrets) out = out.split(s).join("[redacted]");
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// CLI: node dist/summary/summary.js [--stack NAME] [FILE.json ...]   (no file, or "-": standard input)
+
+const USAGE = "usage: node dist/summary/summary.js [--stack NAME] [FILE.json ...]  (no file or -: read standard input)";
+
+export function main(argv: string[], readStdin: () => string = () => fs.readFileSync(0, "utf8")): { code: number; out: string; err: string } {
+    let stack: string | undefined;
+    const files: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        if (arg === "--stack") {
+            stack = argv[++i];
+            if (!stack) return { code: 2, out: "", err: `--stack needs a name\n${USAGE}\n` };
+        } else if (arg.startsWith("--stack=")) stack = arg.slice("--stack=".length);
+        else if (arg === "-h" || arg === "--help") return { code: 0, out: `${USAGE}\n`, err: "" };
+        else if (arg.startsWith("-") && arg !== "-") return { code: 2, out: "", err: `unknown option ${arg}\n${USAGE}\n` };
+        else files.push(arg);
+    }
+    if (files.length === 0) files.push("-");
+    if (stack !== undefined && files.length > 1) {
+        return { code: 2, out: "", err: `--stack names one stack: give one file (each file's stack is otherwise taken from its URNs)\n${USAGE}\n` };
+    }
+    const sections: string[] = [];
+    for (const file of files) {
+        const where = file === "-" ? "standard input" : file;
+        let text: string;
+        try {
+            text = file === "-" ? readStdin() : fs.readFileSync(file, "utf8");
+        } catch (e) {
+            return { code: 1, out: "", err: `cannot read ${where}: ${(e as Error).message}\n` };
+        }
+        try {
+            sections.push(summarizePreview(parsePreview(text), { stack }));
+        } catch (e) {
+            if (!(e instanceof NotAPreviewError)) throw e;
+            return {
+                code: 1, out: "",
+                err: `${where} is not the output of \`pulumi preview --json\`: ${e.message}\n${USAGE}\n`,
+            };
+        }
+    }
+    return { code: 0, out: sections.join("\n"), err: "" };
+}
+
+if (require.main === module) {
+    const result = main(process.argv.slice(2));
+    process.stdout.write(result.out);
+    process.stderr.write(result.err);
+    process.exitCode = result.code;
+}

@@ -1,0 +1,393 @@
+/**
+ * The CI pipelines: GitHub workflows through actionlint, plus the properties neither actionlint nor GitLab
+ * check for us in both systems: every stack file is previewed, deploys go through scripts/up in their own
+ * environment, production waits for a person, and no step prints a credential.
+ */
+import { spawnSync } from "node:child_process";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import * as yaml from "js-yaml";
+import { findTool } from "../../../dev/toolchain/toolchain";
+
+const ROOT = path.resolve(__dirname, "..", "..", "..", "..");
+const WORKFLOWS = path.join(ROOT, ".github", "workflows");
+
+type Obj = Record<string, any>;
+const load = (file: string): Obj => yaml.load(fs.readFileSync(path.join(ROOT, file), "utf8")) as Obj;
+
+/** The stacks this repository defines: a pipeline that misses one would let its changes through unreviewed. */
+const STACKS = fs.readdirSync(ROOT)
+    .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined && s !== "local")
+    .sort();
+
+/** Names whose values are credentials, in either CI system. */
+const SECRET_NAMES = /\$\{?(PULUMI_CONFIG_PASSPHRASE|PULUMI_ACCESS_TOKEN|GITLAB_API_TOKEN|GH_TOKEN|GITHUB_TOKEN|KUBECONFIG\w*)\b/;
+
+/** Why a shell script may print a credential, or undefined. */
+function printsSecret(script: string): string | undefined {
+    for (const line of script.split("\n").map((l) => l.trim()).filter((l) => !l.startsWith("#"))) {
+        if (/\bset\s+(-[a-z]*x|-o\s+xtrace)|\bbash\s+-[a-z]*x/.test(line)) return `traces commands: ${line}`;
+        if (/(^|[;&|]\s*)(env|printenv|export\s+-p|declare\s+-p)\s*($|[|>;])/.test(line)) return `prints the environment: ${line}`;
+        const printed = /\b(echo|printf|cat|tee)\b([^>]*)(>>?\s*(\S+))?/.exec(line);
+        // Into a file of its own (a mode-600 kubeconfig, a header file) is not printing; into the log or the
+        // run's public summary is.
+        const intoLog = printed && (printed[4] === undefined || /STEP_SUMMARY|\/dev\/std(out|err)|&[12]/.test(printed[4]));
+        if (printed && intoLog && SECRET_NAMES.test(printed[2])) return `prints a credential: ${line}`;
+    }
+    return undefined;
+}
+
+/** What a pipeline runs is what a person runs locally: the engine only through scripts/preview and scripts/up. */
+function callsEngineDirectly(script: string): boolean {
+    return /(^|[\s;&|])pulumi\s+(preview|up|update|destroy|refresh)\b/m.test(script)
+        || /dist\/tools\/pulumi\.js/.test(script);
+}
+
+describe("GitHub workflows", () => {
+    const files = fs.existsSync(WORKFLOWS) ? fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
+
+    it("pass actionlint", (t) => {
+        assert.ok(files.includes("preview.yml") && files.includes("deploy.yml"), `workflows: ${files.join(", ")}`);
+        const actionlint = findTool("actionlint");
+        if (!actionlint) {
+            // npm test builds the toolchain before the tests, so there a missing actionlint is a failure;
+            // `npm run test:unit` alone does not build it.
+            const message = "actionlint is not built: run `npm run toolchain`";
+            if (process.env.npm_lifecycle_event === "test") assert.fail(message);
+            t.skip(message);
+            return;
+        }
+        // shellcheck is not part of the toolchain: leaving it out keeps the result the same on every machine.
+        const run = spawnSync(actionlint, ["-no-color", "-shellcheck=", "-pyflakes=", ...files.map((f) => path.join(".github", "workflows", f))], {
+            cwd: ROOT,
+            encoding: "utf8",
+        });
+        assert.equal(run.error, undefined);
+        assert.equal(run.status, 0, `actionlint found problems:\n${run.stdout}${run.stderr}`);
+    });
+
+    it("actionlint does fail a broken workflow (the check above is not vacuous)", (t) => {
+        const actionlint = findTool("actionlint");
+        if (!actionlint) {
+            t.skip("actionlint is not built");
+            return;
+        }
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "actionlint-"));
+        try {
+            const broken = path.join(dir, "broken.yml");
+            fs.writeFileSync(broken, "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ matrix.nope }}\n");
+            const run = spawnSync(actionlint, ["-no-color", "-shellcheck=", "-pyflakes=", broken], { cwd: dir, encoding: "utf8" });
+            assert.equal(run.status, 1, run.stdout + run.stderr);
+            assert.match(run.stdout, /matrix/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("pin every action to a full commit SHA, with its release in a comment", () => {
+        for (const file of files) {
+            const text = fs.readFileSync(path.join(WORKFLOWS, file), "utf8");
+            for (const line of text.split("\n").filter((l) => /^\s*(-\s+)?uses:/.test(l))) {
+                assert.match(line, /uses:\s+[\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/, `${file}: ${line.trim()}`);
+            }
+        }
+    });
+
+    it("read the repository only, and write pull request comments only in the job that comments", () => {
+        for (const file of files) {
+            const workflow = load(`.github/workflows/${file}`);
+            assert.deepEqual(workflow.permissions, { contents: "read" }, file);
+            for (const [name, job] of Object.entries<Obj>(workflow.jobs)) {
+                const comments = JSON.stringify(job.steps).match(/comment-on-pr|post-summary/) !== null;
+                const expected = comments ? { contents: "read", "pull-requests": "write" } : undefined;
+                assert.deepEqual(job.permissions, expected, `${file} job ${name}`);
+            }
+        }
+    });
+
+    it("preview every stack on pull requests, with the policy pack and the read-only kubeconfig", () => {
+        const workflow = load(".github/workflows/preview.yml");
+        assert.deepEqual(Object.keys(workflow.on), ["pull_request"]);
+        const preview = workflow.jobs.preview;
+        const matrix: Obj[] = preview.strategy.matrix.include;
+        assert.deepEqual(matrix.map((m) => m.stack).sort(), STACKS);
+        for (const m of matrix) assert.equal(m["kubeconfig-secret"], `KUBECONFIG_PREVIEW_${m.stack.toUpperCase()}`);
+        assert.match(preview.concurrency.group, /matrix\.stack.*pull_request\.number/);
+        assert.equal(preview.concurrency["cancel-in-progress"], true);
+
+        const action = preview.steps.find((s: Obj) => String(s.uses).startsWith("pulumi/actions@"));
+        assert.equal(action.with.command, "preview");
+        assert.equal(action.with["stack-name"], "${{ matrix.stack }}");
+        assert.equal(action.with.policyPacks, "policy/analyzer");
+        assert.equal(action.with["comment-on-pr"], true);
+        const summary = preview.steps.find((s: Obj) => /scripts\/preview --stack/.test(s.run ?? ""));
+        assert.match(summary.run, /GITHUB_STEP_SUMMARY/);
+        assert.match(summary.if, /!cancelled\(\)/, "the summary is written also when the preview failed");
+        assert.doesNotMatch(JSON.stringify(workflow), /KUBECONFIG_DEPLOY/, "previews never get the writer kubeconfig");
+    });
+
+    it("deploy main through scripts/up, staging first, each job in its stack's environment", () => {
+        const workflow = load(".github/workflows/deploy.yml");
+        assert.deepEqual(workflow.on, { push: { branches: ["main"] } });
+        assert.deepEqual(Object.keys(workflow.jobs).sort(), STACKS);
+        for (const [name, job] of Object.entries<Obj>(workflow.jobs)) {
+            assert.equal(job.environment, name);
+            assert.equal(job.concurrency["cancel-in-progress"], false, "an up is never cancelled halfway");
+            const ups = job.steps.filter((s: Obj) => /scripts\/up/.test(s.run ?? ""));
+            assert.deepEqual(ups.map((s: Obj) => s.run.trim()), [`scripts/up --stack ${name}`]);
+            assert.match(JSON.stringify(job.steps), /secrets\.KUBECONFIG_DEPLOY/);
+        }
+        assert.equal(workflow.jobs.production.needs, "staging");
+    });
+
+    it("report every registration's health with scripts/verify right after scripts/up, with no stack secret", () => {
+        for (const [name, job] of Object.entries<Obj>(load(".github/workflows/deploy.yml").jobs)) {
+            const runs: string[] = job.steps.map((s: Obj) => String(s.run ?? "").trim());
+            const up = runs.indexOf(`scripts/up --stack ${name}`);
+            const verify = runs.indexOf(`scripts/verify --stack ${name}`);
+            assert.ok(up >= 0 && verify === up + 1, `${name}: scripts/verify --stack ${name} is the step after scripts/up`);
+            const step = job.steps[verify];
+            assert.equal(step.env, undefined, `${name}: the report needs the kubeconfig only`);
+            assert.match(String(step.if), /!cancelled\(\)/, `${name}: the report also follows a failed up`);
+        }
+    });
+
+    it("never print a credential, nor put one in a script", () => {
+        for (const file of files) {
+            for (const [name, job] of Object.entries<Obj>(load(`.github/workflows/${file}`).jobs)) {
+                for (const step of job.steps.filter((s: Obj) => s.run !== undefined)) {
+                    const where = `${file} job ${name} step ${step.name ?? step.run.split("\n")[0]}`;
+                    assert.equal(printsSecret(step.run), undefined, where);
+                    // In the script text a secret could end up in a log or be injected into the shell; env only.
+                    assert.doesNotMatch(step.run, /\$\{\{\s*secrets/, where);
+                    assert.equal(callsEngineDirectly(step.run), false, where);
+                }
+            }
+        }
+    });
+});
+
+describe("GitHub workflows hold credentials only where they are needed (issue 11)", () => {
+    const files = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
+    const jobs = files.flatMap((file) => Object.entries<Obj>(load(`.github/workflows/${file}`).jobs).map(([name, job]) => [`${file} ${name}`, job] as const));
+
+    it("check out without persisting the job's token in .git/config", () => {
+        for (const [where, job] of jobs) {
+            for (const step of job.steps.filter((s: Obj) => String(s.uses).startsWith("actions/checkout@"))) {
+                assert.equal(step.with?.["persist-credentials"], false, where);
+            }
+        }
+    });
+
+    it("install dependencies without their lifecycle scripts", () => {
+        for (const [where, job] of jobs) {
+            for (const step of job.steps.filter((s: Obj) => /\bnpm (ci|install)\b/.test(s.run ?? ""))) {
+                assert.match(step.run, /npm ci --ignore-scripts\b/, where);
+            }
+        }
+    });
+
+    it("give secrets to steps, never to a whole job, and never to npm ci or the build", () => {
+        for (const [where, job] of jobs) {
+            assert.doesNotMatch(JSON.stringify(job.env ?? {}), /secrets\.|github\.token/, `${where}: job-level env`);
+            for (const step of job.steps) {
+                if (/\bnpm (ci|run build)\b/.test(step.run ?? "")) assert.equal(step.env, undefined, `${where}: ${step.run}`);
+            }
+        }
+    });
+
+    it("give the comment token only to the step that posts, which holds no stack secret", () => {
+        const preview = load(".github/workflows/preview.yml").jobs.preview;
+        for (const step of preview.steps) {
+            const env = JSON.stringify(step.env ?? {});
+            const posts = /scripts\/post-summary/.test(step.run ?? "");
+            assert.equal(/github\.token/.test(env), posts, `${step.name ?? step.run}: GH_TOKEN only where the summary is posted`);
+            if (posts) {
+                assert.doesNotMatch(env, /secrets\./, "the posting step holds no stack secret");
+                assert.doesNotMatch(step.run, /scripts\/preview/, "the posting step runs no preview");
+            }
+        }
+    });
+
+    it("pass the policy config that says which stacks are not production", () => {
+        const action = load(".github/workflows/preview.yml").jobs.preview.steps.find((s: Obj) => String(s.uses).startsWith("pulumi/actions@"));
+        assert.equal(action.with.policyPackConfigs, "policy/config.json");
+        for (const script of ["preview", "up"]) {
+            assert.match(fs.readFileSync(path.join(ROOT, "scripts", script), "utf8"), /--policy-pack "\$POLICY_PACK" --policy-pack-config "\$POLICY_PACK_CONFIG"/, script);
+        }
+        assert.match(fs.readFileSync(path.join(ROOT, "scripts", "lib.sh"), "utf8"), /^POLICY_PACK_CONFIG="\$PWD\/policy\/config\.json"$/m);
+    });
+});
+
+describe(".gitlab-ci.yml installs what it runs from pinned, verified sources (issue 11)", () => {
+    const config = load(".gitlab-ci.yml");
+    const text = fs.readFileSync(path.join(ROOT, ".gitlab-ci.yml"), "utf8");
+
+    it("pipes nothing from the network into a shell", () => {
+        assert.doesNotMatch(text, /(curl|wget)[^\n|]*\|\s*(ba|z)?sh\b/);
+    });
+
+    it("pins every image by digest", () => {
+        const images = [config.default?.image, ...Object.values<Obj>(config).map((job) => job?.image)].filter((i) => i !== undefined);
+        assert.ok(images.length > 0);
+        for (const image of images) assert.match(typeof image === "string" ? image : image.name, /^[\w./:-]+@sha256:[0-9a-f]{64}$/);
+    });
+
+    it("installs the Pulumi CLI through scripts/install-pulumi, and npm packages without their scripts", () => {
+        const setup: string[] = config[".pulumi"].before_script;
+        assert.ok(setup.some((line) => /^scripts\/install-pulumi\b/.test(line)), setup.join("\n"));
+        for (const line of text.split("\n").filter((l) => /\bnpm ci\b/.test(l))) assert.match(line, /npm ci --ignore-scripts\b/);
+        const pin = fs.readFileSync(path.join(ROOT, "ci", "pulumi-cli.sha256"), "utf8");
+        assert.match(pin, /^\S+ {2}pulumi-v\d+\.\d+\.\d+-linux-x64\.tar\.gz\n$/, "one sha256sum line");
+    });
+});
+
+describe("scripts/install-pulumi", () => {
+    /** A release tarball as get.pulumi.com lays it out (pulumi/pulumi, ...), served from a file:// directory. */
+    function release(dir: string, content: string): string {
+        fs.mkdirSync(path.join(dir, "src", "pulumi"), { recursive: true });
+        fs.writeFileSync(path.join(dir, "src", "pulumi", "pulumi"), content, { mode: 0o755 });
+        fs.mkdirSync(path.join(dir, "releases"), { recursive: true });
+        const tarball = "pulumi-v3.274.1-linux-x64.tar.gz";
+        const run = spawnSync("tar", ["-czf", path.join(dir, "releases", tarball), "-C", path.join(dir, "src"), "pulumi"]);
+        assert.equal(run.status, 0);
+        return tarball;
+    }
+    const install = (dir: string, pin: string) => spawnSync(path.join(ROOT, "scripts", "install-pulumi"), [path.join(dir, "home")], {
+        encoding: "utf8",
+        env: { ...process.env, PULUMI_CLI_PIN: pin, PULUMI_RELEASES_URL: `file://${path.join(dir, "releases")}` },
+    });
+
+    it("installs a release whose SHA-256 matches the pin, refuses one that does not, and an unfilled pin", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "install-pulumi-"));
+        try {
+            const tarball = release(dir, "#!/bin/sh\necho pulumi\n");
+            const sha = spawnSync("sha256sum", [path.join(dir, "releases", tarball)], { encoding: "utf8" }).stdout.split(" ")[0];
+            const pin = path.join(dir, "pin");
+            fs.writeFileSync(pin, `${sha}  ${tarball}\n`);
+            const ok = install(dir, pin);
+            assert.equal(ok.status, 0, ok.stderr);
+            assert.ok(fs.existsSync(path.join(dir, "home", "bin", "pulumi")));
+
+            fs.rmSync(path.join(dir, "home"), { recursive: true });
+            release(dir, "#!/bin/sh\necho tampered\n");
+            const tampered = install(dir, pin);
+            assert.equal(tampered.status, 1);
+            assert.match(tampered.stderr, /does not match the SHA-256 pinned/);
+            assert.ok(!fs.existsSync(path.join(dir, "home", "bin")), "nothing of a tampered release is installed");
+
+            fs.writeFileSync(pin, fs.readFileSync(path.join(ROOT, "ci", "pulumi-cli.sha256")));
+            const committed = install(dir, pin);
+            if (!/^[0-9a-f]{64} /.test(fs.readFileSync(pin, "utf8"))) {
+                assert.equal(committed.status, 1);
+                assert.match(committed.stderr, /does not pin a Pulumi CLI release/);
+            }
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+describe(".gitlab-ci.yml", () => {
+    const config = load(".gitlab-ci.yml");
+    const KEYWORDS = new Set(["workflow", "stages", "default", "variables", "include", "image", "services", "cache", "before_script", "after_script"]);
+    const jobs = Object.fromEntries(Object.entries<Obj>(config).filter(([k]) => !KEYWORDS.has(k) && !k.startsWith(".")));
+    /** A job with its `extends` templates merged in, as GitLab does (deep for hashes, replacing for the rest). */
+    const resolve = (job: Obj): Obj => {
+        const bases = ([] as string[]).concat(job.extends ?? []).map((b) => resolve(config[b]));
+        const merged: Obj = {};
+        for (const part of [...bases, job]) {
+            for (const [k, v] of Object.entries(part)) {
+                merged[k] = v && typeof v === "object" && !Array.isArray(v) && merged[k] ? { ...merged[k], ...v } : v;
+            }
+        }
+        return merged;
+    };
+    const scriptOf = (job: Obj) => [job.before_script, job.script, job.after_script].flat().filter(Boolean).join("\n");
+
+    it("runs merge request pipelines or default branch pipelines, never both for one push", () => {
+        const rules: Obj[] = config.workflow.rules;
+        assert.ok(rules.some((r) => r.if === '$CI_PIPELINE_SOURCE == "merge_request_event"'));
+        assert.ok(rules.some((r) => /\$CI_OPEN_MERGE_REQUESTS/.test(r.if) && r.when === "never"));
+        assert.ok(rules.some((r) => r.if === "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"));
+    });
+
+    it("puts every job in a declared stage, needing jobs that exist", () => {
+        for (const [name, job] of Object.entries(jobs)) {
+            assert.ok(config.stages.includes(job.stage), `${name}: stage ${job.stage} is not in stages`);
+            for (const need of job.needs ?? []) assert.ok(need in jobs, `${name} needs ${need}, which is not a job`);
+            assert.ok(Array.isArray(job.script), `${name} has no script`);
+        }
+    });
+
+    it("has every job run the unit tests, scripts/preview or scripts/up, and the engine only through those", () => {
+        for (const [name, job] of Object.entries(jobs)) {
+            const script = scriptOf(resolve(job));
+            assert.match(script, /npm run test:unit|scripts\/preview --stack|scripts\/up --stack/, name);
+            assert.equal(callsEngineDirectly(script), false, name);
+        }
+    });
+
+    it("previews every stack on merge requests with its read-only kubeconfig and posts the summary", () => {
+        const preview = resolve(jobs.preview);
+        assert.deepEqual(preview.rules, [{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }]);
+        assert.deepEqual([...preview.parallel.matrix[0].STACK].sort(), STACKS);
+        const script = scriptOf(preview);
+        assert.match(script, /KUBECONFIG_PREVIEW_\$\{STACK\^\^\}/);
+        assert.doesNotMatch(script, /KUBECONFIG_DEPLOY/);
+        assert.match(script, /scripts\/post-summary --stack "\$STACK"/);
+    });
+
+    it("deploys the default branch through scripts/up in each stack's environment, production by hand", () => {
+        const deploys = Object.entries(jobs).filter(([, job]) => /scripts\/up/.test(scriptOf(job)));
+        assert.deepEqual(deploys.map(([, job]) => job.environment.name).sort(), STACKS);
+        for (const [name, job] of deploys) {
+            const stack = job.environment.name;
+            assert.match(scriptOf(job), new RegExp(`scripts/up --stack ${stack}$`, "m"), name);
+            assert.equal(job.resource_group, `stack-${stack}`, `${name}: one up per stack at a time`);
+            assert.ok(job.rules.every((r: Obj) => r.if === "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"), `${name} runs on the default branch only`);
+            assert.equal(job.interruptible, undefined, `${name}: an up is never interrupted`);
+        }
+        const production = deploys.find(([, job]) => job.environment.name === "production")![1];
+        assert.equal(production.rules[0].when, "manual");
+        assert.deepEqual(production.needs, [deploys.find(([, job]) => job.environment.name === "staging")![0]]);
+    });
+
+    it("reports every registration's health with scripts/verify right after scripts/up", () => {
+        const deploys = Object.values(jobs).filter((job) => /scripts\/up/.test(scriptOf(job)));
+        assert.equal(deploys.length, STACKS.length);
+        for (const job of deploys) {
+            const stack = job.environment.name;
+            const lines = (job.script as string[]).map((l) => l.trim());
+            const up = lines.indexOf(`scripts/up --stack ${stack}`);
+            assert.ok(up >= 0 && lines[up + 1] === `scripts/verify --stack ${stack}`, `${stack}: ${lines.join("; ")}`);
+        }
+    });
+
+    it("never prints a credential", () => {
+        assert.equal(JSON.stringify(config).includes("CI_DEBUG_TRACE"), false, "CI_DEBUG_TRACE prints every variable");
+        for (const [name, job] of Object.entries(jobs)) assert.equal(printsSecret(scriptOf(resolve(job))), undefined, name);
+    });
+});
+
+describe("scripts/", () => {
+    it("never trace their commands (their environment holds credentials)", () => {
+        for (const file of fs.readdirSync(path.join(ROOT, "scripts"))) {
+            const text = fs.readFileSync(path.join(ROOT, "scripts", file), "utf8");
+            assert.equal(printsSecret(text), undefined, `scripts/${file}`);
+        }
+    });
+
+    it("are executable and parse", () => {
+        for (const file of fs.readdirSync(path.join(ROOT, "scripts")).filter((f) => f !== "lib.sh")) {
+            const full = path.join(ROOT, "scripts", file);
+            assert.ok(fs.statSync(full).mode & 0o100, `scripts/${file} is not executable`);
+            const run = spawnSync("bash", ["-n", full], { encoding: "utf8" });
+            assert.equal(run.status, 0, `scripts/${file}: ${run.stderr}`);
+        }
+    });
+});

@@ -1,0 +1,160 @@
+/**
+ * The policy pack against a determined author (issue 11): rights spelt out instead of "*", full rights in
+ * system namespaces, stacks not literally named production, and Argo CD configs that Go's encoding/json reads
+ * differently from JSON.parse. Each case goes through the pack's own policies, as the analyzer runs them.
+ */
+import * as policy from "@pulumi/policy";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { CLUSTER_REGISTRATION_TYPE, FULL_CLUSTER_RULES, PolicyRule } from "../../../components/names";
+import { policies } from "../../../policy/rules";
+
+const ROOT = path.resolve(__dirname, "..", "..", "..", "..");
+const POLICY_CONFIG = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "config.json"), "utf8")) as Record<string, object>;
+
+function urns(stack: string, type: string, name: string) {
+    const prefix = `urn:pulumi:${stack}::argocd-clusters::`;
+    return { urn: `${prefix}${CLUSTER_REGISTRATION_TYPE}$${type}::${name}`, parent: `${prefix}${CLUSTER_REGISTRATION_TYPE}::cw` };
+}
+
+/** Runs one resource policy as the pack's server would, on plain props; returns its messages. */
+function analyze(name: string, type: string, props: Record<string, unknown>, stack = "production", config?: object): string[] {
+    const found = policies.find((p) => p.name === name) as policy.ResourceValidationPolicy;
+    assert.ok(found, name);
+    const { urn, parent } = urns(stack, type, "cw-x");
+    const messages: string[] = [];
+    const args = {
+        type, urn, name: "cw-x", props,
+        opts: { parent, protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [] },
+        stackTags: new Map(),
+        getConfig: () => config ?? POLICY_CONFIG[name] ?? {},
+    } as unknown as policy.ResourceValidationArgs;
+    (found.validateResource as policy.ResourceValidation)(args, (message) => messages.push(message));
+    return messages;
+}
+
+const CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole";
+const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
+const SECRET = "kubernetes:core/v1:Secret";
+
+const clusterRole = (rules: PolicyRule[]) => ({ metadata: { name: "argocd-manager-role" }, rules });
+const wildcard = (rules: PolicyRule[], stack?: string) => analyze("no-wildcard-rbac-in-production", CLUSTER_ROLE, clusterRole(rules), stack);
+
+const EVERY_VERB = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"];
+
+describe("no-wildcard-rbac-in-production judges rules by what they grant", () => {
+    it("still refuses the literal wildcard, and passes narrow rules", () => {
+        assert.equal(wildcard(FULL_CLUSTER_RULES).length, 1);
+        assert.deepEqual(wildcard([{ apiGroups: ["apps"], resources: ["deployments"], verbs: EVERY_VERB }]), []);
+        assert.deepEqual(wildcard([{ apiGroups: [""], resources: ["configmaps"], verbs: ["*"] }]), []);
+    });
+
+    it("refuses every verb spelt out on every resource, in one rule or spread over several", () => {
+        assert.match(wildcard([{ apiGroups: ["*"], resources: ["*"], verbs: EVERY_VERB }])[0], /every verb .* on resources "\*"/);
+        const spread = wildcard([
+            { apiGroups: ["*"], resources: ["*"], verbs: ["get", "list", "watch"] },
+            { apiGroups: ["*"], resources: ["*"], verbs: ["create", "update", "patch", "delete", "deletecollection"] },
+        ]);
+        assert.match(spread[0], /rules\[0\], rules\[1\] together grant every verb/);
+    });
+
+    it("refuses escalate and bind on roles, impersonate, and minting ServiceAccount tokens", () => {
+        const cases: [PolicyRule, RegExp][] = [
+            [{ apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["escalate"] }, /escalate on roles or clusterroles/],
+            [{ apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["bind"], resourceNames: ["cluster-admin"] }, /bind on roles/],
+            [{ apiGroups: [""], resources: ["users", "groups"], verbs: ["impersonate"] }, /impersonate/],
+            [{ apiGroups: [""], resources: ["serviceaccounts"], verbs: ["impersonate"] }, /impersonate/],
+            [{ apiGroups: [""], resources: ["serviceaccounts/token"], verbs: ["create"] }, /serviceaccounts\/token/],
+            [{ apiGroups: ["*"], resources: ["*/token"], verbs: ["create"] }, /serviceaccounts\/token/],
+            [{ apiGroups: ["*"], resources: ["*/*"], verbs: ["*"] }, /serviceaccounts\/token/],
+            [{ apiGroups: ["*"], resources: ["roles", "clusterroles"], verbs: ["*"] }, /escalate/],
+        ];
+        for (const [rule, expected] of cases) {
+            const [message, ...rest] = wildcard([rule]);
+            assert.equal(rest.length, 0, JSON.stringify(rule));
+            assert.match(message ?? "", expected, JSON.stringify(rule));
+            assert.match(message, /allowWildcardRbac: true/);
+        }
+    });
+
+    it("accepts them with the opt-in", () => {
+        const role = clusterRole([{ apiGroups: [""], resources: ["serviceaccounts/token"], verbs: ["create"] }]);
+        const optedIn = { ...role, metadata: { ...role.metadata, annotations: { "argocd-clusters/allow-wildcard-rbac": "true" } } };
+        assert.deepEqual(analyze("no-wildcard-rbac-in-production", CLUSTER_ROLE, optedIn), []);
+    });
+
+    it("treats a Role in kube-system or openshift-* as cluster-wide, and leaves other namespaces to namespaced mode", () => {
+        const role = (namespace: string) => ({ metadata: { name: "argocd-manager-role", namespace }, rules: [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }] });
+        for (const namespace of ["kube-system", "kube-public", "openshift-config", "openshift"]) {
+            const [message] = analyze("no-wildcard-rbac-in-production", ROLE, role(namespace));
+            assert.match(message ?? "", new RegExp(`system namespace "${namespace}"`), namespace);
+        }
+        assert.deepEqual(analyze("no-wildcard-rbac-in-production", ROLE, role("shop")), []);
+    });
+});
+
+describe("production is every stack unless policy/config.json says otherwise", () => {
+    const insecureSecret = {
+        type: "Opaque",
+        metadata: { name: "cluster-x", namespace: "argocd", labels: { "argocd.argoproj.io/secret-type": "cluster", environment: "prod" } },
+        stringData: { name: "x", server: "https://x.example", config: JSON.stringify({ bearerToken: "t", tlsClientConfig: { insecure: true } }) },
+    };
+
+    it("gives a new stack, whatever its name, the mandatory checks", () => {
+        for (const stack of ["prod", "production-eu", "prd", "newstack"]) {
+            assert.equal(wildcard(FULL_CLUSTER_RULES, stack).length, 1, stack);
+            assert.equal(analyze("tls-verified-in-production", SECRET, insecureSecret, stack).length, 1, stack);
+            assert.equal(analyze("tls-verified", SECRET, insecureSecret, stack).length, 0, stack);
+        }
+    });
+
+    it("relaxes only the stacks the policy config lists, and every stack file of the repository is accounted for", () => {
+        assert.deepEqual(wildcard(FULL_CLUSTER_RULES, "staging"), []);
+        assert.equal(analyze("tls-verified", SECRET, insecureSecret, "staging").length, 1);
+        assert.equal(analyze("tls-verified-in-production", SECRET, insecureSecret, "staging").length, 0);
+        // Without the config (a pipeline that forgets it), staging is production too.
+        assert.equal(wildcard(FULL_CLUSTER_RULES.slice(0, 1), undefined).length, 1);
+        assert.equal(analyze("no-wildcard-rbac-in-production", CLUSTER_ROLE, clusterRole(FULL_CLUSTER_RULES), "staging", {}).length, 1);
+        const lists = Object.values(POLICY_CONFIG).map((c) => JSON.stringify((c as { nonProductionStacks?: string[] }).nonProductionStacks));
+        assert.equal(new Set(lists).size, 1, "every production-dependent policy relaxes the same stacks");
+        const stackFiles = fs.readdirSync(ROOT).map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1]).filter((s) => s !== undefined);
+        assert.ok(stackFiles.includes("production"));
+        assert.ok(!JSON.parse(lists[0]).includes("production"), "production is never relaxed");
+    });
+});
+
+describe("the TLS policies read config as Argo CD does (Go's encoding/json)", () => {
+    const secret = (config: string) => ({
+        type: "Opaque",
+        metadata: { name: "cluster-x", namespace: "argocd", labels: { "argocd.argoproj.io/secret-type": "cluster", environment: "production" } },
+        stringData: { name: "x", server: "https://x.example", config },
+    });
+    const tls = (config: string) => analyze("tls-verified-in-production", SECRET, secret(config));
+
+    it("finds insecure TLS under any letter case, in duplicates, and through Unicode folding", () => {
+        for (const config of [
+            '{"bearerToken":"t","tlsClientConfig":{"Insecure":true}}',
+            '{"bearerToken":"t","TLSClientConfig":{"INSECURE":true}}',
+            '{"bearerToken":"t","tlsClientConfig":{"insecure":false,"Insecure":true}}',
+            '{"bearerToken":"t","tlsClientConfig":{"Insecure":true,"insecure":false,"Insecure":true}}',
+            '{"bearerToken":"t","tlsClientConfig":{"insecure":true},"tlsclientconfig":{"serverName":"x"}}',
+            '{"bearerToken":"t","tlsClientConfig":{"in\u017fecure":true}}',
+            '{"bearerToken":"t","tlsClientConfig":{"insecure":true,"insecure":null}}',
+        ]) {
+            assert.equal(tls(config).length, 1, config);
+        }
+    });
+
+    it("passes what Go reads as secure", () => {
+        for (const config of [
+            '{"bearerToken":"t","tlsClientConfig":{"insecure":false}}',
+            '{"bearerToken":"t","tlsClientConfig":{"Insecure":true,"insecure":false}}',
+            '{"bearerToken":"t","tlsClientConfig":{"insecure":true},"tlsClientConfig":{"insecure":false}}',
+            '{"bearerToken":"t","tlsClientConfig":{"insecure ":true}}',
+        ]) {
+            assert.deepEqual(tls(config), [], config);
+        }
+    });
+});

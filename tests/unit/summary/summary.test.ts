@@ -1,0 +1,330 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { main, NotAPreviewError, parsePreview, PreviewDigest, sensitiveValues, summarizePreview } from "../../../summary/summary";
+
+// Compiled to dist/tests/unit/summary; the fixtures stay in the source tree.
+const FIXTURES = path.resolve(__dirname, "..", "..", "..", "..", "tests", "fixtures");
+const SUMMARY = path.join(FIXTURES, "summary");
+/** Real `pulumi preview --json` outputs, captured from the engine; may not exist yet. */
+const CAPTURED = path.join(FIXTURES, "previews");
+
+function text(name: string): string {
+    return fs.readFileSync(path.join(SUMMARY, name), "utf8");
+}
+
+function summary(name: string, stack?: string): string {
+    return summarizePreview(parsePreview(text(name)), { stack });
+}
+
+function digest(name: string): PreviewDigest {
+    return JSON.parse(text(name)) as PreviewDigest;
+}
+
+describe("registration summary of hand-built previews (the CLI's PreviewDigest)", () => {
+    it("says in one line that nothing changes", () => {
+        assert.equal(summary("no-change.json"), "**staging**: no changes.\n");
+    });
+
+    it("lists an added cluster with its rights, TLS and labels, and warns about wildcards and insecure TLS", () => {
+        assert.equal(summary("add-cluster.json"), [
+            "**staging**: 1 cluster added",
+            "",
+            "Warnings:",
+            "- ⚠️ `dev` gets wildcard RBAC: `*` verbs on `*` resources cluster-wide, `*` non-resource URLs",
+            "- ⚠️ `dev` has TLS verification disabled (insecure)",
+            "",
+            "Added:",
+            "- `dev` (`https://api.cluster.dev:6443`): rights: cluster-wide full; TLS: insecure (not verified); labels: `environment=staging`, `tier=dev`",
+            "",
+        ].join("\n"));
+    });
+
+    it("names a removed cluster from the last up's stack outputs and warns that Argo CD loses it", () => {
+        assert.equal(summary("remove-cluster.json"), [
+            "**production**: 1 cluster removed",
+            "",
+            "🛑 **1 cluster Secret deleted or replaced: Argo CD loses this cluster unless this is intended.** " +
+                "`production` (`https://api.cluster.production:6443`) deleted.",
+            "",
+            "Warnings:",
+            "- ⚠️ `production` loses its last registration: Argo CD forgets the cluster, and Applications deploying to it fail",
+            "",
+            "Removed:",
+            "- `production` (`https://api.cluster.production:6443`): rights removed: namespaced [`payments`, `shop`] full; " +
+                "cluster-wide custom: `get,list,watch,create,update,patch on namespaces`",
+            "",
+        ].join("\n"));
+    });
+
+    it("reports a token rotation and new kubeconfigs, without anything about their contents", () => {
+        assert.equal(summary("rotate-token.json"), [
+            "**staging**: 1 cluster changed",
+            "",
+            "Changed:",
+            "- `staging` (`https://api.cluster.staging:6443`)",
+            "  - token rotated (tokenRotation `2026-11` → `2026-12`)",
+            "  - Pulumi's provider for the target: update (kubeconfig)",
+            "",
+            "Other:",
+            "- Pulumi's provider for the Argo CD cluster: update (kubeconfig)",
+            "",
+        ].join("\n"));
+    });
+
+    it("reports namespaces gained and lost, rules added, a rename and label changes", () => {
+        assert.equal(summary("change-rights.json"), [
+            "**production**: 1 cluster changed",
+            "",
+            "Warnings:",
+            "- ⚠️ `production-eu` gets wildcard RBAC: `*` verbs on `*` resources in namespace `monitoring`",
+            "",
+            "Changed:",
+            "- `production-eu` (`https://api.cluster.production:6443`)",
+            "  - rights gained: namespaced [`monitoring`] full",
+            "  - rights lost: namespaced [`payments`] full",
+            "  - rights cluster-wide: +`get,list,watch on customresourcedefinitions.apiextensions.k8s.io`",
+            "  - renamed: `production` → `production-eu`",
+            "  - labels: +`tier=gold`",
+            "",
+        ].join("\n"));
+    });
+
+    it("reports a switch from cluster-wide to namespaced as rights gained and lost", () => {
+        const out = summary("narrow-rights.json");
+        assert.match(out, /^ {2}- rights gained: namespaced \[`apps`\] full$/m);
+        assert.match(out, /^ {2}- rights lost: cluster-wide full$/m);
+    });
+
+    it("says when the stack opted in to cluster-wide wildcards", () => {
+        const d = digest("add-cluster.json");
+        const role = d.steps!.find((s) => s.urn.endsWith("-cluster-role"))!;
+        const metadata = role.newState!.inputs!.metadata as { annotations: Record<string, string> };
+        metadata.annotations["argocd-clusters/allow-wildcard-rbac"] = "true";
+        assert.match(summarizePreview(d), /^- ⚠️ `dev` gets wildcard RBAC: .*, `\*` non-resource URLs \(opted in with allowWildcardRbac\)$/m);
+    });
+
+    it("counts preview errors without quoting them", () => {
+        const out = summary("preview-error.json");
+        assert.match(out, /the preview reported 2 error\(s\)/);
+        assert.doesNotMatch(out, /Pulumi\.staging\.yaml|RPC/);
+    });
+
+    it("takes the heading from --stack, else from the URNs", () => {
+        assert.match(summary("no-change.json", "prod-eu"), /^\*\*prod-eu\*\*: no changes\.\n$/);
+        assert.match(summary("remove-cluster.json"), /^\*\*production\*\*/);
+    });
+});
+
+/** Base64, as Kubernetes Secret data and kubeconfig certificate fields hold values. */
+function b64(value: string): string {
+    return Buffer.from(value).toString("base64");
+}
+
+/** Credentials for the plaintext-secrets preview, made afresh on every run so that none is ever committed. */
+function freshCredentials(): Record<string, string> {
+    const pem = (kind: string) => b64(`-----BEGIN ${kind}-----\n${randomBytes(48).toString("base64")}\n-----END ${kind}-----\n`);
+    return {
+        oldToken: randomBytes(32).toString("base64url"),
+        newToken: randomBytes(32).toString("base64url"),
+        oldCa: pem("CERTIFICATE"),
+        newCa: pem("CERTIFICATE"),
+        adminToken: `kube-admin-${randomBytes(12).toString("hex")}`,
+        clientKey: pem("TEST KEY"),
+    };
+}
+
+/**
+ * A preview whose every secret is in plain text, as no CLI prints it: plaintext-secrets.template.json with its
+ * @@placeholders@@ filled from `values`, including the forms derived from them (base64 tokens, Argo CD configs).
+ */
+function plaintextSecrets(values: Record<string, string>): string {
+    const config = (token: string, tls: Record<string, unknown>) => b64(JSON.stringify({ bearerToken: token, tlsClientConfig: tls }));
+    const all: Record<string, string> = {
+        ...values,
+        oldTokenB64: b64(values.oldToken),
+        newTokenB64: b64(values.newToken),
+        oldConfigB64: config(values.oldToken, { insecure: false, caData: values.oldCa }),
+        newConfigB64: config(values.newToken, { insecure: false, serverName: "api.staging.internal", caData: values.newCa }),
+    };
+    return text("plaintext-secrets.template.json").replace(/@@(\w+)@@/g, (_, name: string) => {
+        if (!(name in all)) throw new Error(`plaintext-secrets.template.json: no value for @@${name}@@`);
+        return all[name];
+    });
+}
+
+describe("registration summary of readable secrets", () => {
+    const values = freshCredentials();
+    const input = plaintextSecrets(values);
+    const out = summarizePreview(parsePreview(input));
+
+    it("reads TLS and labels from a readable cluster Secret", () => {
+        assert.match(out, /^ {2}- TLS: serverName unset → `api\.staging\.internal`, CA changed$/m);
+        assert.match(out, /^ {2}- token rotated \(tokenRotation `2026-11` → `2026-12`\)$/m);
+        assert.match(out, /^ {2}- labels: \+`team=platform`$/m);
+    });
+
+    it("prints no secret value of the input, nor any encoding of one", () => {
+        const forms = Object.values(values).flatMap((v) => [v, Buffer.from(v).toString("base64"), Buffer.from(v, "base64").toString("utf8")]);
+        for (const secret of forms.filter((f) => f.length >= 8)) {
+            assert.ok(!out.includes(secret), `the summary contains a secret: ${secret.slice(0, 12)}…`);
+        }
+        assert.doesNotMatch(out, /BEGIN|bearerToken|kubeconfig:|\[secret\]/);
+    });
+
+    it("cuts out a credential that reaches a printed field", () => {
+        const leaky = JSON.parse(input) as PreviewDigest;
+        const secretStep = leaky.steps!.find((s) => s.urn.endsWith("-cluster-secret"))!;
+        const labels = (secretStep.newState!.inputs!.metadata as { labels: Record<string, string> }).labels;
+        labels.oops = values.newToken;
+        const leaked = summarizePreview(leaky);
+        assert.ok(!leaked.includes(values.newToken));
+        assert.match(leaked, /\+`oops=\[redacted\]`/);
+    });
+
+    it("collects credentials from Secret data, Argo CD's config and kubeconfigs, but not names or URLs", () => {
+        const found = sensitiveValues(JSON.parse(input));
+        for (const v of [values.oldToken, values.newToken, values.adminToken, values.clientKey, values.oldCa]) {
+            assert.ok(found.includes(v), `not collected: ${v.slice(0, 12)}…`);
+        }
+        for (const v of ["https://api.cluster.staging:6443", "staging", "kube-system", "update"]) assert.ok(!found.includes(v), v);
+    });
+});
+
+describe("registration summary input", () => {
+    it("reads the engine event stream (PULUMI_ENABLE_STREAMING_JSON_PREVIEW) as the digest", () => {
+        assert.equal(summary("rotate-token.events.ndjson"), summary("rotate-token.json"));
+    });
+
+    it("opens with a stop sign when a cluster Secret is replaced, as a changed provider identity does", () => {
+        const d = digest("rotate-token.json");
+        d.steps = d.steps!.map((s) => (s.urn.endsWith("-cluster-secret") ? { ...s, op: "replace", replaceReasons: ["provider"] } : s));
+        const lines = summarizePreview(d).split("\n");
+        assert.equal(lines[2], "🛑 **1 cluster Secret deleted or replaced: Argo CD loses this cluster unless this is intended.** " +
+            "`staging` (`https://api.cluster.staging:6443`) replaced.");
+        assert.match(lines[3], /^A replacement deletes the cluster Secret, then writes it again: .* `argocd.name` or `argocd.namespace`\.$/);
+        // Without the replacement: no stop sign.
+        assert.ok(!summary("rotate-token.json").includes("🛑"));
+    });
+
+    it("shows the adopt and retire opt-ins of the stack file", () => {
+        const added = digest("add-cluster.json");
+        const clusters = JSON.parse(added.config!["argocd-clusters:clusters"] as string);
+        clusters[1].adopt = true;
+        added.config!["argocd-clusters:clusters"] = JSON.stringify(clusters);
+        assert.match(summarizePreview(added), /^- `dev` [^\n]*; adopts what `argocd cluster add` left \(adopt: true\): its cluster Secret in place, then revokes the CLI's token$/m);
+        const removed = digest("remove-cluster.json");
+        removed.config!["argocd-clusters:clusters"] = JSON.stringify([{ name: "production", server: "https://api.cluster.production:6443", retire: true }]);
+        assert.match(summarizePreview(removed), /^- `production` [^\n]*; retired \(retire: true\): removed even if Argo CD Applications still deploy to it$/m);
+    });
+
+    it("merges the steps of a replacement shown with --show-replacement-steps", () => {
+        const d = digest("rotate-token.json");
+        d.steps = d.steps!.flatMap((s) => (s.op === "replace"
+            ? [{ ...s, op: "create-replacement", oldState: undefined }, { ...s, op: "delete-replaced", newState: undefined }]
+            : [s]));
+        assert.equal(summarizePreview(d), summary("rotate-token.json"));
+    });
+
+    it("tolerates unknown ops and fields, missing states and odd URNs", () => {
+        const d = digest("change-rights.json") as PreviewDigest & { extra?: unknown };
+        d.extra = { anything: true };
+        d.steps!.push(
+            { op: "refresh", urn: d.steps![1].urn },
+            { op: "discard", urn: "urn:pulumi:production::argocd-clusters::kubernetes:core/v1:ConfigMap::x" },
+            { op: "frobnicate", urn: "not a urn", detailedDiff: null },
+            { op: "update", urn: "urn:pulumi:production::argocd-clusters::kubernetes:core/v1:ConfigMap::x", newState: null },
+        );
+        const out = summarizePreview(d);
+        assert.match(out, /rights gained: namespaced \[`monitoring`\] full/);
+        assert.match(out, /^Other:\n- ConfigMap `x`: update$/m);
+    });
+
+    it("rejects what is not a preview", () => {
+        for (const input of ["", "  ", "[]", "{}", '{"name": "x"}', "not json", '{"steps": {}}', '{"steps": [{"op": "create"}]}', '{"a":1}\n{"b":2}']) {
+            assert.throws(() => parsePreview(input), NotAPreviewError, JSON.stringify(input));
+        }
+    });
+});
+
+describe("summary CLI", () => {
+    const file = path.join(SUMMARY, "add-cluster.json");
+
+    it("prints the Markdown of a file, or of standard input", () => {
+        assert.deepEqual(main([file]), { code: 0, out: summary("add-cluster.json"), err: "" });
+        assert.deepEqual(main(["--stack", "staging"], () => text("no-change.json")), { code: 0, out: "**staging**: no changes.\n", err: "" });
+        assert.equal(main(["--stack=other", "-"], () => text("no-change.json")).out, "**other**: no changes.\n");
+    });
+
+    it("prints one section per file", () => {
+        const result = main([path.join(SUMMARY, "no-change.json"), path.join(SUMMARY, "remove-cluster.json")]);
+        assert.equal(result.out, `${summary("no-change.json")}\n${summary("remove-cluster.json")}`);
+    });
+
+    it("fails clearly on input that is not a preview", () => {
+        const result = main([], () => '{"hello": "world"}');
+        assert.equal(result.code, 1);
+        assert.equal(result.out, "");
+        assert.match(result.err, /^standard input is not the output of `pulumi preview --json`: /);
+        assert.equal(main([path.join(SUMMARY, "missing.json")]).code, 1);
+    });
+
+    it("fails on bad usage", () => {
+        assert.equal(main(["--stack"]).code, 2);
+        assert.equal(main(["--verbose", file]).code, 2);
+        assert.equal(main(["--stack", "a", file, file]).code, 2);
+    });
+});
+
+describe("registration summary of real previews (tests/fixtures/previews, stack local)", () => {
+    // Captured against local API servers on random ports: the ports are not pinned.
+    const real = (name: string) => summarizePreview(parsePreview(fs.readFileSync(path.join(CAPTURED, name), "utf8")));
+    const server = (host: string) => `\\(\`https://${host.replace(/\./g, "\\.")}:\\d+\`\\)`;
+
+    it("first preview: three clusters added, with their rights and the wildcard warnings", () => {
+        const out = real("create.json");
+        assert.match(out, /^\*\*local\*\*: 3 clusters added\n/);
+        assert.match(out, new RegExp(`^- \`alpha\` ${server("127.0.0.3")}: rights: cluster-wide full; labels: \`environment=local\`$`, "m"));
+        assert.match(out, new RegExp(`^- \`beta\` ${server("127.0.0.4")}: rights: namespaced \\[\`apps\`, \`monitoring\`\\] full$`, "m"));
+        assert.match(out, new RegExp(`^- \`gamma\` ${server("127.0.0.5")}: rights: cluster-wide custom: \\\`get,list,create,delete on configmaps\\\`$`, "m"));
+        assert.match(out, /^- ⚠️ `alpha` gets wildcard RBAC: `\*` verbs on `\*` resources cluster-wide, `\*` non-resource URLs$/m);
+        assert.match(out, /^- ⚠️ `beta` gets wildcard RBAC: `\*` verbs on `\*` resources in namespaces `apps`, `monitoring`$/m);
+        assert.doesNotMatch(out, /gamma` gets wildcard|insecure/);
+    });
+
+    it("no changes: one line", () => {
+        assert.equal(real("no-changes.json"), "**local**: no changes.\n");
+    });
+
+    it("rotation, a namespace, labels, TLS and wildcard rules", () => {
+        const out = real("rotate-rights-tls-labels.json");
+        assert.match(out, /^\*\*local\*\*: 3 clusters changed\n/);
+        assert.match(out, /^- `alpha` .*\n {2}- token rotated \(tokenRotation `1` → `2`\)$/m);
+        assert.match(out, /^- `beta` .*\n {2}- rights gained: namespaced \[`other`\] full\n {2}- labels: \+`tier=gold`$/m);
+        assert.match(out, /^ {2}- rights cluster-wide: \+`\* on \*`; −`get,list,create,delete on configmaps`$/m);
+        assert.match(out, /^ {2}- connection config changed \(TLS, proxy or compression; the values are secret\); stack config now: TLS insecure$/m);
+        assert.match(out, /^- ⚠️ `gamma` has TLS verification disabled \(insecure\)$/m);
+        assert.match(out, /^- ⚠️ `gamma` gets wildcard RBAC: `\*` verbs on `\*` resources cluster-wide$/m);
+    });
+
+    it("removal: the cluster, what it loses, and the warning", () => {
+        const out = real("remove-gamma.json");
+        assert.match(out, new RegExp(`^- \`gamma\` ${server("127.0.0.5")}: rights removed: cluster-wide custom: \\\`get,list,create,delete on configmaps\\\`$`, "m"));
+        assert.match(out, /^- ⚠️ `gamma` loses its last registration/m);
+    });
+});
+
+describe("registration summary of captured previews", () => {
+    const captured = fs.existsSync(CAPTURED) ? fs.readdirSync(CAPTURED).filter((f) => f.endsWith(".json")) : [];
+    for (const name of captured) {
+        it(`summarizes ${name} without printing a secret`, () => {
+            const raw = fs.readFileSync(path.join(CAPTURED, name), "utf8");
+            const out = summarizePreview(parsePreview(raw));
+            assert.match(out, /^\*\*[^*]+\*\*: /);
+            assert.doesNotMatch(out, /\[secret\]|04da6b54-80e4-46f7-96ec-b56ff0331ba9|BEGIN/);
+            for (const secret of sensitiveValues(JSON.parse(raw))) assert.ok(!out.includes(secret), `${name}: a secret is printed`);
+        });
+    }
+});
