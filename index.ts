@@ -1,6 +1,7 @@
 // argocd-clusters: registers Kubernetes clusters with Argo CD. Wiring only:
 // config -> validate -> removal guard -> providers -> one ClusterRegistration per cluster -> outputs.
 import * as pulumi from "@pulumi/pulumi";
+import { childName } from "./components/childNames";
 import { ClusterRegistration } from "./components/clusterRegistration";
 import { clusterSecretName } from "./components/clusterSecret";
 import { Adoption, finishAdoption, foreignObjects } from "./components/adoption";
@@ -12,7 +13,6 @@ import {
     LEGACY_ARGOCD_PROVIDER_NAME,
     stackAnnotationValue,
     targetClusterIdentifier,
-    targetProviderName,
 } from "./components/names";
 import { clusterProvider } from "./components/providers";
 import { lastUp, refuseRemovalsInUse } from "./components/removalGuard";
@@ -76,7 +76,7 @@ export default async function main() {
             hubMove,
             // Only when Pulumi reaches the target at the registration's own server: then it signs Argo CD's endpoint.
             kubeconfigCaData: normalizeServer(access.server) === normalizeServer(cluster.server) ? access.caData : undefined,
-            targetProvider: clusterProvider(targetProviderName(name), access, targetClusterIdentifier(cluster.server)),
+            targetProvider: clusterProvider(childName(name, "provider"), access, targetClusterIdentifier(cluster.server)),
             argocdProvider,
         });
         // What each registration is, keyed by its Argo CD name. No credentials. The next run reads it back

@@ -5,6 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { childName } from "./childNames";
 import { clusterConfigJson, clusterSecretData, clusterSecretName, decodeToken } from "./clusterSecret";
 import { AccessCheck, ArgoConnection, checkConnection, expectedAccess } from "./connectionCheck";
 import {
@@ -309,7 +310,7 @@ function createClusterSecret(
         ...adoptAnnotations(args.adopt),
         [CLUSTER_IDENTIFIER_ANNOTATION]: argocdClusterIdentifier(args.argocdName ?? DEFAULT_ARGOCD_NAME),
     }));
-    return new k8s.core.v1.Secret(`${name}-cluster-secret`, {
+    return new k8s.core.v1.Secret(childName(name, "clusterSecret"), {
         metadata: {
             name: pulumi.output(args.server).apply(clusterSecretName),
             namespace: args.argocdNamespace ?? DEFAULT_ARGOCD_NAMESPACE,

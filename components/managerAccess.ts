@@ -6,6 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { childName, roleBindingChildName, roleChildName } from "./childNames";
 import {
     ALLOW_WILDCARD_RBAC_ANNOTATION,
     PolicyRule,
@@ -18,7 +19,7 @@ import {
 
 /** Where and how each step creates its object. */
 export interface StepContext {
-    /** Component name; children are named `${name}-<role>`. */
+    /** Component name; children are named from it (childNames.ts). */
     name: string;
     parent: pulumi.Resource;
     provider: k8s.Provider;
@@ -38,7 +39,7 @@ function options(step: StepContext, dependsOn: pulumi.Resource[] = []): pulumi.C
 export function createServiceAccount(
     step: StepContext, namespace: pulumi.Input<string>, serviceAccount: pulumi.Input<string>,
 ): k8s.core.v1.ServiceAccount {
-    return new k8s.core.v1.ServiceAccount(`${step.name}-service-account`, {
+    return new k8s.core.v1.ServiceAccount(childName(step.name, "serviceAccount"), {
         metadata: metadata(step, serviceAccount, namespace),
     }, options(step));
 }
@@ -57,11 +58,11 @@ export function createClusterRoleAndBinding(
     step: StepContext, account: k8s.core.v1.ServiceAccount, rules: pulumi.Input<PolicyRule[]>, allowWildcardRbac = false,
 ): pulumi.Resource[] {
     const optIn: Record<string, string> = allowWildcardRbac ? { [ALLOW_WILDCARD_RBAC_ANNOTATION]: "true" } : {};
-    const role = new k8s.rbac.v1.ClusterRole(`${step.name}-cluster-role`, {
+    const role = new k8s.rbac.v1.ClusterRole(childName(step.name, "clusterRole"), {
         metadata: { ...metadata(step, account.metadata.name.apply(roleName)), annotations: { ...step.annotations, ...optIn } },
         rules,
     }, options(step));
-    const binding = new k8s.rbac.v1.ClusterRoleBinding(`${step.name}-cluster-role-binding`, {
+    const binding = new k8s.rbac.v1.ClusterRoleBinding(childName(step.name, "clusterRoleBinding"), {
         metadata: metadata(step, account.metadata.name.apply(roleBindingName)),
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
         subjects: subjectOf(account),
@@ -74,11 +75,11 @@ export function createRolesAndBindings(
     step: StepContext, account: k8s.core.v1.ServiceAccount, namespaces: string[], rules: pulumi.Input<PolicyRule[]>,
 ): pulumi.Resource[] {
     return namespaces.flatMap((namespace) => {
-        const role = new k8s.rbac.v1.Role(`${step.name}-role-${namespace}`, {
+        const role = new k8s.rbac.v1.Role(roleChildName(step.name, namespace), {
             metadata: metadata(step, account.metadata.name.apply(roleName), namespace),
             rules,
         }, options(step));
-        const binding = new k8s.rbac.v1.RoleBinding(`${step.name}-role-binding-${namespace}`, {
+        const binding = new k8s.rbac.v1.RoleBinding(roleBindingChildName(step.name, namespace), {
             metadata: metadata(step, account.metadata.name.apply(roleBindingName), namespace),
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
             subjects: subjectOf(account),
@@ -96,12 +97,12 @@ export function createRolesAndBindings(
 export function createTokenSecret(
     step: StepContext, account: k8s.core.v1.ServiceAccount, tokenRotation: pulumi.Input<string>,
 ): k8s.core.v1.Secret {
-    const suffix = new random.RandomId(`${step.name}-token-suffix`, {
+    const suffix = new random.RandomId(childName(step.name, "tokenSuffix"), {
         byteLength: 4,
         keepers: { tokenRotation },
     }, { parent: step.parent });
     const name = pulumi.all([account.metadata.name, suffix.hex]).apply(([sa, hex]) => tokenSecretName(sa, hex));
-    return new k8s.core.v1.Secret(`${step.name}-token`, {
+    return new k8s.core.v1.Secret(childName(step.name, "token"), {
         metadata: {
             ...metadata(step, name, account.metadata.namespace),
             // Taken from the created ServiceAccount, so the Secret is only created once the account exists:

@@ -96,11 +96,6 @@ export function targetClusterIdentifier(server: string): string {
     return server;
 }
 
-/** Logical name of a target's provider: `<registration>-k8s`. */
-export function targetProviderName(registration: string): string {
-    return `${registration}-k8s`;
-}
-
 /** The token controller fills Secrets of this type that carry the ServiceAccount's name. */
 export const SERVICE_ACCOUNT_TOKEN_TYPE = "kubernetes.io/service-account-token";
 export const SERVICE_ACCOUNT_NAME_ANNOTATION = "kubernetes.io/service-account.name";

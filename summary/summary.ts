@@ -16,6 +16,7 @@
  */
 import * as fs from "fs";
 import * as yaml from "js-yaml";
+import { parseChildName } from "../components/childNames";
 import { clusterSecretName } from "../components/clusterSecret";
 import { goFoldKey } from "../policy/goJson";
 import { DangerKind, dangerousRights } from "../policy/rbacGrants";
@@ -285,23 +286,17 @@ function collectSteps(digest: PreviewDigest): { steps: Step[]; root?: PreviewSte
     return { steps: [...byUrn.values()], root };
 }
 
-/** Children are named `<registration>-<role>`; the registration's name is its cluster Secret's name. */
-const CHILD_SUFFIXES = ["-cluster-role-binding", "-cluster-role", "-cluster-secret", "-service-account", "-token-suffix", "-token"];
-
 /** Which registration a step belongs to, by the component's name; undefined for stack-level resources. */
 function registrationOf(step: Step): string | undefined {
     if (step.type === CLUSTER_REGISTRATION_TYPE) return step.name;
     const parent = step.parentUrn ? parseUrn(step.parentUrn) : undefined;
     if (parent && parent.types[parent.types.length - 1] === CLUSTER_REGISTRATION_TYPE) return parent.name;
-    // Each target has its own provider `<registration>-k8s` (index.ts); the Argo CD provider is stack-level.
-    if (step.type === KUBERNETES_PROVIDER_TYPE && step.name.endsWith("-k8s")) return step.name.slice(0, -"-k8s".length);
+    // Each target has its own provider, named from its registration (index.ts); the Argo CD provider is stack-level.
+    const child = parseChildName(step.name);
+    if (step.type === KUBERNETES_PROVIDER_TYPE) return child?.part === "provider" ? child.registration : undefined;
     const urn = parseUrn(step.urn);
     if (!urn?.types.includes(CLUSTER_REGISTRATION_TYPE)) return undefined;
-    for (const suffix of CHILD_SUFFIXES) {
-        if (step.name.endsWith(suffix)) return step.name.slice(0, -suffix.length);
-    }
-    // Roles are `<registration>-role-<namespace>`; the registration name ends with the hash's digits.
-    return /^(.*-\d+)-role-(?:binding-)?.+$/.exec(step.name)?.[1];
+    return child?.registration;
 }
 
 type Part = "component" | "provider" | "clusterSecret" | "token" | "tokenSuffix" | "serviceAccount"
@@ -318,7 +313,11 @@ function partOf(step: Step): Part {
         case "kubernetes:rbac.authorization.k8s.io/v1:Role": return "role";
         case "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": return "roleBinding";
         case "kubernetes:core/v1:Secret":
-            return step.name.endsWith("-cluster-secret") ? "clusterSecret" : step.name.endsWith("-token") ? "token" : "other";
+            switch (parseChildName(step.name)?.part) {
+                case "clusterSecret": return "clusterSecret";
+                case "token": return "token";
+                default: return "other";
+            }
         default: return "other";
     }
 }
