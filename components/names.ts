@@ -86,7 +86,7 @@ export const LEGACY_ARGOCD_PROVIDER_NAME = "argocd";
  * Provider identities (pulumi-kubernetes `clusterIdentifier`): a change replaces every resource under the
  * provider, so they come from the stack file's own keys, never from how a kubeconfig spells a URL. The
  * Argo CD cluster is `argocd:<argocd.name>`; a target is the registration's `server`, which is also what
- * names its registration (a new server is a new registration, see README "Operating").
+ * names its registration (a new server is a new registration, see docs/operations.md).
  */
 export function argocdClusterIdentifier(name: string): string {
     return `argocd:${name}`;

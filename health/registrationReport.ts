@@ -167,7 +167,7 @@ export function registrationReport(o: Observed): RegistrationReport {
 export function missingReport(entry: ClusterSettings, secretName: string, stackFile: string, foreign?: string): RegistrationReport {
     const label = `cluster "${entry.name}" (${entry.server})`;
     const fix = foreign
-        ? `Argo CD's Secret ${foreign} for this server is not this stack's: take it over with adopt: true (README, "Taking over"), or remove the entry`
+        ? `Argo CD's Secret ${foreign} for this server is not this stack's: take it over with adopt: true (docs/migration.md), or remove the entry`
         : "run scripts/up; if it fails, its output names the cluster and the cause";
     return {
         name: entry.name,

@@ -4,7 +4,7 @@
 # The policy pack every preview and up enforces, locally and in CI alike.
 # Absolute, so that it holds when engine flags such as --cwd move the engine elsewhere.
 POLICY_PACK="$PWD/policy/analyzer"
-# Which stacks are not production (every other stack gets the production rules): README, "Policy pack".
+# Which stacks are not production (every other stack gets the production rules): docs/policy-pack.md.
 POLICY_PACK_CONFIG="$PWD/policy/config.json"
 
 usage_stack() {

@@ -155,7 +155,7 @@ describe("registrations survive identity changes, against real clusters and the 
         assert.deepEqual(await world.everyOwnedObject(), objects, "nothing changed on any cluster");
         assert.deepEqual(await registrationsWork([world.a, world.c]), before, "Argo CD keeps the working registration");
 
-        // The README's way: a new server together with a new ServiceAccount, in one up.
+        // The documented way (docs/operations.md): a new server together with a new ServiceAccount, in one up.
         const oldSecretName = (await world.clusterSecret(world.a))!.object.metadata.name;
         alphaNow = { server: alias.server, serviceAccount: "argocd-manager-v2" };
         world.writeConfig(entries());
