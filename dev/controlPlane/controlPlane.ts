@@ -1,7 +1,7 @@
 /**
  * Local Kubernetes control planes for tests and the sandbox, in the manner of controller-runtime's envtest:
  * one etcd shared by N clusters (each its own --etcd-prefix), and per cluster a kube-apiserver with RBAC and
- * service-account tokens, and a kube-controller-manager running only the token controller. No kubelet, no
+ * service-account tokens, and a kube-controller-manager running only the token controller and the garbage collector. No kubelet, no
  * containers: objects are real API objects, nothing runs them.
  */
 import { randomBytes } from "node:crypto";
