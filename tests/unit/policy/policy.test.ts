@@ -22,9 +22,16 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CLUSTER_REGISTRATION_TYPE, ClusterRegistration, ClusterRegistrationArgs } from "../../../components/clusterRegistration";
 import { clusterSecretName } from "../../../components/clusterSecret";
-import { PACK_NAME, plain, policies, REGISTRATION_TYPE, stackOf, UNKNOWN } from "../../../policy/rules";
+import { PACK_NAME, POLICIES } from "../../../policy/policies";
+import { toPulumiPolicy } from "../../../policy/pulumiPolicies";
+import { REGISTRATION_TYPE } from "../../../policy/registration";
+import { plain, UNKNOWN } from "../../../policy/resource";
+import { stackOf } from "../../../policy/urn";
 import { isSecretValue, isUnknownInput, valueOf } from "../../support/mocks";
 import { ROOT } from "../../support/program";
+
+/** The pack as policy/index.ts builds it from the table. */
+const policies = POLICIES.map(toPulumiPolicy);
 
 /** A resource as the engine hands it to a policy pack: secrets wrapped, unknowns as the unknown sentinel. */
 interface Bag {

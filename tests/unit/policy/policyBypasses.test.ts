@@ -9,8 +9,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { CLUSTER_REGISTRATION_TYPE, FULL_CLUSTER_RULES, PolicyRule } from "../../../components/names";
-import { policies } from "../../../policy/rules";
+import { POLICIES } from "../../../policy/policies";
+import { toPulumiPolicy } from "../../../policy/pulumiPolicies";
 
+/** The pack as policy/index.ts builds it from the table. */
+const policies = POLICIES.map(toPulumiPolicy);
 const ROOT = path.resolve(__dirname, "..", "..", "..", "..");
 const POLICY_CONFIG = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "config.json"), "utf8")) as Record<string, object>;
 
