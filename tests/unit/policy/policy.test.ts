@@ -22,7 +22,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CLUSTER_REGISTRATION_TYPE, ClusterRegistration, ClusterRegistrationArgs } from "../../../components/clusterRegistration";
 import { clusterSecretName } from "../../../components/clusterSecret";
-import { PACK_NAME, POLICIES } from "../../../policy/policies";
+import { enforcementLevelOf, PACK_NAME, POLICIES } from "../../../policy/policies";
 import { toPulumiPolicy } from "../../../policy/pulumiPolicies";
 import { REGISTRATION_TYPE } from "../../../policy/registration";
 import { plain, UNKNOWN } from "../../../policy/resource";
@@ -212,8 +212,8 @@ describe("what the policy pack sees", () => {
     });
 
     it("Pulumi.production.yaml passes every policy, in its inputs and in its state", () => {
-        for (const p of policies) {
-            if ("validateStack" in p) {
+        for (const p of POLICIES) {
+            if ("stack" in p) {
                 assert.deepEqual(analyzeStack(p.name, production), [], p.name);
             } else {
                 for (const bag of production) assert.deepEqual(analyze(p.name, bag), [], `${p.name} on ${bag.name}`);
@@ -459,8 +459,8 @@ describe("policy/analyzer, as the engine starts it", () => {
         assert.equal(manifest.runtime, "nodejs");
         assert.equal(info.getVersion(), manifest.version);
         assert.equal(pkg.version, manifest.version);
-        assert.deepEqual(info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]), policies.map((p) => [
-            p.name, p.enforcementLevel === "advisory" ? EnforcementLevel.ADVISORY : EnforcementLevel.MANDATORY,
+        assert.deepEqual(info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]), POLICIES.map((p) => [
+            p.name, enforcementLevelOf(p) === "advisory" ? EnforcementLevel.ADVISORY : EnforcementLevel.MANDATORY,
         ]));
         assert.ok(fs.statSync(path.join(ROOT, "policy", "analyzer")).mode & 0o111, "policy/analyzer must be executable");
     });
