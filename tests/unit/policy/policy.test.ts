@@ -21,10 +21,18 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CLUSTER_REGISTRATION_TYPE, ClusterRegistration, ClusterRegistrationArgs } from "../../../components/clusterRegistration";
+import { parseChildName } from "../../../components/childNames";
 import { clusterSecretName } from "../../../components/clusterSecret";
-import { PACK_NAME, plain, policies, REGISTRATION_TYPE, stackOf, UNKNOWN } from "../../../policy/rules";
+import { enforcementLevelOf, PACK_NAME, POLICIES } from "../../../policy/policies";
+import { toPulumiPolicy } from "../../../policy/pulumiPolicies";
+import { inRegistration, isClusterSecret, isTokenSecret, REGISTRATION_TYPE, ROLE_TYPE } from "../../../policy/registration";
+import { plain, UNKNOWN } from "../../../policy/resource";
+import { nameOf, stackOf, typeChainOf } from "../../../policy/urn";
 import { isSecretValue, isUnknownInput, valueOf } from "../../support/mocks";
 import { ROOT } from "../../support/program";
+
+/** The pack as policy/index.ts builds it from the table. */
+const policies = POLICIES.map(toPulumiPolicy);
 
 /** A resource as the engine hands it to a policy pack: secrets wrapped, unknowns as the unknown sentinel. */
 interface Bag {
@@ -60,10 +68,11 @@ function bags(): Bag[] {
         const type = qualifiedType.split("$").pop()!;
         const record = mocks.resources.filter((r) => r.type === type && r.name === name).pop();
         assert.ok(record, `no mock record for ${urn}`);
-        // Children are named after their registration: `<registration>-<role>`.
-        const parent = qualifiedType.includes("$")
-            ? registrations.filter((r) => name.startsWith(`${r.split("::")[3]}-`)).sort((a, b) => b.length - a.length)[0]
-            : undefined;
+        // Children are named after their registration (components/childNames.ts).
+        const inRegistration = qualifiedType.startsWith(`${CLUSTER_REGISTRATION_TYPE}$`);
+        const child = inRegistration ? parseChildName(name) : undefined;
+        assert.ok(child || !inRegistration, `not a child name: ${urn}`);
+        const parent = child && registrations.find((r) => nameOf(r) === child.registration);
         return {
             urn, type, name, parent,
             provider: record.provider?.slice(0, record.provider.lastIndexOf("::")),
@@ -158,7 +167,7 @@ const find = (all: Bag[], suffix: string) => {
 };
 
 /** More registrations in the same (production) stack, through their own providers. */
-async function register(name: string, args: Partial<ClusterRegistrationArgs>): Promise<void> {
+async function register(name: string, args: Partial<ClusterRegistrationArgs>): Promise<ClusterRegistration> {
     const registration = new ClusterRegistration(name, {
         clusterName: name,
         server: `https://${name}.example:6443`,
@@ -170,16 +179,25 @@ async function register(name: string, args: Partial<ClusterRegistrationArgs>): P
         ...args,
     });
     await Promise.all([valueOf(registration.secretName), valueOf(registration.tokenSecretName), valueOf(registration.argocdNamespace)]);
+    return registration;
 }
 
 let production: Bag[] = [];
 let all: Bag[] = [];
+/** The URNs the engine gave two of the registrations made here. */
+let cwUrn = "";
+let systemUrn = "";
+/** A namespaced registration with the default full rights in an application namespace and in kube-system. */
+const SYSTEM_SERVER = "https://system.example:6443";
 
 before(async () => {
     const run = await result;
     assert.ok("outputs" in run, `the program failed: ${"error" in run ? run.error.message : ""}`);
     production = bags();
-    await register("cw", {});
+    cwUrn = (await valueOf((await register("cw", {})).urn))!;
+    // Named as index.ts names registrations, so its Roles' names parse back (parseChildName).
+    const system = await register(clusterSecretName(SYSTEM_SERVER), { server: SYSTEM_SERVER, namespaces: ["shop", "kube-system"], allowWildcardRbac: true });
+    systemUrn = (await valueOf(system.urn))!;
     await register("optin", { allowWildcardRbac: true });
     await register("insecure", { tls: { insecure: true } });
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -196,7 +214,20 @@ describe("what the policy pack sees", () => {
     it("the stack comes from the URN, which is all a policy has", () => {
         assert.equal(stackOf(find(production, "-cluster-secret").urn), "production");
         assert.equal(stackOf("urn:pulumi:prod-eu::argocd-clusters::kubernetes:core/v1:Secret::a::b"), "prod-eu");
-        assert.equal(REGISTRATION_TYPE, CLUSTER_REGISTRATION_TYPE);
+    });
+
+    it("recognises a real ClusterRegistration's children by the type the component registered it with", () => {
+        // cwUrn is the component's own URN as the mock monitor registered it, not a constant of either side.
+        assert.equal(typeChainOf(cwUrn).pop(), REGISTRATION_TYPE);
+        const children = all.filter((b) => b.parent === cwUrn);
+        assert.deepEqual(children.map((b) => parseChildName(b.name)?.part).sort(),
+            ["clusterRole", "clusterRoleBinding", "clusterSecret", "serviceAccount", "token", "tokenSuffix"]);
+        for (const child of children) assert.ok(inRegistration(child), `the pack misses ${child.urn}`);
+        const resource = (bag: Bag) => ({ urn: bag.urn, type: bag.type, props: bag.inputs, parent: bag.parent });
+        assert.ok(isClusterSecret(resource(find(children, "cw-cluster-secret"))));
+        assert.ok(isTokenSecret(resource(find(children, "cw-token"))));
+        // What is not a registration's child is not taken for one: the registration itself, its providers.
+        for (const other of all.filter((b) => b.parent === undefined)) assert.ok(!inRegistration(other), other.urn);
     });
 
     it("the registration records its Argo CD namespace in its outputs", () => {
@@ -205,8 +236,8 @@ describe("what the policy pack sees", () => {
     });
 
     it("Pulumi.production.yaml passes every policy, in its inputs and in its state", () => {
-        for (const p of policies) {
-            if ("validateStack" in p) {
+        for (const p of POLICIES) {
+            if ("stack" in p) {
                 assert.deepEqual(analyzeStack(p.name, production), [], p.name);
             } else {
                 for (const bag of production) assert.deepEqual(analyze(p.name, bag), [], `${p.name} on ${bag.name}`);
@@ -300,6 +331,26 @@ describe("no-wildcard-rbac-in-production", () => {
         assert.deepEqual(check(find(production, "-cluster-role")), []);
         assert.ok(production.some((b) => b.name.endsWith("-role-shop")));
         for (const role of production.filter((b) => /-role-(shop|payments)$/.test(b.name))) assert.deepEqual(check(role), []);
+    });
+
+    it("judges the Roles of a namespaced registration: full rights in a system namespace are refused, opt-in or not", () => {
+        const roles = new Map(all.filter((b) => b.parent === systemUrn && b.type === ROLE_TYPE).map((b) => [parseChildName(b.name)?.namespace, b]));
+        assert.deepEqual([...roles.keys()].sort(), ["kube-system", "shop"]);
+        assert.deepEqual(check(roles.get("shop")!), []);
+        const [message, ...rest] = check(roles.get("kube-system")!);
+        assert.equal(rest.length, 0);
+        assert.match(message ?? "", new RegExp(`^Role kube-system/argocd-manager-role of registration ${clusterSecretName(SYSTEM_SERVER)} ` +
+            'grants \\(rules\\[0\\] grants verbs "\\*" on resources "\\*".*\\) in system namespace "kube-system" in production stack ' +
+            '"production": .*allowWildcardRbac does not cover them\\. Fix: in Pulumi\\.production\\.yaml, on the argocd-clusters:clusters ' +
+            'entry whose server is on system\\.example, remove "kube-system" from namespaces'));
+        assert.deepEqual(analyze("no-wildcard-rbac-in-production", inStack(roles.get("kube-system")!, "staging"), { nonProductionStacks: ["staging"] }), []);
+        // Production's own Roles are judged, not waved through: the same Role in a system namespace is refused.
+        const productionRoles = production.filter((b) => b.type === ROLE_TYPE);
+        assert.equal(productionRoles.length, 2);
+        for (const role of productionRoles) {
+            const moved = variant(role, (b) => { b.inputs.metadata.namespace = "openshift-config"; });
+            assert.match(check(moved)[0] ?? "", /^Role openshift-config\/argocd-manager-role of registration cluster-api\.cluster\.production-2635694092 grants .* in system namespace "openshift-config"/, role.name);
+        }
     });
 
     it("refuses the CLI's full rights in production without the opt-in, naming the stack file, entry and key", () => {
@@ -452,8 +503,8 @@ describe("policy/analyzer, as the engine starts it", () => {
         assert.equal(manifest.runtime, "nodejs");
         assert.equal(info.getVersion(), manifest.version);
         assert.equal(pkg.version, manifest.version);
-        assert.deepEqual(info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]), policies.map((p) => [
-            p.name, p.enforcementLevel === "advisory" ? EnforcementLevel.ADVISORY : EnforcementLevel.MANDATORY,
+        assert.deepEqual(info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]), POLICIES.map((p) => [
+            p.name, enforcementLevelOf(p) === "advisory" ? EnforcementLevel.ADVISORY : EnforcementLevel.MANDATORY,
         ]));
         assert.ok(fs.statSync(path.join(ROOT, "policy", "analyzer")).mode & 0o111, "policy/analyzer must be executable");
     });

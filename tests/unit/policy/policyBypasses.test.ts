@@ -9,8 +9,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { CLUSTER_REGISTRATION_TYPE, FULL_CLUSTER_RULES, PolicyRule } from "../../../components/names";
-import { policies } from "../../../policy/rules";
+import { dependsOnStackKind, enforcementLevelOf, PolicyEntry, POLICIES } from "../../../policy/policies";
+import { toPulumiPolicy } from "../../../policy/pulumiPolicies";
+import { StackKind } from "../../../policy/stacks";
 
+/** The pack as policy/index.ts builds it from the table. */
+const policies = POLICIES.map(toPulumiPolicy);
 const ROOT = path.resolve(__dirname, "..", "..", "..", "..");
 const POLICY_CONFIG = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "config.json"), "utf8")) as Record<string, object>;
 
@@ -122,6 +126,57 @@ describe("production is every stack unless policy/config.json says otherwise", (
         const stackFiles = fs.readdirSync(ROOT).map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1]).filter((s) => s !== undefined);
         assert.ok(stackFiles.includes("production"));
         assert.ok(!JSON.parse(lists[0]).includes("production"), "production is never relaxed");
+    });
+});
+
+describe("policies.ts: every policy runs in the kinds of stack its row enables, at its row's level", () => {
+    const secret = (environment: string, config: object) => ({
+        type: "Opaque",
+        metadata: { name: "cluster-x", namespace: "argocd", labels: { "argocd.argoproj.io/secret-type": "cluster", environment } },
+        stringData: { name: "x", server: "https://x.example", config: JSON.stringify({ bearerToken: "t", ...config }) },
+    });
+    /** A resource each resource policy refuses, in whatever stack. */
+    const violating: Record<string, [string, Record<string, unknown>]> = {
+        "tls-verified-in-production": [SECRET, secret("elsewhere", { tlsClientConfig: { insecure: true } })],
+        "tls-verified": [SECRET, secret("elsewhere", { tlsClientConfig: { insecure: true } })],
+        "no-wildcard-rbac-in-production": [CLUSTER_ROLE, clusterRole(FULL_CLUSTER_RULES)],
+        "environment-label-is-stack": [SECRET, secret("elsewhere", { tlsClientConfig: {} })],
+    };
+    const stacks: [string, StackKind][] = [["production", "production"], ["prod-eu", "production"], ["staging", "nonProduction"]];
+
+    it("reports a violating resource exactly in the stacks whose kind is not disabled", () => {
+        for (const entry of POLICIES.filter((p) => "resource" in p)) {
+            assert.ok(violating[entry.name], `no violating resource for ${entry.name}`);
+            const [type, props] = violating[entry.name];
+            for (const [stack, kind] of stacks) {
+                const expected = entry.levels[kind] === "disabled" ? 0 : 1;
+                assert.equal(analyze(entry.name, type, props, stack).length, expected, `${entry.name} in ${stack}`);
+            }
+        }
+    });
+
+    it("filters a stack policy's findings by the kind of their stack", () => {
+        const urn = (stack: string) => urns(stack, SECRET, "cw-x").urn;
+        const entry: PolicyEntry = {
+            name: "production-only", description: "", levels: { production: "mandatory", nonProduction: "disabled" },
+            stack: () => [{ urn: urn("production"), message: "a" }, { urn: urn("staging"), message: "b" }],
+        };
+        const found: string[] = [];
+        const validate = (toPulumiPolicy(entry) as policy.StackValidationPolicy).validateStack;
+        validate({ resources: [], stackTags: new Map(), getConfig: () => ({ nonProductionStacks: ["staging"] }) } as unknown as
+            policy.StackValidationArgs, (message) => found.push(message));
+        assert.deepEqual(found, ["a"]);
+    });
+
+    it("gives each policy its one level, and config.json configures exactly the policies that depend on the stack kind", () => {
+        for (const entry of POLICIES) {
+            const built = policies.find((p) => p.name === entry.name)!;
+            assert.equal(built.enforcementLevel, enforcementLevelOf(entry), entry.name);
+            assert.equal(built.configSchema !== undefined, dependsOnStackKind(entry), entry.name);
+        }
+        assert.deepEqual(Object.keys(POLICY_CONFIG).sort(), POLICIES.filter(dependsOnStackKind).map((p) => p.name).sort());
+        assert.throws(() => enforcementLevelOf({ ...POLICIES[0], levels: { production: "mandatory", nonProduction: "advisory" } }),
+            /one policy per level/);
     });
 });
 
