@@ -32,174 +32,17 @@ import {
     PROJECT,
     SECRET_TYPE_LABEL,
 } from "../components/names";
+import { asObject, at, hidden, isObject, Obj, plainBoolean, plainString, plainStringMap, stringList } from "./engineValues";
+import { NotAPreviewError, parsePreview, PreviewDigest, PreviewStep, ResourceState } from "./previewDigest";
+
+export { NotAPreviewError, parsePreview, PreviewDigest, PreviewStep, ResourceState };
 
 const STACK_TYPE = "pulumi:pulumi:Stack";
 const KUBERNETES_PROVIDER_TYPE = "pulumi:providers:kubernetes";
 const ARGOCD_PROVIDER_NAMES = [ARGOCD_PROVIDER_NAME, LEGACY_ARGOCD_PROVIDER_NAME];
 
-/** What the engine writes for a value not known until `up` (sdk resource/sig UnknownStringValue). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-/** A secret in the event stream is an object carrying this signature key (sdk resource/sig). */
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_MASK = "[secret]";
-
 /** Labels this program writes itself; the summary reports only the user's. */
 const OWN_LABELS = [SECRET_TYPE_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL, ARGOCD_KUBERNETES_VERSION_LABEL];
-
-type Obj = Record<string, unknown>;
-
-/** apitype.ResourceV3, only the fields read here. */
-export interface ResourceState {
-    urn?: string;
-    type?: string;
-    parent?: string;
-    inputs?: Obj;
-    outputs?: Obj;
-}
-
-/** display.PreviewStep. */
-export interface PreviewStep {
-    op: string;
-    urn: string;
-    provider?: string;
-    oldState?: ResourceState | null;
-    newState?: ResourceState | null;
-    diffReasons?: string[] | null;
-    replaceReasons?: string[] | null;
-    detailedDiff?: Record<string, { kind?: string; inputDiff?: boolean }> | null;
-}
-
-/** display.PreviewDigest. */
-export interface PreviewDigest {
-    config?: Record<string, string> | null;
-    steps?: PreviewStep[] | null;
-    diagnostics?: { urn?: string; message?: string; severity?: string }[] | null;
-    duration?: number;
-    changeSummary?: Record<string, number> | null;
-    maybeCorrupt?: boolean;
-}
-
-export class NotAPreviewError extends Error {}
-
-// ---------------------------------------------------------------------------------------------------------
-// Input
-
-const DIGEST_KEYS = ["steps", "changeSummary", "config", "diagnostics", "duration"];
-
-/** Parses CLI output: one digest object, or a stream of engine events (one JSON object a line). */
-export function parsePreview(text: string): PreviewDigest {
-    const trimmed = text.trim();
-    if (trimmed === "") throw new NotAPreviewError("the input is empty");
-    let whole: unknown;
-    try {
-        whole = JSON.parse(trimmed);
-    } catch {
-        return parseEventStream(trimmed);
-    }
-    if (!isObject(whole) || !DIGEST_KEYS.some((k) => k in whole)) {
-        // A single event line is a stream of one.
-        if (isObject(whole) && isEngineEvent(whole)) return digestFromEvents([whole]);
-        throw new NotAPreviewError("the JSON is not a preview digest (no steps, changeSummary, config or diagnostics)");
-    }
-    if (whole.steps !== undefined && whole.steps !== null) {
-        if (!Array.isArray(whole.steps)) throw new NotAPreviewError("steps is not a list");
-        whole.steps.forEach((step, i) => {
-            if (!isObject(step) || typeof step.op !== "string" || typeof step.urn !== "string") {
-                throw new NotAPreviewError(`steps[${i}] has no op and urn`);
-            }
-        });
-    }
-    return whole as PreviewDigest;
-}
-
-function isEngineEvent(o: Obj): boolean {
-    return Object.keys(o).some((k) => k.endsWith("Event") && isObject(o[k]));
-}
-
-function parseEventStream(text: string): PreviewDigest {
-    const events: Obj[] = [];
-    text.split(/\r?\n/).forEach((line, i) => {
-        if (line.trim() === "") return;
-        let event: unknown;
-        try {
-            event = JSON.parse(line);
-        } catch {
-            throw new NotAPreviewError(`line ${i + 1} is not JSON`);
-        }
-        if (!isObject(event) || !isEngineEvent(event)) throw new NotAPreviewError(`line ${i + 1} is not an engine event`);
-        events.push(event);
-    });
-    return digestFromEvents(events);
-}
-
-/** The digest the CLI would have printed, from apitype.EngineEvent records. */
-function digestFromEvents(events: Obj[]): PreviewDigest {
-    const digest: PreviewDigest = { steps: [], diagnostics: [] };
-    for (const event of events) {
-        const prelude = asObject(event.preludeEvent);
-        if (prelude && isObject(prelude.config)) digest.config = prelude.config as Record<string, string>;
-        const pre = asObject(asObject(event.resourcePreEvent)?.metadata);
-        if (pre && typeof pre.op === "string" && typeof pre.urn === "string") {
-            digest.steps!.push({
-                op: pre.op,
-                urn: pre.urn,
-                oldState: asObject(pre.old) as ResourceState | undefined,
-                newState: asObject(pre.new) as ResourceState | undefined,
-                diffReasons: stringList(pre.diffs),
-                replaceReasons: stringList(pre.keys),
-                detailedDiff: asObject(pre.detailedDiff) as PreviewStep["detailedDiff"],
-            });
-        }
-        const diag = asObject(event.diagnosticEvent);
-        if (diag) digest.diagnostics!.push({ severity: String(diag.severity ?? "") });
-        const summary = asObject(event.summaryEvent);
-        if (summary) {
-            digest.changeSummary = asObject(summary.resourceChanges) as Record<string, number> | undefined;
-            digest.maybeCorrupt = summary.maybeCorrupt === true;
-        }
-    }
-    return digest;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Plain values: anything secret or unknown reads as undefined, so it can never reach the output.
-
-function isObject(v: unknown): v is Obj {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function asObject(v: unknown): Obj | undefined {
-    return isObject(v) && !(SECRET_SIG_KEY in v) ? v : undefined;
-}
-
-function hidden(v: unknown): boolean {
-    return v === SECRET_MASK || v === UNKNOWN || (isObject(v) && SECRET_SIG_KEY in v);
-}
-
-function plainString(v: unknown): string | undefined {
-    return typeof v === "string" && !hidden(v) ? v : undefined;
-}
-
-function stringList(v: unknown): string[] | undefined {
-    return Array.isArray(v) && v.every((s) => typeof s === "string" && !hidden(s)) ? (v as string[]) : undefined;
-}
-
-function plainStringMap(v: unknown): Record<string, string> | undefined {
-    const o = asObject(v);
-    if (!o || !Object.values(o).every((s) => typeof s === "string" && !hidden(s))) return undefined;
-    return o as Record<string, string>;
-}
-
-function plainBoolean(v: unknown): boolean | undefined {
-    if (typeof v === "boolean") return v;
-    return v === "true" ? true : v === "false" ? false : undefined;
-}
-
-function at(o: unknown, ...path: string[]): unknown {
-    let v = o;
-    for (const key of path) v = asObject(v)?.[key];
-    return v;
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Steps
