@@ -16,7 +16,6 @@
  */
 import * as fs from "fs";
 import * as yaml from "js-yaml";
-import { parseChildName } from "../components/childNames";
 import { clusterSecretName } from "../components/clusterSecret";
 import { goFoldKey } from "../policy/goJson";
 import { DangerKind, dangerousRights } from "../policy/rbacGrants";
@@ -24,7 +23,6 @@ import {
     ALLOW_WILDCARD_RBAC_ANNOTATION,
     ARGOCD_KUBERNETES_VERSION_LABEL,
     ARGOCD_PROVIDER_NAME,
-    CLUSTER_REGISTRATION_TYPE,
     LEGACY_ARGOCD_PROVIDER_NAME,
     MANAGED_BY_LABEL,
     PART_OF_LABEL,
@@ -34,136 +32,15 @@ import {
 } from "../components/names";
 import { asObject, at, hidden, isObject, Obj, plainBoolean, plainString, plainStringMap, stringList } from "./engineValues";
 import { NotAPreviewError, parsePreview, PreviewDigest, PreviewStep, ResourceState } from "./previewDigest";
+import { KUBERNETES_PROVIDER_TYPE, Part, partOf, RBAC_PARTS, registrationOf } from "./registrationParts";
+import { collectSteps, parseUrn, Step } from "./resourceSteps";
 
 export { NotAPreviewError, parsePreview, PreviewDigest, PreviewStep, ResourceState };
 
-const STACK_TYPE = "pulumi:pulumi:Stack";
-const KUBERNETES_PROVIDER_TYPE = "pulumi:providers:kubernetes";
 const ARGOCD_PROVIDER_NAMES = [ARGOCD_PROVIDER_NAME, LEGACY_ARGOCD_PROVIDER_NAME];
 
 /** Labels this program writes itself; the summary reports only the user's. */
 const OWN_LABELS = [SECRET_TYPE_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL, ARGOCD_KUBERNETES_VERSION_LABEL];
-
-// ---------------------------------------------------------------------------------------------------------
-// Steps
-
-type Change = "create" | "update" | "delete" | "replace";
-
-/** The engine's step ops reduced to what they do to a resource; reads, refreshes and sames do nothing. */
-function changeOf(op: string): Change | undefined {
-    switch (op) {
-        case "create":
-        case "import":
-            return "create";
-        case "update":
-            return "update";
-        case "delete":
-            return "delete";
-        case "replace":
-        case "create-replacement":
-        case "delete-replaced":
-        case "import-replacement":
-        case "read-replacement":
-            return "replace";
-        default:
-            return undefined;
-    }
-}
-
-interface Urn {
-    stack: string;
-    project: string;
-    types: string[];
-    name: string;
-}
-
-function parseUrn(urn: string): Urn | undefined {
-    const m = /^urn:pulumi:([^:]*)::([^:]*)::(.*?)::(.*)$/s.exec(urn);
-    return m ? { stack: m[1], project: m[2], types: m[3].split("$"), name: m[4] } : undefined;
-}
-
-/** One resource's planned change; a replacement's several steps merged into one. */
-interface Step {
-    change: Change;
-    urn: string;
-    type: string;
-    name: string;
-    parentUrn?: string;
-    old?: ResourceState;
-    new?: ResourceState;
-    /** Property paths that differ, from detailedDiff, diffReasons and replaceReasons. Names only. */
-    keys: string[];
-}
-
-function collectSteps(digest: PreviewDigest): { steps: Step[]; root?: PreviewStep } {
-    const byUrn = new Map<string, Step>();
-    let root: PreviewStep | undefined;
-    for (const raw of digest.steps ?? []) {
-        const urn = parseUrn(raw.urn);
-        if (!urn) continue;
-        const type = urn.types[urn.types.length - 1];
-        if (type === STACK_TYPE) {
-            root = raw;
-            continue;
-        }
-        const change = changeOf(raw.op);
-        if (!change) continue;
-        const old = asObject(raw.oldState) as ResourceState | undefined;
-        const neu = asObject(raw.newState) as ResourceState | undefined;
-        // detailedDiff names the exact paths; the reasons only top-level keys.
-        const detailed = Object.keys(asObject(raw.detailedDiff) ?? {});
-        const keys = detailed.length ? detailed : [...(stringList(raw.diffReasons) ?? []), ...(stringList(raw.replaceReasons) ?? [])];
-        const seen = byUrn.get(raw.urn);
-        if (!seen) {
-            byUrn.set(raw.urn, {
-                change, urn: raw.urn, type, name: urn.name, parentUrn: neu?.parent ?? old?.parent, old, new: neu, keys,
-            });
-            continue;
-        }
-        // With --show-replacement-steps (or in the event stream) one replacement arrives as several steps.
-        if (seen.change !== change) seen.change = "replace";
-        seen.old ??= old;
-        seen.new ??= neu;
-        seen.keys.push(...keys);
-    }
-    return { steps: [...byUrn.values()], root };
-}
-
-/** Which registration a step belongs to, by the component's name; undefined for stack-level resources. */
-function registrationOf(step: Step): string | undefined {
-    if (step.type === CLUSTER_REGISTRATION_TYPE) return step.name;
-    const parent = step.parentUrn ? parseUrn(step.parentUrn) : undefined;
-    if (parent && parent.types[parent.types.length - 1] === CLUSTER_REGISTRATION_TYPE) return parent.name;
-    // Each target has its own provider, named from its registration (index.ts); the Argo CD provider is stack-level.
-    const child = parseChildName(step.name);
-    if (step.type === KUBERNETES_PROVIDER_TYPE) return child?.part === "provider" ? child.registration : undefined;
-    const urn = parseUrn(step.urn);
-    if (!urn?.types.includes(CLUSTER_REGISTRATION_TYPE)) return undefined;
-    return child?.registration;
-}
-
-type Part = "component" | "provider" | "clusterSecret" | "token" | "tokenSuffix" | "serviceAccount"
-    | "clusterRole" | "clusterRoleBinding" | "role" | "roleBinding" | "other";
-
-function partOf(step: Step): Part {
-    switch (step.type) {
-        case CLUSTER_REGISTRATION_TYPE: return "component";
-        case KUBERNETES_PROVIDER_TYPE: return "provider";
-        case "random:index/randomId:RandomId": return "tokenSuffix";
-        case "kubernetes:core/v1:ServiceAccount": return "serviceAccount";
-        case "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": return "clusterRole";
-        case "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": return "clusterRoleBinding";
-        case "kubernetes:rbac.authorization.k8s.io/v1:Role": return "role";
-        case "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": return "roleBinding";
-        case "kubernetes:core/v1:Secret":
-            switch (parseChildName(step.name)?.part) {
-                case "clusterSecret": return "clusterSecret";
-                case "token": return "token";
-                default: return "other";
-            }
-        default: return "other";
-    }
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // What the plain parts of the preview say about each cluster
@@ -328,8 +205,6 @@ interface ScopeChange {
     before?: Grant;
     after?: Grant;
 }
-
-const RBAC_PARTS: Part[] = ["clusterRole", "role", "clusterRoleBinding", "roleBinding"];
 
 /**
  * Rights per scope before and after. A role carries the rules; a binding alone (its role untouched) still
