@@ -16,7 +16,6 @@
  */
 import * as fs from "fs";
 import * as yaml from "js-yaml";
-import { clusterSecretName } from "../components/clusterSecret";
 import { goFoldKey } from "../policy/goJson";
 import { DangerKind, dangerousRights } from "../policy/rbacGrants";
 import {
@@ -30,10 +29,12 @@ import {
     PROJECT,
     SECRET_TYPE_LABEL,
 } from "../components/names";
-import { asObject, at, hidden, isObject, Obj, plainBoolean, plainString, plainStringMap, stringList } from "./engineValues";
+import { asObject, at, hidden, isObject, plainString, stringList } from "./engineValues";
 import { NotAPreviewError, parsePreview, PreviewDigest, PreviewStep, ResourceState } from "./previewDigest";
 import { KUBERNETES_PROVIDER_TYPE, Part, partOf, RBAC_PARTS, registrationOf } from "./registrationParts";
 import { collectSteps, parseUrn, Step } from "./resourceSteps";
+import { secretView } from "./clusterSecretView";
+import { DesiredCluster, desiredClusters, registeredClusters, Sources } from "./stackClusters";
 
 export { NotAPreviewError, parsePreview, PreviewDigest, PreviewStep, ResourceState };
 
@@ -41,127 +42,6 @@ const ARGOCD_PROVIDER_NAMES = [ARGOCD_PROVIDER_NAME, LEGACY_ARGOCD_PROVIDER_NAME
 
 /** Labels this program writes itself; the summary reports only the user's. */
 const OWN_LABELS = [SECRET_TYPE_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL, ARGOCD_KUBERNETES_VERSION_LABEL];
-
-// ---------------------------------------------------------------------------------------------------------
-// What the plain parts of the preview say about each cluster
-
-interface Tls {
-    insecure: boolean;
-    serverName?: string;
-    /** Kept only to compare old with new; never printed. */
-    caData?: string;
-}
-
-/** One side (before or after) of a cluster Secret, from whatever is readable. */
-interface SecretView {
-    name?: string;
-    server?: string;
-    labels?: Record<string, string>;
-    tls?: Tls;
-    namespaces?: string[];
-    clusterResources?: boolean;
-}
-
-function secretView(state: ResourceState | undefined): SecretView {
-    if (!state) return {};
-    const inputs = state.inputs ?? {};
-    // The provider's Check turns stringData into base64 `data`; only a Secret still unknown keeps stringData.
-    const data = asObject(inputs.stringData) ?? decodeData(asObject(inputs.data));
-    return {
-        name: plainString(data?.name),
-        server: plainString(data?.server),
-        labels: plainStringMap(at(inputs, "metadata", "labels")),
-        tls: tlsOfConfig(plainString(data?.config)),
-        namespaces: plainString(data?.namespaces)?.split(",").filter((ns) => ns !== ""),
-        clusterResources: plainBoolean(data?.clusterResources),
-    };
-}
-
-function decodeData(data: Obj | undefined): Obj | undefined {
-    if (!data) return undefined;
-    return Object.fromEntries(Object.entries(data).map(([k, v]) => {
-        const encoded = plainString(v);
-        return [k, encoded === undefined ? undefined : Buffer.from(encoded, "base64").toString("utf8")];
-    }));
-}
-
-/** tlsClientConfig from a readable `config` JSON; only what is TLS, never the token. */
-function tlsOfConfig(config: string | undefined): Tls | undefined {
-    if (config === undefined) return undefined;
-    try {
-        const tls = asObject(asObject(JSON.parse(config))?.tlsClientConfig);
-        if (!tls) return undefined;
-        return { insecure: tls.insecure === true, serverName: plainString(tls.serverName), caData: plainString(tls.caData) };
-    } catch {
-        return undefined;
-    }
-}
-
-/** A cluster as the stack's config wants it (`<project>:clusters`), the only plain source for new clusters. */
-interface DesiredCluster {
-    name?: string;
-    server: string;
-    labels?: Record<string, string>;
-    insecure: boolean;
-    serverName?: string;
-    ownCa: boolean;
-    /** `adopt: true`: takes over what `argocd cluster add` left. */
-    adopt: boolean;
-    /** `retire: true`: removed although Applications may still deploy to it. */
-    retire: boolean;
-}
-
-function desiredClusters(digest: PreviewDigest, project: string): Map<string, DesiredCluster> {
-    const result = new Map<string, DesiredCluster>();
-    const raw = digest.config?.[`${project}:clusters`];
-    let list: unknown;
-    try {
-        list = typeof raw === "string" ? JSON.parse(raw) : raw;
-    } catch {
-        return result;
-    }
-    if (!Array.isArray(list)) return result;
-    for (const entry of list) {
-        const server = plainString(at(entry, "server"));
-        if (server === undefined) continue;
-        const secretName = secretNameOf(server);
-        if (secretName === undefined) continue;
-        result.set(secretName, {
-            name: plainString(at(entry, "name")),
-            server,
-            labels: plainStringMap(at(entry, "labels")),
-            insecure: plainBoolean(at(entry, "tls", "insecure")) === true,
-            serverName: plainString(at(entry, "tls", "serverName")),
-            ownCa: at(entry, "tls", "caData") !== undefined,
-            adopt: plainBoolean(at(entry, "adopt")) === true,
-            retire: plainBoolean(at(entry, "retire")) === true,
-        });
-    }
-    return result;
-}
-
-/** The cluster Secret's name for a server, or undefined for one Argo CD could not parse (validation refuses it). */
-function secretNameOf(server: string): string | undefined {
-    try {
-        return clusterSecretName(server);
-    } catch {
-        return undefined;
-    }
-}
-
-/** The last `up`'s stack output `registrations` (index.ts): Argo CD name and server per cluster Secret name. */
-function registeredClusters(root: PreviewStep | undefined): Map<string, { name: string; server?: string }> {
-    const result = new Map<string, { name: string; server?: string }>();
-    for (const state of [root?.newState, root?.oldState]) {
-        const registrations = asObject(at(state, "outputs", "registrations"));
-        for (const [name, value] of Object.entries(registrations ?? {})) {
-            const server = plainString(at(value, "server"));
-            const secretName = plainString(at(value, "secretName")) ?? (server ? secretNameOf(server) : undefined);
-            if (secretName && !result.has(secretName)) result.set(secretName, { name, server });
-        }
-    }
-    return result;
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Rights
@@ -330,11 +210,6 @@ interface ClusterSummary {
     secretLoss?: "deleted" | "replaced";
     details: string[];
     warnings: string[];
-}
-
-interface Sources {
-    desired: Map<string, DesiredCluster>;
-    registered: Map<string, { name: string; server?: string }>;
 }
 
 function summarizeCluster(key: string, steps: Step[], sources: Sources): ClusterSummary {
