@@ -48,3 +48,6 @@ export function partOf(step: Step): Part {
 
 /** The objects that carry a registration's rights on its target. */
 export const RBAC_PARTS: Part[] = ["clusterRole", "role", "clusterRoleBinding", "roleBinding"];
+
+/** What a change means to Argo CD, which knows a cluster by its Secret: a new one, one gone, or one changed. */
+export type Kind = "added" | "removed" | "changed";

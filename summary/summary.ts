@@ -17,24 +17,23 @@
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import { goFoldKey } from "../policy/goJson";
-import { DangerKind, dangerousRights } from "../policy/rbacGrants";
 import {
-    ALLOW_WILDCARD_RBAC_ANNOTATION,
     ARGOCD_KUBERNETES_VERSION_LABEL,
     ARGOCD_PROVIDER_NAME,
     LEGACY_ARGOCD_PROVIDER_NAME,
     MANAGED_BY_LABEL,
     PART_OF_LABEL,
-    PolicyRule,
     PROJECT,
     SECRET_TYPE_LABEL,
 } from "../components/names";
-import { asObject, at, hidden, isObject, plainString, stringList } from "./engineValues";
+import { at, hidden, isObject, plainString } from "./engineValues";
 import { NotAPreviewError, parsePreview, PreviewDigest, PreviewStep, ResourceState } from "./previewDigest";
-import { KUBERNETES_PROVIDER_TYPE, Part, partOf, RBAC_PARTS, registrationOf } from "./registrationParts";
+import { Kind, KUBERNETES_PROVIDER_TYPE, Part, partOf, RBAC_PARTS, registrationOf } from "./registrationParts";
 import { collectSteps, parseUrn, Step } from "./resourceSteps";
 import { secretView } from "./clusterSecretView";
 import { DesiredCluster, desiredClusters, registeredClusters, Sources } from "./stackClusters";
+import { keyText, md } from "./markdown";
+import { rightsLines } from "./rightsLines";
 
 export { NotAPreviewError, parsePreview, PreviewDigest, PreviewStep, ResourceState };
 
@@ -44,164 +43,7 @@ const ARGOCD_PROVIDER_NAMES = [ARGOCD_PROVIDER_NAME, LEGACY_ARGOCD_PROVIDER_NAME
 const OWN_LABELS = [SECRET_TYPE_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL, ARGOCD_KUBERNETES_VERSION_LABEL];
 
 // ---------------------------------------------------------------------------------------------------------
-// Rights
-
-/** Rights held in one scope: cluster-wide, or one namespace. `rules` undefined when not readable. */
-interface Grant {
-    rules?: PolicyRule[];
-    /** The stack entry's `allowWildcardRbac`, recorded on the ClusterRole. */
-    optedIn?: boolean;
-}
-
-const CLUSTER_SCOPE = "";
-
-function rulesOf(state: ResourceState | undefined): PolicyRule[] | undefined {
-    const rules = state?.inputs?.rules;
-    if (!Array.isArray(rules)) return undefined;
-    const result: PolicyRule[] = [];
-    for (const rule of rules) {
-        const o = asObject(rule);
-        const verbs = stringList(o?.verbs);
-        if (!o || !verbs) return undefined;
-        result.push({
-            verbs,
-            apiGroups: stringList(o.apiGroups),
-            resources: stringList(o.resources),
-            resourceNames: stringList(o.resourceNames),
-            nonResourceURLs: stringList(o.nonResourceURLs),
-        });
-    }
-    return result;
-}
-
-function scopeOf(step: Step, state: ResourceState | undefined): string {
-    if (step.type.endsWith(":ClusterRole") || step.type.endsWith(":ClusterRoleBinding")) return CLUSTER_SCOPE;
-    const namespace = plainString(at(state, "inputs", "metadata", "namespace"));
-    return namespace ?? /-role-(?:binding-)?(.+)$/.exec(step.name)?.[1] ?? "?";
-}
-
-interface ScopeChange {
-    scope: string;
-    before?: Grant;
-    after?: Grant;
-}
-
-/**
- * Rights per scope before and after. A role carries the rules; a binding alone (its role untouched) still
- * grants or withdraws them, with rules this preview does not show.
- */
-function rightsChanges(steps: Step[]): ScopeChange[] {
-    const scopes = new Map<string, ScopeChange>();
-    for (const step of steps) {
-        const part = partOf(step);
-        if (!RBAC_PARTS.includes(part)) continue;
-        const isRole = part === "clusterRole" || part === "role";
-        const scope = scopeOf(step, step.new ?? step.old);
-        const s = scopes.get(scope) ?? { scope };
-        scopes.set(scope, s);
-        if (step.change !== "create") s.before = isRole ? grantOf(step.old) : s.before ?? {};
-        if (step.change !== "delete") s.after = isRole ? grantOf(step.new) : s.after ?? {};
-    }
-    return [...scopes.values()].sort((a, b) => a.scope.localeCompare(b.scope));
-}
-
-function grantOf(state: ResourceState | undefined): Grant {
-    const optIn = at(state, "inputs", "metadata", "annotations", ALLOW_WILDCARD_RBAC_ANNOTATION);
-    return { rules: rulesOf(state), optedIn: optIn === "true" };
-}
-
-function isWildcardResourceRule(rule: PolicyRule): boolean {
-    return rule.verbs.includes("*") && (rule.resources ?? []).includes("*");
-}
-
-function isFull(scope: string, rules: PolicyRule[]): boolean {
-    const everyResource = rules.some((r) => isWildcardResourceRule(r) && (r.apiGroups ?? []).includes("*") && !r.resourceNames?.length);
-    const everyUrl = rules.some((r) => r.verbs.includes("*") && (r.nonResourceURLs ?? []).includes("*"));
-    return everyResource && (scope !== CLUSTER_SCOPE || everyUrl);
-}
-
-/** `get,list on pods`, `* on deployments.apps`, `get on /healthz`: kubectl's resource.group spelling. */
-function describeRule(rule: PolicyRule): string {
-    const groups = rule.apiGroups ?? [""];
-    const targets = rule.nonResourceURLs?.length
-        ? rule.nonResourceURLs
-        : (rule.resources ?? []).flatMap((r) => groups.map((g) => (g === "" || r === "*" && g === "*" ? r : `${r}.${g}`)));
-    const named = rule.resourceNames?.length ? ` [${rule.resourceNames.join(", ")}]` : "";
-    return `${rule.verbs.join(",")} on ${targets.join(" ")}${named}`;
-}
-
-function describeRules(scope: string, grant: Grant): string {
-    if (!grant.rules) return "rules not shown";
-    if (isFull(scope, grant.rules)) return "full";
-    return `custom: ${grant.rules.map((rule) => md(describeRule(rule))).join("; ")}`;
-}
-
-/** "cluster-wide full", "namespaced [shop, payments] full": namespaces with the same rules together. */
-function describeGrants(grants: { scope: string; grant: Grant }[]): string {
-    const parts: string[] = [];
-    const cluster = grants.find((g) => g.scope === CLUSTER_SCOPE);
-    const byRules = new Map<string, string[]>();
-    for (const { scope, grant } of grants) {
-        if (scope === CLUSTER_SCOPE) continue;
-        const text = describeRules(scope, grant);
-        byRules.set(text, [...(byRules.get(text) ?? []), scope]);
-    }
-    for (const [text, namespaces] of byRules) parts.push(`namespaced [${namespaces.map(md).join(", ")}] ${text}`);
-    if (cluster) parts.push(`cluster-wide ${describeRules(CLUSTER_SCOPE, cluster.grant)}`);
-    return parts.join("; ");
-}
-
-function sameRules(a: PolicyRule[] | undefined, b: PolicyRule[] | undefined): boolean {
-    return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** `full → custom: …`, or for two custom sets only the rules added (+) and removed (−). */
-function describeRuleChange(scope: string, before: Grant, after: Grant): string {
-    if (!before.rules || !after.rules || isFull(scope, before.rules) || isFull(scope, after.rules)) {
-        return `${describeRules(scope, before)} → ${describeRules(scope, after)}`;
-    }
-    const b = before.rules.map(describeRule);
-    const a = after.rules.map(describeRule);
-    return [...a.filter((r) => !b.includes(r)).map((r) => `+${md(r)}`), ...b.filter((r) => !a.includes(r)).map((r) => `−${md(r)}`)]
-        .join("; ") || "rules reordered";
-}
-
-/** How the summary names each finding of policy/rbacGrants.ts, the judgement the policy pack applies. */
-const DANGER_WORDS: Record<DangerKind, string> = {
-    "every-resource": "`*` verbs on `*` resources",
-    "every-non-resource-url": "`*` non-resource URLs",
-    escalate: "`escalate` on roles",
-    bind: "`bind` on roles",
-    impersonate: "`impersonate` on users, groups or serviceaccounts",
-    token: "`create` on `serviceaccounts/token`",
-};
-
-/**
- * One line for every right a cluster gains that is cluster-admin or a path to it, by scope, judged as the
- * policy pack judges it (every verb spelt out counts as `*`), or undefined.
- */
-function wildcards(grants: { scope: string; grant: Grant }[]): string | undefined {
-    const found: string[] = [];
-    for (const kind of Object.keys(DANGER_WORDS) as DangerKind[]) {
-        const scopes = grants.filter((g) => dangerousRights(g.grant.rules ?? []).some((d) => d.kind === kind)).map((g) => g.scope);
-        if (scopes.length === 0) continue;
-        if (kind === "every-non-resource-url") {
-            found.push(DANGER_WORDS[kind]);
-            continue;
-        }
-        if (scopes.includes(CLUSTER_SCOPE)) found.push(`${DANGER_WORDS[kind]} cluster-wide`);
-        const namespaces = scopes.filter((s) => s !== CLUSTER_SCOPE);
-        if (namespaces.length) found.push(`${DANGER_WORDS[kind]} in ${namespaces.length > 1 ? "namespaces" : "namespace"} ${namespaces.map(md).join(", ")}`);
-    }
-    // Still a warning: the reviewer sees that the stack asked for it, not that it is harmless.
-    const optedIn = grants.some((g) => g.scope === CLUSTER_SCOPE && g.grant.optedIn);
-    return found.length ? `${found.join(", ")}${optedIn ? " (opted in with allowWildcardRbac)" : ""}` : undefined;
-}
-
-// ---------------------------------------------------------------------------------------------------------
 // One cluster
-
-type Kind = "added" | "removed" | "changed";
 
 interface ClusterSummary {
     kind: Kind;
@@ -240,24 +82,11 @@ function summarizeCluster(key: string, steps: Step[], sources: Sources): Cluster
     const explained = new Set<string>();
 
     // Rights
-    const rights = rightsChanges(steps);
-    const gained = rights.filter((r) => r.after && !r.before).map((r) => ({ scope: r.scope, grant: r.after! }));
-    const lost = rights.filter((r) => r.before && !r.after).map((r) => ({ scope: r.scope, grant: r.before! }));
-    const altered = rights.filter((r) => r.before && r.after && !sameRules(r.before.rules, r.after.rules));
-    if (kind === "added" && gained.length) details.push(`rights: ${describeGrants(gained)}`);
-    else if (kind === "removed" && lost.length) details.push(`rights removed: ${describeGrants(lost)}`);
-    else {
-        if (gained.length) details.push(`rights gained: ${describeGrants(gained)}`);
-        if (lost.length) details.push(`rights lost: ${describeGrants(lost)}`);
-    }
-    for (const r of altered) {
-        const where = r.scope === CLUSTER_SCOPE ? "cluster-wide" : `namespace ${md(r.scope)}`;
-        details.push(`rights ${where}: ${describeRuleChange(r.scope, r.before!, r.after!)}`);
-    }
+    const rights = rightsLines(kind, steps, label);
+    details.push(...rights.details);
+    warnings.push(...rights.warnings);
     // The Secret's namespaces and clusterResources follow the roles; the rights lines say what they mean.
-    if (rights.length) explained.add("namespaces").add("clusterResources");
-    const wild = wildcards([...gained, ...altered.map((a) => ({ scope: a.scope, grant: a.after! }))]);
-    if (wild) warnings.push(`${label} gets wildcard RBAC: ${wild}`);
+    if (rights.touched) explained.add("namespaces").add("clusterResources");
 
     // Argo CD's own scoping, when the Secret is readable.
     if (kind === "changed" && before.namespaces !== undefined && after.namespaces !== undefined
@@ -392,25 +221,6 @@ function labelChanges(before: Record<string, string>, after: Record<string, stri
     }
     for (const k of Object.keys(before)) if (!(k in after)) parts.push(`-${md(k)}`);
     return parts.join(", ");
-}
-
-/**
- * A config-derived value as an inline code span, so nothing in it is Markdown or HTML: an HTML comment in a
- * verb would otherwise hide what follows it, and a newline would start a block. Control, format (bidi,
- * zero-width) and line-separator characters are shown as \u{...} escapes instead of being applied. The fence
- * is longer than any run of backticks in the value, so a backtick cannot close it early.
- */
-function md(text: string): string {
-    const visible = text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
-    const longest = Math.max(0, ...(visible.match(/`+/g) ?? []).map((run) => run.length));
-    const fence = "`".repeat(longest + 1);
-    const pad = visible.startsWith("`") || visible.endsWith("`") ? " " : "";
-    return `${fence}${pad}${visible}${pad}${fence}`;
-}
-
-/** A property path or type name: printed as is when it is plainly one, else as code. */
-function keyText(key: string): string {
-    return /^[\w./-]+$/.test(key) ? key : md(key);
 }
 
 // ---------------------------------------------------------------------------------------------------------
