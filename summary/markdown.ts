@@ -2,6 +2,7 @@
  * Markdown for a pull request comment, where every value from the stack's config (names, URLs, labels,
  * namespaces, rules) is text the reviewer sees and never markup: the one place values are escaped.
  */
+import { Step } from "./resourceSteps";
 
 /**
  * A config-derived value as an inline code span, so nothing in it is Markdown or HTML: an HTML comment in a
@@ -20,4 +21,14 @@ export function md(text: string): string {
 /** A property path or type name: printed as is when it is plainly one, else as code. */
 export function keyText(key: string): string {
     return /^[\w./-]+$/.test(key) ? key : md(key);
+}
+
+/**
+ * One resource change as a line: what it is (by default its type and name), the change, and the top-level
+ * keys that differ, by name only: `ConfigMap \`x\`: update (data)`.
+ */
+export function changeLine(what: string | undefined, step: Step): string {
+    const keys = [...new Set(step.keys.map((k) => keyText(k.split(/[.[]/, 1)[0])))].sort();
+    const name = what ?? `${keyText(step.type.split(":").pop() ?? "")} ${md(step.name)}`;
+    return `${name}: ${step.change}${keys.length ? ` (${keys.join(", ")})` : ""}`;
 }
