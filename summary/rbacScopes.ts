@@ -3,10 +3,11 @@
  * its ClusterRole, Roles and their bindings: the rules where the preview shows them, and the stack entry's
  * `allowWildcardRbac` opt-in recorded on the ClusterRole.
  */
+import { parseChildName } from "../components/childNames";
 import { ALLOW_WILDCARD_RBAC_ANNOTATION, PolicyRule } from "../components/names";
 import { asObject, at, plainString, stringList } from "./engineValues";
 import { ResourceState } from "./previewDigest";
-import { partOf, RBAC_PARTS } from "./registrationParts";
+import { Part, partOf, RBAC_PARTS } from "./registrationParts";
 import { Step } from "./resourceSteps";
 
 /** Rights held in one scope: cluster-wide, or one namespace. `rules` undefined when not readable. */
@@ -38,11 +39,11 @@ function rulesOf(state: ResourceState | undefined): PolicyRule[] | undefined {
     return result;
 }
 
-/** CLUSTER_SCOPE for cluster-wide objects, else the Role's namespace. */
-function scopeOf(step: Step, state: ResourceState | undefined): string {
-    if (step.type.endsWith(":ClusterRole") || step.type.endsWith(":ClusterRoleBinding")) return CLUSTER_SCOPE;
+/** CLUSTER_SCOPE for cluster-wide objects, else the Role's namespace: from the object, or from its child name. */
+function scopeOf(step: Step, part: Part, state: ResourceState | undefined): string {
+    if (part === "clusterRole" || part === "clusterRoleBinding") return CLUSTER_SCOPE;
     const namespace = plainString(at(state, "inputs", "metadata", "namespace"));
-    return namespace ?? /-role-(?:binding-)?(.+)$/.exec(step.name)?.[1] ?? "?";
+    return namespace ?? parseChildName(step.name)?.namespace ?? "?";
 }
 
 export interface ScopeChange {
@@ -61,7 +62,7 @@ export function rightsChanges(steps: Step[]): ScopeChange[] {
         const part = partOf(step);
         if (!RBAC_PARTS.includes(part)) continue;
         const isRole = part === "clusterRole" || part === "role";
-        const scope = scopeOf(step, step.new ?? step.old);
+        const scope = scopeOf(step, part, step.new ?? step.old);
         const s = scopes.get(scope) ?? { scope };
         scopes.set(scope, s);
         if (step.change !== "create") s.before = isRole ? grantOf(step.old) : s.before ?? {};

@@ -100,6 +100,14 @@ describe("registration summary of hand-built previews (the CLI's PreviewDigest)"
         assert.match(out, /^ {2}- rights lost: cluster-wide full$/m);
     });
 
+    it("names a Role's namespace from its child name when the preview does not show it yet", () => {
+        const d = digest("change-rights.json");
+        for (const step of d.steps!.filter((s) => s.urn.endsWith("-monitoring"))) {
+            (step.newState!.inputs!.metadata as { namespace: string }).namespace = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        }
+        assert.match(summarizePreview(d), /^ {2}- rights gained: namespaced \[`monitoring`\] full$/m);
+    });
+
     it("says when the stack opted in to cluster-wide wildcards", () => {
         const d = digest("add-cluster.json");
         const role = d.steps!.find((s) => s.urn.endsWith("-cluster-role"))!;
