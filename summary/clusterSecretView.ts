@@ -1,8 +1,10 @@
 /**
  * A cluster Secret as the preview shows it, one side (before or after) at a time: Argo CD's name, server,
- * namespaces and clusterResources from its data, its labels, and the TLS part of its connection `config`,
+ * namespaces and clusterResources from its data, its labels, and the TLS part of its connection `config`
+ * (read as Argo CD reads it, through policy/argocdConfig.ts),
  * whenever those are readable (a real preview hides the whole of stringData; hand-built input may not).
  */
+import { parseClusterConfig } from "../policy/argocdConfig";
 import { asObject, at, Obj, plainBoolean, plainString, plainStringMap } from "./engineValues";
 import { ResourceState } from "./previewDigest";
 
@@ -46,14 +48,15 @@ function decodeData(data: Obj | undefined): Obj | undefined {
     }));
 }
 
-/** tlsClientConfig from a readable `config` JSON; only what is TLS, never the token. */
+/**
+ * tlsClientConfig from a readable `config`, decoded as Argo CD decodes it (policy/argocdConfig.ts, Go's
+ * encoding/json: `Insecure` is `insecure`, the last duplicate wins), so the summary sees the TLS Argo CD will
+ * use and the policy pack judges; only what is TLS, never the token. Undefined when Argo CD cannot read it.
+ */
 function tlsOfConfig(config: string | undefined): Tls | undefined {
     if (config === undefined) return undefined;
-    try {
-        const tls = asObject(asObject(JSON.parse(config))?.tlsClientConfig);
-        if (!tls) return undefined;
-        return { insecure: tls.insecure === true, serverName: plainString(tls.serverName), caData: plainString(tls.caData) };
-    } catch {
-        return undefined;
-    }
+    const parsed = parseClusterConfig(config);
+    const tls = typeof parsed === "string" ? undefined : parsed.tlsClientConfig;
+    if (!tls) return undefined;
+    return { insecure: tls.insecure, serverName: plainString(tls.serverName), caData: plainString(tls.caData) };
 }

@@ -184,6 +184,16 @@ describe("registration summary of readable secrets", () => {
         assert.doesNotMatch(out, /BEGIN|bearerToken|kubeconfig:|\[secret\]/);
     });
 
+    it("reads the cluster Secret's TLS as Argo CD does: Go's encoding/json, keys in any letter case, the last one winning", () => {
+        const newConfig = (tls: Record<string, unknown>) => b64(JSON.stringify({ bearerToken: values.newToken, tlsClientConfig: tls }));
+        const asWritten = newConfig({ insecure: false, serverName: "api.staging.internal", caData: values.newCa });
+        assert.ok(input.includes(asWritten), "the template's new config is not where this test expects it");
+        const goRead = summarizePreview(parsePreview(input.split(asWritten).join(
+            newConfig({ insecure: false, serverName: "api.staging.internal", caData: values.newCa, Insecure: true }))));
+        assert.match(goRead, /^ {2}- TLS: insecure false → true, serverName unset → `api\.staging\.internal`, CA changed$/m);
+        assert.match(goRead, /^- ⚠️ `staging` has TLS verification disabled \(insecure\)$/m);
+    });
+
     it("cuts out a credential that reaches a printed field", () => {
         const leaky = JSON.parse(input) as PreviewDigest;
         const secretStep = leaky.steps!.find((s) => s.urn.endsWith("-cluster-secret"))!;
