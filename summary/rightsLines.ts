@@ -10,10 +10,15 @@ import { CLUSTER_SCOPE, Grant, rightsChanges, ScopedGrant } from "./rbacScopes";
 import { Kind } from "./registrationParts";
 import { Step } from "./resourceSteps";
 
+/** A rule with `*` verbs on `*` resources: part of the CLI's full rules (FULL_CLUSTER_RULES, FULL_NAMESPACE_RULES). */
 function isWildcardResourceRule(rule: PolicyRule): boolean {
     return rule.verbs.includes("*") && (rule.resources ?? []).includes("*");
 }
 
+/**
+ * Whether the rules are the full rights `argocd cluster add` gives, so they read as "full" rather than as a
+ * list: wording only. Whether rights are dangerous is dangerousRights' judgement alone (wildcards below).
+ */
 function isFull(scope: string, rules: PolicyRule[]): boolean {
     const everyResource = rules.some((r) => isWildcardResourceRule(r) && (r.apiGroups ?? []).includes("*") && !r.resourceNames?.length);
     const everyUrl = rules.some((r) => r.verbs.includes("*") && (r.nonResourceURLs ?? []).includes("*"));
