@@ -8,8 +8,10 @@ import { main, NotAPreviewError, parsePreview, PreviewDigest, sensitiveValues, s
 // Compiled to dist/tests/unit/summary; the fixtures stay in the source tree.
 const FIXTURES = path.resolve(__dirname, "..", "..", "..", "..", "tests", "fixtures");
 const SUMMARY = path.join(FIXTURES, "summary");
-/** Real `pulumi preview --json` outputs, captured from the engine; may not exist yet. */
+/** Real `pulumi preview --json` outputs, captured from the engine (tests/fixtures/previews/README.md). */
 const CAPTURED = path.join(FIXTURES, "previews");
+/** The captures that README lists; the secret scan below runs on these and on any capture added since. */
+const EXPECTED_CAPTURES = ["create.json", "no-changes.json", "remove-gamma.json", "rotate-rights-tls-labels.json"];
 
 function text(name: string): string {
     return fs.readFileSync(path.join(SUMMARY, name), "utf8");
@@ -98,6 +100,14 @@ describe("registration summary of hand-built previews (the CLI's PreviewDigest)"
         assert.match(out, /^ {2}- rights lost: cluster-wide full$/m);
     });
 
+    it("names a Role's namespace from its child name when the preview does not show it yet", () => {
+        const d = digest("change-rights.json");
+        for (const step of d.steps!.filter((s) => s.urn.endsWith("-monitoring"))) {
+            (step.newState!.inputs!.metadata as { namespace: string }).namespace = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        }
+        assert.match(summarizePreview(d), /^ {2}- rights gained: namespaced \[`monitoring`\] full$/m);
+    });
+
     it("says when the stack opted in to cluster-wide wildcards", () => {
         const d = digest("add-cluster.json");
         const role = d.steps!.find((s) => s.urn.endsWith("-cluster-role"))!;
@@ -172,6 +182,16 @@ describe("registration summary of readable secrets", () => {
             assert.ok(!out.includes(secret), `the summary contains a secret: ${secret.slice(0, 12)}…`);
         }
         assert.doesNotMatch(out, /BEGIN|bearerToken|kubeconfig:|\[secret\]/);
+    });
+
+    it("reads the cluster Secret's TLS as Argo CD does: Go's encoding/json, keys in any letter case, the last one winning", () => {
+        const newConfig = (tls: Record<string, unknown>) => b64(JSON.stringify({ bearerToken: values.newToken, tlsClientConfig: tls }));
+        const asWritten = newConfig({ insecure: false, serverName: "api.staging.internal", caData: values.newCa });
+        assert.ok(input.includes(asWritten), "the template's new config is not where this test expects it");
+        const goRead = summarizePreview(parsePreview(input.split(asWritten).join(
+            newConfig({ insecure: false, serverName: "api.staging.internal", caData: values.newCa, Insecure: true }))));
+        assert.match(goRead, /^ {2}- TLS: insecure false → true, serverName unset → `api\.staging\.internal`, CA changed$/m);
+        assert.match(goRead, /^- ⚠️ `staging` has TLS verification disabled \(insecure\)$/m);
     });
 
     it("cuts out a credential that reaches a printed field", () => {
@@ -316,15 +336,74 @@ describe("registration summary of real previews (tests/fixtures/previews, stack 
     });
 });
 
+/**
+ * A capture with every value the CLI masked as "[secret]" made plain, each a fresh credential in the shape its
+ * key holds (a kubeconfig with a user token, a Secret's `data` or `stringData` with Argo CD's config), so the
+ * test knows every secret in the input instead of asking the summary which ones it found. One of them is also
+ * put where the summary prints config-derived text (a label of each cluster Secret, a rule of each role), the
+ * case the last-pass redaction is there for.
+ */
+function withPlantedSecrets(raw: string): { input: string; planted: string[] } {
+    const planted: string[] = [];
+    /** Tokens planted where a credential lives; anything else masked (a random suffix's prefix) is no credential. */
+    const credentials: string[] = [];
+    const fresh = (credential = true) => {
+        const t = `tok${randomBytes(16).toString("hex")}`;
+        planted.push(t);
+        if (credential) credentials.push(t);
+        return t;
+    };
+    const argocdConfig = (token: string) => JSON.stringify({ bearerToken: token, tlsClientConfig: { insecure: false } });
+    const plain = (key: string): unknown => {
+        if (key === "kubeconfig") return `apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: ${fresh()}\n`;
+        if (key === "data") return { config: b64(argocdConfig(fresh())), token: b64(fresh()) };
+        if (key === "stringData") return { config: argocdConfig(fresh()) };
+        return fresh(false);
+    };
+    const unmask = (v: unknown): unknown => {
+        if (Array.isArray(v)) return v.map(unmask);
+        if (typeof v !== "object" || v === null) return v;
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x === "[secret]" ? plain(k) : unmask(x)]));
+    };
+    const d = unmask(JSON.parse(raw)) as PreviewDigest;
+    const leak = credentials[0];
+    for (const step of leak === undefined ? [] : d.steps ?? []) {
+        for (const state of [step.oldState, step.newState]) {
+            const inputs = state?.inputs as { metadata?: { labels?: Record<string, string> }; rules?: unknown[] } | undefined;
+            if (step.urn.endsWith("-cluster-secret") && inputs?.metadata?.labels && state === step.newState) inputs.metadata.labels.leak = leak;
+            if (Array.isArray(inputs?.rules) && (state === step.newState || step.op === "delete")) {
+                inputs.rules.push({ apiGroups: [""], resources: ["secrets"], resourceNames: [leak], verbs: ["get"] });
+            }
+        }
+    }
+    return { input: JSON.stringify(d), planted };
+}
+
 describe("registration summary of captured previews", () => {
-    const captured = fs.existsSync(CAPTURED) ? fs.readdirSync(CAPTURED).filter((f) => f.endsWith(".json")) : [];
-    for (const name of captured) {
+    it("has the captures to check", () => {
+        assert.ok(fs.existsSync(CAPTURED), `${CAPTURED} is missing`);
+        const present = fs.readdirSync(CAPTURED);
+        for (const name of EXPECTED_CAPTURES) assert.ok(present.includes(name), `${name} is missing from ${CAPTURED}`);
+    });
+
+    const found = fs.existsSync(CAPTURED) ? fs.readdirSync(CAPTURED).filter((f) => f.endsWith(".json")) : [];
+    for (const name of [...new Set([...EXPECTED_CAPTURES, ...found])].sort()) {
         it(`summarizes ${name} without printing a secret`, () => {
             const raw = fs.readFileSync(path.join(CAPTURED, name), "utf8");
             const out = summarizePreview(parsePreview(raw));
             assert.match(out, /^\*\*[^*]+\*\*: /);
             assert.doesNotMatch(out, /\[secret\]|04da6b54-80e4-46f7-96ec-b56ff0331ba9|BEGIN/);
-            for (const secret of sensitiveValues(JSON.parse(raw))) assert.ok(!out.includes(secret), `${name}: a secret is printed`);
+
+            // The same capture with its secrets in plain text, some of them where the summary prints.
+            const { input, planted } = withPlantedSecrets(raw);
+            const leaked = summarizePreview(parsePreview(input));
+            assert.ok(!input.includes('"[secret]"'), `${name}: a masked value was not replaced`);
+            for (const secret of planted) {
+                for (const form of [secret, b64(secret)]) assert.ok(!leaked.includes(form), `${name}: a secret is printed: ${form.slice(0, 12)}…`);
+            }
+            // Where the capture masked anything, the planted copy reached a printed field and was cut out there.
+            if (raw.includes('"[secret]"')) assert.match(leaked, /\[redacted\]/, `${name}: the planted credential reached no printed field`);
+            else assert.equal(planted.length, 0);
         });
     }
 });

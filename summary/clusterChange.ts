@@ -1,0 +1,197 @@
+/**
+ * What one registration's change means to Argo CD and to the reviewer: added, removed or changed, under the
+ * cluster's name and server, with its rights, token rotation, rename, TLS, labels, whatever else changed (by
+ * key name only) and the opt-ins (adopt, retire) a reviewer must see, plus the warnings it raises.
+ *
+ * The cluster Secret's whole `stringData` is secret, so a real preview shows neither the cluster's name nor
+ * its TLS settings there. They are taken from what is plain instead: the stack's config (the desired
+ * clusters), the last `up`'s stack outputs (`registrations`), each target provider's `clusterIdentifier`, the
+ * RBAC objects' rules and the cluster Secret's labels. When the Secret is readable (hand-built input, another
+ * tool) it is used first.
+ */
+import { ARGOCD_KUBERNETES_VERSION_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL, SECRET_TYPE_LABEL } from "../components/names";
+import { secretView } from "./clusterSecretView";
+import { at, plainString } from "./engineValues";
+import { changeLine, keyText, md } from "./markdown";
+import { Kind, Part, partOf, RBAC_PARTS } from "./registrationParts";
+import { Step } from "./resourceSteps";
+import { rightsLines } from "./rightsLines";
+import { DesiredCluster, Sources } from "./stackClusters";
+
+/** Labels this program writes itself; the summary reports only the user's. */
+const OWN_LABELS = [SECRET_TYPE_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL, ARGOCD_KUBERNETES_VERSION_LABEL];
+
+export interface ClusterSummary {
+    kind: Kind;
+    title: string;
+    /** Set when this plan deletes or replaces the cluster Secret: the one change a reviewer must never miss. */
+    secretLoss?: "deleted" | "replaced";
+    details: string[];
+    warnings: string[];
+}
+
+/** One registration's change, from its steps (keyed by cluster Secret name) and what the stack says of it. */
+export function summarizeCluster(key: string, steps: Step[], sources: Sources): ClusterSummary {
+    const find = (part: Part) => steps.find((s) => partOf(s) === part);
+    const secret = find("clusterSecret");
+    const component = find("component");
+    const provider = find("provider");
+    // Argo CD knows a cluster by its Secret: created is added, deleted is removed, anything else a change.
+    const anchor = secret ?? component;
+    const kind: Kind = anchor?.change === "create" ? "added" : anchor?.change === "delete" ? "removed" : "changed";
+
+    const before = kind === "added" ? {} : secretView(secret?.old);
+    const after = kind === "removed" ? {} : secretView(secret?.new);
+    const desired = kind === "removed" ? undefined : sources.desired.get(key);
+    const registered = kind === "added" ? undefined : sources.registered.get(key);
+
+    const oldName = before.name ?? registered?.name;
+    const newName = after.name ?? desired?.name;
+    const name = kind === "removed" ? oldName : newName ?? oldName;
+    const server = after.server ?? before.server ?? desired?.server ?? registered?.server
+        ?? plainString(at(component?.old, "outputs", "server"))
+        ?? plainString(at(provider?.new ?? provider?.old, "inputs", "clusterIdentifier"));
+    const title = name && server ? `${md(name)} (${md(server)})` : md(name ?? server ?? key);
+    const label = md(name ?? server ?? key);
+
+    const details: string[] = [];
+    const warnings: string[] = [];
+    const explained = new Set<string>();
+
+    // Rights
+    const rights = rightsLines(kind, steps, label);
+    details.push(...rights.details);
+    warnings.push(...rights.warnings);
+    // The Secret's namespaces and clusterResources follow the roles; the rights lines say what they mean.
+    if (rights.touched) explained.add("namespaces").add("clusterResources");
+
+    // Argo CD's own scoping, when the Secret is readable.
+    if (kind === "changed" && before.namespaces !== undefined && after.namespaces !== undefined
+        && before.namespaces.join(",") !== after.namespaces.join(",")) {
+        details.push(`Argo CD namespaces: [${before.namespaces.map(md).join(", ")}] → [${after.namespaces.map(md).join(", ")}]`);
+    }
+    if (kind === "changed" && before.clusterResources !== undefined && after.clusterResources !== undefined
+        && before.clusterResources !== after.clusterResources) {
+        details.push(`Argo CD clusterResources: ${before.clusterResources} → ${after.clusterResources}`);
+    }
+
+    // Token
+    const suffix = find("tokenSuffix");
+    const rotated = kind === "changed" && (suffix?.change === "replace" || find("token")?.change === "replace");
+    if (rotated) {
+        const from = plainString(at(suffix?.old, "inputs", "keepers", "tokenRotation"));
+        const to = plainString(at(suffix?.new, "inputs", "keepers", "tokenRotation"));
+        details.push(`token rotated${from !== undefined && to !== undefined && from !== to ? ` (tokenRotation ${md(from)} → ${md(to)})` : ""}`);
+        // The new token is in the config, and the whole stringData when the token is not known yet.
+        explained.add("config").add("contents");
+    }
+
+    // Rename
+    if (kind === "changed" && oldName && newName && oldName !== newName) {
+        details.push(`renamed: ${md(oldName)} → ${md(newName)}`);
+        explained.add("name");
+    }
+
+    // TLS: compared when the Secret is readable; otherwise what the config now asks for.
+    const tlsBefore = before.tls;
+    const tlsAfter = after.tls;
+    let insecureNow: boolean | undefined = tlsAfter?.insecure ?? desired?.insecure;
+    if (kind === "changed" && tlsBefore && tlsAfter) {
+        const changes: string[] = [];
+        if (tlsBefore.insecure !== tlsAfter.insecure) changes.push(`insecure ${tlsBefore.insecure} → ${tlsAfter.insecure}`);
+        if (tlsBefore.serverName !== tlsAfter.serverName) {
+            const show = (v: string | undefined) => (v === undefined ? "unset" : md(v));
+            changes.push(`serverName ${show(tlsBefore.serverName)} → ${show(tlsAfter.serverName)}`);
+        }
+        if (tlsBefore.caData !== tlsAfter.caData) {
+            changes.push(tlsBefore.caData === undefined ? "CA added" : tlsAfter.caData === undefined ? "CA removed" : "CA changed");
+        }
+        if (changes.length) {
+            details.push(`TLS: ${changes.join(", ")}`);
+            explained.add("config");
+        }
+    } else if (kind === "added") {
+        const tls = tlsAfter ?? (desired ? { insecure: desired.insecure, serverName: desired.serverName } : undefined);
+        const notes = [
+            tls?.insecure ? "insecure (not verified)" : undefined,
+            tls?.serverName ? `serverName ${md(tls.serverName)}` : undefined,
+            !tlsAfter && desired?.ownCa ? "CA from config" : undefined,
+        ].filter((n) => n !== undefined);
+        if (notes.length) details.push(`TLS: ${notes.join(", ")}`);
+    }
+    if (kind === "removed") insecureNow = undefined;
+    if (insecureNow) warnings.push(`${label} has TLS verification disabled (insecure)`);
+
+    // Labels
+    const labelsBefore = before.labels;
+    const labelsAfter = after.labels ?? (kind === "added" ? desired?.labels : undefined);
+    if (kind === "added" && labelsAfter) {
+        const own = Object.entries(labelsAfter).filter(([k]) => !OWN_LABELS.includes(k));
+        if (own.length) details.push(`labels: ${own.map(([k, v]) => md(`${k}=${v}`)).join(", ")}`);
+    } else if (kind === "changed" && labelsBefore && labelsAfter) {
+        const text = labelChanges(labelsBefore, labelsAfter);
+        if (text) details.push(`labels: ${text}`);
+    }
+    if (labelsBefore && labelsAfter) explained.add("labels");
+
+    // Whatever else changed in the cluster Secret, by key name only.
+    if (kind === "changed" && secret) {
+        const other = [...new Set(secret.keys.map(secretKeyName))].filter((k) => !explained.has(k)).sort().map(keyText);
+        if (other.includes("config")) {
+            // Argo CD's connection config is secret as a whole: say what it is and what the stack now asks for.
+            other.splice(other.indexOf("config"), 1);
+            details.push(`connection config changed (TLS, proxy or compression; the values are secret)${desired ? `; stack config now: ${tlsWords(desired)}` : ""}`);
+        }
+        if (secret.change === "replace") details.push(`cluster Secret replaced${other.length ? ` (${other.join(", ")})` : ""}`);
+        else if (other.length) details.push(`cluster Secret changes: ${other.join(", ")}`);
+    }
+
+    // The rest: target objects and the provider, by kind and key names.
+    if (kind === "changed") {
+        const rest = steps.filter((s) => {
+            const part = partOf(s);
+            if (part === "clusterSecret" || part === "component") return false;
+            if (rotated && (part === "token" || part === "tokenSuffix")) return false;
+            if (RBAC_PARTS.includes(part) && s.change !== "update" && s.change !== "replace") return false;
+            if ((part === "clusterRole" || part === "role") && s.keys.every((k) => k === "rules" || k.startsWith("rules["))) return false;
+            return true;
+        });
+        for (const s of rest) details.push(changeLine(partOf(s) === "provider" ? "Pulumi's provider for the target" : undefined, s));
+    }
+
+    // Opt-ins a reviewer must see: a takeover of the CLI's objects, a removal past the Applications check.
+    if (kind !== "removed" && desired?.adopt) {
+        details.push("adopts what `argocd cluster add` left (adopt: true): its cluster Secret in place, then revokes the CLI's token");
+    }
+    if (kind === "removed" && sources.desired.get(key)?.retire) {
+        details.push("retired (retire: true): removed even if Argo CD Applications still deploy to it");
+    }
+    if (kind === "removed" && secret?.change === "delete") {
+        warnings.push(`${label} loses its last registration: Argo CD forgets the cluster, and Applications deploying to it fail`);
+    }
+    const secretLoss = secret?.change === "delete" ? "deleted" : secret?.change === "replace" ? "replaced" : undefined;
+    return { kind, title, details, warnings, secretLoss };
+}
+
+function tlsWords(desired: DesiredCluster): string {
+    if (desired.insecure) return "TLS insecure";
+    const how = desired.ownCa ? "TLS verified with the configured CA" : "TLS verified";
+    return desired.serverName ? `${how}, serverName ${md(desired.serverName)}` : how;
+}
+
+/** `data.config` → config; `metadata.labels.tier` → labels. Key names, never values. */
+function secretKeyName(path: string): string {
+    const [top, second] = path.split(/[.[]/, 2);
+    if (top === "stringData" || top === "data") return second ? second.replace(/["\]]/g, "") : "contents";
+    return top === "metadata" && second ? second : top;
+}
+
+function labelChanges(before: Record<string, string>, after: Record<string, string>): string {
+    const parts: string[] = [];
+    for (const [k, v] of Object.entries(after)) {
+        if (!(k in before)) parts.push(`+${md(`${k}=${v}`)}`);
+        else if (before[k] !== v) parts.push(`${md(k)}: ${md(before[k])} → ${md(v)}`);
+    }
+    for (const k of Object.keys(before)) if (!(k in after)) parts.push(`-${md(k)}`);
+    return parts.join(", ");
+}

@@ -1,0 +1,53 @@
+/**
+ * Which registration each resource change belongs to, and which of the registration's objects it is. A
+ * registration's children are named by components/childNames.ts, so names are read back with parseChildName
+ * only; the target's provider is a sibling of the component, found by its name the same way.
+ */
+import { parseChildName } from "../components/childNames";
+import { CLUSTER_REGISTRATION_TYPE } from "../components/names";
+import { parseUrn, Step } from "./resourceSteps";
+
+export const KUBERNETES_PROVIDER_TYPE = "pulumi:providers:kubernetes";
+
+/** Which registration a step belongs to, by the component's name; undefined for stack-level resources. */
+export function registrationOf(step: Step): string | undefined {
+    if (step.type === CLUSTER_REGISTRATION_TYPE) return step.name;
+    const parent = step.parentUrn ? parseUrn(step.parentUrn) : undefined;
+    if (parent && parent.types[parent.types.length - 1] === CLUSTER_REGISTRATION_TYPE) return parent.name;
+    // Each target has its own provider, named from its registration (index.ts); the Argo CD provider is stack-level.
+    const child = parseChildName(step.name);
+    if (step.type === KUBERNETES_PROVIDER_TYPE) return child?.part === "provider" ? child.registration : undefined;
+    const urn = parseUrn(step.urn);
+    if (!urn?.types.includes(CLUSTER_REGISTRATION_TYPE)) return undefined;
+    return child?.registration;
+}
+
+export type Part = "component" | "provider" | "clusterSecret" | "token" | "tokenSuffix" | "serviceAccount"
+    | "clusterRole" | "clusterRoleBinding" | "role" | "roleBinding" | "other";
+
+/** What a registration's resource is: by its type, and for Secrets by the child name components/childNames.ts gave it. */
+export function partOf(step: Step): Part {
+    switch (step.type) {
+        case CLUSTER_REGISTRATION_TYPE: return "component";
+        case KUBERNETES_PROVIDER_TYPE: return "provider";
+        case "random:index/randomId:RandomId": return "tokenSuffix";
+        case "kubernetes:core/v1:ServiceAccount": return "serviceAccount";
+        case "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": return "clusterRole";
+        case "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": return "clusterRoleBinding";
+        case "kubernetes:rbac.authorization.k8s.io/v1:Role": return "role";
+        case "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": return "roleBinding";
+        case "kubernetes:core/v1:Secret":
+            switch (parseChildName(step.name)?.part) {
+                case "clusterSecret": return "clusterSecret";
+                case "token": return "token";
+                default: return "other";
+            }
+        default: return "other";
+    }
+}
+
+/** The objects that carry a registration's rights on its target. */
+export const RBAC_PARTS: Part[] = ["clusterRole", "role", "clusterRoleBinding", "roleBinding"];
+
+/** What a change means to Argo CD, which knows a cluster by its Secret: a new one, one gone, or one changed. */
+export type Kind = "added" | "removed" | "changed";
