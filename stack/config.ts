@@ -6,7 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterAccess, Environment, KubeconfigReader } from "./kubeconfig";
 import { PROJECT } from "../components/names";
-import { ConfigurationError, Problem, StackSettings } from "./settings";
+import { ConfigurationError, Problem } from "./problems";
+import { StackSettings } from "./settings";
 import { DEFAULT_SERVICE_ACCOUNT, DEFAULT_SYSTEM_NAMESPACE } from "../components/names";
 import { ARGOCD_KEY, CLUSTERS_KEY, entryLabel, entryName, normalizeServer, quoteServer, RawStackConfig, validateStack } from "./validate";
 

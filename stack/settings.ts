@@ -1,6 +1,7 @@
 /** The validated shape of a stack's configuration: what the rest of the program works from. */
-import * as pulumi from "@pulumi/pulumi";
 import { PolicyRule } from "../components/names";
+
+export { ConfigurationError, formatProblems, Problem } from "./problems";
 
 export interface ArgoCDSettings {
     /**
@@ -67,32 +68,4 @@ export interface ClusterSettings {
 export interface StackSettings {
     argocd: ArgoCDSettings;
     clusters: ClusterSettings[];
-}
-
-/** One configuration problem: where it is, what is wrong, how to fix it. */
-export interface Problem {
-    /** Key path below the stack file, e.g. `argocd-clusters:clusters[1].server`. */
-    path: string;
-    message: string;
-    fix: string;
-}
-
-/**
- * Thrown when a stack's configuration is invalid: lists every problem and names the stack file. A RunError, so
- * Pulumi prints the message alone, without a stack trace of our program.
- */
-export class ConfigurationError extends pulumi.RunError {
-    constructor(
-        readonly stackFile: string,
-        readonly problems: Problem[],
-    ) {
-        super(formatProblems(stackFile, problems));
-        this.name = "ConfigurationError";
-    }
-}
-
-export function formatProblems(stackFile: string, problems: Problem[]): string {
-    const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
-    const lines = problems.map((p) => `  - ${stackFile}: ${p.path}: ${p.message}\n    fix: ${p.fix}`);
-    return `${stackFile} has ${count}; nothing was registered:\n${lines.join("\n")}`;
 }
