@@ -91,7 +91,7 @@ async function main(): Promise<number> {
     if (phase === "load") {
         const loaded = loadStack(readRawConfig(), "Pulumi.bench.yaml");
         syncMs = ms();
-        if (loaded.clusterAccess.length !== n) throw new Error(`loaded ${loaded.clusterAccess.length} clusters, expected ${n}`);
+        if (loaded.settings.clusters.length !== n) throw new Error(`loaded ${loaded.settings.clusters.length} clusters, expected ${n}`);
     } else {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const main = require("..").default as () => Promise<{ registrations: pulumi.Input<Record<string, unknown>> }>;

@@ -20,19 +20,12 @@ import {
     ARGOCD_REFRESH_ANNOTATION,
     argocdClusterIdentifier,
     CLUSTER_IDENTIFIER_ANNOTATION,
-    DEFAULT_ARGOCD_NAME,
-    DEFAULT_ARGOCD_NAMESPACE,
-    DEFAULT_SERVICE_ACCOUNT,
-    DEFAULT_SYSTEM_NAMESPACE,
     ENVIRONMENT_LABEL,
-    FULL_CLUSTER_RULES,
-    FULL_NAMESPACE_RULES,
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
     PART_OF_LABEL,
     PATCH_FORCE_ANNOTATION,
     CLUSTER_REGISTRATION_TYPE,
-    PolicyRule,
     PROJECT,
     SECRET_TYPE_CLUSTER,
     SECRET_TYPE_LABEL,
@@ -40,91 +33,34 @@ import {
     stackAnnotationValue,
     targetClusterIdentifier,
 } from "./names";
+import { normalizeServer } from "../stack/server";
+import { ArgoCDSpec, ClusterSpec, VerifyMode } from "../stack/settings";
 
 export { CLUSTER_REGISTRATION_TYPE };
 
 export type RegistrationMode = "cluster-wide" | "namespaced";
 
-export interface TlsArgs {
-    /** Skip TLS verification. Default false; exclusive with caData. */
-    insecure?: pulumi.Input<boolean>;
-    /** base64 PEM CA bundle. Default: see caFor (the kubeconfig's CA at `server`, else the token Secret's ca.crt). */
-    caData?: pulumi.Input<string>;
-    /** Host name to verify the server certificate against, when it differs from the URL's. */
-    serverName?: pulumi.Input<string>;
-}
-
 export interface ClusterRegistrationArgs {
-    /** Argo CD display name (`data.name`), as Applications' `destination.name` refers to it. Required. */
-    clusterName: pulumi.Input<string>;
-    /** API URL as Argo CD reaches it: https, no trailing slash. Required; names the cluster Secret. */
-    server: pulumi.Input<string>;
     /**
-     * Provider for the target cluster; the ServiceAccount, rights and token are created through it. Required;
-     * must be identified by `targetClusterIdentifier(server)`, which is recorded on every target object.
+     * The stack file's entry as validation made it (stack/settings.ts): complete, every default filled, with the
+     * access its kubeconfig context resolved to. Taken as it is: the component fills no default of its own.
+     */
+    cluster: ClusterSpec;
+    /** The Argo CD cluster: the cluster Secret goes to its namespace, and records its name. */
+    argocd: Pick<ArgoCDSpec, "name" | "namespace">;
+    /**
+     * Provider for the target cluster; the ServiceAccount, rights and token are created through it. Must be
+     * identified by `targetClusterIdentifier(cluster.server)`, which is recorded on every target object.
      */
     targetProvider: k8s.Provider;
-    /** Provider for the Argo CD cluster; the cluster Secret is written through it. Required. */
+    /** Provider for the Argo CD cluster, identified by `argocdClusterIdentifier(argocd.name)`; writes the cluster Secret. */
     argocdProvider: k8s.Provider;
-    /** Namespace Argo CD runs in. Default `argocd`. */
-    argocdNamespace?: pulumi.Input<string>;
-    /**
-     * Stable name of the Argo CD cluster (`argocd.name`); `argocdProvider` must be identified by
-     * `argocdClusterIdentifier` of it. Recorded on the cluster Secret (CLUSTER_IDENTIFIER_ANNOTATION). Default `argocd`.
-     */
-    argocdName?: string;
-    /** Namespace of the ServiceAccount and token on the target. Default `kube-system`. */
-    systemNamespace?: pulumi.Input<string>;
-    /** ServiceAccount name; roles are named after it. Default `argocd-manager`. */
-    serviceAccount?: pulumi.Input<string>;
-    /** Namespaced mode: a Role and RoleBinding in each. Unset: cluster-wide. Plain, since it shapes the graph. */
-    namespaces?: string[];
-    /** Namespaced mode only: let Argo CD manage cluster-scoped resources, granted by `clusterRules`. */
-    clusterResources?: boolean;
-    /** Rules replacing the CLI's full rights, in the ClusterRole or in each namespace's Role. */
-    rules?: pulumi.Input<PolicyRule[]>;
-    /** Cluster-wide rules granted with `clusterResources` in namespaced mode. */
-    clusterRules?: pulumi.Input<PolicyRule[]>;
-    /** The stack's explicit consent to `*` rules in the ClusterRole, recorded on it for the policy pack. */
-    allowWildcardRbac?: boolean;
-    /** AppProject the cluster is scoped to. */
-    project?: pulumi.Input<string>;
-    /** Application-controller shard that handles this cluster. */
-    shard?: pulumi.Input<number>;
-    /** Extra labels on the cluster Secret; ApplicationSet cluster generators select on them. `environment` is the stack's name. */
-    labels?: pulumi.Input<Record<string, string>>;
-    /** Extra annotations on the cluster Secret. */
-    annotations?: pulumi.Input<Record<string, string>>;
-    tls?: TlsArgs;
-    /**
-     * The CA of the kubeconfig Pulumi reaches the target with, given only when that kubeconfig reaches it at
-     * `server` itself: it signs the very endpoint Argo CD will use. Used when `tls.caData` is unset.
-     */
-    kubeconfigCaData?: pulumi.Input<string>;
-    /** Proxy Argo CD uses to reach the API server. */
-    proxyUrl?: pulumi.Input<string>;
-    /** Disable response compression, for large clusters on fast networks. */
-    disableCompression?: pulumi.Input<boolean>;
-    /** Any new value issues a new token and retires the old one. */
-    tokenRotation?: pulumi.Input<string>;
-    /**
-     * Take over what `argocd cluster add` left for this cluster: every object is applied with force, so the
-     * CLI's cluster Secret switches to our token in place. The CLI's token is revoked by adoption.ts.
-     */
-    adopt?: boolean;
     /**
      * This run moves the registrations to another Argo CD cluster or namespace: the cluster Secret is deleted
      * before it is written again, so a failed check can no longer keep the old one and only warns.
      */
-    hubMove?: boolean;
-    /**
-     * The check before the cluster Secret is written (connectionCheck.ts): `auto` (default) fails on a broken
-     * registration and warns when the server cannot be reached from here; `required` fails then too; `off`.
-     */
-    verify?: VerifyMode;
+    hubMove: boolean;
 }
-
-export type VerifyMode = "auto" | "required" | "off";
 
 export class ClusterRegistration extends pulumi.ComponentResource {
     /** Name of the cluster Secret in the Argo CD namespace, as Argo CD itself would name it. */
@@ -143,6 +79,7 @@ export class ClusterRegistration extends pulumi.ComponentResource {
 
     constructor(name: string, args: ClusterRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
         super(CLUSTER_REGISTRATION_TYPE, name, {}, opts);
+        const { cluster, argocd } = args;
         const step: StepContext = {
             name,
             parent: this,
@@ -150,30 +87,29 @@ export class ClusterRegistration extends pulumi.ComponentResource {
             labels: ownershipLabels(),
             annotations: {
                 ...ownershipAnnotations(),
-                ...adoptAnnotations(args.adopt),
-                [CLUSTER_IDENTIFIER_ANNOTATION]: pulumi.output(args.server).apply(targetClusterIdentifier),
+                ...adoptAnnotations(cluster.adopt),
+                [CLUSTER_IDENTIFIER_ANNOTATION]: targetClusterIdentifier(cluster.server),
             },
         };
-        const namespaced = isNamespaced(args);
 
-        const account = createServiceAccount(step, args.systemNamespace ?? DEFAULT_SYSTEM_NAMESPACE, args.serviceAccount ?? DEFAULT_SERVICE_ACCOUNT);
-        const rights = namespaced
+        const account = createServiceAccount(step, cluster.systemNamespace, cluster.serviceAccount);
+        const rights = isNamespaced(cluster)
             ? [
-                ...createRolesAndBindings(step, account, args.namespaces!, args.rules ?? FULL_NAMESPACE_RULES),
-                ...(args.clusterResources && args.clusterRules
-                    ? createClusterRoleAndBinding(step, account, args.clusterRules, args.allowWildcardRbac)
+                ...createRolesAndBindings(step, account, cluster.namespaces, cluster.rules),
+                ...(cluster.clusterResources && cluster.clusterRules
+                    ? createClusterRoleAndBinding(step, account, cluster.clusterRules, cluster.allowWildcardRbac)
                     : []),
             ]
-            : createClusterRoleAndBinding(step, account, args.rules ?? FULL_CLUSTER_RULES, args.allowWildcardRbac);
-        const token = createTokenSecret(step, account, args.tokenRotation ?? "");
+            : createClusterRoleAndBinding(step, account, cluster.rules, cluster.allowWildcardRbac);
+        const token = createTokenSecret(step, account, cluster.tokenRotation);
         const secret = createClusterSecret(name, this, args, token, [...rights, token]);
 
         this.secretName = secret.metadata.name;
-        this.server = pulumi.output(args.server);
+        this.server = pulumi.output(cluster.server);
         this.serviceAccount = pulumi.interpolate`${account.metadata.namespace}/${account.metadata.name}`;
         this.tokenSecretName = token.metadata.name;
-        this.mode = pulumi.output<RegistrationMode>(namespaced ? "namespaced" : "cluster-wide");
-        this.argocdNamespace = pulumi.output(args.argocdNamespace ?? DEFAULT_ARGOCD_NAMESPACE);
+        this.mode = pulumi.output<RegistrationMode>(isNamespaced(cluster) ? "namespaced" : "cluster-wide");
+        this.argocdNamespace = pulumi.output(argocd.namespace);
         this.registerOutputs({
             secretName: this.secretName,
             server: this.server,
@@ -186,8 +122,8 @@ export class ClusterRegistration extends pulumi.ComponentResource {
 }
 
 /** Namespaced mode (a Role per listed namespace), as `argocd cluster add --namespace`; else cluster-wide. */
-function isNamespaced(args: ClusterRegistrationArgs): boolean {
-    return args.namespaces !== undefined && args.namespaces.length > 0;
+function isNamespaced(cluster: ClusterSpec): cluster is ClusterSpec & { namespaces: string[] } {
+    return cluster.namespaces !== undefined && cluster.namespaces.length > 0;
 }
 
 /**
@@ -196,16 +132,18 @@ function isNamespaced(args: ClusterRegistrationArgs): boolean {
  * certificate from another CA than the cluster's own: a named certificate, a public CA, a load balancer);
  * else the target's own CA from the token Secret's ca.crt. The check before saving proves the choice.
  */
-function caFor(explicit: string | undefined, kubeconfig: string | undefined, tokenSecretCa: string | undefined): string | undefined {
-    return explicit ?? kubeconfig ?? tokenSecretCa;
+function caFor(cluster: ClusterSpec, tokenSecretCa: string | undefined): string | undefined {
+    const { access } = cluster;
+    const kubeconfigCa = normalizeServer(access.server) === normalizeServer(cluster.server) ? access.caData : undefined;
+    return cluster.tls.caData ?? kubeconfigCa ?? tokenSecretCa;
 }
 
 /** What the entry grants, as access review questions: the same rules the roles carry, in the same scopes. */
-function grantedAccess(args: ClusterRegistrationArgs, rules: PolicyRule[] | undefined, clusterRules: PolicyRule[] | undefined) {
-    if (!isNamespaced(args)) return expectedAccess(rules ?? FULL_CLUSTER_RULES, [undefined]);
+function grantedAccess(cluster: ClusterSpec): AccessCheck[] {
+    if (!isNamespaced(cluster)) return expectedAccess(cluster.rules, [undefined]);
     return [
-        ...expectedAccess(rules ?? FULL_NAMESPACE_RULES, args.namespaces!),
-        ...(args.clusterResources && clusterRules ? expectedAccess(clusterRules, [undefined]) : []),
+        ...expectedAccess(cluster.rules, cluster.namespaces),
+        ...(cluster.clusterResources && cluster.clusterRules ? expectedAccess(cluster.clusterRules, [undefined]) : []),
     ];
 }
 
@@ -239,7 +177,7 @@ function ownershipLabels(): Record<string, string> {
 }
 
 /** With `adopt`, fields that `argocd cluster add` wrote are taken over instead of refused as a conflict. */
-function adoptAnnotations(adopt: boolean | undefined): Record<string, string> {
+function adoptAnnotations(adopt: boolean): Record<string, string> {
     return adopt ? { [PATCH_FORCE_ANNOTATION]: "true" } : {};
 }
 
@@ -256,64 +194,57 @@ function createClusterSecret(
     name: string, parent: pulumi.Resource, args: ClusterRegistrationArgs, token: k8s.core.v1.Secret,
     dependsOn: pulumi.Resource[],
 ): k8s.core.v1.Secret {
-    const tls = args.tls ?? {};
+    const { cluster, argocd } = args;
     // What Argo CD will connect with, kept for the check that runs right before the Secret is written.
-    let pending: { clusterName: string; conn: ArgoConnection; expected: AccessCheck[] } | undefined;
-    const connection = pulumi
-        .all([args.clusterName, args.server, token.metadata.name, token.data, tls.insecure, tls.caData, tls.serverName, pulumi.all([args.proxyUrl, args.rules, args.clusterRules, args.kubeconfigCaData])])
-        .apply(([clusterName, server, tokenSecret, data, insecure, caData, serverName, [proxyUrl, rules, clusterRules, kubeconfigCaData]]) => {
-            const conn: ArgoConnection = {
-                server,
-                bearerToken: decodeToken(data, clusterName, tokenSecret),
-                insecure: insecure ?? false,
-                // TLS is verified unless told otherwise, with the CA chosen by caFor. client-go refuses a CA
-                // together with insecure, so an insecure registration carries none.
-                caData: insecure ? undefined : caFor(caData, kubeconfigCaData, data["ca.crt"]),
-                serverName,
-                proxyUrl,
-            };
-            pending = { clusterName, conn, expected: grantedAccess(args, rules, clusterRules) };
-            return conn;
-        });
+    let pending: { conn: ArgoConnection; expected: AccessCheck[] } | undefined;
+    const connection = pulumi.all([token.metadata.name, token.data]).apply(([tokenSecret, data]): ArgoConnection => {
+        const conn: ArgoConnection = {
+            server: cluster.server,
+            bearerToken: decodeToken(data, cluster.name, tokenSecret),
+            insecure: cluster.tls.insecure,
+            // TLS is verified unless told otherwise, with the CA chosen by caFor. client-go refuses a CA
+            // together with insecure, so an insecure registration carries none.
+            caData: cluster.tls.insecure ? undefined : caFor(cluster, data["ca.crt"]),
+            serverName: cluster.tls.serverName,
+            proxyUrl: cluster.proxyUrl,
+        };
+        pending = { conn, expected: grantedAccess(cluster) };
+        return conn;
+    });
     // A hook the engine runs before it creates or updates the Secret (during up only): when it throws, the
     // Secret is not written, or switched to a new token, and Argo CD keeps its current registration.
-    const mode = args.verify ?? "auto";
     const check = async () => {
         // The Secret's inputs wait on `connection`, so it is always known by the time the engine writes.
         if (!pending) throw new pulumi.RunError(`${name}: the cluster Secret is about to be written before its connection is known`);
-        await verifyRegistration(parent, pending.clusterName, pending.conn, pending.expected, mode, args.hubMove === true);
+        await verifyRegistration(parent, cluster.name, pending.conn, pending.expected, cluster.verify, args.hubMove);
     };
-    const config = pulumi.all([connection, args.disableCompression]).apply(([conn, disableCompression]) =>
-        clusterConfigJson({ ...conn, disableCompression }));
-    const stringData = pulumi
-        .all([args.clusterName, args.server, config, args.project, args.shard])
-        .apply(([clusterName, server, configJson, project, shard]) =>
-            clusterSecretData({
-                name: clusterName,
-                server,
-                config: configJson,
-                namespaces: args.namespaces,
-                clusterResources: args.clusterResources,
-                project,
-                shard,
-            }));
-    const labels = pulumi.output(args.labels ?? {}).apply((extra) => ({
-        ...extra,
+    const stringData = connection.apply((conn) =>
+        clusterSecretData({
+            name: cluster.name,
+            server: cluster.server,
+            config: clusterConfigJson({ ...conn, disableCompression: cluster.disableCompression }),
+            namespaces: cluster.namespaces,
+            clusterResources: cluster.clusterResources,
+            project: cluster.project,
+            shard: cluster.shard,
+        }));
+    const labels = {
+        ...cluster.labels,
         // After the user's labels: the stack decides the environment (validation rejects a different value).
         [ENVIRONMENT_LABEL]: pulumi.getStack(),
         ...ownershipLabels(),
         [SECRET_TYPE_LABEL]: SECRET_TYPE_CLUSTER,
-    }));
-    const annotations = pulumi.output(args.annotations ?? {}).apply((extra) => ({
-        ...extra,
+    };
+    const annotations = {
+        ...cluster.annotations,
         ...ownershipAnnotations(),
-        ...adoptAnnotations(args.adopt),
-        [CLUSTER_IDENTIFIER_ANNOTATION]: argocdClusterIdentifier(args.argocdName ?? DEFAULT_ARGOCD_NAME),
-    }));
+        ...adoptAnnotations(cluster.adopt),
+        [CLUSTER_IDENTIFIER_ANNOTATION]: argocdClusterIdentifier(argocd.name),
+    };
     return new k8s.core.v1.Secret(childName(name, "clusterSecret"), {
         metadata: {
-            name: pulumi.output(args.server).apply(clusterSecretName),
-            namespace: args.argocdNamespace ?? DEFAULT_ARGOCD_NAMESPACE,
+            name: clusterSecretName(cluster.server),
+            namespace: argocd.namespace,
             labels,
             annotations,
         },
@@ -328,7 +259,7 @@ function createClusterSecret(
         // and then delete it: Argo CD loses the cluster while `up` succeeds. Deleted first, it is written again
         // at once; the registration summary announces the replacement.
         deleteBeforeReplace: true,
-        hooks: mode === "off" ? undefined : { beforeCreate: [check], beforeUpdate: [check] },
+        hooks: cluster.verify === "off" ? undefined : { beforeCreate: [check], beforeUpdate: [check] },
         // Argo CD writes these itself (hard refresh requests, auto-labelled cluster info): never drift.
         ignoreChanges: [
             `metadata.annotations["${ARGOCD_REFRESH_ANNOTATION}"]`,

@@ -55,7 +55,7 @@ function subjectOf(account: k8s.core.v1.ServiceAccount) {
  * `*` rules.
  */
 export function createClusterRoleAndBinding(
-    step: StepContext, account: k8s.core.v1.ServiceAccount, rules: pulumi.Input<PolicyRule[]>, allowWildcardRbac = false,
+    step: StepContext, account: k8s.core.v1.ServiceAccount, rules: pulumi.Input<PolicyRule[]>, allowWildcardRbac: boolean,
 ): pulumi.Resource[] {
     const optIn: Record<string, string> = allowWildcardRbac ? { [ALLOW_WILDCARD_RBAC_ANNOTATION]: "true" } : {};
     const role = new k8s.rbac.v1.ClusterRole(childName(step.name, "clusterRole"), {

@@ -72,10 +72,10 @@ export async function main(argv: string[]): Promise<{ code: number; out: string;
         process.chdir(dir);
         const { project, stack, stackFile, loaded } = readStack(dir, options.stack);
         const namespace = loaded.settings.argocd.namespace;
-        const { ours, others } = await listStackSecrets(loaded.argocdAccess, namespace, stackAnnotationValue(project, stack));
+        const { ours, others } = await listStackSecrets(loaded.settings.argocd.access, namespace, stackAnnotationValue(project, stack));
         tokens = ours.map((s) => decodeClusterSecret(s).connection?.bearerToken ?? "");
         report = await healthReport(
-            { stack, stackFile, argocd: { context: loaded.argocdAccess.context, namespace }, entries: loaded.settings.clusters, ours, others },
+            { stack, stackFile, argocd: { context: loaded.settings.argocd.access.context, namespace }, entries: loaded.settings.clusters, ours, others },
             { stackFile, requireReachable: options.requireReachable, now: () => Date.now() / 1000 },
         );
     } catch (err) {

@@ -1,13 +1,40 @@
-/** The validated shape of a stack's configuration: what the rest of the program works from. */
+/**
+ * The registration spec: the shape every stack-file entry has once validation (validate.ts) has checked it,
+ * filled every default and resolved its kubeconfig context. It flows unchanged from loadStack through index.ts
+ * to the ClusterRegistration component, which applies no default of its own. The types pick exactly the keys
+ * of keys.ts's tables: a key added to a table and not here, or the other way round, fails the build.
+ */
 import { PolicyRule } from "../components/names";
+import { ArgoCDKey, ClusterKey, TlsKey } from "./keys";
+import { ClusterAccess } from "./kubeconfig";
 
 export { ConfigurationError, formatProblems, Problem } from "./problems";
 
-export interface ArgoCDSettings {
+export const VERIFY_MODES = ["auto", "required", "off"] as const;
+/** The check before the cluster Secret is written (connectionCheck.ts). */
+export type VerifyMode = (typeof VERIFY_MODES)[number];
+
+/** One value type per key of TLS_KEYS. */
+interface TlsValues {
+    /** Skip TLS verification; exclusive with caData. */
+    insecure: boolean;
+    /**
+     * base64 PEM CA bundle. Unset: the kubeconfig's CA when it reaches the target at `server` itself, else the
+     * target's own CA from the token Secret's ca.crt (the component's caFor).
+     */
+    caData?: string;
+    /** Host name to verify the server certificate against, when it differs from the URL's. */
+    serverName?: string;
+}
+
+export type TlsSpec = Pick<TlsValues, TlsKey>;
+
+/** One value type per key of ARGOCD_KEYS. */
+interface ArgoCDValues {
     /**
      * Stable name of the Argo CD cluster within the stack: its provider's identity (`clusterIdentifier`
      * `argocd:<name>`). Never derived from a kubeconfig, so two machines that spell the API URL differently
-     * still address the same cluster. Default `argocd`.
+     * still address the same cluster.
      */
     name: string;
     /** Namespace Argo CD runs in; cluster Secrets are written there. */
@@ -18,54 +45,81 @@ export interface ArgoCDSettings {
     kubeconfig?: string;
 }
 
-export interface TlsSettings {
-    insecure: boolean;
-    /** base64 PEM CA bundle; unset means the target's own CA from the token Secret's ca.crt. */
-    caData?: string;
-    serverName?: string;
+export interface ArgoCDSpec extends Pick<ArgoCDValues, ArgoCDKey> {
+    /** `context` resolved in `kubeconfig`: what the Argo CD cluster's provider and direct API calls use. */
+    access: ClusterAccess;
 }
 
-export interface ClusterSettings {
-    /** Argo CD display name (`data.name`). */
+/** One value type per key of CLUSTER_KEYS. Unset (`?`) only where unset means something no value says. */
+interface ClusterValues {
+    /** Argo CD display name (`data.name`), as Applications' `destination.name` refers to it. */
     name: string;
-    /** API URL as Argo CD reaches it. */
+    /** API URL as Argo CD reaches it; names the cluster Secret and identifies the registration. */
     server: string;
+    /** kubeconfig context Pulumi creates the RBAC on the target with. */
     context: string;
+    /** kubeconfig path or contents; unset means $KUBECONFIG, then ~/.kube/config. */
     kubeconfig?: string;
+    /** Namespace of the ServiceAccount and its token on the target. */
     systemNamespace: string;
+    /** ServiceAccount name; roles are named after it. */
     serviceAccount: string;
     /** Set: namespaced mode, a Role per namespace. Unset: cluster-wide mode. */
     namespaces?: string[];
+    /** Namespaced mode only: the Secret's `clusterResources`, written only when set. */
     clusterResources?: boolean;
-    /** Rules granted in place of the CLI's full rights (ClusterRole, or each namespace's Role). */
-    rules?: PolicyRule[];
+    /** The rights granted: the ClusterRole's, or each namespace's Role's (the CLI's full rights unless given). */
+    rules: PolicyRule[];
     /** Cluster-wide rules granted with `clusterResources: true` in namespaced mode. */
     clusterRules?: PolicyRule[];
+    /** Verbs of the cluster's own APIs that `rules` and `clusterRules` may use. */
+    customVerbs: string[];
     /** Explicit consent to `*` rules cluster-wide, which the policy pack otherwise refuses in production. */
-    allowWildcardRbac?: boolean;
+    allowWildcardRbac: boolean;
+    /** AppProject the cluster belongs to (Secret key `project`). */
     project?: string;
+    /** Application-controller shard (Secret key `shard`). */
     shard?: number;
+    /** On the cluster Secret, with the program's own; ApplicationSet cluster generators select on them. */
     labels: Record<string, string>;
     annotations: Record<string, string>;
-    tls: TlsSettings;
+    tls: TlsSpec;
+    /** Proxy Argo CD reaches the API server through (config `proxyUrl`). */
     proxyUrl?: string;
+    /** Config `disableCompression`, written only when set. */
     disableCompression?: boolean;
+    /** Any new value issues a new token and retires the old one. */
     tokenRotation: string;
-    /**
-     * Remove this registration although Argo CD Applications still deploy to it (removalGuard.ts): the entry
-     * stays in the stack file, nothing is registered for it, and a warning names the Applications.
-     */
-    retire?: boolean;
     /**
      * Take over what `argocd cluster add` left for this cluster in one run, and revoke the CLI's token
      * (adoption.ts). A one-time switch: remove it once done.
      */
-    adopt?: boolean;
-    /** The check before the cluster Secret is written: auto (default), required or off (connectionCheck.ts). */
-    verify?: "auto" | "required" | "off";
+    adopt: boolean;
+    /**
+     * Remove this registration although Argo CD Applications still deploy to it (removalGuard.ts): the entry
+     * stays in the stack file, nothing is registered for it, and a warning names the Applications.
+     */
+    retire: boolean;
+    /** The check before the cluster Secret is written: auto, required or off (connectionCheck.ts). */
+    verify: VerifyMode;
 }
 
-export interface StackSettings {
-    argocd: ArgoCDSettings;
-    clusters: ClusterSettings[];
+/** One `argocd-clusters:clusters` entry, complete, with the access its context resolved to. */
+export interface ClusterSpec extends Pick<ClusterValues, ClusterKey> {
+    /** `context` resolved in `kubeconfig`: what the target's provider and direct API calls use. */
+    access: ClusterAccess;
 }
+
+export interface StackSpec {
+    argocd: ArgoCDSpec;
+    clusters: ClusterSpec[];
+}
+
+/** The keys validation fills that code reading an entry may do without. */
+type FilledKeys = "access" | "rules" | "customVerbs" | "allowWildcardRbac" | "adopt" | "retire" | "verify";
+
+/**
+ * An entry as the removal guard, the respectRBAC check and the health report read it. Every ClusterSpec is
+ * one; the keys validation fills are optional here only so that their tests can write entries by hand.
+ */
+export type ClusterSettings = Omit<ClusterSpec, FilledKeys> & Partial<Pick<ClusterSpec, FilledKeys>>;

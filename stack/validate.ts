@@ -1,8 +1,10 @@
 /**
- * The stack's rules: what Pulumi read from the stack file becomes settings, or every problem found, each naming
- * its key path and the fix. Pure: kubeconfig checks need the file system and live in kubeconfig.ts. The
- * generic pieces live apart: the problem collector (problems.ts), Kubernetes' own name rules
- * (kubernetesNames.ts), the server URL (server.ts), RBAC rules (rbacRules.ts) and the table of keys (keys.ts).
+ * The stack's rules: what Pulumi read from the stack file becomes one complete spec per part (settings.ts),
+ * or every problem found, each naming its key path and the fix. Every default is filled here and nowhere
+ * else, and each part's kubeconfig context is resolved here (through `kubeconfigs`, so tests need no files),
+ * so the spec flows from here to the component unchanged. The generic pieces live apart: the problem
+ * collector (problems.ts), Kubernetes' own name rules (kubernetesNames.ts), the server URL (server.ts), RBAC
+ * rules (rbacRules.ts) and the table of keys (keys.ts).
  */
 import { X509Certificate } from "crypto";
 import {
@@ -11,11 +13,13 @@ import {
     DEFAULT_SERVICE_ACCOUNT,
     DEFAULT_SYSTEM_NAMESPACE,
     ENVIRONMENT_LABEL,
+    FULL_CLUSTER_RULES,
+    FULL_NAMESPACE_RULES,
     RESERVED_ANNOTATIONS,
     RESERVED_LABELS,
 } from "../components/names";
 import { ARGOCD_KEY, ARGOCD_KEYS, CLUSTER_KEYS, CLUSTERS_KEY, PROJECT_KEYS, TLS_KEYS } from "./keys";
-import { kubeconfigValueProblem, looksLikeContents } from "./kubeconfig";
+import { ClusterAccess, KubeconfigReader, kubeconfigValueProblem, looksLikeContents } from "./kubeconfig";
 import {
     checkAnnotationsSize,
     DNS_SUBDOMAIN,
@@ -28,7 +32,7 @@ import {
 import { describe, Obj, Problem, Problems, suggest, visibleOnly } from "./problems";
 import { validateCustomVerbs, validateRules } from "./rbacRules";
 import { normalizeServer, quoteServer, validateServer } from "./server";
-import { ArgoCDSettings, ClusterSettings, StackSettings, TlsSettings } from "./settings";
+import { ArgoCDSpec, ClusterSpec, StackSpec, TlsSpec, VERIFY_MODES, VerifyMode } from "./settings";
 
 // Imported from here by the rest of the program since before the split; kept so their import paths hold.
 export { ARGOCD_KEY, CLUSTERS_KEY } from "./keys";
@@ -59,8 +63,42 @@ export interface RawStackConfig {
     stack?: string;
 }
 
-/** Validates the whole stack; settings are returned only when there is no problem at all. */
-export function validateStack(raw: RawStackConfig): { settings?: StackSettings; problems: Problem[] } {
+/** Resolves a kubeconfig context: KubeconfigReader (kubeconfig.ts), or a stand-in in tests. */
+export type Kubeconfigs = Pick<KubeconfigReader, "access">;
+
+/**
+ * Where a part of the stack acts, from its own valid keys even when others are wrong: its context is
+ * resolved, and compared with the other entries', in the same run, so one run reports every problem.
+ */
+interface Reach {
+    keyPath: string;
+    context: string;
+    kubeconfig?: string;
+    /** Set once the context resolved. */
+    access?: ClusterAccess;
+}
+
+/** A cluster entry's reach, with the account it manages on its target: two entries must not share one. */
+interface ClusterReach extends Reach {
+    name?: string;
+    server?: string;
+    systemNamespace: string;
+    serviceAccount: string;
+}
+
+/** A part of the stack as far as it validated. */
+interface Checked<T, R extends Reach = Reach> {
+    /** Every key valid, every default filled; unset when any has a problem. */
+    value?: Omit<T, "access">;
+    /** Set when its context and kubeconfig are valid. */
+    reach?: R;
+}
+
+/**
+ * Validates the whole stack and resolves every kubeconfig context; the spec is returned only when there is no
+ * problem at all. Contexts are resolved even when other keys are wrong, and reported after them.
+ */
+export function validateStack(raw: RawStackConfig, kubeconfigs: Kubeconfigs): { settings?: StackSpec; problems: Problem[] } {
     const p = new Problems();
     for (const key of raw.projectKeys) {
         if (!PROJECT_KEYS.includes(key)) {
@@ -72,11 +110,34 @@ export function validateStack(raw: RawStackConfig): { settings?: StackSettings; 
         p.add(`stack "${raw.stack}"`, `cannot be the ${ENVIRONMENT_LABEL} label of the cluster Secrets: it is not a valid label value`,
             "use a stack name of at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric");
     }
-    const argocd = validateArgoCD(p, raw.argocd, raw.secretKeys);
-    const context: StackContext = { stack: raw.stack, argocdName: argocd?.name ?? DEFAULT_ARGOCD_NAME, secretKeys: raw.secretKeys };
+    const { argocd, argocdName } = validateArgoCD(p, raw.argocd, raw.secretKeys);
+    const context: StackContext = { stack: raw.stack, argocdName, secretKeys: raw.secretKeys };
     const clusters = validateClusters(p, raw.clusters, context);
-    if (p.list.length > 0 || !argocd || !clusters) return { problems: p.list };
-    return { settings: { argocd, clusters }, problems: [] };
+
+    for (const reach of [argocd.reach, ...(clusters ?? []).map((c) => c.reach)]) {
+        if (reach) resolve(p, kubeconfigs, reach);
+    }
+    if (clusters) findSharedAccounts(p, raw.clusters as unknown[], clusters.map((c) => c.reach));
+
+    const problems = p.unique();
+    const argocdSpec = specOf<ArgoCDSpec>(argocd);
+    const clusterSpecs = (clusters ?? []).map((c) => specOf<ClusterSpec>(c));
+    if (problems.length > 0 || !argocdSpec || !clusters || !clusterSpecs.every((c): c is ClusterSpec => c !== undefined)) {
+        return { problems };
+    }
+    return { settings: { argocd: argocdSpec, clusters: clusterSpecs }, problems: [] };
+}
+
+function resolve(p: Problems, kubeconfigs: Kubeconfigs, reach: Reach): void {
+    const access = kubeconfigs.access(reach.keyPath, reach.kubeconfig, reach.context);
+    if (Array.isArray(access)) p.list.push(...access);
+    else reach.access = access;
+}
+
+/** The spec of a part whose every key is valid and whose context resolved. */
+function specOf<T extends { access: ClusterAccess }>(checked: Checked<T>): T | undefined {
+    if (!checked.value || !checked.reach?.access) return undefined;
+    return { ...checked.value, access: checked.reach.access } as T;
 }
 
 /** What a cluster entry's checks need to know about the rest of the stack. */
@@ -87,18 +148,23 @@ interface StackContext {
     secretKeys: string[];
 }
 
-function validateArgoCD(p: Problems, raw: unknown, secretKeys: string[]): ArgoCDSettings | undefined {
+/** The argocd block, and the Argo CD cluster's name as far as it is known (for sizing annotations). */
+function validateArgoCD(p: Problems, raw: unknown, secretKeys: string[]): { argocd: Checked<ArgoCDSpec>; argocdName: string } {
     if (raw === undefined || raw === null) {
-        return p.add(ARGOCD_KEY, "is required", `add ${ARGOCD_KEY} with at least a context, e.g. { namespace: argocd, context: my-argocd-cluster }`);
+        p.add(ARGOCD_KEY, "is required", `add ${ARGOCD_KEY} with at least a context, e.g. { namespace: argocd, context: my-argocd-cluster }`);
+        return { argocd: {}, argocdName: DEFAULT_ARGOCD_NAME };
     }
     const o = p.object(ARGOCD_KEY, raw, ARGOCD_KEYS);
-    if (!o) return undefined;
+    if (!o) return { argocd: {}, argocdName: DEFAULT_ARGOCD_NAME };
+    const before = p.list.length;
     const name = argocdName(p, `${ARGOCD_KEY}.name`, o.name) ?? DEFAULT_ARGOCD_NAME;
     const namespace = namespaceName(p, `${ARGOCD_KEY}.namespace`, o.namespace) ?? DEFAULT_ARGOCD_NAMESPACE;
     const context = p.required(`${ARGOCD_KEY}.context`, o.context, "set it to the kubeconfig context of the cluster Argo CD runs on");
+    const beforeKubeconfig = p.list.length;
     const kubeconfig = validateKubeconfig(p, ARGOCD_KEY, ARGOCD_KEY, o.kubeconfig, secretKeys);
-    if (context === undefined) return undefined;
-    return { name, namespace, context, kubeconfig };
+    const reach = context !== undefined && p.list.length === beforeKubeconfig ? { keyPath: ARGOCD_KEY, context, kubeconfig } : undefined;
+    if (p.list.length > before || context === undefined) return { argocd: { reach }, argocdName: name };
+    return { argocd: { value: { name, namespace, context, kubeconfig }, reach }, argocdName: name };
 }
 
 /**
@@ -114,7 +180,7 @@ function argocdName(p: Problems, path: string, raw: unknown): string | undefined
     return value;
 }
 
-function validateClusters(p: Problems, raw: unknown, stack: StackContext): ClusterSettings[] | undefined {
+function validateClusters(p: Problems, raw: unknown, stack: StackContext): Checked<ClusterSpec, ClusterReach>[] | undefined {
     if (raw === undefined || raw === null) {
         // A missing list would otherwise read as "no clusters" and deregister every cluster of the stack.
         return p.add(CLUSTERS_KEY, "is required", `list the clusters to register; write ${CLUSTERS_KEY}: [] to register none`);
@@ -125,7 +191,7 @@ function validateClusters(p: Problems, raw: unknown, stack: StackContext): Clust
     const clusters = raw.map((entry, i) => validateCluster(p, `${CLUSTERS_KEY}[${i}]`, entry, stack));
     findDuplicates(p, raw, "name", "each Argo CD cluster name must be unique (Applications address clusters by it)");
     findSameServers(p, raw);
-    return clusters.every((c): c is ClusterSettings => c !== undefined) ? clusters : undefined;
+    return clusters;
 }
 
 /** Checked on the raw entries, so a duplicate is reported even when its entry has other problems. */
@@ -180,11 +246,10 @@ export function entryLabel(entries: unknown[], i: number): string {
     return name.startsWith("cluster ") ? `${CLUSTERS_KEY}[${i}] (${name})` : name;
 }
 
-
-function validateCluster(p: Problems, path: string, raw: unknown, context: StackContext): ClusterSettings | undefined {
+function validateCluster(p: Problems, path: string, raw: unknown, context: StackContext): Checked<ClusterSpec, ClusterReach> {
     const { stack } = context;
     const o = p.object(path, raw, CLUSTER_KEYS);
-    if (!o) return undefined;
+    if (!o) return {};
     const before = p.list.length;
 
     const name = p.required(`${path}.name`, o.name, "set the name Argo CD shows for this cluster, e.g. production-eu");
@@ -193,7 +258,9 @@ function validateCluster(p: Problems, path: string, raw: unknown, context: Stack
     }
     const server = validateServer(p, `${path}.server`, o.server);
     const kubeContext = p.required(`${path}.context`, o.context, "set the kubeconfig context Pulumi uses to create the RBAC on this cluster");
+    const beforeKubeconfig = p.list.length;
     const kubeconfig = validateKubeconfig(p, path, CLUSTERS_KEY, o.kubeconfig, context.secretKeys);
+    const kubeconfigValid = p.list.length === beforeKubeconfig;
     const systemNamespace = namespaceName(p, `${path}.systemNamespace`, o.systemNamespace) ?? DEFAULT_SYSTEM_NAMESPACE;
     const serviceAccount = serviceAccountName(p, `${path}.serviceAccount`, o.serviceAccount) ?? DEFAULT_SERVICE_ACCOUNT;
 
@@ -240,12 +307,50 @@ function validateCluster(p: Problems, path: string, raw: unknown, context: Stack
         p.add(`${path}.adopt`, "is set together with retire: true", "remove one: adopt takes a registration over, retire removes it");
     }
 
-    if (p.list.length > before || name === undefined || server === undefined || kubeContext === undefined) return undefined;
+    const reach = kubeContext !== undefined && kubeconfigValid
+        ? { keyPath: path, context: kubeContext, kubeconfig, name, server, systemNamespace, serviceAccount }
+        : undefined;
+    if (p.list.length > before || name === undefined || server === undefined || kubeContext === undefined) return { reach };
+    // The defaults, filled here only: the spec is complete from here on.
     return {
-        name, server, context: kubeContext, kubeconfig, systemNamespace, serviceAccount, namespaces, clusterResources, rules,
-        clusterRules, allowWildcardRbac, project, shard, labels: labels ?? {}, annotations: annotations ?? {},
-        tls: tls ?? { insecure: false }, proxyUrl, disableCompression, tokenRotation: tokenRotation ?? "", adopt, retire, verify,
+        value: {
+            name, server, context: kubeContext, kubeconfig, systemNamespace, serviceAccount, namespaces, clusterResources,
+            rules: rules ?? (namespaced ? FULL_NAMESPACE_RULES : FULL_CLUSTER_RULES), clusterRules, customVerbs,
+            allowWildcardRbac: allowWildcardRbac ?? false, project, shard, labels: labels ?? {}, annotations: annotations ?? {},
+            tls: tls ?? { insecure: false }, proxyUrl, disableCompression, tokenRotation: tokenRotation ?? "",
+            adopt: adopt ?? false, retire: retire ?? false, verify: verify ?? "auto",
+        },
+        reach,
     };
+}
+
+/**
+ * Two entries reaching one target cluster (their contexts resolve to one API server, or they name one context
+ * of one kubeconfig) with one `systemNamespace/serviceAccount` would both own that ServiceAccount, its rights
+ * and its token: each would take over, rotate or delete the other's. Entries with the same `server` are
+ * left to findSameServers, which reports them as one server registered twice.
+ */
+function findSharedAccounts(p: Problems, entries: unknown[], reaches: (ClusterReach | undefined)[]): void {
+    const account = (r: ClusterReach) => `${r.systemNamespace}/${r.serviceAccount}`;
+    for (let j = 0; j < reaches.length; j++) {
+        const second = reaches[j];
+        if (!second?.access) continue;
+        for (let i = 0; i < j; i++) {
+            const first = reaches[i];
+            if (!first?.access || account(first) !== account(second)) continue;
+            if (first.server !== undefined && second.server !== undefined && normalizeServer(first.server) === normalizeServer(second.server)) continue;
+            const sameContext = first.access.context === second.access.context && first.kubeconfig === second.kubeconfig;
+            if (!sameContext && normalizeServer(first.access.server) !== normalizeServer(second.access.server)) continue;
+            // A suggestion that is itself a valid name: the entry's name in DNS-label form, else its index.
+            const suffix = (second.name ?? "").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || String(j);
+            p.add(`${CLUSTERS_KEY}[${j}]`,
+                `${entryName(entries, j)} and ${entryLabel(entries, i)} manage the same ServiceAccount ${account(second)} on one ` +
+                    `cluster: contexts "${second.access.context}" and "${first.access.context}" both reach ${quoteServer(normalizeServer(second.access.server))}`,
+                `give one its own serviceAccount (e.g. serviceAccount: ${second.serviceAccount}-${suffix}), or remove the ` +
+                    "duplicate entry: each registration would take over, rotate or delete the other's ServiceAccount, rights and token");
+            break;
+        }
+    }
 }
 
 /**
@@ -265,6 +370,7 @@ function validateKubeconfig(p: Problems, entryPath: string, topKey: string, raw:
     return value;
 }
 
+
 function validateNamespaces(p: Problems, path: string, raw: unknown): string[] | undefined {
     const list = p.stringList(path, raw, "list namespace names, e.g. [apps, monitoring]");
     if (list === undefined) return undefined;
@@ -277,6 +383,7 @@ function validateNamespaces(p: Problems, path: string, raw: unknown): string[] |
     });
     return valid.every((ns) => ns !== undefined) ? list : undefined;
 }
+
 
 function validateShard(p: Problems, path: string, raw: unknown): number | undefined {
     if (raw === undefined || raw === null) return undefined;
@@ -292,7 +399,8 @@ function validateShard(p: Problems, path: string, raw: unknown): number | undefi
     return shard;
 }
 
-function validateTls(p: Problems, path: string, raw: unknown): TlsSettings | undefined {
+
+function validateTls(p: Problems, path: string, raw: unknown): TlsSpec | undefined {
     if (raw === undefined || raw === null) return undefined;
     const o = p.object(path, raw, TLS_KEYS);
     if (!o) return undefined;
@@ -364,14 +472,12 @@ function validateProxyUrl(p: Problems, path: string, raw: unknown): string | und
     return p.add(path, `${quoteServer(value)} is not an http, https or socks5 URL`, fix);
 }
 
-const VERIFY_MODES = ["auto", "required", "off"] as const;
-
-function validateVerify(p: Problems, path: string, raw: unknown): (typeof VERIFY_MODES)[number] | undefined {
+function validateVerify(p: Problems, path: string, raw: unknown): VerifyMode | undefined {
     const fix = "write auto (check, warn when unreachable from here), required (unreachable is an error) or off";
     const value = p.string(path, raw, fix);
     if (value === undefined) return undefined;
     if (!(VERIFY_MODES as readonly string[]).includes(value)) return p.add(path, `is "${value}", not one of auto, required, off`, fix);
-    return value as (typeof VERIFY_MODES)[number];
+    return value as VerifyMode;
 }
 
 function validateTokenRotation(p: Problems, path: string, raw: unknown): string | undefined {

@@ -1,11 +1,22 @@
-/** Shared fixtures: providers and registrations built as index.ts builds them, under mocks. */
+/** Shared fixtures: specs, providers and registrations built as index.ts builds them, under mocks. */
 import * as k8s from "@pulumi/kubernetes";
-import { ClusterRegistration, ClusterRegistrationArgs } from "../../components/clusterRegistration";
+import assert from "node:assert/strict";
+import { ClusterRegistration } from "../../components/clusterRegistration";
+import { ClusterSpec, TlsSpec } from "../../stack/settings";
+import { Kubeconfigs, validateStack } from "../../stack/validate";
 import { valueOf } from "./mocks";
 
 export const PRODUCTION = "https://api.cluster.production:6443";
 /** FNV-1a 32 of PRODUCTION, computed independently (Python, the published FNV-1a algorithm). */
 export const PRODUCTION_SECRET = "cluster-api.cluster.production-2635694092";
+
+/**
+ * Stands in for kubeconfig files: every part of the stack reaches a cluster of its own (one per key path), so
+ * validation sees no two entries on one cluster. tests/unit/stack/config.test.ts resolves real kubeconfigs.
+ */
+export const SEPARATE_CLUSTERS: Kubeconfigs = {
+    access: (keyPath, _kubeconfig, context) => ({ context: `${context} (${keyPath})`, kubeconfig: "", server: `https://${keyPath}` }),
+};
 
 let providers: { argocd: k8s.Provider; target: k8s.Provider } | undefined;
 
@@ -17,20 +28,32 @@ export function testProviders() {
     return providers;
 }
 
-type Options = Omit<ClusterRegistrationArgs, "targetProvider" | "argocdProvider" | "clusterName" | "server"> &
-    Partial<Pick<ClusterRegistrationArgs, "clusterName" | "server">>;
+/** Keys of a cluster entry to set over the validated defaults; `tls` merges key by key. */
+export type SpecOptions = Omit<Partial<ClusterSpec>, "tls"> & { tls?: Partial<TlsSpec> };
+
+/**
+ * The spec validation makes of a minimal entry ("production" at PRODUCTION, every default filled; the
+ * namespaces given, as they decide the default rules), with `options` set over it as given, unvalidated.
+ */
+export function clusterSpec(options: SpecOptions = {}): ClusterSpec {
+    const { namespaces } = options;
+    const entry = { name: "production", server: PRODUCTION, context: "production", ...(namespaces ? { namespaces } : {}) };
+    const { settings, problems } = validateStack(
+        { argocd: { context: "argocd" }, clusters: [entry], projectKeys: [], secretKeys: [] }, SEPARATE_CLUSTERS);
+    assert.ok(settings, JSON.stringify(problems));
+    const [validated] = settings.clusters;
+    return { ...validated, ...options, tls: { ...validated.tls, ...options.tls } };
+}
 
 /** Registers one cluster and waits until every child is registered with the mocks. */
-export async function register(name: string, options: Options = {}): Promise<ClusterRegistration> {
+export async function register(name: string, options: SpecOptions = {}): Promise<ClusterRegistration> {
     const { argocd, target } = testProviders();
     const registration = new ClusterRegistration(name, {
-        clusterName: "production",
-        server: PRODUCTION,
-        argocdNamespace: "argocd",
         // Unit tests reach no network: the check before writing, which connects to server, is proven end to
         // end (tests/e2e/verify.e2e.test.ts).
-        verify: "off",
-        ...options,
+        cluster: clusterSpec({ verify: "off", ...options }),
+        argocd: { name: "argocd", namespace: "argocd" },
+        hubMove: false,
         targetProvider: target,
         argocdProvider: argocd,
     });

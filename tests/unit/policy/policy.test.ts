@@ -20,7 +20,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { CLUSTER_REGISTRATION_TYPE, ClusterRegistration, ClusterRegistrationArgs } from "../../../components/clusterRegistration";
+import { CLUSTER_REGISTRATION_TYPE, ClusterRegistration } from "../../../components/clusterRegistration";
 import { parseChildName } from "../../../components/childNames";
 import { clusterSecretName } from "../../../components/clusterSecret";
 import { enforcementLevelOf, PACK_NAME, POLICIES } from "../../../policy/policies";
@@ -28,6 +28,7 @@ import { toPulumiPolicy } from "../../../policy/pulumiPolicies";
 import { inRegistration, isClusterSecret, isTokenSecret, REGISTRATION_TYPE, ROLE_TYPE } from "../../../policy/registration";
 import { plain, UNKNOWN } from "../../../policy/resource";
 import { nameOf, stackOf, typeChainOf } from "../../../policy/urn";
+import { clusterSpec, SpecOptions } from "../../support/fixtures";
 import { isSecretValue, isUnknownInput, valueOf } from "../../support/mocks";
 import { ROOT } from "../../support/program";
 
@@ -167,16 +168,14 @@ const find = (all: Bag[], suffix: string) => {
 };
 
 /** More registrations in the same (production) stack, through their own providers. */
-async function register(name: string, args: Partial<ClusterRegistrationArgs>): Promise<ClusterRegistration> {
+async function register(name: string, args: SpecOptions): Promise<ClusterRegistration> {
     const registration = new ClusterRegistration(name, {
-        clusterName: name,
-        server: `https://${name}.example:6443`,
-        argocdNamespace: "openshift-gitops",
+        // No check before writing: it connects to server, which a unit test must not (and mocks run no hooks).
+        cluster: clusterSpec({ name, server: `https://${name}.example:6443`, verify: "off", ...args }),
+        argocd: { name: "argocd", namespace: "openshift-gitops" },
+        hubMove: false,
         targetProvider: new k8s.Provider(`${name}-target`, { kubeconfig: "target" }),
         argocdProvider: new k8s.Provider(`${name}-argocd`, { kubeconfig: "argocd" }),
-        // No check before writing: it connects to server, which a unit test must not (and mocks run no hooks).
-        verify: "off",
-        ...args,
     });
     await Promise.all([valueOf(registration.secretName), valueOf(registration.tokenSecretName), valueOf(registration.argocdNamespace)]);
     return registration;

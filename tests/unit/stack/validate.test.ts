@@ -3,8 +3,10 @@ import { generateKeyPairSync } from "node:crypto";
 import { describe, it } from "node:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { FULL_CLUSTER_RULES } from "../../../components/names";
 import { ConfigurationError, formatProblems } from "../../../stack/settings";
 import { suggest, validateStack } from "../../../stack/validate";
+import { SEPARATE_CLUSTERS } from "../../support/fixtures";
 
 /** A self-signed test CA certificate (its key was discarded when it was made): public, and X.509 that parses. */
 const CA_PEM = [
@@ -33,7 +35,7 @@ function problemsOf(clusters: unknown, more: { argocd?: unknown; projectKeys?: s
         projectKeys: more.projectKeys ?? ["argocd-clusters:argocd", "argocd-clusters:clusters"],
         secretKeys: more.secretKeys ?? [],
         stack: more.stack,
-    });
+    }, SEPARATE_CLUSTERS);
     return problems;
 }
 
@@ -48,22 +50,26 @@ function expectOne(clusters: unknown, path: string, message: RegExp, more?: Para
 
 describe("validateStack accepts", () => {
     it("a minimal stack and fills the CLI's defaults", () => {
-        const { settings, problems } = validateStack({ argocd: { context: "hub" }, clusters: [cluster()], projectKeys: [], secretKeys: [] });
+        const { settings, problems } = validateStack({ argocd: { context: "hub" }, clusters: [cluster()], projectKeys: [], secretKeys: [] }, SEPARATE_CLUSTERS);
         assert.deepEqual(problems, []);
         assert.deepEqual(settings, {
-            argocd: { name: "argocd", namespace: "argocd", context: "hub", kubeconfig: undefined },
+            argocd: {
+                name: "argocd", namespace: "argocd", context: "hub", kubeconfig: undefined,
+                access: { context: "hub (argocd-clusters:argocd)", kubeconfig: "", server: "https://argocd-clusters:argocd" },
+            },
             clusters: [{
                 name: "prod", server: "https://api.prod:6443", context: "prod", kubeconfig: undefined,
                 systemNamespace: "kube-system", serviceAccount: "argocd-manager", namespaces: undefined,
-                clusterResources: undefined, rules: undefined, clusterRules: undefined, allowWildcardRbac: undefined, project: undefined,
-                shard: undefined, labels: {}, annotations: {}, tls: { insecure: false }, proxyUrl: undefined,
-                disableCompression: undefined, tokenRotation: "", adopt: undefined, retire: undefined, verify: undefined,
+                clusterResources: undefined, rules: FULL_CLUSTER_RULES, clusterRules: undefined, customVerbs: [], allowWildcardRbac: false,
+                project: undefined, shard: undefined, labels: {}, annotations: {}, tls: { insecure: false }, proxyUrl: undefined,
+                disableCompression: undefined, tokenRotation: "", adopt: false, retire: false, verify: "auto",
+                access: { context: "prod (argocd-clusters:clusters[0])", kubeconfig: "", server: "https://argocd-clusters:clusters[0]" },
             }],
         });
     });
 
     it("an empty cluster list: the way to deregister every cluster", () => {
-        assert.deepEqual(validateStack({ argocd, clusters: [], projectKeys: [], secretKeys: [] }).settings?.clusters, []);
+        assert.deepEqual(validateStack({ argocd, clusters: [], projectKeys: [], secretKeys: [] }, SEPARATE_CLUSTERS).settings?.clusters, []);
     });
 
     it("every key at once", () => {
@@ -81,7 +87,7 @@ describe("validateStack accepts", () => {
             })],
             projectKeys: [],
             secretKeys: [],
-        });
+        }, SEPARATE_CLUSTERS);
         assert.deepEqual(problems, []);
         assert.equal(settings?.argocd.name, "hub-eu.1");
         assert.equal(settings?.clusters[0].shard, 3);
@@ -97,14 +103,14 @@ describe("validateStack accepts", () => {
 
     it("verify: auto, required or off", () => {
         for (const mode of ["auto", "required", "off"]) {
-            assert.equal(validateStack({ argocd, clusters: [cluster({ verify: mode })], projectKeys: [], secretKeys: [] }).settings?.clusters[0].verify, mode);
+            assert.equal(validateStack({ argocd, clusters: [cluster({ verify: mode })], projectKeys: [], secretKeys: [] }, SEPARATE_CLUSTERS).settings?.clusters[0].verify, mode);
         }
         expectOne([cluster({ verify: "always" })], "argocd-clusters:clusters[0].verify", /is "always", not one of auto, required, off/);
     });
 
     it("the adopt and retire opt-ins, one at a time", () => {
-        assert.equal(validateStack({ argocd, clusters: [cluster({ adopt: true })], projectKeys: [], secretKeys: [] }).settings?.clusters[0].adopt, true);
-        assert.equal(validateStack({ argocd, clusters: [cluster({ retire: true })], projectKeys: [], secretKeys: [] }).settings?.clusters[0].retire, true);
+        assert.equal(validateStack({ argocd, clusters: [cluster({ adopt: true })], projectKeys: [], secretKeys: [] }, SEPARATE_CLUSTERS).settings?.clusters[0].adopt, true);
+        assert.equal(validateStack({ argocd, clusters: [cluster({ retire: true })], projectKeys: [], secretKeys: [] }, SEPARATE_CLUSTERS).settings?.clusters[0].retire, true);
         expectOne([cluster({ adopt: true, retire: true })], "argocd-clusters:clusters[0].adopt", /together with retire: true/);
         expectOne([cluster({ retire: "yes" })], "argocd-clusters:clusters[0].retire", /must be true or false/);
     });

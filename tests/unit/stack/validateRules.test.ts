@@ -5,11 +5,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { validateStack } from "../../../stack/validate";
+import { SEPARATE_CLUSTERS } from "../../support/fixtures";
 
 const cluster = (extra: Record<string, unknown> = {}) => ({ name: "prod", server: "https://api.prod:6443", context: "prod", ...extra });
 
 function problemsOf(entry: Record<string, unknown>) {
-    return validateStack({ argocd: { context: "hub" }, clusters: [entry], projectKeys: [], secretKeys: [] }).problems;
+    return validateStack({ argocd: { context: "hub" }, clusters: [entry], projectKeys: [], secretKeys: [] }, SEPARATE_CLUSTERS).problems;
 }
 
 describe("validateStack refuses verbs Kubernetes does not know", () => {
