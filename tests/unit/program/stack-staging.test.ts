@@ -10,6 +10,10 @@ describe("Pulumi.staging.yaml", () => {
     it("registers the staging cluster with OpenShift GitOps, cluster-wide", async () => {
         const run = await result;
         assert.ok("outputs" in run, `the program failed: ${"error" in run ? run.error.message : ""}`);
+        // The token Secret the program registered on the target, as the mocks received it.
+        const tokenSecret = mocks.named("cluster-api.cluster.staging-2867269650-token");
+        assert.equal(tokenSecret.type, "kubernetes:core/v1:Secret");
+        assert.equal(tokenSecret.inputs.type, "kubernetes.io/service-account-token");
         assert.deepEqual(run.outputs, {
             argocdNamespace: "openshift-gitops",
             registrations: {
@@ -17,7 +21,7 @@ describe("Pulumi.staging.yaml", () => {
                     server: "https://api.cluster.staging:6443",
                     secretName: "cluster-api.cluster.staging-2867269650",
                     serviceAccount: "kube-system/argocd-manager",
-                    tokenSecretName: (run.outputs.registrations as any).staging.tokenSecretName,
+                    tokenSecretName: tokenSecret.inputs.metadata.name,
                     mode: "cluster-wide",
                     namespaces: [],
                 },
