@@ -1,6 +1,8 @@
 /**
  * The stack file's keys, each listed once. Validation's allowed-keys and "present without a value" checks read
- * these tables. Order matters: messages list known keys, and suggest a close one, in this order.
+ * these tables; the spec types (settings.ts) pick exactly their keys, so a key added to one and not the other
+ * fails the build; and tests/unit/stack/keys.test.ts holds docs/configuration.md's tables to them. Order
+ * matters: messages list known keys, and suggest a close one, in this order.
  */
 import {
     DEFAULT_ARGOCD_NAME,
