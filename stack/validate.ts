@@ -110,8 +110,8 @@ export function validateStack(raw: RawStackConfig, kubeconfigs: Kubeconfigs): { 
         p.add(`stack "${raw.stack}"`, `cannot be the ${ENVIRONMENT_LABEL} label of the cluster Secrets: it is not a valid label value`,
             "use a stack name of at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric");
     }
-    const { argocd, argocdName } = validateArgoCD(p, raw.argocd, raw.secretKeys);
-    const context: StackContext = { stack: raw.stack, argocdName, secretKeys: raw.secretKeys };
+    const argocd = validateArgoCD(p, raw.argocd, raw.secretKeys);
+    const context: StackContext = { stack: raw.stack, argocdName: argocd.name, secretKeys: raw.secretKeys };
     const clusters = validateClusters(p, raw.clusters, context);
 
     for (const reach of [argocd.reach, ...(clusters ?? []).map((c) => c.reach)]) {
@@ -148,14 +148,14 @@ interface StackContext {
     secretKeys: string[];
 }
 
-/** The argocd block, and the Argo CD cluster's name as far as it is known (for sizing annotations). */
-function validateArgoCD(p: Problems, raw: unknown, secretKeys: string[]): { argocd: Checked<ArgoCDSpec>; argocdName: string } {
+/** The argocd block, with the Argo CD cluster's name as far as it is known (cluster entries size annotations with it). */
+function validateArgoCD(p: Problems, raw: unknown, secretKeys: string[]): Checked<ArgoCDSpec> & { name: string } {
     if (raw === undefined || raw === null) {
         p.add(ARGOCD_KEY, "is required", `add ${ARGOCD_KEY} with at least a context, e.g. { namespace: argocd, context: my-argocd-cluster }`);
-        return { argocd: {}, argocdName: DEFAULT_ARGOCD_NAME };
+        return { name: DEFAULT_ARGOCD_NAME };
     }
     const o = p.object(ARGOCD_KEY, raw, ARGOCD_KEYS);
-    if (!o) return { argocd: {}, argocdName: DEFAULT_ARGOCD_NAME };
+    if (!o) return { name: DEFAULT_ARGOCD_NAME };
     const before = p.list.length;
     const name = argocdName(p, `${ARGOCD_KEY}.name`, o.name) ?? DEFAULT_ARGOCD_NAME;
     const namespace = namespaceName(p, `${ARGOCD_KEY}.namespace`, o.namespace) ?? DEFAULT_ARGOCD_NAMESPACE;
@@ -163,8 +163,8 @@ function validateArgoCD(p: Problems, raw: unknown, secretKeys: string[]): { argo
     const beforeKubeconfig = p.list.length;
     const kubeconfig = validateKubeconfig(p, ARGOCD_KEY, ARGOCD_KEY, o.kubeconfig, secretKeys);
     const reach = context !== undefined && p.list.length === beforeKubeconfig ? { keyPath: ARGOCD_KEY, context, kubeconfig } : undefined;
-    if (p.list.length > before || context === undefined) return { argocd: { reach }, argocdName: name };
-    return { argocd: { value: { name, namespace, context, kubeconfig }, reach }, argocdName: name };
+    if (p.list.length > before || context === undefined) return { reach, name };
+    return { value: { name, namespace, context, kubeconfig }, reach, name };
 }
 
 /**
