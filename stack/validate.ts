@@ -160,9 +160,8 @@ function validateArgoCD(p: Problems, raw: unknown, secretKeys: string[]): Checke
     const name = argocdName(p, `${ARGOCD_KEY}.name`, o.name) ?? DEFAULT_ARGOCD_NAME;
     const namespace = namespaceName(p, `${ARGOCD_KEY}.namespace`, o.namespace) ?? DEFAULT_ARGOCD_NAMESPACE;
     const context = p.required(`${ARGOCD_KEY}.context`, o.context, "set it to the kubeconfig context of the cluster Argo CD runs on");
-    const beforeKubeconfig = p.list.length;
     const kubeconfig = validateKubeconfig(p, ARGOCD_KEY, ARGOCD_KEY, o.kubeconfig, secretKeys);
-    const reach = context !== undefined && p.list.length === beforeKubeconfig ? { keyPath: ARGOCD_KEY, context, kubeconfig } : undefined;
+    const reach = context !== undefined && usable(o.kubeconfig, kubeconfig) ? { keyPath: ARGOCD_KEY, context, kubeconfig } : undefined;
     if (p.list.length > before || context === undefined) return { reach, name };
     return { value: { name, namespace, context, kubeconfig }, reach, name };
 }
@@ -258,9 +257,7 @@ function validateCluster(p: Problems, path: string, raw: unknown, context: Stack
     }
     const server = validateServer(p, `${path}.server`, o.server);
     const kubeContext = p.required(`${path}.context`, o.context, "set the kubeconfig context Pulumi uses to create the RBAC on this cluster");
-    const beforeKubeconfig = p.list.length;
     const kubeconfig = validateKubeconfig(p, path, CLUSTERS_KEY, o.kubeconfig, context.secretKeys);
-    const kubeconfigValid = p.list.length === beforeKubeconfig;
     const systemNamespace = namespaceName(p, `${path}.systemNamespace`, o.systemNamespace) ?? DEFAULT_SYSTEM_NAMESPACE;
     const serviceAccount = serviceAccountName(p, `${path}.serviceAccount`, o.serviceAccount) ?? DEFAULT_SERVICE_ACCOUNT;
 
@@ -307,7 +304,7 @@ function validateCluster(p: Problems, path: string, raw: unknown, context: Stack
         p.add(`${path}.adopt`, "is set together with retire: true", "remove one: adopt takes a registration over, retire removes it");
     }
 
-    const reach = kubeContext !== undefined && kubeconfigValid
+    const reach = kubeContext !== undefined && usable(o.kubeconfig, kubeconfig)
         ? { keyPath: path, context: kubeContext, kubeconfig, name, server, systemNamespace, serviceAccount }
         : undefined;
     if (p.list.length > before || name === undefined || server === undefined || kubeContext === undefined) return { reach };
@@ -355,7 +352,8 @@ function findSharedAccounts(p: Problems, entries: unknown[], reaches: (ClusterRe
 
 /**
  * A kubeconfig path, or its contents. Contents hold credentials: Pulumi must hold the top-level key they are
- * under (`topKey`) as a secret, encrypted in the stack file, or they sit there in plain text.
+ * under (`topKey`) as a secret, encrypted in the stack file, or they sit there in plain text. Such contents are
+ * still returned, so that the same run also resolves the context in them.
  */
 function validateKubeconfig(p: Problems, entryPath: string, topKey: string, raw: unknown, secretKeys: string[]): string | undefined {
     const path = `${entryPath}.kubeconfig`;
@@ -364,10 +362,15 @@ function validateKubeconfig(p: Problems, entryPath: string, topKey: string, raw:
     const unusable = kubeconfigValueProblem(entryPath, value);
     if (unusable) return p.add(unusable.path, unusable.message, unusable.fix);
     if (looksLikeContents(value) && !secretKeys.includes(topKey)) {
-        return p.add(path, `holds a kubeconfig's contents (${value.length} characters) in plain text: Pulumi does not hold ${topKey} as a secret`,
+        p.add(path, `holds a kubeconfig's contents (${value.length} characters) in plain text: Pulumi does not hold ${topKey} as a secret`,
             `store it encrypted: pulumi config set --secret --path '${path}' < kubeconfig.yaml`);
     }
     return value;
+}
+
+/** Whether a context can be looked up: the kubeconfig is unset (null: reported, read as unset) or a usable value. */
+function usable(raw: unknown, kubeconfig: string | undefined): boolean {
+    return raw === undefined || raw === null || kubeconfig !== undefined;
 }
 
 
