@@ -20,7 +20,7 @@ import { lastUp, refuseRemovalsInUse } from "./components/removalGuard";
 import { narrowedKey, readRespectRbac, respectRbacProblems } from "./components/respectRbac";
 import { ConfigurationError, ClusterSpec } from "./stack/settings";
 
-export default async function main() {
+async function main() {
     // All throw before any resource is registered: anything wrong in the stack file, a removal that would break
     // Applications still deploying to the cluster, an adoption of another stack's objects.
     const stackFile = stackFileName();
@@ -89,3 +89,8 @@ export default async function main() {
 
     return { registrations: Object.fromEntries(registrations), argocdNamespace: argocd.namespace, argocdName: argocd.name };
 }
+
+// `export =`, not `export default`: the Node.js language host (@pulumi/pulumi/cmd/run) calls the module's export
+// when it is a function and never looks at a CommonJS `exports.default`, so with `export default` a stock
+// `pulumi up` would run no registration at all and delete every one the stack holds.
+export = main;

@@ -1,7 +1,7 @@
 /**
  * Baseline (a), the engine's floor: exactly what `dist/engine/pulumi.js` does (find the toolchain, run the
- * real CLI once with the program served from this process, same engine settings), but with an inline program
- * that registers nothing. Whatever `pulumi.js` costs beyond this is the program and
+ * real CLI once with the program started as the language host starts it, same engine settings), but with a
+ * program that registers nothing (programs/empty.ts). Whatever `pulumi.js` costs beyond this is the program and
  * its resources.
  *
  *   node dist/bench/emptyProgram.js <preview|up|destroy> --stack NAME --cwd DIR --state DIR [--result FILE]
@@ -18,18 +18,6 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { resourceChanges, runPulumi } from "../engine/engine";
 import { ensureToolchain } from "../dev/toolchain/toolchain";
-
-/** A program of bare kubernetes providers, one per context, as the real program makes them (kubeconfig secret). */
-function providersOnly(contexts: string[], kubeconfigFile: string) {
-    return async () => {
-        // Loaded only here, so the plain empty program does not pay for it.
-        const pulumi = await import("@pulumi/pulumi");
-        const k8s = await import("@pulumi/kubernetes");
-        const kubeconfig = pulumi.secret(fs.readFileSync(kubeconfigFile, "utf8"));
-        for (const context of contexts) new k8s.Provider(context, { kubeconfig, context, clusterIdentifier: context });
-        return {};
-    };
-}
 
 async function main(): Promise<number> {
     const { values, positionals } = parseArgs({
@@ -52,6 +40,11 @@ async function main(): Promise<number> {
         console.error("set PULUMI_CONFIG_PASSPHRASE");
         return 2;
     }
+    if (values.providers) {
+        // Read by programs/providersOnly.ts, which runs in the program's own process.
+        process.env.BENCH_CONTEXTS = values.providers;
+        process.env.BENCH_KUBECONFIG = path.resolve(values.kubeconfig!);
+    }
     const toolchain = await ensureToolchain((line) => console.error(`[toolchain] ${line}`));
     const run = await runPulumi(operation === "preview" ? [operation] : [operation, "--yes"], {
         workDir: path.resolve(values.cwd),
@@ -60,7 +53,7 @@ async function main(): Promise<number> {
         passphrase: process.env.PULUMI_CONFIG_PASSPHRASE,
         pulumiBinary: toolchain.pulumi,
         plugins: toolchain.plugins,
-        program: values.providers ? providersOnly(values.providers.split(","), values.kubeconfig!) : async () => ({}),
+        entryPoint: path.join(__dirname, "programs", values.providers ? "providersOnly.js" : "empty.js"),
     });
     if (values.result) fs.writeFileSync(values.result, JSON.stringify(resourceChanges(run) ?? {}));
     return run.code;

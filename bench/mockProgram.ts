@@ -94,7 +94,7 @@ async function main(): Promise<number> {
         if (loaded.settings.clusters.length !== n) throw new Error(`loaded ${loaded.settings.clusters.length} clusters, expected ${n}`);
     } else {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const main = require("..").default as () => Promise<{ registrations: pulumi.Input<Record<string, unknown>> }>;
+        const main = require("..") as () => Promise<{ registrations: pulumi.Input<Record<string, unknown>> }>;
         const running = main();
         syncMs = ms();
         const program = await running;

@@ -1,8 +1,8 @@
 /**
  * Runs the real `pulumi` CLI on this project where no Node.js language host is installed (machines that build
- * the CLI from the Go module proxy). The program runs in this Node process: we serve it over the language
- * runtime protocol on a loopback port and hand that address to the CLI with `--client`, which is how the
- * Automation API runs inline programs. Unlike the Automation API we call the CLI exactly once per operation
+ * the CLI from the Go module proxy). We serve the language runtime protocol on a loopback port and hand its
+ * address to the CLI with `--client`, as the Automation API does; each run starts the program exactly as the
+ * stock language host would (programProcess.ts). Unlike the Automation API we call the CLI exactly once per operation
  * (no `version`, `stack select`, `stack output` and `history` calls around it: about a second per run), and
  * every CLI flag passes through unchanged (`--json`, `--policy-pack`, `--diff`, ...).
  *
@@ -15,11 +15,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Plugin } from "./engineTools";
+import { programSettings, serveProgramProcess } from "./programProcess";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
-const COMPILED_DIR = path.join(PROJECT_DIR, "dist");
-
-export type Program = () => Promise<Record<string, unknown>>;
 
 export interface EngineOptions {
     /** Directory with Pulumi.yaml and the stack file. Default: the project. */
@@ -34,8 +32,11 @@ export interface EngineOptions {
     pulumiBinary: string;
     /** Provider plugins, placed in the engine's plugin cache. */
     plugins: Plugin[];
-    /** The inline program to run. Default: this project's compiled index.js, loaded afresh on every run. */
-    program?: Program;
+    /**
+     * The program's entry point, run as the Node.js language host runs it (programProcess.ts). Default:
+     * Pulumi.yaml's `main` in this project; the benchmark's baselines give programs of their own.
+     */
+    entryPoint?: string;
     /** Receives the CLI's stdout and stderr as they arrive. Default: this process's stdout and stderr. */
     onStdout?: (chunk: string) => void;
     onStderr?: (chunk: string) => void;
@@ -63,21 +64,6 @@ function installPlugins(home: string, plugins: Plugin[]): void {
         fs.rmSync(link, { force: true });
         fs.symlinkSync(plugin.binary, link);
     }
-}
-
-/**
- * Loads the compiled program afresh: the engine may run it several times in one process (preview, then up),
- * and Node's module cache would otherwise skip registering its resources the second time.
- */
-async function projectProgram(): Promise<Record<string, unknown>> {
-    for (const key of Object.keys(require.cache)) {
-        if (key.startsWith(COMPILED_DIR) && !key.includes(`${path.sep}tools${path.sep}`)) delete require.cache[key];
-    }
-    // A configuration error must be thrown, never logged and swallowed: a program that returns without
-    // registering anything tells the engine to delete every resource of the stack.
-    // The program is `export default async function main()`, as the Node.js language host runs it.
-    const program = require(path.join(COMPILED_DIR, "index.js"));
-    return typeof program.default === "function" ? await program.default() : { ...program };
 }
 
 /**
@@ -125,43 +111,6 @@ export async function stackHasResources(options: EngineOptions): Promise<boolean
     return Array.isArray(resources) && resources.length > 0;
 }
 
-// The language runtime server ships inside @pulumi/pulumi without type declarations; it must use the very
-// grpc-js instance its generated stubs were built against, so both are resolved from @pulumi/pulumi itself.
-const PULUMI_SDK_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const grpc = require(require.resolve("@grpc/grpc-js", { paths: [PULUMI_SDK_DIR] }));
-const { LanguageServer } = require("@pulumi/pulumi/automation/server");
-const languageRpc = require("@pulumi/pulumi/proto/language_grpc_pb");
-const { grpcChannelOptions } = require("@pulumi/pulumi/runtime/settings");
-
-interface ServedProgram {
-    address: string;
-    stop(hadError: boolean): void;
-}
-
-async function serveProgram(program: Program): Promise<ServedProgram> {
-    const server = new grpc.Server(grpcChannelOptions);
-    const languageServer = new LanguageServer(program);
-    server.addService(languageRpc.LanguageRuntimeService, languageServer);
-    const port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err: Error | null, p: number) => (err ? reject(err) : resolve(p))),
-    );
-    let stopped = false;
-    return {
-        address: `127.0.0.1:${port}`,
-        stop(hadError: boolean) {
-            if (stopped) return;
-            stopped = true;
-            // Reports promises the program left dangling, like the Automation API does.
-            try {
-                languageServer.onPulumiExit(hadError);
-            } finally {
-                server.forceShutdown();
-            }
-        },
-    };
-}
-
 function exec(binary: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, options: EngineOptions): Promise<CliRun> {
     const onStdout = options.onStdout ?? ((s: string) => process.stdout.write(s));
     const onStderr = options.onStderr ?? ((s: string) => process.stderr.write(s));
@@ -190,8 +139,9 @@ async function ensureStack(options: EngineOptions, workDir: string, env: NodeJS.
 const PROGRAM_COMMANDS = new Set(["preview", "up", "update", "refresh", "destroy"]);
 
 /**
- * Runs `pulumi <args>` on `options.stack`. For commands that run the program, the program is served inline
- * and `--event-log` captures the engine's events for the caller (summaries, tests).
+ * Runs `pulumi <args>` on `options.stack`. For commands that run the program, the program is served as the
+ * Node.js language host would run it (programProcess.ts) and `--event-log` captures the engine's events for
+ * the caller (summaries, tests).
  */
 export async function runPulumi(args: string[], options: EngineOptions): Promise<CliRun> {
     const workDir = options.workDir ?? PROJECT_DIR;
@@ -205,26 +155,17 @@ export async function runPulumi(args: string[], options: EngineOptions): Promise
     const cliArgs = [...args, "--stack", options.stack, "--non-interactive"];
     if (!PROGRAM_COMMANDS.has(command)) return exec(options.pulumiBinary, cliArgs, workDir, env, options);
 
-    const served = await serveProgram(options.program ?? projectProgram);
+    const settings = programSettings(workDir, PROJECT_DIR);
+    const served = await serveProgramProcess(workDir, options.entryPoint ? { ...settings, entryPoint: options.entryPoint } : settings);
     const eventDir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-events-"));
     const eventLog = path.join(eventDir, "events.jsonl");
     cliArgs.push(`--client=${served.address}`, "--exec-kind", "auto.inline", "--event-log", eventLog);
     let run: CliRun | undefined;
-    // An error the program leaves unhandled (a throw inside an apply) ends the Node.js language host's run at
-    // once. Served inline, the run would instead wait for outputs that never come, with the stack locked: so
-    // the server stops, a moment after the error has reached the engine's log, and the CLI fails the run.
-    let aborting: NodeJS.Timeout | undefined;
-    const abort = () => {
-        aborting ??= setTimeout(() => served.stop(true), 2_000);
-    };
-    process.on("unhandledRejection", abort);
     try {
         run = await exec(options.pulumiBinary, cliArgs, workDir, env, options);
         return run;
     } finally {
-        process.off("unhandledRejection", abort);
-        clearTimeout(aborting);
-        served.stop(!run || run.code !== 0);
+        served.stop();
         if (run) run.events = readEvents(eventLog);
         fs.rmSync(eventDir, { recursive: true, force: true });
     }

@@ -1,0 +1,2 @@
+/** Baseline program that registers nothing: the engine's floor (bench/emptyProgram.ts). */
+export = async (): Promise<Record<string, unknown>> => ({});
