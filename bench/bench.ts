@@ -24,7 +24,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import * as yaml from "js-yaml";
-import { PROJECT_DIR } from "../engine/engine";
+import { PROJECT_DIR, writeProjectFile } from "../engine/engine";
 import { LocalControlPlane } from "../dev/controlPlane/controlPlane";
 import { ensureToolchain, Toolchain } from "../dev/toolchain/toolchain";
 import { measure, Measurement } from "./procTree";
@@ -144,7 +144,7 @@ async function benchSize(n: number, repeat: number, toolchain: Toolchain, keep: 
         const providersDir = path.join(workDir, "providers");
         for (const dir of [programDir, emptyDir, providersDir]) {
             fs.mkdirSync(dir);
-            fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+            writeProjectFile(dir);
         }
         const env = { ...process.env, KUBECONFIG: plane.kubeconfig, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE };
         const add = (op: EngineOp, r: Run & { log: string }, logName: string) => {

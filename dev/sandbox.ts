@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as yaml from "js-yaml";
 import * as path from "node:path";
-import { PROJECT_DIR } from "../engine/engine";
+import { PROJECT_DIR, writeProjectFile } from "../engine/engine";
 import { LocalControlPlane } from "./controlPlane/controlPlane";
 import { sleep } from "./controlPlane/process";
 import { ensureToolchain } from "./toolchain/toolchain";
@@ -55,7 +55,7 @@ function writeStackFile(servers: Record<string, string>): void {
     };
     const header = "# Written by `npm run sandbox` from Pulumi.staging.yaml and Pulumi.production.yaml. Edit and rerun.\n";
     fs.writeFileSync(path.join(SANDBOX, "Pulumi.local.yaml"), header + yaml.dump({ config }));
-    fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(SANDBOX, "Pulumi.yaml"));
+    writeProjectFile(SANDBOX);
 }
 
 function pulumi(operation: string): boolean {

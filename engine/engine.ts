@@ -14,6 +14,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as yaml from "js-yaml";
 import { Plugin } from "./engineTools";
 import { programSettings, serveProgramProcess } from "./programProcess";
 
@@ -135,6 +136,20 @@ async function ensureStack(options: EngineOptions, workDir: string, env: NodeJS.
     if (run.code !== 0) throw new Error(`could not create stack ${options.stack}: ${run.stderr.trim()}`);
 }
 
+/**
+ * Writes Pulumi.yaml into a work dir elsewhere (tests, sandbox, benchmark), which holds only the project file
+ * and a stack file: the project's own, with `main` and the runtime's tsconfig pointing back at this project's
+ * sources, since the CLI and the language host resolve both against the directory of Pulumi.yaml.
+ */
+export function writeProjectFile(workDir: string): void {
+    const project = yaml.load(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as Record<string, any>;
+    const back = (file: string) => path.relative(workDir, path.join(PROJECT_DIR, file));
+    if (typeof project.main === "string") project.main = back(project.main);
+    const options = project.runtime?.options;
+    if (typeof options?.tsconfig === "string") options.tsconfig = back(options.tsconfig);
+    fs.writeFileSync(path.join(workDir, "Pulumi.yaml"), yaml.dump(project));
+}
+
 /** Commands that run the program (and so need it served). */
 const PROGRAM_COMMANDS = new Set(["preview", "up", "update", "refresh", "destroy"]);
 
@@ -155,7 +170,7 @@ export async function runPulumi(args: string[], options: EngineOptions): Promise
     const cliArgs = [...args, "--stack", options.stack, "--non-interactive"];
     if (!PROGRAM_COMMANDS.has(command)) return exec(options.pulumiBinary, cliArgs, workDir, env, options);
 
-    const settings = programSettings(workDir, PROJECT_DIR);
+    const settings = programSettings(workDir);
     const served = await serveProgramProcess(workDir, options.entryPoint ? { ...settings, entryPoint: options.entryPoint } : settings);
     const eventDir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-events-"));
     const eventLog = path.join(eventDir, "events.jsonl");

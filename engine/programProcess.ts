@@ -31,29 +31,26 @@ const EXIT_AFTER_LOGGED_ERROR = 32;
 
 /** What the language host reads from Pulumi.yaml: `main` and the runtime options it passes on. */
 export interface ProgramSettings {
-    /** The entry point, absolute: Pulumi.yaml's `main` in the program's directory, else the directory itself. */
+    /** The entry point, absolute: Pulumi.yaml's `main`, else its directory (then package.json's main). */
     entryPoint: string;
     nodeargs: string[];
     typescript: boolean;
     tsconfig?: string;
 }
 
-/**
- * Reads `workDir`'s Pulumi.yaml. The program's code lives in `programDir` (this project); a work dir elsewhere
- * (tests, sandbox, benchmark) holds only a copy of Pulumi.yaml and the stack file.
- */
-export function programSettings(workDir: string, programDir: string): ProgramSettings {
+/** Reads `workDir`'s Pulumi.yaml; paths in it are relative to it, as for the CLI and the language host. */
+export function programSettings(workDir: string): ProgramSettings {
     const project = (yaml.load(fs.readFileSync(path.join(workDir, "Pulumi.yaml"), "utf8")) ?? {}) as {
         main?: unknown;
         runtime?: { options?: Record<string, unknown> } | string;
     };
     const options = typeof project.runtime === "object" ? (project.runtime.options ?? {}) : {};
     return {
-        entryPoint: path.resolve(programDir, typeof project.main === "string" ? project.main : "."),
+        entryPoint: path.resolve(workDir, typeof project.main === "string" ? project.main : "."),
         nodeargs: typeof options.nodeargs === "string" ? options.nodeargs.split(/\s+/).filter(Boolean) : [],
         // The host's default is on.
         typescript: options.typescript !== false,
-        tsconfig: typeof options.tsconfig === "string" ? path.resolve(programDir, options.tsconfig) : undefined,
+        tsconfig: typeof options.tsconfig === "string" ? path.resolve(workDir, options.tsconfig) : undefined,
     };
 }
 

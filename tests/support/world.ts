@@ -13,7 +13,7 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import { clusterSecretName } from "../../components/clusterSecret";
 import { MANAGED_BY_LABEL } from "../../components/names";
-import { PROJECT_DIR } from "../../engine/engine";
+import { PROJECT_DIR, writeProjectFile } from "../../engine/engine";
 import { ApiCredentials, kubeRequest } from "../../dev/controlPlane/kubeApi";
 import { makeExternalCert } from "../../dev/controlPlane/certs";
 import { LocalCluster, LocalControlPlane } from "../../dev/controlPlane/controlPlane";
@@ -106,7 +106,7 @@ export class World {
                 await plane.cluster("target-b").admin("POST", "/api/v1/namespaces", { metadata: { name: ns } });
             }
             const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "argocd-clusters-e2e-"));
-            fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
+            writeProjectFile(workDir);
             const world = new World(plane, workDir, stack);
             world.writeConfig(world.clusterEntries());
             return world;
