@@ -30,7 +30,7 @@ argocd_clusters_node_bin() {
   read -r version < "$root/.nvmrc" || true
   version=${version#v}
   if [[ ! $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
-    echo "dev/node.sh: .nvmrc must hold one exact version (like 24.21.0), not '$version'" >&2
+    echo "dev/node.sh: .nvmrc must hold one exact version (major.minor.patch), not '$version'" >&2
     return 1
   fi
   if [[ $(node --version 2>/dev/null) == "v$version" ]]; then
