@@ -34,9 +34,8 @@ import {
 } from "../components/names";
 
 /**
- * @kubernetes/client-node 1.x is an ES module only. This file is CommonJS, and require() of an ES module works
- * only from Node 20.19 on; a real import() (which TypeScript would turn into require() here) works on every
- * Node 20.
+ * @kubernetes/client-node 1.x is an ES module only and this file is CommonJS: loaded with a real import(), as
+ * components/kubeClient.ts does (TypeScript would turn import() into require() here).
  */
 const importModule = new Function("url", "return import(url)") as (url: string) => Promise<typeof K8s>;
 let k8s: typeof K8s;

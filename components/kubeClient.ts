@@ -7,7 +7,8 @@ import type * as K8s from "@kubernetes/client-node";
 import { ClusterAccess } from "../stack/kubeconfig";
 
 // @kubernetes/client-node is an ES module only; this project compiles to CommonJS, where TypeScript would turn
-// import() into require(). A real import() works on every Node 20.
+// import() into require(). A real import() loads it whatever the module graph holds (require() of an ES module
+// refuses one with top-level await).
 const importModule = new Function("url", "return import(url)") as (url: string) => Promise<typeof K8s>;
 
 let loaded: Promise<typeof K8s> | undefined;
