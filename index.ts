@@ -2,11 +2,10 @@
 // stack file -> spec (validated, complete, contexts resolved) -> removal guard -> providers -> one ClusterRegistration
 // per entry, given its spec as it is -> outputs.
 import * as pulumi from "@pulumi/pulumi";
+import { type Adoption, finishAdoption, foreignObjects } from "./components/adoption";
 import { childName } from "./components/childNames";
 import { ClusterRegistration } from "./components/clusterRegistration";
 import { clusterSecretName } from "./components/clusterSecret";
-import { Adoption, finishAdoption, foreignObjects } from "./components/adoption";
-import { loadStack, readRawConfig, stackFileName } from "./stack/config";
 import {
     ARGOCD_PROVIDER_NAME,
     argocdClusterIdentifier,
@@ -18,7 +17,8 @@ import {
 import { clusterProvider } from "./components/providers";
 import { lastUp, refuseRemovalsInUse } from "./components/removalGuard";
 import { narrowedKey, readRespectRbac, respectRbacProblems } from "./components/respectRbac";
-import { ConfigurationError, ClusterSpec } from "./stack/settings";
+import { loadStack, readRawConfig, stackFileName } from "./stack/config";
+import { type ClusterSpec, ConfigurationError } from "./stack/settings";
 
 async function main() {
     // All throw before any resource is registered: anything wrong in the stack file, a removal that would break
@@ -30,26 +30,40 @@ async function main() {
     const last = await lastUp();
     await refuseRemovalsInUse(last.registrations, clusters, argocd.access, argocd.namespace, stackFile, stack);
     // A new argocd.name or namespace replaces every cluster Secret, delete first (clusterRegistration.ts).
-    const hubMove = last.registrations.length > 0 &&
-        ((last.argocdName ?? DEFAULT_ARGOCD_NAME) !== argocd.name || (last.argocdNamespace ?? argocd.namespace) !== argocd.namespace);
+    const hubMove =
+        last.registrations.length > 0 &&
+        ((last.argocdName ?? DEFAULT_ARGOCD_NAME) !== argocd.name ||
+            (last.argocdNamespace ?? argocd.namespace) !== argocd.namespace);
     const adoptions = new Map<ClusterSpec, Adoption>();
     clusters.forEach((cluster, i) => {
         if (!cluster.adopt || cluster.retire) return;
         adoptions.set(cluster, {
-            clusterName: cluster.name, keyPath: `argocd-clusters:clusters[${i}]`, target: cluster.access, argocd: argocd.access,
-            systemNamespace: cluster.systemNamespace, serviceAccount: cluster.serviceAccount,
-            argocdNamespace: argocd.namespace, secretName: clusterSecretName(cluster.server), stack,
+            clusterName: cluster.name,
+            keyPath: `argocd-clusters:clusters[${i}]`,
+            target: cluster.access,
+            argocd: argocd.access,
+            systemNamespace: cluster.systemNamespace,
+            serviceAccount: cluster.serviceAccount,
+            argocdNamespace: argocd.namespace,
+            secretName: clusterSecretName(cluster.server),
+            stack,
         });
     });
     const foreign = await foreignObjects([...adoptions.values()]);
     if (foreign.length > 0) throw new ConfigurationError(stackFile, foreign);
     if (clusters.some((c) => narrowedKey(c) !== undefined && !c.retire)) {
         const namespace = argocd.namespace;
-        const { problems, unchecked } = respectRbacProblems(clusters, await readRespectRbac(argocd.access, namespace), namespace);
+        const { problems, unchecked } = respectRbacProblems(
+            clusters,
+            await readRespectRbac(argocd.access, namespace),
+            namespace,
+        );
         if (problems.length > 0) throw new ConfigurationError(stackFile, problems);
         if (unchecked.length > 0) {
-            pulumi.log.warn(`cannot read ${namespace}/argocd-cm here, so it is not checked that Argo CD can sync ${unchecked.join(", ")}: ` +
-                "with rights narrower than the CLI's it needs resource.respectRBAC: normal or strict there (rbac/previewer.yaml grants the read)");
+            pulumi.log.warn(
+                `cannot read ${namespace}/argocd-cm here, so it is not checked that Argo CD can sync ${unchecked.join(", ")}: ` +
+                    "with rights narrower than the CLI's it needs resource.respectRBAC: normal or strict there (rbac/previewer.yaml grants the read)",
+            );
         }
     }
 
@@ -62,32 +76,47 @@ async function main() {
     });
 
     // A retired entry stays in the stack file only to say "remove it anyway"; nothing is registered for it.
-    const registrations = clusters.filter((cluster) => !cluster.retire).map((cluster) => {
-        // Resources are named after the cluster Secret, i.e. the server URL: a new display name is an update.
-        const name = clusterSecretName(cluster.server);
-        const adoption = adoptions.get(cluster);
-        const registration = new ClusterRegistration(name, {
-            cluster,
-            argocd,
-            hubMove,
-            targetProvider: clusterProvider(childName(name, "provider"), cluster.access, targetClusterIdentifier(cluster.server)),
-            argocdProvider,
+    const registrations = clusters
+        .filter((cluster) => !cluster.retire)
+        .map((cluster) => {
+            // Resources are named after the cluster Secret, i.e. the server URL: a new display name is an update.
+            const name = clusterSecretName(cluster.server);
+            const adoption = adoptions.get(cluster);
+            const registration = new ClusterRegistration(name, {
+                cluster,
+                argocd,
+                hubMove,
+                targetProvider: clusterProvider(
+                    childName(name, "provider"),
+                    cluster.access,
+                    targetClusterIdentifier(cluster.server),
+                ),
+                argocdProvider,
+            });
+            // What each registration is, keyed by its Argo CD name. No credentials. The next run reads it back
+            // (removalGuard.ts) to know what it removes.
+            return [
+                cluster.name,
+                {
+                    server: registration.server,
+                    secretName: registration.secretName,
+                    serviceAccount: registration.serviceAccount,
+                    tokenSecretName: registration.tokenSecretName,
+                    mode: registration.mode,
+                    namespaces: cluster.namespaces ?? [],
+                    // Resolves once the CLI's leftovers are gone; a failure there fails the up.
+                    ...(adoption
+                        ? { adopted: finishAdoption(adoption, registration.secretName).apply(() => true) }
+                        : {}),
+                },
+            ] as const;
         });
-        // What each registration is, keyed by its Argo CD name. No credentials. The next run reads it back
-        // (removalGuard.ts) to know what it removes.
-        return [cluster.name, {
-            server: registration.server,
-            secretName: registration.secretName,
-            serviceAccount: registration.serviceAccount,
-            tokenSecretName: registration.tokenSecretName,
-            mode: registration.mode,
-            namespaces: cluster.namespaces ?? [],
-            // Resolves once the CLI's leftovers are gone; a failure there fails the up.
-            ...(adoption ? { adopted: finishAdoption(adoption, registration.secretName).apply(() => true) } : {}),
-        }] as const;
-    });
 
-    return { registrations: Object.fromEntries(registrations), argocdNamespace: argocd.namespace, argocdName: argocd.name };
+    return {
+        registrations: Object.fromEntries(registrations),
+        argocdNamespace: argocd.namespace,
+        argocdName: argocd.name,
+    };
 }
 
 // `export =`, not `export default`: the Node.js language host (@pulumi/pulumi/cmd/run) calls the module's export

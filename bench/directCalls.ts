@@ -11,10 +11,11 @@
  * --result receives {"callsSeconds": ...}: the time of the calls alone (kubeconfig parsing included), without
  * Node's start-up and module loading (the benchmark also times the whole process).
  */
-import type * as K8s from "@kubernetes/client-node";
+
 import * as fs from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import type * as K8s from "@kubernetes/client-node";
 import { clusterConfigJson, clusterSecretData, clusterSecretName } from "../components/clusterSecret";
 import {
     DEFAULT_SERVICE_ACCOUNT,
@@ -58,19 +59,34 @@ function clients(file: string, contexts: string[]): Client[] {
     all.loadFromFile(file);
     return contexts.map((context) => {
         const kc = new k8s.KubeConfig();
-        kc.loadFromOptions({ clusters: all.clusters, users: all.users, contexts: all.contexts, currentContext: context });
+        kc.loadFromOptions({
+            clusters: all.clusters,
+            users: all.users,
+            contexts: all.contexts,
+            currentContext: context,
+        });
         const server = kc.getCurrentCluster()?.server;
         if (!server) throw new Error(`context ${context} has no cluster in ${file}`);
-        return { context, server, core: kc.makeApiClient(k8s.CoreV1Api), rbac: kc.makeApiClient(k8s.RbacAuthorizationV1Api) };
+        return {
+            context,
+            server,
+            core: kc.makeApiClient(k8s.CoreV1Api),
+            rbac: kc.makeApiClient(k8s.RbacAuthorizationV1Api),
+        };
     });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function register(target: Client, argocd: Client, argocdNamespace: string): Promise<void> {
-    await target.core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: SA, namespace: NS, labels: LABELS } } });
+    await target.core.createNamespacedServiceAccount({
+        namespace: NS,
+        body: { metadata: { name: SA, namespace: NS, labels: LABELS } },
+    });
     await Promise.all([
-        target.rbac.createClusterRole({ body: { metadata: { name: roleName(SA), labels: LABELS }, rules: FULL_CLUSTER_RULES } }),
+        target.rbac.createClusterRole({
+            body: { metadata: { name: roleName(SA), labels: LABELS }, rules: FULL_CLUSTER_RULES },
+        }),
         target.rbac.createClusterRoleBinding({
             body: {
                 metadata: { name: roleBindingName(SA), labels: LABELS },
@@ -81,7 +97,12 @@ async function register(target: Client, argocd: Client, argocdNamespace: string)
         target.core.createNamespacedSecret({
             namespace: NS,
             body: {
-                metadata: { name: TOKEN_SECRET, namespace: NS, labels: LABELS, annotations: { [SERVICE_ACCOUNT_NAME_ANNOTATION]: SA } },
+                metadata: {
+                    name: TOKEN_SECRET,
+                    namespace: NS,
+                    labels: LABELS,
+                    annotations: { [SERVICE_ACCOUNT_NAME_ANNOTATION]: SA },
+                },
                 type: SERVICE_ACCOUNT_TOKEN_TYPE,
             },
         }),
@@ -93,7 +114,11 @@ async function register(target: Client, argocd: Client, argocdNamespace: string)
         data = (await target.core.readNamespacedSecret({ name: TOKEN_SECRET, namespace: NS })).data;
         if (!data?.token) await sleep(50);
     }
-    const config = clusterConfigJson({ bearerToken: Buffer.from(data.token, "base64").toString("utf8"), insecure: false, caData: data["ca.crt"] });
+    const config = clusterConfigJson({
+        bearerToken: Buffer.from(data.token, "base64").toString("utf8"),
+        insecure: false,
+        caData: data["ca.crt"],
+    });
     await argocd.core.createNamespacedSecret({
         namespace: argocdNamespace,
         body: {
@@ -131,7 +156,9 @@ async function main(): Promise<number> {
     });
     const phase = positionals[0];
     if (!["create", "delete"].includes(phase) || !values.kubeconfig || !values.argocd || !values.targets) {
-        console.error("usage: directCalls.js <create|delete> --kubeconfig FILE --argocd CONTEXT --targets CTX1,CTX2 [--namespace NS] [--result FILE]");
+        console.error(
+            "usage: directCalls.js <create|delete> --kubeconfig FILE --argocd CONTEXT --targets CTX1,CTX2 [--namespace NS] [--result FILE]",
+        );
         return 2;
     }
     k8s = await importModule(pathToFileURL(require.resolve("@kubernetes/client-node")).href);
@@ -149,7 +176,9 @@ main().then(
     (code) => process.exit(code),
     (err) => {
         const body = (err as { body?: unknown }).body;
-        console.error(`error: ${err instanceof Error ? err.message : String(err)}${body ? ` ${JSON.stringify(body)}` : ""}`);
+        console.error(
+            `error: ${err instanceof Error ? err.message : String(err)}${body ? ` ${JSON.stringify(body)}` : ""}`,
+        );
         process.exit(1);
     },
 );

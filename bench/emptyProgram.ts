@@ -16,8 +16,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { resourceChanges, runPulumi } from "../engine/engine";
 import { ensureToolchain } from "../dev/toolchain/toolchain";
+import { resourceChanges, runPulumi } from "../engine/engine";
 
 async function main(): Promise<number> {
     const { values, positionals } = parseArgs({
@@ -32,8 +32,16 @@ async function main(): Promise<number> {
         },
     });
     const operation = positionals[0];
-    if (!["preview", "up", "destroy"].includes(operation) || !values.stack || !values.cwd || !values.state || (values.providers && !values.kubeconfig)) {
-        console.error("usage: emptyProgram.js <preview|up|destroy> --stack NAME --cwd DIR --state DIR [--result FILE] [--providers CONTEXT,... --kubeconfig FILE]");
+    if (
+        !["preview", "up", "destroy"].includes(operation) ||
+        !values.stack ||
+        !values.cwd ||
+        !values.state ||
+        (values.providers && !values.kubeconfig)
+    ) {
+        console.error(
+            "usage: emptyProgram.js <preview|up|destroy> --stack NAME --cwd DIR --state DIR [--result FILE] [--providers CONTEXT,... --kubeconfig FILE]",
+        );
         return 2;
     }
     if (process.env.PULUMI_CONFIG_PASSPHRASE === undefined) {

@@ -11,13 +11,14 @@
  *
  * --result receives {ms, syncMs, resources, heapUsedMiB (after a GC), maxRssMiB}.
  */
-import * as pulumi from "@pulumi/pulumi";
-import * as yaml from "js-yaml";
+
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
 import { loadStack, readRawConfig } from "../stack/config";
 import { ClusterMocks } from "../tests/support/mocks";
 
@@ -50,19 +51,27 @@ function generate(n: number): { config: Record<string, unknown>; kubeconfig: str
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "argocd-clusters-bench-mock-"));
     process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
     const kubeconfig = path.join(dir, "config");
-    fs.writeFileSync(kubeconfig, yaml.dump({
-        apiVersion: "v1",
-        kind: "Config",
-        clusters: contexts.map((c) => ({ name: c, cluster: { server: `https://api.${c}.bench.example:6443`, "certificate-authority-data": ca } })),
-        users: contexts.map((c) => ({ name: `${c}-admin`, user: { token: randomBytes(24).toString("hex") } })),
-        contexts: contexts.map((c) => ({ name: c, context: { cluster: c, user: `${c}-admin` } })),
-        "current-context": "argocd",
-    }));
+    fs.writeFileSync(
+        kubeconfig,
+        yaml.dump({
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: contexts.map((c) => ({
+                name: c,
+                cluster: { server: `https://api.${c}.bench.example:6443`, "certificate-authority-data": ca },
+            })),
+            users: contexts.map((c) => ({ name: `${c}-admin`, user: { token: randomBytes(24).toString("hex") } })),
+            contexts: contexts.map((c) => ({ name: c, context: { cluster: c, user: `${c}-admin` } })),
+            "current-context": "argocd",
+        }),
+    );
     const config = {
         "pulumi:disable-default-providers": ["kubernetes"],
         "argocd-clusters:argocd": { namespace: "argocd", context: "argocd" },
         // verify: off: the program alone is measured; its check would connect to each (made-up) server.
-        "argocd-clusters:clusters": contexts.slice(1).map((c) => ({ name: c, server: `https://api.${c}.bench.example:6443`, context: c, verify: "off" })),
+        "argocd-clusters:clusters": contexts
+            .slice(1)
+            .map((c) => ({ name: c, server: `https://api.${c}.bench.example:6443`, context: c, verify: "off" })),
     };
     return { config, kubeconfig };
 }
@@ -91,7 +100,8 @@ async function main(): Promise<number> {
     if (phase === "load") {
         const loaded = loadStack(readRawConfig(), "Pulumi.bench.yaml");
         syncMs = ms();
-        if (loaded.settings.clusters.length !== n) throw new Error(`loaded ${loaded.settings.clusters.length} clusters, expected ${n}`);
+        if (loaded.settings.clusters.length !== n)
+            throw new Error(`loaded ${loaded.settings.clusters.length} clusters, expected ${n}`);
     } else {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const main = require("..") as () => Promise<{ registrations: pulumi.Input<Record<string, unknown>> }>;
@@ -120,7 +130,9 @@ async function main(): Promise<number> {
         heapUsedMiB: process.memoryUsage().heapUsed / 1024 / 1024,
         maxRssMiB: process.resourceUsage().maxRSS / 1024,
     };
-    console.log(`${phase} ${n} cluster(s): ${total.toFixed(1)} ms (synchronous part ${syncMs.toFixed(1)} ms), ${resources} resources`);
+    console.log(
+        `${phase} ${n} cluster(s): ${total.toFixed(1)} ms (synchronous part ${syncMs.toFixed(1)} ms), ${resources} resources`,
+    );
     if (values.result) fs.writeFileSync(values.result, JSON.stringify(result));
     return 0;
 }
@@ -130,7 +142,7 @@ main().then(
     // that exits with promises pending. The event loop ends by itself once they are done.
     (code) => (process.exitCode = code),
     (err) => {
-        console.error(`error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+        console.error(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
         process.exit(1);
     },
 );

@@ -72,7 +72,11 @@ function readStat(pid: string): ProcInfo | undefined {
         const close = text.lastIndexOf(")");
         const fields = text.slice(close + 2).split(" ");
         // fields[0] is state (field 3); ppid is field 4, utime 14, stime 15.
-        return { ppid: Number(fields[1]), comm: text.slice(open + 1, close), cpuTicks: Number(fields[11]) + Number(fields[12]) };
+        return {
+            ppid: Number(fields[1]),
+            comm: text.slice(open + 1, close),
+            cpuTicks: Number(fields[11]) + Number(fields[12]),
+        };
     } catch {
         return undefined; // exited between readdir and read
     }
@@ -89,13 +93,21 @@ function programName(pid: number, comm: string): { name: string; args: string } 
     let name = comm;
     let args = "";
     try {
-        const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter((a) => a !== "");
+        const argv = fs
+            .readFileSync(`/proc/${pid}/cmdline`, "utf8")
+            .split("\0")
+            .filter((a) => a !== "");
         name = path.basename(argv[0] ?? comm);
         if (name === "node") {
             const script = argv.slice(1).find((a) => !a.startsWith("-"));
             if (script) name = `node ${path.basename(script)}`;
         }
-        args = argv.slice(1).filter((a) => !a.startsWith("/")).slice(0, 4).join(" ").slice(0, 80);
+        args = argv
+            .slice(1)
+            .filter((a) => !a.startsWith("/"))
+            .slice(0, 4)
+            .join(" ")
+            .slice(0, 80);
     } catch {
         // gone already
     }
@@ -181,7 +193,12 @@ export async function measure(command: string, args: string[], options: RunOptio
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
     const cpuBefore = childrenCpuSeconds();
-    const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(command, args, {
+        env: options.env,
+        cwd: options.cwd,
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+    });
     const root = child.pid!;
     groups.add(root);
     const chunks: string[] = [];
@@ -242,7 +259,9 @@ export async function measure(command: string, args: string[], options: RunOptio
     const ticker = options.onTick ? setInterval(() => options.onTick!(elapsed()), options.tickMs ?? 15_000) : undefined;
     const timer = options.timeoutMs ? setTimeout(() => process.kill(-root, "SIGKILL"), options.timeoutMs) : undefined;
     const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
-    const code = await new Promise<number>((resolve) => child.once("exit", (c, signal) => resolve(c ?? (signal ? 128 : 1))));
+    const code = await new Promise<number>((resolve) =>
+        child.once("exit", (c, signal) => resolve(c ?? (signal ? 128 : 1))),
+    );
     const seconds = elapsed();
     clearInterval(sampler);
     if (ticker) clearInterval(ticker);
@@ -258,10 +277,16 @@ export async function measure(command: string, args: string[], options: RunOptio
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
 
     const cpuByProgram = new Map<string, number>();
-    for (const { comm, ticks } of lastCpu.values()) cpuByProgram.set(comm, (cpuByProgram.get(comm) ?? 0) + ticks / CLK_TCK);
+    for (const { comm, ticks } of lastCpu.values())
+        cpuByProgram.set(comm, (cpuByProgram.get(comm) ?? 0) + ticks / CLK_TCK);
     const byProgram: Record<string, ProgramUsage> = {};
     for (const [comm, peak] of peakByProgram) {
-        byProgram[comm] = { peakRssMiB: peak.rssKiB / 1024, peakAnonMiB: peak.anonKiB / 1024, cpuSeconds: cpuByProgram.get(comm) ?? 0, processes: peak.processes };
+        byProgram[comm] = {
+            peakRssMiB: peak.rssKiB / 1024,
+            peakAnonMiB: peak.anonKiB / 1024,
+            cpuSeconds: cpuByProgram.get(comm) ?? 0,
+            processes: peak.processes,
+        };
     }
     return {
         seconds,

@@ -74,7 +74,8 @@ function main(): void {
         "| how the program starts | median ms | min | max | ratio to precompiled |",
         "| --- | ---: | ---: | ---: | ---: |",
         ...Object.entries(runs).map(
-            ([name, ms]) => `| ${name} | ${median(ms)} | ${Math.min(...ms)} | ${Math.max(...ms)} | ${(median(ms) / base).toFixed(2)} |`,
+            ([name, ms]) =>
+                `| ${name} | ${median(ms)} | ${Math.min(...ms)} | ${Math.max(...ms)} | ${(median(ms) / base).toFixed(2)} |`,
         ),
     ];
     fs.writeFileSync(path.join(outDir, "startup.md"), `${lines.join("\n")}\n`);

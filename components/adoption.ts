@@ -11,7 +11,8 @@
  * takes over what the CLI made, never another stack's registration.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterAccess } from "../stack/kubeconfig";
+import type { ClusterAccess } from "../stack/kubeconfig";
+import type { Problem } from "../stack/settings";
 import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
 import {
     ARGOCD_MANAGED_BY_ANNOTATION,
@@ -22,7 +23,6 @@ import {
     SERVICE_ACCOUNT_TOKEN_TYPE,
     STACK_ANNOTATION,
 } from "./names";
-import { Problem } from "../stack/settings";
 
 /** The value `argocd cluster add` puts in the cluster Secret's `managed-by` annotation. */
 const ARGOCD_MANAGED_BY_VALUE = "argocd.argoproj.io";
@@ -57,16 +57,31 @@ export async function foreignObjects(adoptions: Adoption[]): Promise<Problem[]> 
     for (const a of adoptions) {
         let ours = 0;
         const objects = [
-            { what: `ServiceAccount ${a.systemNamespace}/${a.serviceAccount} on the target`, access: a.target, namespace: a.systemNamespace, name: a.serviceAccount, kind: "serviceaccount" },
-            { what: `cluster Secret ${a.argocdNamespace}/${a.secretName}`, access: a.argocd, namespace: a.argocdNamespace, name: a.secretName, kind: "secret" },
+            {
+                what: `ServiceAccount ${a.systemNamespace}/${a.serviceAccount} on the target`,
+                access: a.target,
+                namespace: a.systemNamespace,
+                name: a.serviceAccount,
+                kind: "serviceaccount",
+            },
+            {
+                what: `cluster Secret ${a.argocdNamespace}/${a.secretName}`,
+                access: a.argocd,
+                namespace: a.argocdNamespace,
+                name: a.secretName,
+                kind: "secret",
+            },
         ];
         for (const o of objects) {
             const core = (await kubeConfigOf(o.access)).makeApiClient(k8s.CoreV1Api);
             let annotations: Record<string, string> | undefined;
             try {
-                const found = o.kind === "secret"
-                    ? await withDeadline(core.readNamespacedSecret({ name: o.name, namespace: o.namespace }))
-                    : await withDeadline(core.readNamespacedServiceAccount({ name: o.name, namespace: o.namespace }));
+                const found =
+                    o.kind === "secret"
+                        ? await withDeadline(core.readNamespacedSecret({ name: o.name, namespace: o.namespace }))
+                        : await withDeadline(
+                              core.readNamespacedServiceAccount({ name: o.name, namespace: o.namespace }),
+                          );
                 annotations = found.metadata?.annotations;
                 if (o.kind === "secret") a.cliToken = bearerTokenOf((found as { data?: Record<string, string> }).data);
             } catch (err) {
@@ -86,8 +101,10 @@ export async function foreignObjects(adoptions: Adoption[]): Promise<Problem[]> 
         if (ours === objects.length) {
             // Forced applies also override the conflict that refuses a replacement on the same cluster
             // (names.ts, CLUSTER_IDENTIFIER_ANNOTATION): adopt is a one-time switch.
-            pulumi.log.warn(`${a.keyPath}.adopt: "${a.clusterName}" is already taken over; remove adopt: true, ` +
-                "which applies its objects with force for as long as it is set");
+            pulumi.log.warn(
+                `${a.keyPath}.adopt: "${a.clusterName}" is already taken over; remove adopt: true, ` +
+                    "which applies its objects with force for as long as it is set",
+            );
         }
     }
     return problems;
@@ -105,10 +122,14 @@ export function finishAdoption(a: Adoption, switched: pulumi.Output<unknown>): p
         const unbound = await removeUndeclaredBindings(a);
         await removeCliMark(a);
         if (revoked.length > 0) {
-            pulumi.log.info(`adopt of "${a.clusterName}": deleted the token Secret(s) of argocd cluster add, revoking them: ${revoked.join(", ")}`);
+            pulumi.log.info(
+                `adopt of "${a.clusterName}": deleted the token Secret(s) of argocd cluster add, revoking them: ${revoked.join(", ")}`,
+            );
         }
         if (unbound.length > 0) {
-            pulumi.log.info(`adopt of "${a.clusterName}": removed what granted the account more than the stack file declares: ${unbound.join(", ")}`);
+            pulumi.log.info(
+                `adopt of "${a.clusterName}": removed what granted the account more than the stack file declares: ${unbound.join(", ")}`,
+            );
         }
         return revoked;
     });
@@ -132,10 +153,17 @@ function bearerTokenOf(data: Record<string, string> | undefined): string | undef
 async function revokeCliTokens(a: Adoption): Promise<string[]> {
     const k8s = await clientNode();
     const core = (await kubeConfigOf(a.target)).makeApiClient(k8s.CoreV1Api);
-    const list = await withDeadline(core.listNamespacedSecret({ namespace: a.systemNamespace, fieldSelector: `type=${SERVICE_ACCOUNT_TOKEN_TYPE}` }));
-    const foreign = list.items.filter((s) =>
-        s.metadata?.annotations?.[SERVICE_ACCOUNT_NAME_ANNOTATION] === a.serviceAccount
-        && s.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE);
+    const list = await withDeadline(
+        core.listNamespacedSecret({
+            namespace: a.systemNamespace,
+            fieldSelector: `type=${SERVICE_ACCOUNT_TOKEN_TYPE}`,
+        }),
+    );
+    const foreign = list.items.filter(
+        (s) =>
+            s.metadata?.annotations?.[SERVICE_ACCOUNT_NAME_ANNOTATION] === a.serviceAccount &&
+            s.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE,
+    );
     const deleted: string[] = [];
     const left: string[] = [];
     for (const secret of foreign) {
@@ -153,8 +181,10 @@ async function revokeCliTokens(a: Adoption): Promise<string[]> {
         deleted.push(`${a.systemNamespace}/${name}`);
     }
     if (left.length > 0) {
-        await pulumi.log.warn(`adopt of "${a.clusterName}": left token Secret(s) of ${a.systemNamespace}/${a.serviceAccount} that hold ` +
-            `another token than the replaced registration did (another Argo CD?): ${left.join(", ")}`);
+        await pulumi.log.warn(
+            `adopt of "${a.clusterName}": left token Secret(s) of ${a.systemNamespace}/${a.serviceAccount} that hold ` +
+                `another token than the replaced registration did (another Argo CD?): ${left.join(", ")}`,
+        );
     }
     return deleted;
 }
@@ -168,7 +198,9 @@ async function removeUndeclaredBindings(a: Adoption): Promise<string[]> {
     const k8s = await clientNode();
     const rbac = (await kubeConfigOf(a.target)).makeApiClient(k8s.RbacAuthorizationV1Api);
     const bindsAccount = (b: { subjects?: { kind?: string; name?: string; namespace?: string }[] }) =>
-        (b.subjects ?? []).some((s) => s.kind === "ServiceAccount" && s.name === a.serviceAccount && s.namespace === a.systemNamespace);
+        (b.subjects ?? []).some(
+            (s) => s.kind === "ServiceAccount" && s.name === a.serviceAccount && s.namespace === a.systemNamespace,
+        );
     const notOurs = (m?: { annotations?: Record<string, string> }) => m?.annotations?.[STACK_ANNOTATION] !== a.stack;
     const removed: string[] = [];
     const clusterBindings = await withDeadline(rbac.listClusterRoleBinding());
@@ -189,7 +221,9 @@ async function removeUndeclaredBindings(a: Adoption): Promise<string[]> {
         await ignoreMissing(rbac.deleteNamespacedRoleBinding({ name: b.metadata!.name!, namespace }));
         removed.push(`RoleBinding ${namespace}/${b.metadata!.name}`);
         if (b.roleRef.kind === "Role" && b.roleRef.name === roleName(a.serviceAccount)) {
-            const role = await withDeadline(rbac.readNamespacedRole({ name: b.roleRef.name, namespace })).catch(() => undefined);
+            const role = await withDeadline(rbac.readNamespacedRole({ name: b.roleRef.name, namespace })).catch(
+                () => undefined,
+            );
             if (role && notOurs(role.metadata)) {
                 await ignoreMissing(rbac.deleteNamespacedRole({ name: b.roleRef.name, namespace }));
                 removed.push(`Role ${namespace}/${b.roleRef.name}`);
@@ -216,7 +250,14 @@ async function removeCliMark(a: Adoption): Promise<void> {
     // JSON Patch with a test: the mark is removed only if it is still exactly the CLI's.
     const path = `/metadata/annotations/${ARGOCD_MANAGED_BY_ANNOTATION.replace(/~/g, "~0").replace(/\//g, "~1")}`;
     await core.patchNamespacedSecret(
-        { name: a.secretName, namespace: a.argocdNamespace, body: [{ op: "test", path, value: ARGOCD_MANAGED_BY_VALUE }, { op: "remove", path }] },
+        {
+            name: a.secretName,
+            namespace: a.argocdNamespace,
+            body: [
+                { op: "test", path, value: ARGOCD_MANAGED_BY_VALUE },
+                { op: "remove", path },
+            ],
+        },
         k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.JsonPatch),
     );
 }

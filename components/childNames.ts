@@ -53,12 +53,16 @@ export interface ParsedChildName {
 export function parseChildName(name: string): ParsedChildName | undefined {
     // Namespaced first: a namespace may itself end like a suffix (`...-role-token`).
     const namespaced = /^(.*-\d+)-role-(binding-)?(.+)$/.exec(name);
-    if (namespaced) return { registration: namespaced[1], part: namespaced[2] ? "roleBinding" : "role", namespace: namespaced[3] };
+    if (namespaced)
+        return { registration: namespaced[1], part: namespaced[2] ? "roleBinding" : "role", namespace: namespaced[3] };
     // Longest suffix first: `-cluster-role-binding` before `-cluster-role`, `-token-suffix` before `-token`.
-    const parts = (Object.keys(CHILD_SUFFIXES) as FixedPart[]).sort((a, b) => CHILD_SUFFIXES[b].length - CHILD_SUFFIXES[a].length);
+    const parts = (Object.keys(CHILD_SUFFIXES) as FixedPart[]).sort(
+        (a, b) => CHILD_SUFFIXES[b].length - CHILD_SUFFIXES[a].length,
+    );
     for (const part of parts) {
         const suffix = CHILD_SUFFIXES[part];
-        if (name.endsWith(suffix) && name.length > suffix.length) return { registration: name.slice(0, -suffix.length), part };
+        if (name.endsWith(suffix) && name.length > suffix.length)
+            return { registration: name.slice(0, -suffix.length), part };
     }
     return undefined;
 }

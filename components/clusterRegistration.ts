@@ -5,27 +5,29 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { normalizeServer } from "../stack/server";
+import type { ArgoCDSpec, ClusterSpec, VerifyMode } from "../stack/settings";
 import { childName } from "./childNames";
 import { clusterConfigJson, clusterSecretData, clusterSecretName, decodeToken } from "./clusterSecret";
-import { AccessCheck, ArgoConnection, checkConnection, expectedAccess } from "./connectionCheck";
+import { type AccessCheck, type ArgoConnection, checkConnection, expectedAccess } from "./connectionCheck";
 import {
     createClusterRoleAndBinding,
     createRolesAndBindings,
     createServiceAccount,
     createTokenSecret,
-    StepContext,
+    type StepContext,
 } from "./managerAccess";
 import {
     ARGOCD_KUBERNETES_VERSION_LABEL,
     ARGOCD_REFRESH_ANNOTATION,
     argocdClusterIdentifier,
     CLUSTER_IDENTIFIER_ANNOTATION,
+    CLUSTER_REGISTRATION_TYPE,
     ENVIRONMENT_LABEL,
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
     PART_OF_LABEL,
     PATCH_FORCE_ANNOTATION,
-    CLUSTER_REGISTRATION_TYPE,
     PROJECT,
     SECRET_TYPE_CLUSTER,
     SECRET_TYPE_LABEL,
@@ -33,8 +35,6 @@ import {
     stackAnnotationValue,
     targetClusterIdentifier,
 } from "./names";
-import { normalizeServer } from "../stack/server";
-import { ArgoCDSpec, ClusterSpec, VerifyMode } from "../stack/settings";
 
 export { CLUSTER_REGISTRATION_TYPE };
 
@@ -95,11 +95,11 @@ export class ClusterRegistration extends pulumi.ComponentResource {
         const account = createServiceAccount(step, cluster.systemNamespace, cluster.serviceAccount);
         const rights = isNamespaced(cluster)
             ? [
-                ...createRolesAndBindings(step, account, cluster.namespaces, cluster.rules),
-                ...(cluster.clusterResources && cluster.clusterRules
-                    ? createClusterRoleAndBinding(step, account, cluster.clusterRules, cluster.allowWildcardRbac)
-                    : []),
-            ]
+                  ...createRolesAndBindings(step, account, cluster.namespaces, cluster.rules),
+                  ...(cluster.clusterResources && cluster.clusterRules
+                      ? createClusterRoleAndBinding(step, account, cluster.clusterRules, cluster.allowWildcardRbac)
+                      : []),
+              ]
             : createClusterRoleAndBinding(step, account, cluster.rules, cluster.allowWildcardRbac);
         const token = createTokenSecret(step, account, cluster.tokenRotation);
         const secret = createClusterSecret(name, this, args, token, [...rights, token]);
@@ -149,27 +149,41 @@ function grantedAccess(cluster: ClusterSpec): AccessCheck[] {
 
 /** Throws when the registration is broken (or unreachable under `required`); warns when it cannot be reached. */
 async function verifyRegistration(
-    parent: pulumi.Resource, clusterName: string, conn: ArgoConnection, expected: AccessCheck[], mode: VerifyMode, hubMove: boolean,
+    parent: pulumi.Resource,
+    clusterName: string,
+    conn: ArgoConnection,
+    expected: AccessCheck[],
+    mode: VerifyMode,
+    hubMove: boolean,
 ): Promise<void> {
     if (mode === "off") return;
     const result = await checkConnection(conn, expected);
     const label = `cluster "${clusterName}" (${conn.server})`;
     if (result.outcome === "ok") return;
     if (result.outcome === "unreachable" && mode === "auto") {
-        await pulumi.log.warn(`${label} was not verified: ${result.reason} from where Pulumi runs. Argo CD may reach it ` +
-            "over another network; set verify: required to make this an error, or verify: off to skip the check", parent);
+        await pulumi.log.warn(
+            `${label} was not verified: ${result.reason} from where Pulumi runs. Argo CD may reach it ` +
+                "over another network; set verify: required to make this an error, or verify: off to skip the check",
+            parent,
+        );
         return;
     }
-    const fix = result.outcome === "failed" ? result.fix : "reach the server from where Pulumi runs, or set verify: auto";
+    const fix =
+        result.outcome === "failed" ? result.fix : "reach the server from where Pulumi runs, or set verify: auto";
     if (hubMove) {
         // The old Secret is already deleted (delete-before-replace): writing the new one anyway keeps Argo CD's
         // Applications pointing at a cluster it knows, and the warning says what to fix.
-        await pulumi.log.error(`${label} is moved to the new Argo CD cluster or namespace although it is not usable as Argo CD ` +
-            `would use it: ${result.reason}. The old cluster Secret was already deleted, so it is written anyway.\n  fix: ${fix}`, parent);
+        await pulumi.log.error(
+            `${label} is moved to the new Argo CD cluster or namespace although it is not usable as Argo CD ` +
+                `would use it: ${result.reason}. The old cluster Secret was already deleted, so it is written anyway.\n  fix: ${fix}`,
+            parent,
+        );
         return;
     }
-    throw new pulumi.RunError(`${label} is not usable as Argo CD would use it: ${result.reason}. Its cluster Secret ` +
-        `was not written; Argo CD keeps its current registration.\n  fix: ${fix}`);
+    throw new pulumi.RunError(
+        `${label} is not usable as Argo CD would use it: ${result.reason}. Its cluster Secret ` +
+            `was not written; Argo CD keeps its current registration.\n  fix: ${fix}`,
+    );
 }
 
 function ownershipLabels(): Record<string, string> {
@@ -191,7 +205,10 @@ function ownershipAnnotations(): Record<string, string> {
  * sees a registration whose token is not yet allowed to do anything, and on removal it goes first.
  */
 function createClusterSecret(
-    name: string, parent: pulumi.Resource, args: ClusterRegistrationArgs, token: k8s.core.v1.Secret,
+    name: string,
+    parent: pulumi.Resource,
+    args: ClusterRegistrationArgs,
+    token: k8s.core.v1.Secret,
     dependsOn: pulumi.Resource[],
 ): k8s.core.v1.Secret {
     const { cluster, argocd } = args;
@@ -215,7 +232,10 @@ function createClusterSecret(
     // Secret is not written, or switched to a new token, and Argo CD keeps its current registration.
     const check = async () => {
         // The Secret's inputs wait on `connection`, so it is always known by the time the engine writes.
-        if (!pending) throw new pulumi.RunError(`${name}: the cluster Secret is about to be written before its connection is known`);
+        if (!pending)
+            throw new pulumi.RunError(
+                `${name}: the cluster Secret is about to be written before its connection is known`,
+            );
         await verifyRegistration(parent, cluster.name, pending.conn, pending.expected, cluster.verify, args.hubMove);
     };
     const stringData = connection.apply((conn) =>
@@ -227,7 +247,8 @@ function createClusterSecret(
             clusterResources: cluster.clusterResources,
             project: cluster.project,
             shard: cluster.shard,
-        }));
+        }),
+    );
     const labels = {
         ...cluster.labels,
         // After the user's labels: the stack decides the environment (validation rejects a different value).
@@ -241,29 +262,33 @@ function createClusterSecret(
         ...adoptAnnotations(cluster.adopt),
         [CLUSTER_IDENTIFIER_ANNOTATION]: argocdClusterIdentifier(argocd.name),
     };
-    return new k8s.core.v1.Secret(childName(name, "clusterSecret"), {
-        metadata: {
-            name: clusterSecretName(cluster.server),
-            namespace: argocd.namespace,
-            labels,
-            annotations,
+    return new k8s.core.v1.Secret(
+        childName(name, "clusterSecret"),
+        {
+            metadata: {
+                name: clusterSecretName(cluster.server),
+                namespace: argocd.namespace,
+                labels,
+                annotations,
+            },
+            type: "Opaque",
+            stringData,
         },
-        type: "Opaque",
-        stringData,
-    }, {
-        parent,
-        provider: args.argocdProvider,
-        dependsOn,
-        // A replacement (a new argocd.name or argocd.namespace) must never end with the Secret deleted. The
-        // default, create then delete, would on the same cluster adopt the existing object (server-side apply)
-        // and then delete it: Argo CD loses the cluster while `up` succeeds. Deleted first, it is written again
-        // at once; the registration summary announces the replacement.
-        deleteBeforeReplace: true,
-        hooks: cluster.verify === "off" ? undefined : { beforeCreate: [check], beforeUpdate: [check] },
-        // Argo CD writes these itself (hard refresh requests, auto-labelled cluster info): never drift.
-        ignoreChanges: [
-            `metadata.annotations["${ARGOCD_REFRESH_ANNOTATION}"]`,
-            `metadata.labels["${ARGOCD_KUBERNETES_VERSION_LABEL}"]`,
-        ],
-    });
+        {
+            parent,
+            provider: args.argocdProvider,
+            dependsOn,
+            // A replacement (a new argocd.name or argocd.namespace) must never end with the Secret deleted. The
+            // default, create then delete, would on the same cluster adopt the existing object (server-side apply)
+            // and then delete it: Argo CD loses the cluster while `up` succeeds. Deleted first, it is written again
+            // at once; the registration summary announces the replacement.
+            deleteBeforeReplace: true,
+            hooks: cluster.verify === "off" ? undefined : { beforeCreate: [check], beforeUpdate: [check] },
+            // Argo CD writes these itself (hard refresh requests, auto-labelled cluster info): never drift.
+            ignoreChanges: [
+                `metadata.annotations["${ARGOCD_REFRESH_ANNOTATION}"]`,
+                `metadata.labels["${ARGOCD_KUBERNETES_VERSION_LABEL}"]`,
+            ],
+        },
+    );
 }

@@ -82,7 +82,8 @@ export function parseRequestUri(raw: string): RequestUri | { error: string } {
     if (scheme !== "" && rest.startsWith("//")) {
         let authority = rest.slice(2);
         rest = "";
-        if (authority.includes("/")) [authority, rest] = [authority.slice(0, authority.indexOf("/")), authority.slice(authority.indexOf("/"))];
+        if (authority.includes("/"))
+            [authority, rest] = [authority.slice(0, authority.indexOf("/")), authority.slice(authority.indexOf("/"))];
         const at = authority.lastIndexOf("@");
         const parsedHost = parseHost(scheme, authority.slice(at + 1));
         if (typeof parsedHost !== "string") return parsedHost;
@@ -90,11 +91,11 @@ export function parseRequestUri(raw: string): RequestUri | { error: string } {
         if (at >= 0) {
             userinfo = authority.slice(0, at);
             if (!/^[-A-Za-z0-9._:~!$&'()*+,;=%@]*$/.test(userinfo)) return { error: "invalid userinfo" };
-            const escapes = unescape(userinfo, "other");
+            const escapes = goUnescape(userinfo, "other");
             if (typeof escapes !== "string") return escapes;
         }
     }
-    const path = unescape(rest, "other");
+    const path = goUnescape(rest, "other");
     if (typeof path !== "string") return path;
     return { scheme, userinfo, host, path: rest, query };
 }
@@ -124,9 +125,9 @@ function parseHost(scheme: string, host: string): string | { error: string } {
         if (!/^(:[0-9]*)?$/.test(colonPort)) return { error: `invalid port ${JSON.stringify(colonPort)} after host` };
         const literal = host.slice(1, close);
         const zone = literal.indexOf("%25");
-        const address = zone >= 0 ? unescape(literal.slice(0, zone), "host") : unescape(literal, "host");
+        const address = zone >= 0 ? goUnescape(literal.slice(0, zone), "host") : goUnescape(literal, "host");
         if (typeof address !== "string") return address;
-        const zoneText = zone >= 0 ? unescape(literal.slice(zone), "zone") : "";
+        const zoneText = zone >= 0 ? goUnescape(literal.slice(zone), "zone") : "";
         if (typeof zoneText !== "string") return zoneText;
         const addr = parseIpAddr(address + zoneText);
         if ("error" in addr) return { error: `invalid host: ${addr.error}` };
@@ -138,9 +139,10 @@ function parseHost(scheme: string, host: string): string | { error: string } {
     if (colon >= 0) {
         // Go 1.26 (urlstrictcolons=1) takes the first colon for http and https, the last for other schemes.
         const start = scheme === "http" || scheme === "https" ? colon : host.lastIndexOf(":");
-        if (!/^:[0-9]*$/.test(host.slice(start))) return { error: `invalid port ${JSON.stringify(host.slice(start))} after host` };
+        if (!/^:[0-9]*$/.test(host.slice(start)))
+            return { error: `invalid port ${JSON.stringify(host.slice(start))} after host` };
     }
-    return unescape(host, "host");
+    return goUnescape(host, "host");
 }
 
 /** Characters a host may hold unescaped (Go's shouldEscape in encodeHost mode). */
@@ -150,16 +152,18 @@ const HOST_CHARACTER = /^[A-Za-z0-9!$&'()*+,;=:[\]<>"\-_.~]$/;
  * Go's unescape: checks every "%XX" and decodes them. A host may escape only non-ASCII bytes (and "%25"), a
  * zone only what a host could hold unescaped (or a space), and both refuse ASCII a host may not hold.
  */
-function unescape(text: string, mode: "host" | "zone" | "other"): string | { error: string } {
+function goUnescape(text: string, mode: "host" | "zone" | "other"): string | { error: string } {
     const bytes: number[] = [];
     for (let i = 0; i < text.length; i++) {
         const c = text[i];
         if (c === "%") {
             const hex = text.slice(i + 1, i + 3);
-            if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return { error: `invalid URL escape ${JSON.stringify(text.slice(i, i + 3))}` };
+            if (!/^[0-9A-Fa-f]{2}$/.test(hex))
+                return { error: `invalid URL escape ${JSON.stringify(text.slice(i, i + 3))}` };
             const value = parseInt(hex, 16);
             const isPercent = value === 0x25;
-            if (mode === "host" && value < 0x80 && !isPercent) return { error: `invalid URL escape ${JSON.stringify(text.slice(i, i + 3))}` };
+            if (mode === "host" && value < 0x80 && !isPercent)
+                return { error: `invalid URL escape ${JSON.stringify(text.slice(i, i + 3))}` };
             if (mode === "zone" && !isPercent && value !== 0x20 && !HOST_CHARACTER.test(String.fromCharCode(value))) {
                 return { error: `invalid URL escape ${JSON.stringify(text.slice(i, i + 3))}` };
             }
@@ -203,7 +207,8 @@ function parseIPv4(text: string): IpAddr | { error: string } {
             digits++;
             if (value > 255) return { error: "IPv4 field has value >255" };
         } else if (c === ".") {
-            if (i === 0 || i === text.length - 1 || text[i - 1] === ".") return { error: "IPv4 field must have at least one digit" };
+            if (i === 0 || i === text.length - 1 || text[i - 1] === ".")
+                return { error: "IPv4 field must have at least one digit" };
             if (fields.length === 3) return { error: "IPv4 address too long" };
             fields.push(value);
             [value, digits] = [0, 0];
@@ -236,7 +241,8 @@ function parseIPv6(input: string): IpAddr | { error: string } {
         if (group.length === 0) return { error: "each colon-separated field must have at least one digit" };
         if (text[group.length] === ".") {
             // A trailing IPv4 address fills the last 4 bytes.
-            if (ellipsis < 0 && i !== 12) return { error: "embedded IPv4 address must replace the final 2 fields of the address" };
+            if (ellipsis < 0 && i !== 12)
+                return { error: "embedded IPv4 address must replace the final 2 fields of the address" };
             if (i + 4 > 16) return { error: "too many hex fields to fit an embedded IPv4 at the end of the address" };
             const v4 = parseIPv4(text);
             if ("error" in v4) return v4;

@@ -13,7 +13,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import * as net from "node:net";
 import * as tls from "node:tls";
-import { PolicyRule } from "./names";
+import type { PolicyRule } from "./names";
 
 /** What Argo CD connects with: the cluster Secret's `server` and `config`, decoded. */
 export interface ArgoConnection {
@@ -46,7 +46,16 @@ export type CheckResult =
 const MAX_ACCESS_CHECKS = 200;
 
 /** Node's codes for "nothing answered", as opposed to "something answered and refused us". */
-const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET", "TIMEOUT"]);
+const UNREACHABLE = new Set([
+    "ECONNREFUSED",
+    "ENOTFOUND",
+    "EAI_AGAIN",
+    "ETIMEDOUT",
+    "EHOSTUNREACH",
+    "ENETUNREACH",
+    "ECONNRESET",
+    "TIMEOUT",
+]);
 
 /**
  * Every right the entry grants, as access review questions: each rule's verbs × groups × resources (its first
@@ -68,12 +77,14 @@ export function expectedAccess(rules: PolicyRule[], namespaces: (string | undefi
         }
     }
     const seen = new Set<string>();
-    return checks.filter((c) => {
-        const key = JSON.stringify(c);
-        if (seen.has(key)) return false;
-        seen.add(key);
-        return true;
-    }).slice(0, MAX_ACCESS_CHECKS);
+    return checks
+        .filter((c) => {
+            const key = JSON.stringify(c);
+            if (seen.has(key)) return false;
+            seen.add(key);
+            return true;
+        })
+        .slice(0, MAX_ACCESS_CHECKS);
 }
 
 export function describeAccess(c: AccessCheck): string {
@@ -84,6 +95,7 @@ export function describeAccess(c: AccessCheck): string {
 
 interface Reply {
     status: number;
+    // biome-ignore lint/suspicious/noExplicitAny: the API server's JSON, read by the few fields each check needs.
     body: any;
 }
 
@@ -93,17 +105,25 @@ function connect(host: string, port: number, proxyUrl: string | undefined): Prom
         return new Promise((resolve, reject) => {
             const socket = net.connect({ host, port });
             socket.setTimeout(10_000, () => socket.destroy(Object.assign(new Error("timed out"), { code: "TIMEOUT" })));
-            socket.once("connect", () => { socket.setTimeout(0); resolve(socket); });
+            socket.once("connect", () => {
+                socket.setTimeout(0);
+                resolve(socket);
+            });
             socket.once("error", reject);
         });
     }
     const proxy = new URL(proxyUrl);
     const request = (proxy.protocol === "https:" ? https : http).request({
-        host: proxy.hostname, port: proxy.port || (proxy.protocol === "https:" ? 443 : 80),
-        method: "CONNECT", path: `${host.includes(":") ? `[${host}]` : host}:${port}`, timeout: 10_000,
+        host: proxy.hostname,
+        port: proxy.port || (proxy.protocol === "https:" ? 443 : 80),
+        method: "CONNECT",
+        path: `${host.includes(":") ? `[${host}]` : host}:${port}`,
+        timeout: 10_000,
         // Argo CD sends the proxy URL's credentials; so do we, never printing them.
         headers: proxy.username
-            ? { "Proxy-Authorization": `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString("base64")}` }
+            ? {
+                  "Proxy-Authorization": `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString("base64")}`,
+              }
             : {},
     });
     return new Promise((resolve, reject) => {
@@ -125,43 +145,51 @@ async function call(conn: ArgoConnection, method: string, path: string, body?: u
     const socket = await connect(host, port, conn.proxyUrl);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
-        const req = https.request({
-            method,
-            host,
-            port,
-            path: `${url.pathname.replace(/\/$/, "")}${path}`,
-            // TLS over the socket we opened (directly or through the proxy). The name sent (SNI) and verified is
-            // serverName when set, else the URL's host: what Go's tls.Config does for Argo CD.
-            createConnection: () => tls.connect({
-                socket,
-                servername: conn.serverName ?? (net.isIP(host) ? undefined : host),
-                ca: conn.caData ? Buffer.from(conn.caData, "base64") : undefined,
-                rejectUnauthorized: !conn.insecure,
-                checkServerIdentity: (_name, cert) => tls.checkServerIdentity(conn.serverName ?? host, cert),
-            }),
-            headers: {
-                Authorization: `Bearer ${conn.bearerToken}`,
-                Accept: "application/json",
-                ...(payload ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } : {}),
+        const req = https.request(
+            {
+                method,
+                host,
+                port,
+                path: `${url.pathname.replace(/\/$/, "")}${path}`,
+                // TLS over the socket we opened (directly or through the proxy). The name sent (SNI) and verified is
+                // serverName when set, else the URL's host: what Go's tls.Config does for Argo CD.
+                createConnection: () =>
+                    tls.connect({
+                        socket,
+                        servername: conn.serverName ?? (net.isIP(host) ? undefined : host),
+                        ca: conn.caData ? Buffer.from(conn.caData, "base64") : undefined,
+                        rejectUnauthorized: !conn.insecure,
+                        checkServerIdentity: (_name, cert) => tls.checkServerIdentity(conn.serverName ?? host, cert),
+                    }),
+                headers: {
+                    Authorization: `Bearer ${conn.bearerToken}`,
+                    Accept: "application/json",
+                    ...(payload
+                        ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) }
+                        : {}),
+                },
+                timeout: 15_000,
             },
-            timeout: 15_000,
-        }, (res) => {
-            let text = "";
-            res.setEncoding("utf8");
-            res.on("data", (chunk) => (text += chunk));
-            // A body cut off mid-way must fail the request, not leave it pending for ever.
-            res.once("aborted", () => req.destroy(Object.assign(new Error("the response was cut off"), { code: "ECONNRESET" })));
-            res.once("error", reject);
-            res.on("end", () => {
-                let parsed: unknown = text;
-                try {
-                    parsed = JSON.parse(text);
-                } catch {
-                    // not JSON: keep the text
-                }
-                resolve({ status: res.statusCode ?? 0, body: parsed });
-            });
-        });
+            (res) => {
+                let text = "";
+                res.setEncoding("utf8");
+                res.on("data", (chunk) => (text += chunk));
+                // A body cut off mid-way must fail the request, not leave it pending for ever.
+                res.once("aborted", () =>
+                    req.destroy(Object.assign(new Error("the response was cut off"), { code: "ECONNRESET" })),
+                );
+                res.once("error", reject);
+                res.on("end", () => {
+                    let parsed: unknown = text;
+                    try {
+                        parsed = JSON.parse(text);
+                    } catch {
+                        // not JSON: keep the text
+                    }
+                    resolve({ status: res.statusCode ?? 0, body: parsed });
+                });
+            },
+        );
         req.once("timeout", () => req.destroy(Object.assign(new Error("timed out"), { code: "TIMEOUT" })));
         req.once("error", reject);
         req.once("close", () => reject(Object.assign(new Error("the connection closed"), { code: "ECONNRESET" })));
@@ -172,22 +200,30 @@ async function call(conn: ArgoConnection, method: string, path: string, body?: u
 
 /** Whether the token may do `check`, by the API server's own authorizer. */
 async function allowed(conn: ArgoConnection, check: AccessCheck): Promise<boolean | Reply> {
-    const spec = check.nonResourceURL !== undefined
-        ? { nonResourceAttributes: { path: check.nonResourceURL, verb: check.verb } }
-        : {
-            resourceAttributes: {
-                namespace: check.namespace, verb: check.verb, group: check.group, resource: check.resource,
-                subresource: check.subresource, name: check.name,
-            },
-        };
+    const spec =
+        check.nonResourceURL !== undefined
+            ? { nonResourceAttributes: { path: check.nonResourceURL, verb: check.verb } }
+            : {
+                  resourceAttributes: {
+                      namespace: check.namespace,
+                      verb: check.verb,
+                      group: check.group,
+                      resource: check.resource,
+                      subresource: check.subresource,
+                      name: check.name,
+                  },
+              };
     const reply = await call(conn, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
-        apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec,
+        apiVersion: "authorization.k8s.io/v1",
+        kind: "SelfSubjectAccessReview",
+        spec,
     });
     if (reply.status !== 201 && reply.status !== 200) return reply;
     return reply.body?.status?.allowed === true;
 }
 
-const TLS_FIX = "the CA Argo CD gets (tls.caData, else the kubeconfig's CA when it reaches the target at server, else the " +
+const TLS_FIX =
+    "the CA Argo CD gets (tls.caData, else the kubeconfig's CA when it reaches the target at server, else the " +
     "target's own CA from the token Secret's ca.crt) must sign the " +
     "certificate the API server presents at server, for tls.serverName or else the server's host name";
 
@@ -198,7 +234,11 @@ const CHECK_DEADLINE_MS = 120_000;
 export async function checkConnection(conn: ArgoConnection, expected: AccessCheck[]): Promise<CheckResult> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<CheckResult>((resolve) => {
-        timer = setTimeout(() => resolve({ outcome: "unreachable", reason: `no complete answer within ${CHECK_DEADLINE_MS / 1000} s` }), CHECK_DEADLINE_MS);
+        timer = setTimeout(
+            () =>
+                resolve({ outcome: "unreachable", reason: `no complete answer within ${CHECK_DEADLINE_MS / 1000} s` }),
+            CHECK_DEADLINE_MS,
+        );
     });
     try {
         return await Promise.race([checkOnce(conn, expected), deadline]);
@@ -209,15 +249,26 @@ export async function checkConnection(conn: ArgoConnection, expected: AccessChec
 
 async function checkOnce(conn: ArgoConnection, expected: AccessCheck[]): Promise<CheckResult> {
     if (conn.proxyUrl && !/^https?:/.test(conn.proxyUrl)) {
-        return { outcome: "unreachable", reason: `it is reached through the ${new URL(conn.proxyUrl).protocol.slice(0, -1)} proxy, which this check does not speak` };
+        return {
+            outcome: "unreachable",
+            reason: `it is reached through the ${new URL(conn.proxyUrl).protocol.slice(0, -1)} proxy, which this check does not speak`,
+        };
     }
     try {
         const version = await call(conn, "GET", "/version");
         if (version.status === 401) {
-            return { outcome: "failed", reason: "the API server rejected the token (401)", fix: "check that the target's token controller runs and that server is the cluster the token belongs to" };
+            return {
+                outcome: "failed",
+                reason: "the API server rejected the token (401)",
+                fix: "check that the target's token controller runs and that server is the cluster the token belongs to",
+            };
         }
         if (version.status !== 200 || typeof version.body?.gitVersion !== "string") {
-            return { outcome: "failed", reason: `GET /version answered ${version.status}, not a Kubernetes version`, fix: "check that server is the Kubernetes API URL Argo CD should use" };
+            return {
+                outcome: "failed",
+                reason: `GET /version answered ${version.status}, not a Kubernetes version`,
+                fix: "check that server is the Kubernetes API URL Argo CD should use",
+            };
         }
         const missing: string[] = [];
         // A few at a time: a large rule set should not flood the API server.
@@ -226,14 +277,23 @@ async function checkOnce(conn: ArgoConnection, expected: AccessCheck[]): Promise
             for (const [j, answer] of answers.entries()) {
                 if (answer === true) continue;
                 if (answer !== false) {
-                    return { outcome: "failed", reason: `the access review answered ${answer.status}`, fix: "the token must be able to create SelfSubjectAccessReviews, which every authenticated user may" };
+                    return {
+                        outcome: "failed",
+                        reason: `the access review answered ${answer.status}`,
+                        fix: "the token must be able to create SelfSubjectAccessReviews, which every authenticated user may",
+                    };
                 }
                 missing.push(describeAccess(expected[i + j]));
             }
         }
         if (missing.length > 0) {
-            const shown = missing.slice(0, 5).join("; ") + (missing.length > 5 ? `; and ${missing.length - 5} more` : "");
-            return { outcome: "failed", reason: `the token lacks rights the entry grants: ${shown}`, fix: "check that server is the cluster whose context Pulumi uses, and that no other policy (an admission webhook, an authorizer) removes them" };
+            const shown =
+                missing.slice(0, 5).join("; ") + (missing.length > 5 ? `; and ${missing.length - 5} more` : "");
+            return {
+                outcome: "failed",
+                reason: `the token lacks rights the entry grants: ${shown}`,
+                fix: "check that server is the cluster whose context Pulumi uses, and that no other policy (an admission webhook, an authorizer) removes them",
+            };
         }
         return { outcome: "ok" };
     } catch (err) {

@@ -4,7 +4,7 @@
  * program never reaches a cluster by another identity than Pulumi does.
  */
 import type * as K8s from "@kubernetes/client-node";
-import { ClusterAccess } from "../stack/kubeconfig";
+import type { ClusterAccess } from "../stack/kubeconfig";
 
 // @kubernetes/client-node is an ES module only; this project compiles to CommonJS, where TypeScript would turn
 // import() into require(). A real import() loads it whatever the module graph holds (require() of an ES module

@@ -9,7 +9,7 @@ import * as random from "@pulumi/random";
 import { childName, roleBindingChildName, roleChildName } from "./childNames";
 import {
     ALLOW_WILDCARD_RBAC_ANNOTATION,
-    PolicyRule,
+    type PolicyRule,
     roleBindingName,
     roleName,
     SERVICE_ACCOUNT_NAME_ANNOTATION,
@@ -37,11 +37,17 @@ function options(step: StepContext, dependsOn: pulumi.Resource[] = []): pulumi.C
 }
 
 export function createServiceAccount(
-    step: StepContext, namespace: pulumi.Input<string>, serviceAccount: pulumi.Input<string>,
+    step: StepContext,
+    namespace: pulumi.Input<string>,
+    serviceAccount: pulumi.Input<string>,
 ): k8s.core.v1.ServiceAccount {
-    return new k8s.core.v1.ServiceAccount(childName(step.name, "serviceAccount"), {
-        metadata: metadata(step, serviceAccount, namespace),
-    }, options(step));
+    return new k8s.core.v1.ServiceAccount(
+        childName(step.name, "serviceAccount"),
+        {
+            metadata: metadata(step, serviceAccount, namespace),
+        },
+        options(step),
+    );
 }
 
 /** The subject every binding grants to: the ServiceAccount, by its created name and namespace. */
@@ -55,35 +61,60 @@ function subjectOf(account: k8s.core.v1.ServiceAccount) {
  * `*` rules.
  */
 export function createClusterRoleAndBinding(
-    step: StepContext, account: k8s.core.v1.ServiceAccount, rules: pulumi.Input<PolicyRule[]>, allowWildcardRbac: boolean,
+    step: StepContext,
+    account: k8s.core.v1.ServiceAccount,
+    rules: pulumi.Input<PolicyRule[]>,
+    allowWildcardRbac: boolean,
 ): pulumi.Resource[] {
     const optIn: Record<string, string> = allowWildcardRbac ? { [ALLOW_WILDCARD_RBAC_ANNOTATION]: "true" } : {};
-    const role = new k8s.rbac.v1.ClusterRole(childName(step.name, "clusterRole"), {
-        metadata: { ...metadata(step, account.metadata.name.apply(roleName)), annotations: { ...step.annotations, ...optIn } },
-        rules,
-    }, options(step));
-    const binding = new k8s.rbac.v1.ClusterRoleBinding(childName(step.name, "clusterRoleBinding"), {
-        metadata: metadata(step, account.metadata.name.apply(roleBindingName)),
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
-        subjects: subjectOf(account),
-    }, options(step));
+    const role = new k8s.rbac.v1.ClusterRole(
+        childName(step.name, "clusterRole"),
+        {
+            metadata: {
+                ...metadata(step, account.metadata.name.apply(roleName)),
+                annotations: { ...step.annotations, ...optIn },
+            },
+            rules,
+        },
+        options(step),
+    );
+    const binding = new k8s.rbac.v1.ClusterRoleBinding(
+        childName(step.name, "clusterRoleBinding"),
+        {
+            metadata: metadata(step, account.metadata.name.apply(roleBindingName)),
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
+            subjects: subjectOf(account),
+        },
+        options(step),
+    );
     return [role, binding];
 }
 
 /** A Role `<serviceAccount>-role` and RoleBinding in each namespace: the CLI's `--namespace` mode. */
 export function createRolesAndBindings(
-    step: StepContext, account: k8s.core.v1.ServiceAccount, namespaces: string[], rules: pulumi.Input<PolicyRule[]>,
+    step: StepContext,
+    account: k8s.core.v1.ServiceAccount,
+    namespaces: string[],
+    rules: pulumi.Input<PolicyRule[]>,
 ): pulumi.Resource[] {
     return namespaces.flatMap((namespace) => {
-        const role = new k8s.rbac.v1.Role(roleChildName(step.name, namespace), {
-            metadata: metadata(step, account.metadata.name.apply(roleName), namespace),
-            rules,
-        }, options(step));
-        const binding = new k8s.rbac.v1.RoleBinding(roleBindingChildName(step.name, namespace), {
-            metadata: metadata(step, account.metadata.name.apply(roleBindingName), namespace),
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-            subjects: subjectOf(account),
-        }, options(step));
+        const role = new k8s.rbac.v1.Role(
+            roleChildName(step.name, namespace),
+            {
+                metadata: metadata(step, account.metadata.name.apply(roleName), namespace),
+                rules,
+            },
+            options(step),
+        );
+        const binding = new k8s.rbac.v1.RoleBinding(
+            roleBindingChildName(step.name, namespace),
+            {
+                metadata: metadata(step, account.metadata.name.apply(roleBindingName), namespace),
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+                subjects: subjectOf(account),
+            },
+            options(step),
+        );
         return [role, binding];
     });
 }
@@ -95,20 +126,30 @@ export function createRolesAndBindings(
  * the token controller has filled `data`.
  */
 export function createTokenSecret(
-    step: StepContext, account: k8s.core.v1.ServiceAccount, tokenRotation: pulumi.Input<string>,
+    step: StepContext,
+    account: k8s.core.v1.ServiceAccount,
+    tokenRotation: pulumi.Input<string>,
 ): k8s.core.v1.Secret {
-    const suffix = new random.RandomId(childName(step.name, "tokenSuffix"), {
-        byteLength: 4,
-        keepers: { tokenRotation },
-    }, { parent: step.parent });
-    const name = pulumi.all([account.metadata.name, suffix.hex]).apply(([sa, hex]) => tokenSecretName(sa, hex));
-    return new k8s.core.v1.Secret(childName(step.name, "token"), {
-        metadata: {
-            ...metadata(step, name, account.metadata.namespace),
-            // Taken from the created ServiceAccount, so the Secret is only created once the account exists:
-            // the token controller ignores a Secret whose account is missing and the wait would time out.
-            annotations: { ...step.annotations, [SERVICE_ACCOUNT_NAME_ANNOTATION]: account.metadata.name },
+    const suffix = new random.RandomId(
+        childName(step.name, "tokenSuffix"),
+        {
+            byteLength: 4,
+            keepers: { tokenRotation },
         },
-        type: SERVICE_ACCOUNT_TOKEN_TYPE,
-    }, options(step, [account]));
+        { parent: step.parent },
+    );
+    const name = pulumi.all([account.metadata.name, suffix.hex]).apply(([sa, hex]) => tokenSecretName(sa, hex));
+    return new k8s.core.v1.Secret(
+        childName(step.name, "token"),
+        {
+            metadata: {
+                ...metadata(step, name, account.metadata.namespace),
+                // Taken from the created ServiceAccount, so the Secret is only created once the account exists:
+                // the token controller ignores a Secret whose account is missing and the wait would time out.
+                annotations: { ...step.annotations, [SERVICE_ACCOUNT_NAME_ANNOTATION]: account.metadata.name },
+            },
+            type: SERVICE_ACCOUNT_TOKEN_TYPE,
+        },
+        options(step, [account]),
+    );
 }

@@ -4,7 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterAccess } from "../stack/kubeconfig";
+import type { ClusterAccess } from "../stack/kubeconfig";
 
 /**
  * `clusterIdentifier` is what makes two runs "the same cluster": with it, a new kubeconfig (rotated
@@ -13,14 +13,21 @@ import { ClusterAccess } from "../stack/kubeconfig";
  * kubeconfig in use.
  */
 export function clusterProvider(
-    name: string, access: ClusterAccess, clusterIdentifier: string, opts: pulumi.CustomResourceOptions = {},
+    name: string,
+    access: ClusterAccess,
+    clusterIdentifier: string,
+    opts: pulumi.CustomResourceOptions = {},
 ): k8s.Provider {
-    return new k8s.Provider(name, {
-        kubeconfig: pulumi.secret(access.kubeconfig),
-        context: access.context,
-        clusterIdentifier,
-        // Without it the provider replaces a Secret whose data changed: Argo CD would briefly lose the cluster
-        // on every token rotation. Updated in place, the cluster Secret switches tokens atomically.
-        enableSecretMutable: true,
-    }, opts);
+    return new k8s.Provider(
+        name,
+        {
+            kubeconfig: pulumi.secret(access.kubeconfig),
+            context: access.context,
+            clusterIdentifier,
+            // Without it the provider replaces a Secret whose data changed: Argo CD would briefly lose the cluster
+            // on every token rotation. Updated in place, the cluster Secret switches tokens atomically.
+            enableSecretMutable: true,
+        },
+        opts,
+    );
 }

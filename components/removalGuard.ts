@@ -7,11 +7,11 @@
  * with a warning naming the Applications.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterAccess } from "../stack/kubeconfig";
+import type { ClusterAccess } from "../stack/kubeconfig";
+import { type ClusterSettings, ConfigurationError, type Problem } from "../stack/settings";
+import { CLUSTERS_KEY } from "../stack/validate";
 import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
 import { SECRET_TYPE_CLUSTER, SECRET_TYPE_LABEL, STACK_ANNOTATION } from "./names";
-import { ClusterSettings, ConfigurationError, Problem } from "../stack/settings";
-import { CLUSTERS_KEY } from "../stack/validate";
 
 /** A registration as an `up` recorded it: the stack output `registrations` is keyed by name. */
 export interface RecordedRegistration {
@@ -38,12 +38,14 @@ export interface LastUp {
 export async function lastUp(): Promise<LastUp> {
     const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
     const [registrations, argocdName, argocdNamespace] = await Promise.all(
-        ["registrations", "argocdName", "argocdNamespace"].map(async (key) => (await self.getOutputDetails(key)).value));
-    const recorded = registrations !== null && typeof registrations === "object"
-        ? Object.entries(registrations as Record<string, { server?: unknown }>)
-            .filter(([, r]) => typeof r?.server === "string")
-            .map(([name, r]) => ({ name, server: r.server as string }))
-        : [];
+        ["registrations", "argocdName", "argocdNamespace"].map(async (key) => (await self.getOutputDetails(key)).value),
+    );
+    const recorded =
+        registrations !== null && typeof registrations === "object"
+            ? Object.entries(registrations as Record<string, { server?: unknown }>)
+                  .filter(([, r]) => typeof r?.server === "string")
+                  .map(([name, r]) => ({ name, server: r.server as string }))
+            : [];
     return {
         registrations: recorded,
         argocdName: typeof argocdName === "string" ? argocdName : undefined,
@@ -66,12 +68,23 @@ export function mergeRegistrations(a: RecordedRegistration[], b: RecordedRegistr
  * The registrations this stack's cluster Secrets on the Argo CD cluster hold (`argocd-clusters/stack` is this
  * stack). Empty where Secrets may not be listed: the read-only previewer relies on the recorded outputs.
  */
-export async function liveRegistrations(access: ClusterAccess, argocdNamespace: string, stack: string): Promise<RecordedRegistration[]> {
+export async function liveRegistrations(
+    access: ClusterAccess,
+    argocdNamespace: string,
+    stack: string,
+): Promise<RecordedRegistration[]> {
     const k8s = await clientNode();
     const core = (await kubeConfigOf(access)).makeApiClient(k8s.CoreV1Api);
     let items: { metadata?: { annotations?: Record<string, string> }; data?: Record<string, string> }[];
     try {
-        items = (await withDeadline(core.listNamespacedSecret({ namespace: argocdNamespace, labelSelector: `${SECRET_TYPE_LABEL}=${SECRET_TYPE_CLUSTER}` }))).items;
+        items = (
+            await withDeadline(
+                core.listNamespacedSecret({
+                    namespace: argocdNamespace,
+                    labelSelector: `${SECRET_TYPE_LABEL}=${SECRET_TYPE_CLUSTER}`,
+                }),
+            )
+        ).items;
     } catch {
         return [];
     }
@@ -96,19 +109,27 @@ function sameServer(a: string, b: string): boolean {
  * What an Application loses is then decided per destination form (applicationsInUse): a registration that moves
  * to a new server under the same name keeps Applications that use the name working, and the other way round.
  */
-export function removedRegistrations(recorded: RecordedRegistration[], current: ClusterSettings[]): RecordedRegistration[] {
+export function removedRegistrations(
+    recorded: RecordedRegistration[],
+    current: ClusterSettings[],
+): RecordedRegistration[] {
     return recorded.filter((r) => !current.some((c) => sameServer(c.server, r.server) && c.name === r.name));
 }
 
 /** The Applications that still deploy to `removed`, with the registration each one uses. */
 export function applicationsInUse(
-    removed: RecordedRegistration, applications: ApplicationRef[], current: ClusterSettings[],
+    removed: RecordedRegistration,
+    applications: ApplicationRef[],
+    current: ClusterSettings[],
 ): ApplicationRef[] {
     const serverGone = !current.some((c) => sameServer(c.server, removed.server));
     const nameGone = !current.some((c) => c.name === removed.name);
     return applications.filter((app) => {
         const { server, name } = app.destination;
-        return (serverGone && server !== undefined && sameServer(server, removed.server)) || (nameGone && name === removed.name);
+        return (
+            (serverGone && server !== undefined && sameServer(server, removed.server)) ||
+            (nameGone && name === removed.name)
+        );
     });
 }
 
@@ -118,10 +139,18 @@ const APPLICATIONS = { group: "argoproj.io", version: "v1alpha1", plural: "appli
  * Every Application on the Argo CD cluster: across all namespaces (Applications in any namespace), else in
  * Argo CD's own namespace when only that may be listed. Without the Application CRD there are none.
  */
-export async function listApplications(access: ClusterAccess, argocdNamespace: string): Promise<ApplicationRef[] | Problem> {
+export async function listApplications(
+    access: ClusterAccess,
+    argocdNamespace: string,
+): Promise<ApplicationRef[] | Problem> {
     const k8s = await clientNode();
     const api = (await kubeConfigOf(access)).makeApiClient(k8s.CustomObjectsApi);
-    let list: { items?: any[] };
+    let list: {
+        items?: {
+            metadata?: { namespace?: unknown; name?: unknown };
+            spec?: { destination?: { server?: unknown; name?: unknown } };
+        }[];
+    };
     try {
         list = await withDeadline(api.listClusterCustomObject(APPLICATIONS));
     } catch (err) {
@@ -130,8 +159,10 @@ export async function listApplications(access: ClusterAccess, argocdNamespace: s
         try {
             list = await withDeadline(api.listNamespacedCustomObject({ ...APPLICATIONS, namespace: argocdNamespace }));
             // Applications in other namespaces (Argo CD's "apps in any namespace") stay unseen: say so.
-            await pulumi.log.warn(`may not list Applications in every namespace of the Argo CD cluster; only ${argocdNamespace} ` +
-                "was checked for Applications deploying to a removed registration");
+            await pulumi.log.warn(
+                `may not list Applications in every namespace of the Argo CD cluster; only ${argocdNamespace} ` +
+                    "was checked for Applications deploying to a removed registration",
+            );
         } catch (inner) {
             if (statusOf(inner) === 404) return [];
             return cannotList(statusOf(inner) === 403 ? "listing Applications is forbidden" : describeFailure(inner));
@@ -156,7 +187,10 @@ function cannotList(why: string): Problem {
 }
 
 function describeApps(apps: ApplicationRef[]): string {
-    return apps.map((a) => `${a.namespace}/${a.name}`).sort().join(", ");
+    return apps
+        .map((a) => `${a.namespace}/${a.name}`)
+        .sort()
+        .join(", ");
 }
 
 /**
@@ -164,7 +198,11 @@ function describeApps(apps: ApplicationRef[]): string {
  * warns for the ones kept with `retire: true`. Lists Applications only when something is removed.
  */
 export async function refuseRemovalsInUse(
-    recorded: RecordedRegistration[], clusters: ClusterSettings[], argocdAccess: ClusterAccess, argocdNamespace: string, stackFile: string,
+    recorded: RecordedRegistration[],
+    clusters: ClusterSettings[],
+    argocdAccess: ClusterAccess,
+    argocdNamespace: string,
+    stackFile: string,
     stack: string,
 ): Promise<void> {
     const current = clusters.filter((c) => !c.retire);
@@ -182,7 +220,9 @@ export async function refuseRemovalsInUse(
         const label = `"${registration.name}" (${registration.server})`;
         const retired = clusters.findIndex((c) => c.retire && c.name === registration.name);
         if (retired >= 0) {
-            pulumi.log.warn(`retiring ${label} although ${inUse.length} Application(s) still deploy to it: ${describeApps(inUse)}`);
+            pulumi.log.warn(
+                `retiring ${label} although ${inUse.length} Application(s) still deploy to it: ${describeApps(inUse)}`,
+            );
             continue;
         }
         problems.push({

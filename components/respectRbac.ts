@@ -6,11 +6,12 @@
  * shows (tests/e2e/argocd.e2e.test.ts). With `normal` or `strict` the controller skips what it may not list.
  * So before registering anything, the program reads the setting and refuses such registrations under `none`.
  */
-import { ClusterAccess } from "../stack/kubeconfig";
+
 import * as pulumi from "@pulumi/pulumi";
+import type { ClusterAccess } from "../stack/kubeconfig";
+import type { ClusterSettings, Problem } from "../stack/settings";
 import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
-import { PolicyRule } from "./names";
-import { ClusterSettings, Problem } from "../stack/settings";
+import type { PolicyRule } from "./names";
 
 export type RespectRbac = "none" | "normal" | "strict";
 
@@ -19,15 +20,23 @@ const RESPECT_RBAC_KEY = "resource.respectRBAC";
 
 /** Whether `rules` let the controller list and watch every kind: then any respectRBAC setting works. */
 export function coversEverything(rules: PolicyRule[]): boolean {
-    return rules.some((r) =>
-        (r.apiGroups ?? []).includes("*") && (r.resources ?? []).includes("*") && r.resourceNames === undefined
-        && (r.verbs.includes("*") || (r.verbs.includes("list") && r.verbs.includes("watch"))));
+    return rules.some(
+        (r) =>
+            (r.apiGroups ?? []).includes("*") &&
+            (r.resources ?? []).includes("*") &&
+            r.resourceNames === undefined &&
+            (r.verbs.includes("*") || (r.verbs.includes("list") && r.verbs.includes("watch"))),
+    );
 }
 
 /** The key whose rules are narrower than every kind, for an entry that needs respectRBAC; else undefined. */
 export function narrowedKey(cluster: ClusterSettings): "rules" | "clusterRules" | undefined {
     if (cluster.rules !== undefined && !coversEverything(cluster.rules)) return "rules";
-    if (cluster.namespaces !== undefined && cluster.clusterResources === true && !coversEverything(cluster.clusterRules ?? [])) {
+    if (
+        cluster.namespaces !== undefined &&
+        cluster.clusterResources === true &&
+        !coversEverything(cluster.clusterRules ?? [])
+    ) {
         return "clusterRules";
     }
     return undefined;
@@ -47,7 +56,9 @@ export async function readRespectRbac(access: ClusterAccess, namespace: string):
         // An identity without the right (a previewer), or no connection (the providers then fail on their
         // own), gets a warning; any other answer of the API server must not let an up pass unchecked.
         if (statusOf(err) === undefined || statusOf(err) === 403 || pulumi.runtime.isDryRun()) return undefined;
-        throw new pulumi.RunError(`cannot read ${namespace}/${ARGOCD_CM} on the Argo CD cluster to check resource.respectRBAC: ${describeFailure(err)}`);
+        throw new pulumi.RunError(
+            `cannot read ${namespace}/${ARGOCD_CM} on the Argo CD cluster to check resource.respectRBAC: ${describeFailure(err)}`,
+        );
     }
 }
 
@@ -56,7 +67,9 @@ export async function readRespectRbac(access: ClusterAccess, namespace: string):
  * the setting could not be read.
  */
 export function respectRbacProblems(
-    clusters: ClusterSettings[], setting: RespectRbac | undefined, argocdNamespace: string,
+    clusters: ClusterSettings[],
+    setting: RespectRbac | undefined,
+    argocdNamespace: string,
 ): { problems: Problem[]; unchecked: string[] } {
     const problems: Problem[] = [];
     const unchecked: string[] = [];
@@ -68,10 +81,12 @@ export function respectRbacProblems(
         } else if (setting === "none") {
             problems.push({
                 path: `argocd-clusters:clusters[${i}].${key}`,
-                message: `grants less than list and watch on every resource, and Argo CD (${argocdNamespace}/${ARGOCD_CM}) leaves ` +
+                message:
+                    `grants less than list and watch on every resource, and Argo CD (${argocdNamespace}/${ARGOCD_CM}) leaves ` +
                     `${RESPECT_RBAC_KEY} unset: its controller lists every kind in scope and fails the cluster at the first it ` +
                     `may not list, so it could not sync "${cluster.name}"`,
-                fix: `set ${RESPECT_RBAC_KEY}: normal in ${ARGOCD_CM} (OpenShift GitOps: spec.extraConfig of the ArgoCD resource), ` +
+                fix:
+                    `set ${RESPECT_RBAC_KEY}: normal in ${ARGOCD_CM} (OpenShift GitOps: spec.extraConfig of the ArgoCD resource), ` +
                     `so Argo CD skips what it may not list; or grant list and watch on every resource`,
             });
         }

@@ -11,8 +11,8 @@
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as yaml from "js-yaml";
 import * as path from "node:path";
+import * as yaml from "js-yaml";
 import { PROJECT_DIR, writeProjectFile } from "../engine/engine";
 import { LocalControlPlane } from "./controlPlane/controlPlane";
 import { sleep } from "./controlPlane/process";
@@ -44,7 +44,9 @@ function recordedPids(): number[] {
 /** The registrations of the real stack files, pointed at the local clusters. */
 function writeStackFile(servers: Record<string, string>): void {
     const entry = (stack: string) => {
-        const file = yaml.load(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, any> };
+        const file = yaml.load(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as {
+            config: Record<string, any>;
+        };
         const [cluster] = file.config["argocd-clusters:clusters"];
         return { ...cluster, server: servers[stack], context: stack };
     };
@@ -53,16 +55,30 @@ function writeStackFile(servers: Record<string, string>): void {
         "argocd-clusters:argocd": { namespace: "openshift-gitops", context: "hub" },
         "argocd-clusters:clusters": [entry("staging"), entry("production")],
     };
-    const header = "# Written by `npm run sandbox` from Pulumi.staging.yaml and Pulumi.production.yaml. Edit and rerun.\n";
+    const header =
+        "# Written by `npm run sandbox` from Pulumi.staging.yaml and Pulumi.production.yaml. Edit and rerun.\n";
     fs.writeFileSync(path.join(SANDBOX, "Pulumi.local.yaml"), header + yaml.dump({ config }));
     writeProjectFile(SANDBOX);
 }
 
 function pulumi(operation: string): boolean {
-    const result = spawnSync(process.execPath, [path.join(__dirname, "..", "engine", "pulumi.js"), operation, "--stack", "local", "--cwd", SANDBOX, "--state", path.join(SANDBOX, "state")], {
-        stdio: "inherit",
-        env: { ...process.env, KUBECONFIG, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE },
-    });
+    const result = spawnSync(
+        process.execPath,
+        [
+            path.join(__dirname, "..", "engine", "pulumi.js"),
+            operation,
+            "--stack",
+            "local",
+            "--cwd",
+            SANDBOX,
+            "--state",
+            path.join(SANDBOX, "state"),
+        ],
+        {
+            stdio: "inherit",
+            env: { ...process.env, KUBECONFIG, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE },
+        },
+    );
     return result.status === 0;
 }
 
@@ -74,23 +90,32 @@ async function up(): Promise<number> {
     } else {
         if (running.length > 0) await down();
         say(`starting local clusters: ${CLUSTERS.join(", ")}`);
-        const plane = await LocalControlPlane.start(CLUSTERS, toolchain, { dir: path.join(SANDBOX, "clusters"), persistent: true });
+        const plane = await LocalControlPlane.start(CLUSTERS, toolchain, {
+            dir: path.join(SANDBOX, "clusters"),
+            persistent: true,
+        });
         fs.writeFileSync(PROCESSES, JSON.stringify({ pids: plane.pids }));
         await plane.cluster("hub").admin("POST", "/api/v1/namespaces", { metadata: { name: "openshift-gitops" } });
         // As OpenShift GitOps sets it with spec.extraConfig: production's least-privilege registration needs it.
         await plane.cluster("hub").admin("POST", "/api/v1/namespaces/openshift-gitops/configmaps", {
-            metadata: { name: "argocd-cm" }, data: { "resource.respectRBAC": "normal" },
+            metadata: { name: "argocd-cm" },
+            data: { "resource.respectRBAC": "normal" },
         });
-        for (const ns of ["shop", "payments"]) await plane.cluster("production").admin("POST", "/api/v1/namespaces", { metadata: { name: ns } });
+        for (const ns of ["shop", "payments"])
+            await plane.cluster("production").admin("POST", "/api/v1/namespaces", { metadata: { name: ns } });
         writeStackFile(Object.fromEntries(plane.clusters.map((c) => [c.name, c.server])));
     }
     if (!pulumi("up")) return 1;
     say("registered. Inspect with kubectl:");
     console.log(`  export KUBECONFIG=${KUBECONFIG}`);
-    console.log("  kubectl --context hub -n openshift-gitops get secrets -l argocd.argoproj.io/secret-type=cluster --show-labels");
+    console.log(
+        "  kubectl --context hub -n openshift-gitops get secrets -l argocd.argoproj.io/secret-type=cluster --show-labels",
+    );
     console.log("  kubectl --context production get roles,rolebindings -A -l app.kubernetes.io/managed-by=pulumi");
     console.log("  kubectl --context staging get clusterrole argocd-manager-role -o yaml");
-    console.log(`Change ${path.relative(process.cwd(), path.join(SANDBOX, "Pulumi.local.yaml"))} and rerun \`npm run sandbox\`; stop with \`npm run sandbox:down\`.`);
+    console.log(
+        `Change ${path.relative(process.cwd(), path.join(SANDBOX, "Pulumi.local.yaml"))} and rerun \`npm run sandbox\`; stop with \`npm run sandbox:down\`.`,
+    );
     return 0;
 }
 

@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { Plugin } from "./engineTools";
+import type { Plugin } from "./engineTools";
 import { programSettings, serveProgramProcess } from "./programProcess";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
@@ -48,6 +48,7 @@ export interface CliRun {
     stdout: string;
     stderr: string;
     /** The engine's events (`--event-log`), one object per event; empty for commands that run no update. */
+    // biome-ignore lint/suspicious/noExplicitAny: events are JSON of many shapes, read by path by their callers.
     events: Record<string, any>[];
 }
 
@@ -98,29 +99,54 @@ export async function stackHasResources(options: EngineOptions): Promise<boolean
     const workDir = options.workDir ?? PROJECT_DIR;
     const backend = backendUrlOf(options);
     if (backend.startsWith("file://")) {
-        const project = /^name:\s*["']?([^"'\s#]+)/m.exec(fs.readFileSync(path.join(workDir, "Pulumi.yaml"), "utf8"))?.[1] ?? "";
-        const checkpoint = path.join(backend.slice("file://".length), ".pulumi", "stacks", project, `${options.stack}.json`);
+        const project =
+            /^name:\s*["']?([^"'\s#]+)/m.exec(fs.readFileSync(path.join(workDir, "Pulumi.yaml"), "utf8"))?.[1] ?? "";
+        const checkpoint = path.join(
+            backend.slice("file://".length),
+            ".pulumi",
+            "stacks",
+            project,
+            `${options.stack}.json`,
+        );
         if (!fs.existsSync(checkpoint)) return false;
         const resources = JSON.parse(fs.readFileSync(checkpoint, "utf8"))?.checkpoint?.latest?.resources;
         return Array.isArray(resources) && resources.length > 0;
     }
     const home = path.join(options.stateDir, "home");
     const quiet = { ...options, onStdout: () => undefined, onStderr: () => undefined };
-    const run = await exec(options.pulumiBinary, ["stack", "export", "--stack", options.stack, "--non-interactive"], workDir, engineEnv(options, home), quiet);
+    const run = await exec(
+        options.pulumiBinary,
+        ["stack", "export", "--stack", options.stack, "--non-interactive"],
+        workDir,
+        engineEnv(options, home),
+        quiet,
+    );
     if (run.code !== 0) return false;
     const resources = JSON.parse(run.stdout)?.deployment?.resources;
     return Array.isArray(resources) && resources.length > 0;
 }
 
-function exec(binary: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, options: EngineOptions): Promise<CliRun> {
+function exec(
+    binary: string,
+    args: string[],
+    cwd: string,
+    env: NodeJS.ProcessEnv,
+    options: EngineOptions,
+): Promise<CliRun> {
     const onStdout = options.onStdout ?? ((s: string) => process.stdout.write(s));
     const onStderr = options.onStderr ?? ((s: string) => process.stderr.write(s));
     return new Promise((resolve, reject) => {
         const child = spawn(binary, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
-        child.stdout.setEncoding("utf8").on("data", (s: string) => ((stdout += s), onStdout(s)));
-        child.stderr.setEncoding("utf8").on("data", (s: string) => ((stderr += s), onStderr(s)));
+        child.stdout.setEncoding("utf8").on("data", (s: string) => {
+            stdout += s;
+            onStdout(s);
+        });
+        child.stderr.setEncoding("utf8").on("data", (s: string) => {
+            stderr += s;
+            onStderr(s);
+        });
         child.on("error", reject);
         child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr, events: [] }));
     });
@@ -129,10 +155,23 @@ function exec(binary: string, args: string[], cwd: string, env: NodeJS.ProcessEn
 /** Creates the stack in the file backend the first time; later runs skip the extra CLI call. */
 async function ensureStack(options: EngineOptions, workDir: string, env: NodeJS.ProcessEnv): Promise<void> {
     const project = /^name:\s*["']?([^"'\s#]+)/m.exec(fs.readFileSync(path.join(workDir, "Pulumi.yaml"), "utf8"))?.[1];
-    const checkpoint = path.join(options.stateDir, "backend", ".pulumi", "stacks", project ?? "", `${options.stack}.json`);
+    const checkpoint = path.join(
+        options.stateDir,
+        "backend",
+        ".pulumi",
+        "stacks",
+        project ?? "",
+        `${options.stack}.json`,
+    );
     if (project && fs.existsSync(checkpoint)) return;
     const quiet = { ...options, onStdout: () => undefined, onStderr: () => undefined };
-    const run = await exec(options.pulumiBinary, ["stack", "select", "--create", "--non-interactive", "--stack", options.stack], workDir, env, quiet);
+    const run = await exec(
+        options.pulumiBinary,
+        ["stack", "select", "--create", "--non-interactive", "--stack", options.stack],
+        workDir,
+        env,
+        quiet,
+    );
     if (run.code !== 0) throw new Error(`could not create stack ${options.stack}: ${run.stderr.trim()}`);
 }
 
@@ -142,7 +181,10 @@ async function ensureStack(options: EngineOptions, workDir: string, env: NodeJS.
  * sources, since the CLI and the language host resolve both against the directory of Pulumi.yaml.
  */
 export function writeProjectFile(workDir: string): void {
-    const project = yaml.load(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as Record<string, any>;
+    const project = yaml.load(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as {
+        main?: unknown;
+        runtime?: { options?: Record<string, unknown> };
+    };
     const back = (file: string) => path.relative(workDir, path.join(PROJECT_DIR, file));
     if (typeof project.main === "string") project.main = back(project.main);
     const options = project.runtime?.options;
@@ -171,7 +213,10 @@ export async function runPulumi(args: string[], options: EngineOptions): Promise
     if (!PROGRAM_COMMANDS.has(command)) return exec(options.pulumiBinary, cliArgs, workDir, env, options);
 
     const settings = programSettings(workDir);
-    const served = await serveProgramProcess(workDir, options.entryPoint ? { ...settings, entryPoint: options.entryPoint } : settings);
+    const served = await serveProgramProcess(
+        workDir,
+        options.entryPoint ? { ...settings, entryPoint: options.entryPoint } : settings,
+    );
     const eventDir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-events-"));
     const eventLog = path.join(eventDir, "events.jsonl");
     cliArgs.push(`--client=${served.address}`, "--exec-kind", "auto.inline", "--event-log", eventLog);
@@ -186,7 +231,7 @@ export async function runPulumi(args: string[], options: EngineOptions): Promise
     }
 }
 
-function readEvents(file: string): Record<string, any>[] {
+function readEvents(file: string): CliRun["events"] {
     if (!fs.existsSync(file)) return [];
     return fs
         .readFileSync(file, "utf8")

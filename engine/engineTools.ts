@@ -42,7 +42,7 @@ export function isExecutable(file: string): boolean {
 /** Written by the toolchain after it built (or found) the CLI and the providers. */
 export function recordEngineTools(tools: EngineTools): void {
     fs.mkdirSync(cacheDir(), { recursive: true });
-    fs.writeFileSync(engineToolsFile(), JSON.stringify(tools, null, 2) + "\n");
+    fs.writeFileSync(engineToolsFile(), `${JSON.stringify(tools, null, 2)}\n`);
 }
 
 export const NO_ENGINE =

@@ -10,7 +10,7 @@
  * program talks to the engine's monitor directly), the debugger and plugin discovery (the engine wrapper
  * provides the plugins).
  */
-import { ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
@@ -54,13 +54,28 @@ export function programSettings(workDir: string): ProgramSettings {
     };
 }
 
+/** The parts of the engine's RunRequest (generated protobuf, untyped in the SDK) that a run reads. */
+interface RunRequest {
+    getMonitorAddress(): string;
+    getArgsList(): string[];
+    getOrganization(): string;
+    getProject(): string;
+    getStack(): string;
+    getPwd(): string;
+    getDryrun(): boolean;
+    getParallel(): number;
+    getConfigMap(): { entries(): Iterable<[string, string]> };
+    getConfigsecretkeysList(): string[];
+    getInfo(): { getRootDirectory(): string; getProgramDirectory(): string } | undefined;
+}
+
 export interface ServedProgram {
     address: string;
     stop(): void;
 }
 
 /** The `cmd/run` command line for one run request, as the stock host builds it. */
-function runArguments(request: any, settings: ProgramSettings, workDir: string): string[] {
+function runArguments(request: RunRequest, settings: ProgramSettings, workDir: string): string[] {
     const args = [...settings.nodeargs, CMD_RUN];
     const flag = (name: string, value: unknown) => {
         if (value !== undefined && value !== "" && value !== 0) args.push(`--${name}`, String(value));
@@ -80,7 +95,7 @@ function runArguments(request: any, settings: ProgramSettings, workDir: string):
     return args;
 }
 
-function runEnvironment(request: any, settings: ProgramSettings): NodeJS.ProcessEnv {
+function runEnvironment(request: RunRequest, settings: ProgramSettings): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {
         ...process.env,
         PULUMI_CONFIG: JSON.stringify(Object.fromEntries(request.getConfigMap().entries())),
@@ -105,7 +120,7 @@ export async function serveProgramProcess(workDir: string, settings: ProgramSett
             resp.setVersion("1.0.0");
             callback(null, resp);
         },
-        run(call: { request: any }, callback: (err: Error | null, resp: unknown) => void) {
+        run(call: { request: RunRequest }, callback: (err: Error | null, resp: unknown) => void) {
             const args = runArguments(call.request, settings, workDir);
             // The program's own output goes to stderr: stdout carries the CLI's (`--json` must stay JSON).
             const child = spawn(process.execPath, args, {

@@ -23,7 +23,8 @@ import * as path from "node:path";
 import { backendUrlOf, PROJECT_DIR, resourceChanges, runPulumi, stackHasResources } from "./engine";
 import { findEngineTools } from "./engineTools";
 
-const USAGE = "usage: pulumi.js <preview|up|refresh|destroy|outputs|stack ...> --stack NAME [--cwd DIR] [--state DIR] [--first-run] " +
+const USAGE =
+    "usage: pulumi.js <preview|up|refresh|destroy|outputs|stack ...> --stack NAME [--cwd DIR] [--state DIR] [--first-run] " +
     "[--result FILE] [pulumi flags]";
 const OWN_OPTIONS = ["--stack", "--cwd", "--state", "--result"];
 const OWN_SWITCHES = ["--first-run"];
@@ -52,16 +53,19 @@ export function splitArgs(argv: string[]): { own: Record<string, string>; cli: s
 /** Commands that read or change the stack's resources: refused on a stack without state unless told. */
 const STATEFUL_COMMANDS = ["preview", "up", "update", "refresh", "destroy"];
 
-export type BackendChoice =
-    | { stateDir: string; backendUrl?: string; emptyStateAllowed: boolean }
-    | { refusal: string };
+export type BackendChoice = { stateDir: string; backendUrl?: string; emptyStateAllowed: boolean } | { refusal: string };
 
 /** Which backend to run against, from --state, --first-run and $PULUMI_BACKEND_URL (see the header). */
-export function backendChoice(own: Record<string, string>, configuredBackend: string | undefined, cwd: string): BackendChoice {
+export function backendChoice(
+    own: Record<string, string>,
+    configuredBackend: string | undefined,
+    cwd: string,
+): BackendChoice {
     const firstRun = own["first-run"] === "true";
     if (configuredBackend && own.state !== undefined) {
         return {
-            refusal: `PULUMI_BACKEND_URL is set, and --state ${own.state} would run this stack against a local file backend ` +
+            refusal:
+                `PULUMI_BACKEND_URL is set, and --state ${own.state} would run this stack against a local file backend ` +
                 "instead, with a state of its own. Unset PULUMI_BACKEND_URL to use the local backend on purpose, or drop --state " +
                 "to use the configured one.",
         };
@@ -74,10 +78,12 @@ export function backendChoice(own: Record<string, string>, configuredBackend: st
 }
 
 function emptyStateRefusal(stack: string, backend: string): string {
-    return `stack ${stack} has no state in ${backend.replace(/\/\/[^/@]*@/, "//")}: run against real clusters, it would create ` +
+    return (
+        `stack ${stack} has no state in ${backend.replace(/\/\/[^/@]*@/, "//")}: run against real clusters, it would create ` +
         "every object anew (taking over what exists), issue new tokens and never revoke the old ones. Point " +
         "PULUMI_BACKEND_URL at the backend that holds the stack's state (pulumi login's URL), or, if this really is the " +
-        "stack's first run, pass --first-run (scripts/up --stack NAME -- --first-run); for a local sandbox, pass --state DIR.";
+        "stack's first run, pass --first-run (scripts/up --stack NAME -- --first-run); for a local sandbox, pass --state DIR."
+    );
 }
 
 async function main(): Promise<number> {
@@ -93,7 +99,10 @@ async function main(): Promise<number> {
     const outputs = cli[0] === "outputs";
     if (outputs) cli.splice(0, 1, "stack", "output", "--json");
     if (["up", "update", "refresh", "destroy"].includes(cli[0]) && !cli.includes("--yes")) cli.push("--yes");
-    if (["up", "update", "refresh", "destroy", "preview"].includes(cli[0]) && !cli.some((a) => a.startsWith("--color"))) {
+    if (
+        ["up", "update", "refresh", "destroy", "preview"].includes(cli[0]) &&
+        !cli.some((a) => a.startsWith("--color"))
+    ) {
         cli.push(process.stdout.isTTY ? "--color=auto" : "--color=never");
     }
     const cwd = path.resolve(own.cwd ?? PROJECT_DIR);

@@ -4,10 +4,10 @@
  * reads the server's version to compare with what Argo CD recorded.
  */
 import { checkConnection, serverVersion } from "../components/connectionCheck";
-import { ClusterSettings } from "../stack/settings";
-import { DecodedClusterSecret } from "./clusterSecrets";
+import type { ClusterSettings } from "../stack/settings";
+import type { DecodedClusterSecret } from "./clusterSecrets";
 import { rightsOfEntry, rightsOfMode } from "./expectedRights";
-import { Observed, RegistrationReport, registrationReport } from "./registrationReport";
+import { type Observed, type RegistrationReport, registrationReport } from "./registrationReport";
 import { tokenClaims } from "./tokenClaims";
 
 export interface CheckContext {
@@ -16,8 +16,18 @@ export interface CheckContext {
     now: () => number;
 }
 
-export async function checkRegistration(secret: DecodedClusterSecret, entry: ClusterSettings | undefined, ctx: CheckContext): Promise<RegistrationReport> {
-    const observed: Observed = { secret, entry, stackFile: ctx.stackFile, requireReachable: ctx.requireReachable, now: ctx.now() };
+export async function checkRegistration(
+    secret: DecodedClusterSecret,
+    entry: ClusterSettings | undefined,
+    ctx: CheckContext,
+): Promise<RegistrationReport> {
+    const observed: Observed = {
+        secret,
+        entry,
+        stackFile: ctx.stackFile,
+        requireReachable: ctx.requireReachable,
+        now: ctx.now(),
+    };
     const conn = secret.connection;
     if (conn) {
         observed.claims = tokenClaims(conn.bearerToken);

@@ -3,7 +3,7 @@
  * says about each part of a registration. The check stops at the first failure, so what comes after it is
  * unknown, never assumed fine: a rejected token says nothing about its rights.
  */
-import { CheckResult } from "../components/connectionCheck";
+import type { CheckResult } from "../components/connectionCheck";
 
 export type Reachable = boolean | null;
 export type TlsState = "verified" | "insecure" | "failed" | "unknown";
@@ -27,8 +27,10 @@ export function classify(result: CheckResult, insecure: boolean): Checks {
     if (result.outcome === "unreachable") return { ...UNCHECKED, reachable: false };
     const reason = result.reason;
     if (reason.startsWith("TLS failed")) return { ...UNCHECKED, reachable: true, tls: "failed" };
-    if (reason.startsWith("the API server rejected the token")) return { ...UNCHECKED, reachable: true, tls: tlsPassed, token: "rejected" };
-    if (reason.startsWith("the token lacks rights")) return { reachable: true, tls: tlsPassed, token: "accepted", rights: "missing" };
+    if (reason.startsWith("the API server rejected the token"))
+        return { ...UNCHECKED, reachable: true, tls: tlsPassed, token: "rejected" };
+    if (reason.startsWith("the token lacks rights"))
+        return { reachable: true, tls: tlsPassed, token: "accepted", rights: "missing" };
     // The access review refused, or /version was no Kubernetes version: TLS held, the rest is unknown.
     if (reason.startsWith("the access review answered") || reason.startsWith("GET /version answered")) {
         return { ...UNCHECKED, reachable: true, tls: tlsPassed };

@@ -5,11 +5,11 @@
  * Which Secrets are the stack's: Argo CD's cluster label, and the program's ownership annotation
  * `argocd-clusters/stack: <project>/<stack>`.
  */
-import { ArgoConnection } from "../components/connectionCheck";
-import { ClusterAccess } from "../stack/kubeconfig";
+import type { ArgoConnection } from "../components/connectionCheck";
 import { clientNode, kubeConfigOf, statusOf } from "../components/kubeClient";
 import { SECRET_TYPE_CLUSTER, SECRET_TYPE_LABEL, STACK_ANNOTATION } from "../components/names";
 import { parseClusterConfig } from "../policy/argocdConfig";
+import type { ClusterAccess } from "../stack/kubeconfig";
 
 /** A cluster Secret as read from the API: its metadata and its base64 `data`. */
 export interface SecretObject {
@@ -40,20 +40,32 @@ export interface DecodedClusterSecret {
 export class ListError extends Error {}
 
 /** Lists the cluster Secrets in `namespace` that carry `stackMark` (the ownership annotation's value). */
-export async function listStackSecrets(access: ClusterAccess, namespace: string, stackMark: string): Promise<{ ours: SecretObject[]; others: SecretObject[] }> {
+export async function listStackSecrets(
+    access: ClusterAccess,
+    namespace: string,
+    stackMark: string,
+): Promise<{ ours: SecretObject[]; others: SecretObject[] }> {
     const k8s = await clientNode();
     const core = (await kubeConfigOf(access)).makeApiClient(k8s.CoreV1Api);
     let items: SecretObject[];
     try {
-        items = (await core.listNamespacedSecret({ namespace, labelSelector: `${SECRET_TYPE_LABEL}=${SECRET_TYPE_CLUSTER}` })).items as SecretObject[];
+        items = (
+            await core.listNamespacedSecret({ namespace, labelSelector: `${SECRET_TYPE_LABEL}=${SECRET_TYPE_CLUSTER}` })
+        ).items as SecretObject[];
     } catch (err) {
         const status = statusOf(err);
         // Only the status: the client's error text carries the whole response, never needed here.
-        const what = status === undefined ? `no answer (${(err as NodeJS.ErrnoException).code ?? (err as Error).message?.split("\n")[0]})` : `HTTP ${status}`;
-        const fix = status === 403
-            ? `the identity of context "${access.context}" needs list on Secrets in ${namespace} (the deploy kubeconfig has it; the previewer's does not)`
-            : `check that context "${access.context}" reaches the Argo CD cluster`;
-        throw new ListError(`cannot list the cluster Secrets in ${namespace} on the Argo CD cluster (context "${access.context}"): ${what}. fix: ${fix}`);
+        const what =
+            status === undefined
+                ? `no answer (${(err as NodeJS.ErrnoException).code ?? (err as Error).message?.split("\n")[0]})`
+                : `HTTP ${status}`;
+        const fix =
+            status === 403
+                ? `the identity of context "${access.context}" needs list on Secrets in ${namespace} (the deploy kubeconfig has it; the previewer's does not)`
+                : `check that context "${access.context}" reaches the Argo CD cluster`;
+        throw new ListError(
+            `cannot list the cluster Secrets in ${namespace} on the Argo CD cluster (context "${access.context}"): ${what}. fix: ${fix}`,
+        );
     }
     const ours = items.filter((s) => s.metadata?.annotations?.[STACK_ANNOTATION] === stackMark);
     return { ours, others: items.filter((s) => !ours.includes(s)) };
@@ -71,7 +83,10 @@ export function serverOf(secret: SecretObject): string {
 
 /** Decodes one cluster Secret as Argo CD does. Never throws. */
 export function decodeClusterSecret(secret: SecretObject): DecodedClusterSecret {
-    const namespaces = (field(secret, "namespaces") ?? "").split(",").map((n) => n.trim()).filter((n) => n !== "");
+    const namespaces = (field(secret, "namespaces") ?? "")
+        .split(",")
+        .map((n) => n.trim())
+        .filter((n) => n !== "");
     const decoded: DecodedClusterSecret = {
         secretName: secret.metadata?.name ?? "",
         name: field(secret, "name") ?? "",

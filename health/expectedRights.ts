@@ -4,9 +4,9 @@
  * Secret, components/clusterRegistration.ts); for a Secret the stack no longer declares, what its mode
  * promises: full rights in each of its namespaces, else cluster-wide.
  */
-import { AccessCheck, expectedAccess } from "../components/connectionCheck";
+import { type AccessCheck, expectedAccess } from "../components/connectionCheck";
 import { FULL_CLUSTER_RULES, FULL_NAMESPACE_RULES } from "../components/names";
-import { ClusterSettings } from "../stack/settings";
+import type { ClusterSettings } from "../stack/settings";
 
 export function rightsOfEntry(entry: ClusterSettings): AccessCheck[] {
     const namespaced = entry.namespaces !== undefined && entry.namespaces.length > 0;
@@ -19,5 +19,7 @@ export function rightsOfEntry(entry: ClusterSettings): AccessCheck[] {
 
 /** A namespaced Secret's cluster-scoped rights are unknown without its entry, so only the namespaces are asked about. */
 export function rightsOfMode(namespaces: string[]): AccessCheck[] {
-    return namespaces.length > 0 ? expectedAccess(FULL_NAMESPACE_RULES, namespaces) : expectedAccess(FULL_CLUSTER_RULES, [undefined]);
+    return namespaces.length > 0
+        ? expectedAccess(FULL_NAMESPACE_RULES, namespaces)
+        : expectedAccess(FULL_CLUSTER_RULES, [undefined]);
 }

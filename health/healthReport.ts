@@ -4,11 +4,11 @@
  * Secret and Secrets without an entry flagged. Exit code 0 only when every registration passes.
  */
 import { clusterSecretName } from "../components/clusterSecret";
-import { ClusterSettings } from "../stack/settings";
+import type { ClusterSettings } from "../stack/settings";
 import { normalizeServer } from "../stack/validate";
-import { CheckContext, checkRegistration } from "./checkRegistration";
-import { decodeClusterSecret, SecretObject, serverOf } from "./clusterSecrets";
-import { missingReport, RegistrationReport, Status } from "./registrationReport";
+import { type CheckContext, checkRegistration } from "./checkRegistration";
+import { decodeClusterSecret, type SecretObject, serverOf } from "./clusterSecrets";
+import { missingReport, type RegistrationReport, type Status } from "./registrationReport";
 
 export interface HealthReport {
     stack: string;
@@ -37,8 +37,10 @@ export interface Inputs {
 
 /** The entry a Secret registers: by the Secret's name (what the program names it), else by its server. */
 export function entryOf(secretName: string, server: string, entries: ClusterSettings[]): ClusterSettings | undefined {
-    return entries.find((e) => clusterSecretName(e.server) === secretName)
-        ?? entries.find((e) => normalizeServer(e.server) === normalizeServer(server));
+    return (
+        entries.find((e) => clusterSecretName(e.server) === secretName) ??
+        entries.find((e) => normalizeServer(e.server) === normalizeServer(server))
+    );
 }
 
 export async function healthReport(inputs: Inputs, ctx: CheckContext): Promise<HealthReport> {
@@ -46,20 +48,28 @@ export async function healthReport(inputs: Inputs, ctx: CheckContext): Promise<H
     const active = inputs.entries.filter((e) => !e.retire);
     const decoded = inputs.ours.map(decodeClusterSecret);
     const matched = decoded.map((secret) => ({ secret, entry: entryOf(secret.secretName, secret.server, active) }));
-    const checked = await inBatches(matched, PARALLEL_CHECKS, ({ secret, entry }) => checkRegistration(secret, entry, ctx));
+    const checked = await inBatches(matched, PARALLEL_CHECKS, ({ secret, entry }) =>
+        checkRegistration(secret, entry, ctx),
+    );
     const found = new Set(matched.map((m) => m.entry).filter((e) => e !== undefined));
-    const missing = active.filter((e) => !found.has(e)).map((entry) => {
-        const name = clusterSecretName(entry.server);
-        const foreign = inputs.others.find((s) => s.metadata?.name === name || normalizeServer(serverOf(s)) === normalizeServer(entry.server));
-        return missingReport(entry, name, inputs.stackFile, foreign?.metadata?.name);
-    });
+    const missing = active
+        .filter((e) => !found.has(e))
+        .map((entry) => {
+            const name = clusterSecretName(entry.server);
+            const foreign = inputs.others.find(
+                (s) => s.metadata?.name === name || normalizeServer(serverOf(s)) === normalizeServer(entry.server),
+            );
+            return missingReport(entry, name, inputs.stackFile, foreign?.metadata?.name);
+        });
     // Stack file order first, then what the stack no longer declares, by name.
     const order = (r: RegistrationReport) => {
         const i = active.findIndex((e) => normalizeServer(e.server) === normalizeServer(r.server));
         return i < 0 ? active.length : i;
     };
     const registrations = [...checked, ...missing].sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));
-    const counts = Object.fromEntries(STATUSES.map((s) => [s, registrations.filter((r) => r.status === s).length])) as Record<Status, number>;
+    const counts = Object.fromEntries(
+        STATUSES.map((s) => [s, registrations.filter((r) => r.status === s).length]),
+    ) as Record<Status, number>;
     return {
         stack: inputs.stack,
         stackFile: inputs.stackFile,
@@ -77,6 +87,7 @@ export function exitCode(report: HealthReport): 0 | 1 {
 
 async function inBatches<T, R>(items: T[], size: number, run: (item: T) => Promise<R>): Promise<R[]> {
     const results: R[] = [];
-    for (let i = 0; i < items.length; i += size) results.push(...await Promise.all(items.slice(i, i + size).map(run)));
+    for (let i = 0; i < items.length; i += size)
+        results.push(...(await Promise.all(items.slice(i, i + size).map(run))));
     return results;
 }

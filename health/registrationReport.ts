@@ -3,12 +3,12 @@
  * the token's claims, what Argo CD recorded), and whether the stack still declares it. Pure: the checks are
  * made elsewhere (checkRegistration.ts) and handed in.
  */
-import { CheckResult } from "../components/connectionCheck";
+import type { CheckResult } from "../components/connectionCheck";
 import { ARGOCD_KUBERNETES_VERSION_LABEL } from "../components/names";
-import { ClusterSettings } from "../stack/settings";
-import { Checks, classify, UNCHECKED } from "./classify";
-import { DecodedClusterSecret } from "./clusterSecrets";
-import { TokenClaims } from "./tokenClaims";
+import type { ClusterSettings } from "../stack/settings";
+import { type Checks, classify, UNCHECKED } from "./classify";
+import type { DecodedClusterSecret } from "./clusterSecrets";
+import type { TokenClaims } from "./tokenClaims";
 
 /**
  * missing: declared, but Argo CD has no cluster Secret of the stack for it; broken: Argo CD cannot use it;
@@ -71,7 +71,13 @@ export interface Observed {
     requireReachable: boolean;
 }
 
-const NO_TOKEN: TokenReport = { issuedAt: null, ageSeconds: null, expiresAt: null, serviceAccount: null, tokenSecret: null };
+const NO_TOKEN: TokenReport = {
+    issuedAt: null,
+    ageSeconds: null,
+    expiresAt: null,
+    serviceAccount: null,
+    tokenSecret: null,
+};
 
 /** `v1.36.3` and `1.36` (Argo CD 2.x writes major.minor, 3.x the gitVersion) both as `1.36`. */
 export function majorMinor(version: string): string | undefined {
@@ -126,8 +132,15 @@ export function registrationReport(o: Observed): RegistrationReport {
             // Reported as unreachable either way; --require-reachable only makes it fail the report.
             connectionStatus = "unreachable";
             const message = `${label} cannot be reached from here: ${result.reason}`;
-            if (o.requireReachable) problems.push({ message, fix: "run the report where Argo CD's network reaches the server, or leave out --require-reachable" });
-            else warnings.push(`${message}; Argo CD may reach it over another network (--require-reachable makes this an error)`);
+            if (o.requireReachable)
+                problems.push({
+                    message,
+                    fix: "run the report where Argo CD's network reaches the server, or leave out --require-reachable",
+                });
+            else
+                warnings.push(
+                    `${message}; Argo CD may reach it over another network (--require-reachable makes this an error)`,
+                );
         } else {
             connectionStatus = "broken";
             problems.push({ message: `${label}: ${result.reason}`, fix: result.fix });
@@ -136,8 +149,10 @@ export function registrationReport(o: Observed): RegistrationReport {
     }
     const view = argoCdView(secret.labels, o.serverVersion);
     if (view.agrees === false) {
-        warnings.push(`${label}: Argo CD recorded Kubernetes ${view.kubernetesVersion}, the server answers ${view.serverVersion} ` +
-            "(Argo CD's cluster info is stale, or it reaches another cluster at this URL)");
+        warnings.push(
+            `${label}: Argo CD recorded Kubernetes ${view.kubernetesVersion}, the server answers ${view.serverVersion} ` +
+                "(Argo CD's cluster info is stale, or it reaches another cluster at this URL)",
+        );
     }
     if (!entry) {
         problems.push({
@@ -164,7 +179,12 @@ export function registrationReport(o: Observed): RegistrationReport {
 }
 
 /** A stack entry with no cluster Secret of the stack; `foreign` names another owner's Secret for its server. */
-export function missingReport(entry: ClusterSettings, secretName: string, stackFile: string, foreign?: string): RegistrationReport {
+export function missingReport(
+    entry: ClusterSettings,
+    secretName: string,
+    stackFile: string,
+    foreign?: string,
+): RegistrationReport {
     const label = `cluster "${entry.name}" (${entry.server})`;
     const fix = foreign
         ? `Argo CD's Secret ${foreign} for this server is not this stack's: take it over with adopt: true (docs/migration.md), or remove the entry`
@@ -181,7 +201,12 @@ export function missingReport(entry: ClusterSettings, secretName: string, stackF
         checks: UNCHECKED,
         token: NO_TOKEN,
         argocd: argoCdView({}, undefined),
-        problems: [{ message: `${label} is declared in ${stackFile}, but Argo CD has no cluster Secret ${secretName} of this stack`, fix }],
+        problems: [
+            {
+                message: `${label} is declared in ${stackFile}, but Argo CD has no cluster Secret ${secretName} of this stack`,
+                fix,
+            },
+        ],
         warnings: [],
     };
 }

@@ -8,11 +8,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { LoadedStack, loadStack } from "../stack/config";
-import { Environment } from "../stack/kubeconfig";
 import { PROJECT } from "../components/names";
+import { type LoadedStack, loadStack } from "../stack/config";
+import type { Environment } from "../stack/kubeconfig";
 import { ConfigurationError } from "../stack/settings";
-import { RawStackConfig } from "../stack/validate";
+import type { RawStackConfig } from "../stack/validate";
 
 /** Why the stack cannot be read here: a usage or configuration error (exit 2), worded for the person. */
 export class StackFileError extends Error {}
@@ -64,7 +64,8 @@ export function readStack(dir: string, stackArg: string, env: Environment = proc
     const stackFile = `Pulumi.${stack}.yaml`;
     const projectText = readText(path.join(dir, "Pulumi.yaml"));
     const project = (yaml.load(projectText, { schema: yaml.CORE_SCHEMA }) as { name?: unknown } | null)?.name;
-    if (typeof project !== "string" || project === "") throw new StackFileError(`${path.join(dir, "Pulumi.yaml")} has no project name`);
+    if (typeof project !== "string" || project === "")
+        throw new StackFileError(`${path.join(dir, "Pulumi.yaml")} has no project name`);
     let document: unknown;
     try {
         document = yaml.load(readText(path.join(dir, stackFile)), { schema: yaml.CORE_SCHEMA });
@@ -73,19 +74,28 @@ export function readStack(dir: string, stackArg: string, env: Environment = proc
         throw new StackFileError(`${stackFile} is not valid YAML`);
     }
     const config = ((document ?? {}) as { config?: unknown }).config;
-    if (config === null || typeof config !== "object" || Array.isArray(config)) throw new StackFileError(`${stackFile} has no config`);
+    if (config === null || typeof config !== "object" || Array.isArray(config))
+        throw new StackFileError(`${stackFile} has no config`);
     const secrets = Object.entries(config as Record<string, unknown>)
         .filter(([k]) => k.startsWith(`${PROJECT}:`))
         .flatMap(([k, v]) => securePaths(v, k));
     if (secrets.length > 0) {
-        throw new StackFileError(`${stackFile}: ${secrets.join(", ")} ${secrets.length === 1 ? "is a" : "are"} Pulumi secret${secrets.length === 1 ? "" : "s"}, ` +
-            "which the health report cannot decrypt (it reads the stack file without the engine). fix: give kubeconfig as a path " +
-            "(or through $KUBECONFIG) for this stack");
+        throw new StackFileError(
+            `${stackFile}: ${secrets.join(", ")} ${secrets.length === 1 ? "is a" : "are"} Pulumi secret${secrets.length === 1 ? "" : "s"}, ` +
+                "which the health report cannot decrypt (it reads the stack file without the engine). fix: give kubeconfig as a path " +
+                "(or through $KUBECONFIG) for this stack",
+        );
     }
     try {
-        return { project, stack, stackFile, loaded: loadStack(rawConfigOf(config as Record<string, unknown>, stack), stackFile, env) };
+        return {
+            project,
+            stack,
+            stackFile,
+            loaded: loadStack(rawConfigOf(config as Record<string, unknown>, stack), stackFile, env),
+        };
     } catch (err) {
-        if (err instanceof ConfigurationError) throw new StackFileError(err.message.replace(/; nothing was registered:/, ":"));
+        if (err instanceof ConfigurationError)
+            throw new StackFileError(err.message.replace(/; nothing was registered:/, ":"));
         throw err;
     }
 }

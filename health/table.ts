@@ -3,8 +3,8 @@
  * Names and servers come from cluster Secrets anyone with write access to the Argo CD namespace could edit, so
  * control, format (bidi, zero-width) and line-separator characters are shown as \u{...}, never applied.
  */
-import { HealthReport, STATUSES } from "./healthReport";
-import { RegistrationReport } from "./registrationReport";
+import { type HealthReport, STATUSES } from "./healthReport";
+import type { RegistrationReport } from "./registrationReport";
 import { formatDuration } from "./tokenClaims";
 
 export function printable(text: string): string {
@@ -28,8 +28,15 @@ export function rowOf(r: RegistrationReport, now: number): string[] {
     const reachable = r.checks.reachable === null ? "-" : r.checks.reachable ? "yes" : "no";
     const cell = (state: string) => (r.secret === null ? "-" : state);
     return [
-        r.name, r.server, r.status, reachable, cell(r.checks.tls), cell(r.checks.token), cell(r.checks.rights),
-        r.secret === null ? "-" : tokenAgeCell(r, now), argoCdCell(r),
+        r.name,
+        r.server,
+        r.status,
+        reachable,
+        cell(r.checks.tls),
+        cell(r.checks.token),
+        cell(r.checks.rights),
+        r.secret === null ? "-" : tokenAgeCell(r, now),
+        argoCdCell(r),
     ].map(printable);
 }
 
@@ -38,20 +45,32 @@ const HEADER = ["CLUSTER", "SERVER", "STATUS", "REACHABLE", "TLS", "TOKEN", "RIG
 /** Columns padded to their widest cell, two spaces apart. */
 export function columns(rows: string[][]): string {
     const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => [...row[i]].length)));
-    return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c + " ".repeat(widths[i] - [...c].length))).join("  ").trimEnd()).join("\n");
+    return rows
+        .map((row) =>
+            row
+                .map((c, i) => (i === row.length - 1 ? c : c + " ".repeat(widths[i] - [...c].length)))
+                .join("  ")
+                .trimEnd(),
+        )
+        .join("\n");
 }
 
 export function headline(report: HealthReport): string {
     const n = report.registrations.length;
-    const counts = STATUSES.filter((s) => report.counts[s] > 0).map((s) => `${report.counts[s]} ${s}`).join(", ");
+    const counts = STATUSES.filter((s) => report.counts[s] > 0)
+        .map((s) => `${report.counts[s]} ${s}`)
+        .join(", ");
     const verdict = report.healthy ? "healthy" : "NOT healthy";
-    return `Stack ${printable(report.stack)} (Argo CD namespace ${printable(report.argocd.namespace)}, context ${printable(report.argocd.context)}): ` +
-        `${n} registration${n === 1 ? "" : "s"}${counts ? `: ${counts}` : ""}; ${verdict}`;
+    return (
+        `Stack ${printable(report.stack)} (Argo CD namespace ${printable(report.argocd.namespace)}, context ${printable(report.argocd.context)}): ` +
+        `${n} registration${n === 1 ? "" : "s"}${counts ? `: ${counts}` : ""}; ${verdict}`
+    );
 }
 
 export function formatTable(report: HealthReport, now: number): string {
     const lines = [headline(report), ""];
-    if (report.registrations.length > 0) lines.push(columns([HEADER, ...report.registrations.map((r) => rowOf(r, now))]));
+    if (report.registrations.length > 0)
+        lines.push(columns([HEADER, ...report.registrations.map((r) => rowOf(r, now))]));
     const problems = report.registrations.flatMap((r) => r.problems);
     const warnings = report.registrations.flatMap((r) => r.warnings);
     if (problems.length > 0) {

@@ -40,7 +40,12 @@ export function tokenClaims(token: string): TokenClaims | undefined {
 /** "3d4h", "5h", "7m12s", "42s": the largest unit and the next one when it is not zero, for a table cell. */
 export function formatDuration(seconds: number): string {
     const s = Math.max(0, Math.floor(seconds));
-    const units: [string, number][] = [["d", 86_400], ["h", 3_600], ["m", 60], ["s", 1]];
+    const units: [string, number][] = [
+        ["d", 86_400],
+        ["h", 3_600],
+        ["m", 60],
+        ["s", 1],
+    ];
     for (const [i, [unit, size]] of units.entries()) {
         if (s < size) continue;
         const next = units[i + 1];

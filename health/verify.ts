@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { stackAnnotationValue } from "../components/names";
 import { decodeClusterSecret, ListError, listStackSecrets } from "./clusterSecrets";
-import { exitCode, HealthReport, healthReport } from "./healthReport";
+import { exitCode, type HealthReport, healthReport } from "./healthReport";
 import { readStack, StackFileError } from "./stackFile";
 import { formatTable } from "./table";
 
@@ -43,7 +43,12 @@ export function parseArgs(argv: string[]): Options | string {
         }
         if (!afterDashes && flag === "--json") options.json = true;
         else if (!afterDashes && flag === "--require-reachable") options.requireReachable = true;
-        else if ((!afterDashes && flag === "--stack") || flag === "--cwd" || flag === "--result" || (afterDashes && flag === "--state")) {
+        else if (
+            (!afterDashes && flag === "--stack") ||
+            flag === "--cwd" ||
+            flag === "--result" ||
+            (afterDashes && flag === "--state")
+        ) {
             const value = inline ?? argv[++i];
             if (value === undefined || value === "") return `${flag} needs a value`;
             if (flag === "--stack") options.stack = value;
@@ -72,15 +77,28 @@ export async function main(argv: string[]): Promise<{ code: number; out: string;
         process.chdir(dir);
         const { project, stack, stackFile, loaded } = readStack(dir, options.stack);
         const namespace = loaded.settings.argocd.namespace;
-        const { ours, others } = await listStackSecrets(loaded.settings.argocd.access, namespace, stackAnnotationValue(project, stack));
+        const { ours, others } = await listStackSecrets(
+            loaded.settings.argocd.access,
+            namespace,
+            stackAnnotationValue(project, stack),
+        );
         tokens = ours.map((s) => decodeClusterSecret(s).connection?.bearerToken ?? "");
         report = await healthReport(
-            { stack, stackFile, argocd: { context: loaded.settings.argocd.access.context, namespace }, entries: loaded.settings.clusters, ours, others },
+            {
+                stack,
+                stackFile,
+                argocd: { context: loaded.settings.argocd.access.context, namespace },
+                entries: loaded.settings.clusters,
+                ours,
+                others,
+            },
             { stackFile, requireReachable: options.requireReachable, now: () => Date.now() / 1000 },
         );
     } catch (err) {
-        if (err instanceof StackFileError || err instanceof ListError) return { code: 2, out: "", err: `${err.message}\n` };
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return { code: 2, out: "", err: `no project directory ${dir}\n` };
+        if (err instanceof StackFileError || err instanceof ListError)
+            return { code: 2, out: "", err: `${err.message}\n` };
+        if ((err as NodeJS.ErrnoException).code === "ENOENT")
+            return { code: 2, out: "", err: `no project directory ${dir}\n` };
         throw err;
     }
     const json = `${JSON.stringify(report, null, 2)}\n`;

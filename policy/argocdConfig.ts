@@ -4,7 +4,7 @@
  * summary both judge `config` through this, so `{"tlsClientConfig":{"Insecure":true}}` is insecure to them
  * exactly as it is to Argo CD.
  */
-import { FieldKind, goFields, JsonValue, OrderedObject, parseOrderedJson } from "./goJson";
+import { type FieldKind, goFields, type JsonValue, OrderedObject, parseOrderedJson } from "./goJson";
 
 /** ClusterConfig's JSON fields and how Go decodes each. */
 const CLUSTER_CONFIG_FIELDS: Record<string, FieldKind> = {
@@ -60,7 +60,10 @@ export function parseClusterConfig(text: string): ClusterConfig | string {
     }
     if (!(parsed instanceof OrderedObject)) return "is not a JSON object";
     const top = goFields(parsed, CLUSTER_CONFIG_FIELDS);
-    const tls = top.fields.tlsClientConfig instanceof OrderedObject ? goFields(top.fields.tlsClientConfig, TLS_CLIENT_CONFIG_FIELDS) : undefined;
+    const tls =
+        top.fields.tlsClientConfig instanceof OrderedObject
+            ? goFields(top.fields.tlsClientConfig, TLS_CLIENT_CONFIG_FIELDS)
+            : undefined;
     const typeErrors = [...top.typeErrors, ...(tls?.typeErrors ?? []).map((e) => `tlsClientConfig.${e}`)];
     if (typeErrors.length > 0) return `has values Argo CD cannot read (${typeErrors.join("; ")})`;
     const text_ = (v: JsonValue | undefined) => (typeof v === "string" ? v : undefined);
@@ -70,7 +73,8 @@ export function parseClusterConfig(text: string): ClusterConfig | string {
         bearerToken: text_(top.fields.bearerToken),
         awsAuthConfig: top.fields.awsAuthConfig instanceof OrderedObject || undefined,
         execProviderConfig: top.fields.execProviderConfig instanceof OrderedObject || undefined,
-        disableCompression: typeof top.fields.disableCompression === "boolean" ? top.fields.disableCompression : undefined,
+        disableCompression:
+            typeof top.fields.disableCompression === "boolean" ? top.fields.disableCompression : undefined,
         proxyUrl: text_(top.fields.proxyUrl),
     };
     if (tls) {

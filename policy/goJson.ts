@@ -98,7 +98,10 @@ export function parseOrderedJson(text: string): JsonValue {
  * sign). Other non-ASCII letters can never equal the ASCII field names compared here, so they stay as they are.
  */
 export function goFoldKey(key: string): string {
-    return key.replace(/\u017f/g, "S").replace(/\u212a/g, "K").replace(/[a-z]/g, (c) => c.toUpperCase());
+    return key
+        .replace(/\u017f/g, "S")
+        .replace(/\u212a/g, "K")
+        .replace(/[a-z]/g, (c) => c.toUpperCase());
 }
 
 /** How a struct field is decoded. */
@@ -131,13 +134,16 @@ export function goFields(object: OrderedObject, schema: Record<string, FieldKind
         const expected = { string: "string", bool: "boolean", struct: "object", pointer: "object" }[kind];
         const actual = value instanceof OrderedObject ? "object" : Array.isArray(value) ? "array" : typeof value;
         if (actual !== expected) {
-            typeErrors.push(`${name} is ${actual === "object" ? "an object" : `a ${actual}`}, not a ${kind === "bool" ? "boolean" : expected}`);
+            typeErrors.push(
+                `${name} is ${actual === "object" ? "an object" : `a ${actual}`}, not a ${kind === "bool" ? "boolean" : expected}`,
+            );
             continue;
         }
         const earlier = fields[name];
-        fields[name] = earlier instanceof OrderedObject && value instanceof OrderedObject
-            ? new OrderedObject([...earlier.entries, ...value.entries])
-            : value;
+        fields[name] =
+            earlier instanceof OrderedObject && value instanceof OrderedObject
+                ? new OrderedObject([...earlier.entries, ...value.entries])
+                : value;
     }
     return { fields, typeErrors };
 }

@@ -5,7 +5,7 @@
  */
 import { PROJECT } from "../components/names";
 import { isClusterSecret, registrationOf } from "./registration";
-import { get, Resource, secretField } from "./resource";
+import { get, type Resource, secretField } from "./resource";
 import { nameOf } from "./urn";
 
 export const ARGOCD_KEY = `${PROJECT}:argocd`;
@@ -23,7 +23,10 @@ export function objectName(kind: string, r: Resource): string {
 export function entryOf(r: Resource): string {
     const name = isClusterSecret(r) ? secretField(r.props, "name") : undefined;
     const server = isClusterSecret(r) ? secretField(r.props, "server") : undefined;
-    if (typeof name === "string" && typeof server === "string") return `the ${CLUSTERS_KEY} entry "${name}" (server ${server})`;
+    if (typeof name === "string" && typeof server === "string")
+        return `the ${CLUSTERS_KEY} entry "${name}" (server ${server})`;
     const host = /^cluster-(.+)-\d+$/.exec(registrationOf(r))?.[1];
-    return host ? `the ${CLUSTERS_KEY} entry whose server is on ${host}` : `the ${CLUSTERS_KEY} entry of ${registrationOf(r)}`;
+    return host
+        ? `the ${CLUSTERS_KEY} entry whose server is on ${host}`
+        : `the ${CLUSTERS_KEY} entry of ${registrationOf(r)}`;
 }

@@ -12,8 +12,8 @@ import { checkWildcardRbac } from "./checks/noWildcardRbac";
 import { checkTlsVerified } from "./checks/tlsVerified";
 import { checkTokenSecrets } from "./checks/tokenSecretOfServiceAccount";
 import { checkUniqueRegistrations } from "./checks/uniqueServerAndName";
-import { Resource, Violation } from "./resource";
-import { StackKind } from "./stacks";
+import type { Resource, Violation } from "./resource";
+import type { StackKind } from "./stacks";
 
 export const PACK_NAME = "argocd-clusters-guardrails";
 
@@ -26,10 +26,8 @@ interface Row {
 }
 
 /** A row checks one resource at a time (before each step) or the whole stack (after the run). */
-export type PolicyEntry = Row & (
-    | { resource: (r: Resource) => string | undefined }
-    | { stack: (resources: Resource[]) => Violation[] }
-);
+export type PolicyEntry = Row &
+    ({ resource: (r: Resource) => string | undefined } | { stack: (resources: Resource[]) => Violation[] });
 
 const EVERY_STACK: Record<StackKind, Level> = { production: "mandatory", nonProduction: "mandatory" };
 
@@ -38,14 +36,16 @@ export const POLICIES: readonly PolicyEntry[] = [
         name: "cluster-secret-readable-by-argocd",
         levels: EVERY_STACK,
         stack: checkClusterSecrets,
-        description: "Each registration's cluster Secret is labelled secret-type=cluster, lives in the Argo CD namespace " +
+        description:
+            "Each registration's cluster Secret is labelled secret-type=cluster, lives in the Argo CD namespace " +
             "the registration was configured with, and its config is Argo CD's cluster config JSON with credentials.",
     },
     {
         name: "tls-verified-in-production",
         levels: { production: "mandatory", nonProduction: "disabled" },
         resource: checkTlsVerified,
-        description: "A cluster Secret of a production stack does not turn off TLS verification (tlsClientConfig.insecure).",
+        description:
+            "A cluster Secret of a production stack does not turn off TLS verification (tlsClientConfig.insecure).",
     },
     {
         name: "tls-verified",
@@ -57,7 +57,8 @@ export const POLICIES: readonly PolicyEntry[] = [
         name: "no-wildcard-rbac-in-production",
         levels: { production: "mandatory", nonProduction: "disabled" },
         resource: checkWildcardRbac,
-        description: "In a production stack a registration's ClusterRole grants cluster-admin or a path to it (\"*\", every " +
+        description:
+            'In a production stack a registration\'s ClusterRole grants cluster-admin or a path to it ("*", every ' +
             "verb spelt out, escalate, bind, impersonate, serviceaccounts/token) only with the cluster entry's allowWildcardRbac: " +
             "true, and a Role in a system namespace (kube-*, openshift-*) never.",
     },
@@ -65,7 +66,8 @@ export const POLICIES: readonly PolicyEntry[] = [
         name: "token-secret-of-registration-service-account",
         levels: EVERY_STACK,
         stack: checkTokenSecrets,
-        description: "Each token Secret names a ServiceAccount of its own registration, in its namespace, through the same provider.",
+        description:
+            "Each token Secret names a ServiceAccount of its own registration, in its namespace, through the same provider.",
     },
     {
         name: "environment-label-is-stack",
@@ -88,10 +90,14 @@ export function dependsOnStackKind(entry: PolicyEntry): boolean {
 
 /** The one level @pulumi/policy gives the policy: the level of every stack kind it runs in. */
 export function enforcementLevelOf(entry: PolicyEntry): Exclude<Level, "disabled"> {
-    const enabled = new Set(Object.values(entry.levels).filter((l): l is Exclude<Level, "disabled"> => l !== "disabled"));
+    const enabled = new Set(
+        Object.values(entry.levels).filter((l): l is Exclude<Level, "disabled"> => l !== "disabled"),
+    );
     if (enabled.size !== 1) {
-        throw new Error(`policy ${entry.name} has levels ${JSON.stringify(entry.levels)}: a policy runs with one level; ` +
-            "make it one policy per level");
+        throw new Error(
+            `policy ${entry.name} has levels ${JSON.stringify(entry.levels)}: a policy runs with one level; ` +
+                "make it one policy per level",
+        );
     }
     return [...enabled][0];
 }

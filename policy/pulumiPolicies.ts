@@ -2,10 +2,10 @@
  * The table of policies.ts as @pulumi/policy policies: each check gets resources as plain data (resource.ts)
  * and runs only in the kinds of stack its row enables, with the row's level.
  */
-import * as policy from "@pulumi/policy";
-import { dependsOnStackKind, enforcementLevelOf, PolicyEntry } from "./policies";
-import { plain, Resource } from "./resource";
-import { ProductionConfig, productionConfigSchema, stackKindOf } from "./stacks";
+import type * as policy from "@pulumi/policy";
+import { dependsOnStackKind, enforcementLevelOf, type PolicyEntry } from "./policies";
+import { plain, type Resource } from "./resource";
+import { type ProductionConfig, productionConfigSchema, stackKindOf } from "./stacks";
 
 export function toPulumiPolicy(entry: PolicyEntry): policy.ResourceValidationPolicy | policy.StackValidationPolicy {
     const gated = dependsOnStackKind(entry);

@@ -8,7 +8,7 @@
  * deliberate difference: "*\/*" is taken to match every subresource (the authorizer reads it as a subresource
  * literally named "*"), so a spelling that only looks like everything is refused rather than waved through.
  */
-import { PolicyRule } from "../components/names";
+import type { PolicyRule } from "../components/names";
 
 /** Every verb the API server checks on resources; "*" grants them all, and so does listing them all. */
 export const RESOURCE_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"];
@@ -43,14 +43,19 @@ function matches(list: string[] | undefined, value: string): boolean {
 
 function resourceMatches(rule: PolicyRule, resource: string): boolean {
     const subresource = resource.includes("/") ? resource.slice(resource.indexOf("/") + 1) : "";
-    return (rule.resources ?? []).some((r) =>
-        r === "*" || r === resource || (subresource !== "" && (r === `*/${subresource}` || r === "*/*")));
+    return (rule.resources ?? []).some(
+        (r) => r === "*" || r === resource || (subresource !== "" && (r === `*/${subresource}` || r === "*/*")),
+    );
 }
 
 function grants(rule: PolicyRule, request: Request, ignoreNames: boolean): boolean {
     // resourceNames narrow a rule to named objects; for escalation paths one name (cluster-admin) is enough.
     if (!ignoreNames && (rule.resourceNames ?? []).length > 0) return false;
-    return matches(rule.verbs, request.verb) && matches(rule.apiGroups, request.group) && resourceMatches(rule, request.resource);
+    return (
+        matches(rule.verbs, request.verb) &&
+        matches(rule.apiGroups, request.group) &&
+        resourceMatches(rule, request.resource)
+    );
 }
 
 /** Indices of the rules granting `request`. */
@@ -63,21 +68,31 @@ const which = (indices: number[]) => indices.map((i) => `rules[${i}]`).join(", "
 /** Every verb on every resource, in one rule or spread over several, of every API group or of one. */
 function everyResource(rules: PolicyRule[]): Danger[] {
     const literal = rules.flatMap((rule, i) =>
-        !(rule.resourceNames ?? []).length && (rule.verbs ?? []).includes("*") && (rule.resources ?? []).includes("*") ? [i] : []);
+        !(rule.resourceNames ?? []).length && (rule.verbs ?? []).includes("*") && (rule.resources ?? []).includes("*")
+            ? [i]
+            : [],
+    );
     if (literal.length > 0) {
-        return literal.map((i) => ({ kind: "every-resource" as const, detail: `rules[${i}] grants verbs "*" on resources "*"` }));
+        return literal.map((i) => ({
+            kind: "every-resource" as const,
+            detail: `rules[${i}] grants verbs "*" on resources "*"`,
+        }));
     }
     const groups = [ANY_GROUP, ...new Set(rules.flatMap((r) => r.apiGroups ?? []).filter((g) => g !== "*"))];
     for (const group of groups) {
         const perVerb = RESOURCE_VERBS.map((verb) => granting(rules, { verb, group, resource: ANY_RESOURCE }, false));
         if (perVerb.some((indices) => indices.length === 0)) continue;
         const indices = [...new Set(perVerb.flat())].sort((a, b) => a - b);
-        const where = group === ANY_GROUP ? "every API group" : `API group ${group === "" ? '"" (core)' : `"${group}"`}`;
-        return [{
-            kind: "every-resource",
-            detail: `${which(indices)} ${indices.length > 1 ? "together grant" : "grants"} every verb (${RESOURCE_VERBS.join(", ")}) ` +
-                `on resources "*" of ${where}`,
-        }];
+        const where =
+            group === ANY_GROUP ? "every API group" : `API group ${group === "" ? '"" (core)' : `"${group}"`}`;
+        return [
+            {
+                kind: "every-resource",
+                detail:
+                    `${which(indices)} ${indices.length > 1 ? "together grant" : "grants"} every verb (${RESOURCE_VERBS.join(", ")}) ` +
+                    `on resources "*" of ${where}`,
+            },
+        ];
     }
     return [];
 }
@@ -96,7 +111,11 @@ const PATHS: { kind: DangerKind; requests: Request[]; what: string }[] = [
     },
     {
         kind: "impersonate",
-        requests: ["users", "groups", "serviceaccounts"].map((resource) => ({ verb: "impersonate", group: "", resource })),
+        requests: ["users", "groups", "serviceaccounts"].map((resource) => ({
+            verb: "impersonate",
+            group: "",
+            resource,
+        })),
         what: "impersonate on users, groups or serviceaccounts (act as anyone)",
     },
     {
@@ -110,13 +129,22 @@ const PATHS: { kind: DangerKind; requests: Request[]; what: string }[] = [
 export function dangerousRights(rules: PolicyRule[]): Danger[] {
     const found = everyResource(rules);
     // A rule already reported as every verb on every resource grants these too; naming it again adds nothing.
-    const everything = new Set(found.flatMap((d) => [...d.detail.matchAll(/rules\[(\d+)\]/g)].map((m) => Number(m[1]))));
+    const everything = new Set(
+        found.flatMap((d) => [...d.detail.matchAll(/rules\[(\d+)\]/g)].map((m) => Number(m[1]))),
+    );
     for (const path of PATHS) {
-        const indices = [...new Set(path.requests.flatMap((request) => granting(rules, request)))].sort((a, b) => a - b);
-        if (indices.length > 0 && indices.some((i) => !everything.has(i))) found.push({ kind: path.kind, detail: `${which(indices)} ${indices.length > 1 ? "grant" : "grants"} ${path.what}` });
+        const indices = [...new Set(path.requests.flatMap((request) => granting(rules, request)))].sort(
+            (a, b) => a - b,
+        );
+        if (indices.length > 0 && indices.some((i) => !everything.has(i)))
+            found.push({
+                kind: path.kind,
+                detail: `${which(indices)} ${indices.length > 1 ? "grant" : "grants"} ${path.what}`,
+            });
     }
     rules.forEach((rule, i) => {
-        if ((rule.nonResourceURLs ?? []).includes("*")) found.push({ kind: "every-non-resource-url", detail: `rules[${i}] grants nonResourceURLs "*"` });
+        if ((rule.nonResourceURLs ?? []).includes("*"))
+            found.push({ kind: "every-non-resource-url", detail: `rules[${i}] grants nonResourceURLs "*"` });
     });
     return found;
 }

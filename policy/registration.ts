@@ -5,7 +5,7 @@
  * parses child names (components/childNames.ts does, for the summary).
  */
 import { CLUSTER_REGISTRATION_TYPE, SERVICE_ACCOUNT_TOKEN_TYPE } from "../components/names";
-import { get, Resource } from "./resource";
+import { get, type Resource } from "./resource";
 import { nameOf, typeChainOf } from "./urn";
 
 /** The type the component registers with (components/clusterRegistration.ts), which the pack matches. */

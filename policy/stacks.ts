@@ -2,7 +2,7 @@
  * Which stacks are production, the one thing that changes how strict the pack is (policies.ts gives each
  * policy a level per stack kind). Policies are not told the stack; it comes from each resource's URN.
  */
-import * as policy from "@pulumi/policy";
+import type * as policy from "@pulumi/policy";
 import { stackOf } from "./urn";
 
 export type StackKind = "production" | "nonProduction";
@@ -32,7 +32,9 @@ export const productionConfigSchema: policy.PolicyConfigSchema = {
 
 /** Whether a stack gets the production rules: yes unless the config names it as not production. */
 export function isProductionStack(config: ProductionConfig): (stack: string) => boolean {
-    const relaxed = Array.isArray(config.nonProductionStacks) ? config.nonProductionStacks : DEFAULT_NON_PRODUCTION_STACKS;
+    const relaxed = Array.isArray(config.nonProductionStacks)
+        ? config.nonProductionStacks
+        : DEFAULT_NON_PRODUCTION_STACKS;
     return (stack) => !relaxed.includes(stack);
 }
 

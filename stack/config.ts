@@ -6,10 +6,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../components/names";
 import { ARGOCD_KEY, CLUSTERS_KEY } from "./keys";
-import { Environment, KubeconfigReader } from "./kubeconfig";
+import { type Environment, KubeconfigReader } from "./kubeconfig";
 import { ConfigurationError } from "./problems";
-import { StackSpec } from "./settings";
-import { RawStackConfig, validateStack } from "./validate";
+import type { StackSpec } from "./settings";
+import { type RawStackConfig, validateStack } from "./validate";
 
 export interface LoadedStack {
     /** The Argo CD block and every cluster entry, complete, each with the access its context resolved to. */

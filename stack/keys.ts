@@ -32,7 +32,8 @@ export const PROJECT_KEYS = [ARGOCD_KEY, CLUSTERS_KEY];
 
 const VALUE_OR_DEFAULT = "give a value, or remove the key for the default";
 const BOOLEAN_OR_DEFAULT = "write true or false, or remove the key for the default (false)";
-const KUBECONFIG_OR_DEFAULT = "give a kubeconfig path or its contents, or remove the key to use $KUBECONFIG, then ~/.kube/config";
+const KUBECONFIG_OR_DEFAULT =
+    "give a kubeconfig path or its contents, or remove the key to use $KUBECONFIG, then ~/.kube/config";
 
 export const TLS_KEYS = {
     insecure: { ifNull: BOOLEAN_OR_DEFAULT },
@@ -73,7 +74,10 @@ export const CLUSTER_KEYS = {
     shard: { ifNull: "give the application-controller shard number, or remove the key" },
     labels: { ifNull: "write at least one key: value, or remove the key" },
     annotations: { ifNull: "write at least one key: value, or remove the key" },
-    tls: { ifNull: "set insecure, caData or serverName, or remove tls to verify TLS with the target's own CA", keys: TLS_KEYS },
+    tls: {
+        ifNull: "set insecure, caData or serverName, or remove tls to verify TLS with the target's own CA",
+        keys: TLS_KEYS,
+    },
     proxyUrl: { ifNull: "give the proxy URL, or remove the key for a direct connection" },
     disableCompression: { ifNull: BOOLEAN_OR_DEFAULT },
     tokenRotation: { ifNull: 'give a value, e.g. tokenRotation: "2026-11", or remove the key' },
@@ -89,5 +93,7 @@ export type TlsKey = keyof typeof TLS_KEYS;
 
 /** The table's keys as documentation lists them: a nested object by its own keys, e.g. `tls.caData`. */
 export function keyPaths(table: KeyTable): string[] {
-    return Object.entries(table).flatMap(([key, info]) => (info.keys ? keyPaths(info.keys).map((k) => `${key}.${k}`) : [key]));
+    return Object.entries(table).flatMap(([key, info]) =>
+        info.keys ? keyPaths(info.keys).map((k) => `${key}.${k}`) : [key],
+    );
 }

@@ -4,11 +4,11 @@
  * context, as a secret. Paths and unrelated credentials then never reach the state, and a laptop and a CI
  * runner with different files produce the same provider inputs.
  */
-import * as fs from "fs";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as yaml from "js-yaml";
-import * as os from "os";
-import * as path from "path";
-import { Problem } from "./settings";
+import type { Problem } from "./settings";
 
 /** What a provider needs: a kubeconfig with exactly one context, current. */
 export interface ClusterAccess {
@@ -54,13 +54,18 @@ export class KubeconfigReader {
     access(keyPath: string, value: string | undefined, context: string): ClusterAccess | Problem[] {
         const documents: Document[] = [];
         const problems: Problem[] = [];
-        const unusable = value === undefined ? kubeconfigEnvProblem(this.env.KUBECONFIG) : kubeconfigValueProblem(keyPath, value);
+        const unusable =
+            value === undefined ? kubeconfigEnvProblem(this.env.KUBECONFIG) : kubeconfigValueProblem(keyPath, value);
         if (unusable) return [unusable];
         const sources = this.sources(value);
         for (const source of sources) {
             const loaded = "text" in source ? parse(source.origin, process.cwd(), source.text) : this.file(source.path);
             if (loaded instanceof Error) {
-                problems.push({ path: source.key ?? `${keyPath}.kubeconfig`, message: loaded.message, fix: source.fix });
+                problems.push({
+                    path: source.key ?? `${keyPath}.kubeconfig`,
+                    message: loaded.message,
+                    fix: source.fix,
+                });
             } else {
                 documents.push(loaded);
             }
@@ -80,11 +85,21 @@ export class KubeconfigReader {
         const fromEnv = (this.env.KUBECONFIG ?? "").split(path.delimiter).filter((p) => p !== "");
         if (fromEnv.length > 0) {
             return fromEnv.map((p) => ({
-                origin: p, path: p, key: "$KUBECONFIG", fix: "fix $KUBECONFIG, or set kubeconfig for this cluster in the stack file",
+                origin: p,
+                path: p,
+                key: "$KUBECONFIG",
+                fix: "fix $KUBECONFIG, or set kubeconfig for this cluster in the stack file",
             }));
         }
         const home = path.join(this.env.HOME ?? os.homedir(), ".kube", "config");
-        return [{ origin: home, path: home, key: "~/.kube/config", fix: "create it, set $KUBECONFIG, or set kubeconfig in the stack file" }];
+        return [
+            {
+                origin: home,
+                path: home,
+                key: "~/.kube/config",
+                fix: "create it, set $KUBECONFIG, or set kubeconfig in the stack file",
+            },
+        ];
     }
 
     private file(file: string): Document | Error {
@@ -94,7 +109,9 @@ export class KubeconfigReader {
             try {
                 cached = parse(file, path.dirname(absolute), fs.readFileSync(absolute, "utf8"));
             } catch (err) {
-                cached = new Error(`cannot read kubeconfig ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+                cached = new Error(
+                    `cannot read kubeconfig ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+                );
             }
             this.files.set(absolute, cached);
         }
@@ -146,15 +163,24 @@ export function kubeconfigValueProblem(keyPath: string, value: string): Problem 
  */
 export function kubeconfigEnvProblem(value: string | undefined): Problem | undefined {
     if (value === undefined || value === "") return undefined;
-    const fix = "set $KUBECONFIG to the path of a kubeconfig file (kubectl's list of paths, separated by ':'), " +
+    const fix =
+        "set $KUBECONFIG to the path of a kubeconfig file (kubectl's list of paths, separated by ':'), " +
         "e.g. write the contents to a file readable by you only; or set kubeconfig for this cluster in the stack file";
     // Contents, or a YAML line of them ("token: ..."): no path list has ': '.
     if (looksLikeContents(value) || /\s:|:\s/.test(value)) {
-        return { path: "$KUBECONFIG", message: `holds a kubeconfig's contents (${value.length} characters), not a list of paths`, fix };
+        return {
+            path: "$KUBECONFIG",
+            message: `holds a kubeconfig's contents (${value.length} characters), not a list of paths`,
+            fix,
+        };
     }
     const pieces = value.split(path.delimiter).filter((p) => p !== "");
     if (looksLikeBase64Kubeconfig(value) || pieces.some((p) => !plausiblePath(p))) {
-        return { path: "$KUBECONFIG", message: `is not a list of kubeconfig paths (a string of ${value.length} characters)`, fix };
+        return {
+            path: "$KUBECONFIG",
+            message: `is not a list of kubeconfig paths (a string of ${value.length} characters)`,
+            fix,
+        };
     }
     return undefined;
 }
@@ -202,7 +228,8 @@ export function yamlErrorWithoutText(err: unknown): string {
     ];
     const kind = kinds.find(([pattern]) => pattern.test(reason))?.[1] ?? "a syntax error";
     const { line, column } = e.mark ?? {};
-    const where = typeof line === "number" && typeof column === "number" ? ` at line ${line + 1}, column ${column + 1}` : "";
+    const where =
+        typeof line === "number" && typeof column === "number" ? ` at line ${line + 1}, column ${column + 1}` : "";
     return `${kind}${where}`;
 }
 
@@ -220,31 +247,61 @@ function find(documents: Document[], list: string, name: string): { entry: Named
     return undefined;
 }
 
-function resolveContext(documents: Document[], context: string, keyPath: string, where: string): ClusterAccess | Problem[] {
+function resolveContext(
+    documents: Document[],
+    context: string,
+    keyPath: string,
+    where: string,
+): ClusterAccess | Problem[] {
     const ctx = find(documents, "contexts", context);
     if (!ctx) {
         const known = [...new Set(documents.flatMap((d) => entries(d, "contexts").map((e) => e.name)))];
-        return [{
-            path: keyPath,
-            message: `context "${context}" is not in ${where}`,
-            fix: known.length > 0 ? `use one of: ${known.join(", ")}` : "add the context to the kubeconfig (kubectl config set-context)",
-        }];
+        return [
+            {
+                path: keyPath,
+                message: `context "${context}" is not in ${where}`,
+                fix:
+                    known.length > 0
+                        ? `use one of: ${known.join(", ")}`
+                        : "add the context to the kubeconfig (kubectl config set-context)",
+            },
+        ];
     }
     const spec = (ctx.entry.context ?? {}) as Record<string, unknown>;
     const cluster = typeof spec.cluster === "string" ? find(documents, "clusters", spec.cluster) : undefined;
     const user = typeof spec.user === "string" ? find(documents, "users", spec.user) : undefined;
     const problems: Problem[] = [];
     if (!cluster) {
-        problems.push({ path: keyPath, message: `context "${context}" refers to cluster "${String(spec.cluster)}", which is not in ${where}`, fix: "repair the kubeconfig" });
+        problems.push({
+            path: keyPath,
+            message: `context "${context}" refers to cluster "${String(spec.cluster)}", which is not in ${where}`,
+            fix: "repair the kubeconfig",
+        });
     }
     if (spec.user !== undefined && !user) {
-        problems.push({ path: keyPath, message: `context "${context}" refers to user "${String(spec.user)}", which is not in ${where}`, fix: "repair the kubeconfig" });
+        problems.push({
+            path: keyPath,
+            message: `context "${context}" refers to user "${String(spec.user)}", which is not in ${where}`,
+            fix: "repair the kubeconfig",
+        });
     }
     if (!cluster || problems.length > 0) return problems;
 
-    const clusterBody = inlineFiles(cluster.entry.cluster, cluster.doc, { "certificate-authority": "certificate-authority-data" }, problems, keyPath);
+    const clusterBody = inlineFiles(
+        cluster.entry.cluster,
+        cluster.doc,
+        { "certificate-authority": "certificate-authority-data" },
+        problems,
+        keyPath,
+    );
     const userBody = user
-        ? inlineFiles(user.entry.user, user.doc, { "client-certificate": "client-certificate-data", "client-key": "client-key-data" }, problems, keyPath)
+        ? inlineFiles(
+              user.entry.user,
+              user.doc,
+              { "client-certificate": "client-certificate-data", "client-key": "client-key-data" },
+              problems,
+              keyPath,
+          )
         : undefined;
     if (userBody && typeof userBody.tokenFile === "string") {
         // A token file is re-read by the client as it rotates: keep the reference, made absolute.
@@ -253,7 +310,13 @@ function resolveContext(documents: Document[], context: string, keyPath: string,
     if (problems.length > 0) return problems;
     const server = typeof clusterBody.server === "string" ? clusterBody.server : "";
     if (!server) {
-        return [{ path: keyPath, message: `cluster "${cluster.entry.name}" of context "${context}" has no server`, fix: "repair the kubeconfig" }];
+        return [
+            {
+                path: keyPath,
+                message: `cluster "${cluster.entry.name}" of context "${context}" has no server`,
+                fix: "repair the kubeconfig",
+            },
+        ];
     }
     const contextBody: Record<string, unknown> = { cluster: cluster.entry.name };
     if (user) contextBody.user = user.entry.name;
@@ -267,13 +330,18 @@ function resolveContext(documents: Document[], context: string, keyPath: string,
         "current-context": context,
     };
     const ca = clusterBody["certificate-authority-data"];
-    const caData = typeof ca === "string" && ca !== "" && clusterBody["insecure-skip-tls-verify"] !== true ? ca : undefined;
+    const caData =
+        typeof ca === "string" && ca !== "" && clusterBody["insecure-skip-tls-verify"] !== true ? ca : undefined;
     return { context, kubeconfig: yaml.dump(minimal, { lineWidth: -1, noRefs: true }), server, caData };
 }
 
 /** Replaces file references by inline base64 data, so the kubeconfig works on any machine. */
 function inlineFiles(
-    raw: unknown, doc: Document, fields: Record<string, string>, problems: Problem[], keyPath: string,
+    raw: unknown,
+    doc: Document,
+    fields: Record<string, string>,
+    problems: Problem[],
+    keyPath: string,
 ): Record<string, unknown> {
     const body: Record<string, unknown> = { ...((raw ?? {}) as Record<string, unknown>) };
     for (const [fileField, dataField] of Object.entries(fields)) {

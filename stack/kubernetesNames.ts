@@ -14,7 +14,7 @@ import {
     STACK_ANNOTATION,
     tokenSecretName,
 } from "../components/names";
-import { describe, Obj, Problems } from "./problems";
+import { describe, type Obj, type Problems } from "./problems";
 
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -31,8 +31,24 @@ const MAX_ANNOTATIONS_BYTES = 256 * 1024;
  * other verb grants nothing built in, so it is more likely a typo or text made to mislead the reviewer
  * ("get<!-- -->list"); an API with verbs of its own lists them in the entry's customVerbs.
  */
-export const RESOURCE_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "use", "bind",
-    "escalate", "impersonate", "approve", "sign", "attest", "*"];
+export const RESOURCE_VERBS = [
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+    "use",
+    "bind",
+    "escalate",
+    "impersonate",
+    "approve",
+    "sign",
+    "attest",
+    "*",
+];
 export const NON_RESOURCE_VERBS = ["get", "post", "put", "patch", "delete", "head", "options", "*"];
 /** A verb as an API's authorizer checks it: what customVerbs may list. */
 export const CUSTOM_VERB = /^[a-z][a-z0-9-]*$/;
@@ -54,7 +70,8 @@ export function namespaceName(p: Problems, path: string, raw: unknown): string |
     const fix = "use a Kubernetes namespace name: lowercase letters, digits and '-', at most 63 characters";
     const value = p.string(path, raw, fix);
     if (value === undefined) return undefined;
-    if (value.length > 63 || !DNS_LABEL.test(value)) return p.add(path, `"${value}" is not a valid namespace name`, fix);
+    if (value.length > 63 || !DNS_LABEL.test(value))
+        return p.add(path, `"${value}" is not a valid namespace name`, fix);
     return value;
 }
 
@@ -77,16 +94,23 @@ export function serviceAccountName(p: Problems, path: string, raw: unknown): str
     const longest = Math.max(tokenSecretName(value, "0".repeat(8)).length, roleBindingName(value).length);
     if (longest > MAX_NAME) {
         const room = MAX_NAME - (longest - value.length);
-        return p.add(path, `is ${value.length} characters long: its token Secret <serviceAccount>-token-<8 hex digits> would have ` +
-            `${longest}, over Kubernetes' ${MAX_NAME}-character limit for names`,
-        `use a ServiceAccount name of at most ${room} characters`);
+        return p.add(
+            path,
+            `is ${value.length} characters long: its token Secret <serviceAccount>-token-<8 hex digits> would have ` +
+                `${longest}, over Kubernetes' ${MAX_NAME}-character limit for names`,
+            `use a ServiceAccount name of at most ${room} characters`,
+        );
     }
     return value;
 }
 
 /** Labels or annotations: valid keys and values, none of the keys in `reserved` (the program writes those). */
 export function validateMetadata(
-    p: Problems, path: string, raw: unknown, reserved: string[], isLabel: boolean,
+    p: Problems,
+    path: string,
+    raw: unknown,
+    reserved: string[],
+    isLabel: boolean,
 ): Record<string, string> | undefined {
     if (raw === undefined || raw === null) return undefined;
     if (typeof raw !== "object" || Array.isArray(raw)) {
@@ -97,16 +121,22 @@ export function validateMetadata(
     for (const [key, value] of Object.entries(raw as Obj)) {
         const at = `${path}.${key}`;
         if (!validQualifiedKey(key)) {
-            p.add(at, `"${key}" is not a valid ${kind} key`,
-                "use [prefix/]name: an optional DNS prefix, then at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric");
+            p.add(
+                at,
+                `"${key}" is not a valid ${kind} key`,
+                "use [prefix/]name: an optional DNS prefix, then at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric",
+            );
         } else if (reserved.includes(key)) {
             p.add(at, `"${key}" is set by this program`, `remove it; the program writes this ${kind} itself`);
         }
         if (typeof value !== "string") {
             p.add(at, `must be a string, got ${describe(value)}`, `quote the value, e.g. ${key}: "${String(value)}"`);
         } else if (isLabel && !validLabelValue(value)) {
-            p.add(at, `"${value}" is not a valid label value`,
-                "use at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric");
+            p.add(
+                at,
+                `"${value}" is not a valid label value`,
+                "use at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric",
+            );
         }
     }
     return p.list.length > before ? undefined : (raw as Record<string, string>);
@@ -117,7 +147,11 @@ export function validateMetadata(
  * value, in bytes), with the ones the program writes and room for Argo CD's refresh request, an RFC 3339 time.
  */
 export function checkAnnotationsSize(
-    p: Problems, path: string, annotations: Record<string, string>, stack: string | undefined, argocdName: string,
+    p: Problems,
+    path: string,
+    annotations: Record<string, string>,
+    stack: string | undefined,
+    argocdName: string,
 ): void {
     const added: Record<string, string> = {
         [STACK_ANNOTATION]: `${PROJECT}/${stack ?? ""}`,
@@ -129,8 +163,11 @@ export function checkAnnotationsSize(
     const ours = size(added);
     const total = size(annotations) + ours;
     if (total > MAX_ANNOTATIONS_BYTES) {
-        p.add(path, `total ${total} bytes of keys and values, with the ${ours} bytes the program and Argo CD add, over ` +
-            `Kubernetes' limit of ${MAX_ANNOTATIONS_BYTES} (256 KiB)`,
-        "shorten or remove annotations; bulk data belongs in a ConfigMap or in Git");
+        p.add(
+            path,
+            `total ${total} bytes of keys and values, with the ${ours} bytes the program and Argo CD add, over ` +
+                `Kubernetes' limit of ${MAX_ANNOTATIONS_BYTES} (256 KiB)`,
+            "shorten or remove annotations; bulk data belongs in a ConfigMap or in Git",
+        );
     }
 }

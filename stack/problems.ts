@@ -4,7 +4,7 @@
  * the same way: key path, message, fix, all collected and thrown at once.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { KeyTable } from "./keys";
+import type { KeyTable } from "./keys";
 
 /** One configuration problem: where it is, what is wrong, how to fix it. */
 export interface Problem {
@@ -158,7 +158,10 @@ export function quoteVisibly(text: string): string {
 /** Reports a value with an invisible character; true when it has none. */
 export function visibleOnly(p: Problems, path: string, value: string): boolean {
     if (!INVISIBLE.test(value)) return true;
-    p.add(path, `${quoteVisibly(value)} has a control or invisible character`,
-        "remove it: names and rules are shown to reviewers, where such characters hide or reorder text");
+    p.add(
+        path,
+        `${quoteVisibly(value)} has a control or invisible character`,
+        "remove it: names and rules are shown to reviewers, where such characters hide or reorder text",
+    );
     return false;
 }

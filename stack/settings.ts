@@ -4,9 +4,9 @@
  * to the ClusterRegistration component, which applies no default of its own. The types pick exactly the keys
  * of keys.ts's tables: a key added to a table and not here, or the other way round, fails the build.
  */
-import { PolicyRule } from "../components/names";
-import { ArgoCDKey, ClusterKey, TlsKey } from "./keys";
-import { ClusterAccess } from "./kubeconfig";
+import type { PolicyRule } from "../components/names";
+import type { ArgoCDKey, ClusterKey, TlsKey } from "./keys";
+import type { ClusterAccess } from "./kubeconfig";
 
 export { ConfigurationError, formatProblems, Problem } from "./problems";
 

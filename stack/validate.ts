@@ -6,7 +6,7 @@
  * collector (problems.ts), Kubernetes' own name rules (kubernetesNames.ts), the server URL (server.ts), RBAC
  * rules (rbacRules.ts) and the table of keys (keys.ts).
  */
-import { X509Certificate } from "crypto";
+import { X509Certificate } from "node:crypto";
 import {
     DEFAULT_ARGOCD_NAME,
     DEFAULT_ARGOCD_NAMESPACE,
@@ -19,7 +19,7 @@ import {
     RESERVED_LABELS,
 } from "../components/names";
 import { ARGOCD_KEY, ARGOCD_KEYS, CLUSTER_KEYS, CLUSTERS_KEY, PROJECT_KEYS, TLS_KEYS } from "./keys";
-import { ClusterAccess, KubeconfigReader, kubeconfigValueProblem, looksLikeContents } from "./kubeconfig";
+import { type ClusterAccess, type KubeconfigReader, kubeconfigValueProblem, looksLikeContents } from "./kubeconfig";
 import {
     checkAnnotationsSize,
     DNS_SUBDOMAIN,
@@ -29,10 +29,17 @@ import {
     validateMetadata,
     validLabelValue,
 } from "./kubernetesNames";
-import { describe, Obj, Problem, Problems, suggest, visibleOnly } from "./problems";
+import { describe, type Obj, type Problem, Problems, suggest, visibleOnly } from "./problems";
 import { validateCustomVerbs, validateRules } from "./rbacRules";
 import { normalizeServer, quoteServer, validateServer } from "./server";
-import { ArgoCDSpec, ClusterSpec, StackSpec, TlsSpec, VERIFY_MODES, VerifyMode } from "./settings";
+import {
+    type ArgoCDSpec,
+    type ClusterSpec,
+    type StackSpec,
+    type TlsSpec,
+    VERIFY_MODES,
+    type VerifyMode,
+} from "./settings";
 
 // Imported from here by the rest of the program since before the split; kept so their import paths hold.
 export { ARGOCD_KEY, CLUSTERS_KEY } from "./keys";
@@ -98,17 +105,27 @@ interface Checked<T, R extends Reach = Reach> {
  * Validates the whole stack and resolves every kubeconfig context; the spec is returned only when there is no
  * problem at all. Contexts are resolved even when other keys are wrong, and reported after them.
  */
-export function validateStack(raw: RawStackConfig, kubeconfigs: Kubeconfigs): { settings?: StackSpec; problems: Problem[] } {
+export function validateStack(
+    raw: RawStackConfig,
+    kubeconfigs: Kubeconfigs,
+): { settings?: StackSpec; problems: Problem[] } {
     const p = new Problems();
     for (const key of raw.projectKeys) {
         if (!PROJECT_KEYS.includes(key)) {
             const close = suggest(key, PROJECT_KEYS);
-            p.add(key, "is not a known key", close ? `did you mean "${close}"?` : `known keys: ${PROJECT_KEYS.join(", ")}`);
+            p.add(
+                key,
+                "is not a known key",
+                close ? `did you mean "${close}"?` : `known keys: ${PROJECT_KEYS.join(", ")}`,
+            );
         }
     }
     if (raw.stack !== undefined && !validLabelValue(raw.stack)) {
-        p.add(`stack "${raw.stack}"`, `cannot be the ${ENVIRONMENT_LABEL} label of the cluster Secrets: it is not a valid label value`,
-            "use a stack name of at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric");
+        p.add(
+            `stack "${raw.stack}"`,
+            `cannot be the ${ENVIRONMENT_LABEL} label of the cluster Secrets: it is not a valid label value`,
+            "use a stack name of at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric",
+        );
     }
     const argocd = validateArgoCD(p, raw.argocd, raw.secretKeys);
     const context: StackContext = { stack: raw.stack, argocdName: argocd.name, secretKeys: raw.secretKeys };
@@ -117,12 +134,22 @@ export function validateStack(raw: RawStackConfig, kubeconfigs: Kubeconfigs): { 
     for (const reach of [argocd.reach, ...(clusters ?? []).map((c) => c.reach)]) {
         if (reach) resolve(p, kubeconfigs, reach);
     }
-    if (clusters) findSharedAccounts(p, raw.clusters as unknown[], clusters.map((c) => c.reach));
+    if (clusters)
+        findSharedAccounts(
+            p,
+            raw.clusters as unknown[],
+            clusters.map((c) => c.reach),
+        );
 
     const problems = p.unique();
     const argocdSpec = specOf<ArgoCDSpec>(argocd);
     const clusterSpecs = (clusters ?? []).map((c) => specOf<ClusterSpec>(c));
-    if (problems.length > 0 || !argocdSpec || !clusters || !clusterSpecs.every((c): c is ClusterSpec => c !== undefined)) {
+    if (
+        problems.length > 0 ||
+        !argocdSpec ||
+        !clusters ||
+        !clusterSpecs.every((c): c is ClusterSpec => c !== undefined)
+    ) {
         return { problems };
     }
     return { settings: { argocd: argocdSpec, clusters: clusterSpecs }, problems: [] };
@@ -151,7 +178,11 @@ interface StackContext {
 /** The argocd block, with the Argo CD cluster's name as far as it is known (cluster entries size annotations with it). */
 function validateArgoCD(p: Problems, raw: unknown, secretKeys: string[]): Checked<ArgoCDSpec> & { name: string } {
     if (raw === undefined || raw === null) {
-        p.add(ARGOCD_KEY, "is required", `add ${ARGOCD_KEY} with at least a context, e.g. { namespace: argocd, context: my-argocd-cluster }`);
+        p.add(
+            ARGOCD_KEY,
+            "is required",
+            `add ${ARGOCD_KEY} with at least a context, e.g. { namespace: argocd, context: my-argocd-cluster }`,
+        );
         return { name: DEFAULT_ARGOCD_NAME };
     }
     const o = p.object(ARGOCD_KEY, raw, ARGOCD_KEYS);
@@ -159,9 +190,16 @@ function validateArgoCD(p: Problems, raw: unknown, secretKeys: string[]): Checke
     const before = p.list.length;
     const name = argocdName(p, `${ARGOCD_KEY}.name`, o.name) ?? DEFAULT_ARGOCD_NAME;
     const namespace = namespaceName(p, `${ARGOCD_KEY}.namespace`, o.namespace) ?? DEFAULT_ARGOCD_NAMESPACE;
-    const context = p.required(`${ARGOCD_KEY}.context`, o.context, "set it to the kubeconfig context of the cluster Argo CD runs on");
+    const context = p.required(
+        `${ARGOCD_KEY}.context`,
+        o.context,
+        "set it to the kubeconfig context of the cluster Argo CD runs on",
+    );
     const kubeconfig = validateKubeconfig(p, ARGOCD_KEY, ARGOCD_KEY, o.kubeconfig, secretKeys);
-    const reach = context !== undefined && usable(o.kubeconfig, kubeconfig) ? { keyPath: ARGOCD_KEY, context, kubeconfig } : undefined;
+    const reach =
+        context !== undefined && usable(o.kubeconfig, kubeconfig)
+            ? { keyPath: ARGOCD_KEY, context, kubeconfig }
+            : undefined;
     if (p.list.length > before || context === undefined) return { reach, name };
     return { value: { name, namespace, context, kubeconfig }, reach, name };
 }
@@ -171,7 +209,8 @@ function validateArgoCD(p: Problems, raw: unknown, secretKeys: string[]): Checke
  * short DNS-like name, so it reads well in the state and in the annotation that records it on every Secret.
  */
 function argocdName(p: Problems, path: string, raw: unknown): string | undefined {
-    const fix = "use at most 63 lowercase letters, digits, '-' and '.', starting and ending alphanumeric, e.g. hub-eu; " +
+    const fix =
+        "use at most 63 lowercase letters, digits, '-' and '.', starting and ending alphanumeric, e.g. hub-eu; " +
         "it is the Argo CD cluster's identity in this stack: keep it once set";
     const value = p.string(path, raw, fix);
     if (value === undefined) return undefined;
@@ -179,13 +218,25 @@ function argocdName(p: Problems, path: string, raw: unknown): string | undefined
     return value;
 }
 
-function validateClusters(p: Problems, raw: unknown, stack: StackContext): Checked<ClusterSpec, ClusterReach>[] | undefined {
+function validateClusters(
+    p: Problems,
+    raw: unknown,
+    stack: StackContext,
+): Checked<ClusterSpec, ClusterReach>[] | undefined {
     if (raw === undefined || raw === null) {
         // A missing list would otherwise read as "no clusters" and deregister every cluster of the stack.
-        return p.add(CLUSTERS_KEY, "is required", `list the clusters to register; write ${CLUSTERS_KEY}: [] to register none`);
+        return p.add(
+            CLUSTERS_KEY,
+            "is required",
+            `list the clusters to register; write ${CLUSTERS_KEY}: [] to register none`,
+        );
     }
     if (!Array.isArray(raw)) {
-        return p.add(CLUSTERS_KEY, `must be a list, got ${describe(raw)}`, "write it as a YAML list of cluster entries (- name: ...)");
+        return p.add(
+            CLUSTERS_KEY,
+            `must be a list, got ${describe(raw)}`,
+            "write it as a YAML list of cluster entries (- name: ...)",
+        );
     }
     const clusters = raw.map((entry, i) => validateCluster(p, `${CLUSTERS_KEY}[${i}]`, entry, stack));
     findDuplicates(p, raw, "name", "each Argo CD cluster name must be unique (Applications address clusters by it)");
@@ -225,11 +276,15 @@ function findSameServers(p: Problems, entries: unknown[]): void {
             return;
         }
         const firstServer = (entries[first] as Obj).server as string;
-        const spelling = firstServer === server
-            ? `the same server ${quoteServer(server)}`
-            : `the same server, spelt ${quoteServer(server)} and ${quoteServer(firstServer)}`;
-        p.add(`${CLUSTERS_KEY}[${i}].server`, `${entryName(entries, i)} and ${entryLabel(entries, first)} register ${spelling}`,
-            "register each API server once: remove the duplicate entry (letter case and a :443 port do not make another server)");
+        const spelling =
+            firstServer === server
+                ? `the same server ${quoteServer(server)}`
+                : `the same server, spelt ${quoteServer(server)} and ${quoteServer(firstServer)}`;
+        p.add(
+            `${CLUSTERS_KEY}[${i}].server`,
+            `${entryName(entries, i)} and ${entryLabel(entries, first)} register ${spelling}`,
+            "register each API server once: remove the duplicate entry (letter case and a :443 port do not make another server)",
+        );
     });
 }
 
@@ -245,7 +300,12 @@ export function entryLabel(entries: unknown[], i: number): string {
     return name.startsWith("cluster ") ? `${CLUSTERS_KEY}[${i}] (${name})` : name;
 }
 
-function validateCluster(p: Problems, path: string, raw: unknown, context: StackContext): Checked<ClusterSpec, ClusterReach> {
+function validateCluster(
+    p: Problems,
+    path: string,
+    raw: unknown,
+    context: StackContext,
+): Checked<ClusterSpec, ClusterReach> {
     const { stack } = context;
     const o = p.object(path, raw, CLUSTER_KEYS);
     if (!o) return {};
@@ -256,7 +316,11 @@ function validateCluster(p: Problems, path: string, raw: unknown, context: Stack
         p.add(`${path}.name`, `"${name}" has leading or trailing spaces`, "remove them");
     }
     const server = validateServer(p, `${path}.server`, o.server);
-    const kubeContext = p.required(`${path}.context`, o.context, "set the kubeconfig context Pulumi uses to create the RBAC on this cluster");
+    const kubeContext = p.required(
+        `${path}.context`,
+        o.context,
+        "set the kubeconfig context Pulumi uses to create the RBAC on this cluster",
+    );
     const kubeconfig = validateKubeconfig(p, path, CLUSTERS_KEY, o.kubeconfig, context.secretKeys);
     const systemNamespace = namespaceName(p, `${path}.systemNamespace`, o.systemNamespace) ?? DEFAULT_SYSTEM_NAMESPACE;
     const serviceAccount = serviceAccountName(p, `${path}.serviceAccount`, o.serviceAccount) ?? DEFAULT_SERVICE_ACCOUNT;
@@ -266,19 +330,28 @@ function validateCluster(p: Problems, path: string, raw: unknown, context: Stack
     const namespaced = o.namespaces !== undefined;
     const clusterResources = p.boolean(`${path}.clusterResources`, o.clusterResources);
     if (clusterResources !== undefined && !namespaced) {
-        p.add(`${path}.clusterResources`, "only applies in namespaced mode (with namespaces)",
-            "remove it: without namespaces Argo CD already manages cluster-scoped resources");
+        p.add(
+            `${path}.clusterResources`,
+            "only applies in namespaced mode (with namespaces)",
+            "remove it: without namespaces Argo CD already manages cluster-scoped resources",
+        );
     }
     const customVerbs = validateCustomVerbs(p, `${path}.customVerbs`, o.customVerbs);
     const rules = validateRules(p, `${path}.rules`, o.rules, namespaced, customVerbs);
     const clusterRules = validateRules(p, `${path}.clusterRules`, o.clusterRules, false, customVerbs);
     if (clusterResources === true && o.clusterRules === undefined) {
-        p.add(`${path}.clusterRules`, "is required with clusterResources: true",
-            "list the cluster-scoped resources Argo CD may manage, e.g. [{apiGroups: [\"\"], resources: [namespaces], verbs: [\"*\"]}]");
+        p.add(
+            `${path}.clusterRules`,
+            "is required with clusterResources: true",
+            'list the cluster-scoped resources Argo CD may manage, e.g. [{apiGroups: [""], resources: [namespaces], verbs: ["*"]}]',
+        );
     }
     if (o.clusterRules !== undefined && clusterResources !== true) {
-        p.add(`${path}.clusterRules`, "only applies with namespaces and clusterResources: true",
-            "set clusterResources: true, or remove clusterRules (without namespaces use rules)");
+        p.add(
+            `${path}.clusterRules`,
+            "only applies with namespaces and clusterResources: true",
+            "set clusterResources: true, or remove clusterRules (without namespaces use rules)",
+        );
     }
     const allowWildcardRbac = p.boolean(`${path}.allowWildcardRbac`, o.allowWildcardRbac);
 
@@ -287,9 +360,12 @@ function validateCluster(p: Problems, path: string, raw: unknown, context: Stack
     const labels = validateMetadata(p, `${path}.labels`, o.labels, RESERVED_LABELS, true);
     const environment = labels?.[ENVIRONMENT_LABEL];
     if (stack !== undefined && environment !== undefined && environment !== stack) {
-        p.add(`${path}.labels.${ENVIRONMENT_LABEL}`, `"${environment}" is not this stack's name "${stack}"`,
+        p.add(
+            `${path}.labels.${ENVIRONMENT_LABEL}`,
+            `"${environment}" is not this stack's name "${stack}"`,
             `remove it: the program labels the cluster Secret ${ENVIRONMENT_LABEL}: ${stack}, the stack's name, which ` +
-                "ApplicationSet cluster generators select on and the policy pack checks");
+                "ApplicationSet cluster generators select on and the policy pack checks",
+        );
     }
     const annotations = validateMetadata(p, `${path}.annotations`, o.annotations, RESERVED_ANNOTATIONS, false);
     if (annotations) checkAnnotationsSize(p, `${path}.annotations`, annotations, context.stack, context.argocdName);
@@ -301,21 +377,45 @@ function validateCluster(p: Problems, path: string, raw: unknown, context: Stack
     const adopt = p.boolean(`${path}.adopt`, o.adopt);
     const retire = p.boolean(`${path}.retire`, o.retire);
     if (adopt === true && retire === true) {
-        p.add(`${path}.adopt`, "is set together with retire: true", "remove one: adopt takes a registration over, retire removes it");
+        p.add(
+            `${path}.adopt`,
+            "is set together with retire: true",
+            "remove one: adopt takes a registration over, retire removes it",
+        );
     }
 
-    const reach = kubeContext !== undefined && usable(o.kubeconfig, kubeconfig)
-        ? { keyPath: path, context: kubeContext, kubeconfig, name, server, systemNamespace, serviceAccount }
-        : undefined;
-    if (p.list.length > before || name === undefined || server === undefined || kubeContext === undefined) return { reach };
+    const reach =
+        kubeContext !== undefined && usable(o.kubeconfig, kubeconfig)
+            ? { keyPath: path, context: kubeContext, kubeconfig, name, server, systemNamespace, serviceAccount }
+            : undefined;
+    if (p.list.length > before || name === undefined || server === undefined || kubeContext === undefined)
+        return { reach };
     // The defaults, filled here only: the spec is complete from here on.
     return {
         value: {
-            name, server, context: kubeContext, kubeconfig, systemNamespace, serviceAccount, namespaces, clusterResources,
-            rules: rules ?? (namespaced ? FULL_NAMESPACE_RULES : FULL_CLUSTER_RULES), clusterRules, customVerbs,
-            allowWildcardRbac: allowWildcardRbac ?? false, project, shard, labels: labels ?? {}, annotations: annotations ?? {},
-            tls: tls ?? { insecure: false }, proxyUrl, disableCompression, tokenRotation: tokenRotation ?? "",
-            adopt: adopt ?? false, retire: retire ?? false, verify: verify ?? "auto",
+            name,
+            server,
+            context: kubeContext,
+            kubeconfig,
+            systemNamespace,
+            serviceAccount,
+            namespaces,
+            clusterResources,
+            rules: rules ?? (namespaced ? FULL_NAMESPACE_RULES : FULL_CLUSTER_RULES),
+            clusterRules,
+            customVerbs,
+            allowWildcardRbac: allowWildcardRbac ?? false,
+            project,
+            shard,
+            labels: labels ?? {},
+            annotations: annotations ?? {},
+            tls: tls ?? { insecure: false },
+            proxyUrl,
+            disableCompression,
+            tokenRotation: tokenRotation ?? "",
+            adopt: adopt ?? false,
+            retire: retire ?? false,
+            verify: verify ?? "auto",
         },
         reach,
     };
@@ -335,16 +435,29 @@ function findSharedAccounts(p: Problems, entries: unknown[], reaches: (ClusterRe
         for (let i = 0; i < j; i++) {
             const first = reaches[i];
             if (!first?.access || account(first) !== account(second)) continue;
-            if (first.server !== undefined && second.server !== undefined && normalizeServer(first.server) === normalizeServer(second.server)) continue;
-            const sameContext = first.access.context === second.access.context && first.kubeconfig === second.kubeconfig;
-            if (!sameContext && normalizeServer(first.access.server) !== normalizeServer(second.access.server)) continue;
+            if (
+                first.server !== undefined &&
+                second.server !== undefined &&
+                normalizeServer(first.server) === normalizeServer(second.server)
+            )
+                continue;
+            const sameContext =
+                first.access.context === second.access.context && first.kubeconfig === second.kubeconfig;
+            if (!sameContext && normalizeServer(first.access.server) !== normalizeServer(second.access.server))
+                continue;
             // A suggestion that is itself a valid name: the entry's name in DNS-label form, else its index.
-            const suffix = (second.name ?? "").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || String(j);
-            p.add(`${CLUSTERS_KEY}[${j}]`,
+            const suffix =
+                (second.name ?? "")
+                    .toLowerCase()
+                    .replace(/[^a-z0-9]+/g, "-")
+                    .replace(/^-|-$/g, "") || String(j);
+            p.add(
+                `${CLUSTERS_KEY}[${j}]`,
                 `${entryName(entries, j)} and ${entryLabel(entries, i)} manage the same ServiceAccount ${account(second)} on one ` +
                     `cluster: contexts "${second.access.context}" and "${first.access.context}" both reach ${quoteServer(normalizeServer(second.access.server))}`,
                 `give one its own serviceAccount (e.g. serviceAccount: ${second.serviceAccount}-${suffix}), or remove the ` +
-                    "duplicate entry: each registration would take over, rotate or delete the other's ServiceAccount, rights and token");
+                    "duplicate entry: each registration would take over, rotate or delete the other's ServiceAccount, rights and token",
+            );
             break;
         }
     }
@@ -355,15 +468,28 @@ function findSharedAccounts(p: Problems, entries: unknown[], reaches: (ClusterRe
  * under (`topKey`) as a secret, encrypted in the stack file, or they sit there in plain text. Such contents are
  * still returned, so that the same run also resolves the context in them.
  */
-function validateKubeconfig(p: Problems, entryPath: string, topKey: string, raw: unknown, secretKeys: string[]): string | undefined {
+function validateKubeconfig(
+    p: Problems,
+    entryPath: string,
+    topKey: string,
+    raw: unknown,
+    secretKeys: string[],
+): string | undefined {
     const path = `${entryPath}.kubeconfig`;
-    const value = p.string(path, raw, "give a kubeconfig path, or its contents as a secret (pulumi config set --secret --path)");
+    const value = p.string(
+        path,
+        raw,
+        "give a kubeconfig path, or its contents as a secret (pulumi config set --secret --path)",
+    );
     if (value === undefined) return undefined;
     const unusable = kubeconfigValueProblem(entryPath, value);
     if (unusable) return p.add(unusable.path, unusable.message, unusable.fix);
     if (looksLikeContents(value) && !secretKeys.includes(topKey)) {
-        p.add(path, `holds a kubeconfig's contents (${value.length} characters) in plain text: Pulumi does not hold ${topKey} as a secret`,
-            `store it encrypted: pulumi config set --secret --path '${path}' < kubeconfig.yaml`);
+        p.add(
+            path,
+            `holds a kubeconfig's contents (${value.length} characters) in plain text: Pulumi does not hold ${topKey} as a secret`,
+            `store it encrypted: pulumi config set --secret --path '${path}' < kubeconfig.yaml`,
+        );
     }
     return value;
 }
@@ -372,7 +498,6 @@ function validateKubeconfig(p: Problems, entryPath: string, topKey: string, raw:
 function usable(raw: unknown, kubeconfig: string | undefined): boolean {
     return raw === undefined || raw === null || kubeconfig !== undefined;
 }
-
 
 function validateNamespaces(p: Problems, path: string, raw: unknown): string[] | undefined {
     const list = p.stringList(path, raw, "list namespace names, e.g. [apps, monitoring]");
@@ -387,36 +512,56 @@ function validateNamespaces(p: Problems, path: string, raw: unknown): string[] |
     return valid.every((ns) => ns !== undefined) ? list : undefined;
 }
 
-
 function validateShard(p: Problems, path: string, raw: unknown): number | undefined {
     if (raw === undefined || raw === null) return undefined;
     const shard = typeof raw === "string" && /^\d+$/.test(raw) ? Number(raw) : raw;
     if (typeof shard !== "number" || !Number.isInteger(shard) || shard < 0) {
-        return p.add(path, `must be a non-negative integer, got ${describe(raw)}`, "give the application-controller shard number, e.g. 0");
+        return p.add(
+            path,
+            `must be a non-negative integer, got ${describe(raw)}`,
+            "give the application-controller shard number, e.g. 0",
+        );
     }
     if (shard > MAX_SHARD) {
-        return p.add(path, `is ${typeof raw === "string" ? raw : shard}, more than any application-controller can have: Argo CD honours a ` +
-            `shard below the controller's replica count, at most ${MAX_SHARD}`,
-        "give a shard number from 0 to the application controller's replicas minus 1");
+        return p.add(
+            path,
+            `is ${typeof raw === "string" ? raw : shard}, more than any application-controller can have: Argo CD honours a ` +
+                `shard below the controller's replica count, at most ${MAX_SHARD}`,
+            "give a shard number from 0 to the application controller's replicas minus 1",
+        );
     }
     return shard;
 }
-
 
 function validateTls(p: Problems, path: string, raw: unknown): TlsSpec | undefined {
     if (raw === undefined || raw === null) return undefined;
     const o = p.object(path, raw, TLS_KEYS);
     if (!o) return undefined;
     const insecure = p.boolean(`${path}.insecure`, o.insecure) ?? false;
-    const caData = p.string(`${path}.caData`, o.caData, "give the CA bundle as base64-encoded PEM (as certificate-authority-data in a kubeconfig)");
+    const caData = p.string(
+        `${path}.caData`,
+        o.caData,
+        "give the CA bundle as base64-encoded PEM (as certificate-authority-data in a kubeconfig)",
+    );
     if (caData !== undefined) checkCaData(p, `${path}.caData`, caData);
     if (insecure && caData !== undefined) {
-        p.add(`${path}.insecure`, "is true together with caData: the client refuses a CA with insecure",
-            "remove insecure to verify TLS with caData (recommended), or remove caData");
+        p.add(
+            `${path}.insecure`,
+            "is true together with caData: the client refuses a CA with insecure",
+            "remove insecure to verify TLS with caData (recommended), or remove caData",
+        );
     }
-    const serverName = p.string(`${path}.serverName`, o.serverName, "give the host name the API server's certificate was issued for");
+    const serverName = p.string(
+        `${path}.serverName`,
+        o.serverName,
+        "give the host name the API server's certificate was issued for",
+    );
     if (serverName !== undefined && !DNS_SUBDOMAIN.test(serverName.toLowerCase())) {
-        p.add(`${path}.serverName`, `"${serverName}" is not a host name`, "give the DNS name in the API server's certificate");
+        p.add(
+            `${path}.serverName`,
+            `"${serverName}" is not a host name`,
+            "give the DNS name in the API server's certificate",
+        );
     }
     return { insecure, caData, serverName };
 }
@@ -437,28 +582,42 @@ function checkCaData(p: Problems, path: string, caData: string): void {
     const text = base64 ? Buffer.from(compact, "base64").toString("latin1") : caData;
     const key = PRIVATE_KEY.exec(text) ?? PRIVATE_KEY.exec(caData);
     if (key) {
-        p.add(path, `CONTAINS A PRIVATE KEY ("${key[1]}" PEM block): a CA bundle holds certificates only, and this value ` +
-            "would be copied into the cluster Secret",
-        "remove the key and treat it as exposed (it is in the stack file and its history): replace it wherever it is used; " +
-            "give only CA certificates, e.g. base64 -w0 ca.crt");
+        p.add(
+            path,
+            `CONTAINS A PRIVATE KEY ("${key[1]}" PEM block): a CA bundle holds certificates only, and this value ` +
+                "would be copied into the cluster Secret",
+            "remove the key and treat it as exposed (it is in the stack file and its history): replace it wherever it is used; " +
+                "give only CA certificates, e.g. base64 -w0 ca.crt",
+        );
         return;
     }
     const blocks = base64 ? [...text.matchAll(PEM_BLOCK)] : [];
     if (blocks.length === 0) {
-        p.add(path, "is not base64-encoded PEM certificates",
-            "encode the PEM file, e.g. base64 -w0 ca.crt, as certificate-authority-data in a kubeconfig");
+        p.add(
+            path,
+            "is not base64-encoded PEM certificates",
+            "encode the PEM file, e.g. base64 -w0 ca.crt, as certificate-authority-data in a kubeconfig",
+        );
         return;
     }
     blocks.forEach(([block, type], i) => {
         const which = `PEM block ${i + 1} of ${blocks.length}`;
         if (type !== "CERTIFICATE") {
-            p.add(path, `${which} is a "${type}", not a "CERTIFICATE"`, "give only the CA's certificates, e.g. base64 -w0 ca.crt");
+            p.add(
+                path,
+                `${which} is a "${type}", not a "CERTIFICATE"`,
+                "give only the CA's certificates, e.g. base64 -w0 ca.crt",
+            );
             return;
         }
         try {
             new X509Certificate(block);
         } catch {
-            p.add(path, `${which} is not an X.509 certificate`, "give the CA's certificates as PEM files hold them, e.g. base64 -w0 ca.crt");
+            p.add(
+                path,
+                `${which} is not an X.509 certificate`,
+                "give the CA's certificates as PEM files hold them, e.g. base64 -w0 ca.crt",
+            );
         }
     });
 }
@@ -479,23 +638,30 @@ function validateVerify(p: Problems, path: string, raw: unknown): VerifyMode | u
     const fix = "write auto (check, warn when unreachable from here), required (unreachable is an error) or off";
     const value = p.string(path, raw, fix);
     if (value === undefined) return undefined;
-    if (!(VERIFY_MODES as readonly string[]).includes(value)) return p.add(path, `is "${value}", not one of auto, required, off`, fix);
+    if (!(VERIFY_MODES as readonly string[]).includes(value))
+        return p.add(path, `is "${value}", not one of auto, required, off`, fix);
     return value as VerifyMode;
 }
 
 function validateTokenRotation(p: Problems, path: string, raw: unknown): string | undefined {
     if (raw === undefined || raw === null) return undefined;
     if ((typeof raw !== "string" && typeof raw !== "number") || raw === "") {
-        return p.add(path, `must be a non-empty string, got ${describe(raw)}`,
-            'set any new value to rotate the token, e.g. tokenRotation: "2026-11"');
+        return p.add(
+            path,
+            `must be a non-empty string, got ${describe(raw)}`,
+            'set any new value to rotate the token, e.g. tokenRotation: "2026-11"',
+        );
     }
     // YAML turns an unquoted 2026.10 into 2026.1 (and a long integer into an approximation): the value the
     // program sees is not the one written, and changing it to another such spelling may rotate nothing.
     // Integers read back exactly as written, so they stay accepted.
     if (typeof raw === "string" && !visibleOnly(p, path, raw)) return undefined;
     if (typeof raw === "number" && !Number.isSafeInteger(raw)) {
-        return p.add(path, `is the number ${raw}, not text: YAML reads an unquoted value such as 2026.10 as a number and drops digits`,
-            'quote the value as you wrote it, e.g. tokenRotation: "2026.10"');
+        return p.add(
+            path,
+            `is the number ${raw}, not text: YAML reads an unquoted value such as 2026.10 as a number and drops digits`,
+            'quote the value as you wrote it, e.g. tokenRotation: "2026.10"',
+        );
     }
     return String(raw);
 }

@@ -9,14 +9,19 @@
  * RBAC objects' rules and the cluster Secret's labels. When the Secret is readable (hand-built input, another
  * tool) it is used first.
  */
-import { ARGOCD_KUBERNETES_VERSION_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL, SECRET_TYPE_LABEL } from "../components/names";
+import {
+    ARGOCD_KUBERNETES_VERSION_LABEL,
+    MANAGED_BY_LABEL,
+    PART_OF_LABEL,
+    SECRET_TYPE_LABEL,
+} from "../components/names";
 import { secretView } from "./clusterSecretView";
 import { at, plainString } from "./engineValues";
 import { changeLine, keyText, md } from "./markdown";
-import { Kind, Part, partOf, RBAC_PARTS } from "./registrationParts";
-import { Step } from "./resourceSteps";
+import { type Kind, type Part, partOf, RBAC_PARTS } from "./registrationParts";
+import type { Step } from "./resourceSteps";
 import { rightsLines } from "./rightsLines";
-import { DesiredCluster, Sources } from "./stackClusters";
+import type { DesiredCluster, Sources } from "./stackClusters";
 
 /** Labels this program writes itself; the summary reports only the user's. */
 const OWN_LABELS = [SECRET_TYPE_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL, ARGOCD_KUBERNETES_VERSION_LABEL];
@@ -47,10 +52,14 @@ export function summarizeCluster(key: string, steps: Step[], sources: Sources): 
 
     const oldName = before.name ?? registered?.name;
     const newName = after.name ?? desired?.name;
-    const name = kind === "removed" ? oldName : newName ?? oldName;
-    const server = after.server ?? before.server ?? desired?.server ?? registered?.server
-        ?? plainString(at(component?.old, "outputs", "server"))
-        ?? plainString(at(provider?.new ?? provider?.old, "inputs", "clusterIdentifier"));
+    const name = kind === "removed" ? oldName : (newName ?? oldName);
+    const server =
+        after.server ??
+        before.server ??
+        desired?.server ??
+        registered?.server ??
+        plainString(at(component?.old, "outputs", "server")) ??
+        plainString(at(provider?.new ?? provider?.old, "inputs", "clusterIdentifier"));
     const title = name && server ? `${md(name)} (${md(server)})` : md(name ?? server ?? key);
     const label = md(name ?? server ?? key);
 
@@ -66,12 +75,22 @@ export function summarizeCluster(key: string, steps: Step[], sources: Sources): 
     if (rights.touched) explained.add("namespaces").add("clusterResources");
 
     // Argo CD's own scoping, when the Secret is readable.
-    if (kind === "changed" && before.namespaces !== undefined && after.namespaces !== undefined
-        && before.namespaces.join(",") !== after.namespaces.join(",")) {
-        details.push(`Argo CD namespaces: [${before.namespaces.map(md).join(", ")}] → [${after.namespaces.map(md).join(", ")}]`);
+    if (
+        kind === "changed" &&
+        before.namespaces !== undefined &&
+        after.namespaces !== undefined &&
+        before.namespaces.join(",") !== after.namespaces.join(",")
+    ) {
+        details.push(
+            `Argo CD namespaces: [${before.namespaces.map(md).join(", ")}] → [${after.namespaces.map(md).join(", ")}]`,
+        );
     }
-    if (kind === "changed" && before.clusterResources !== undefined && after.clusterResources !== undefined
-        && before.clusterResources !== after.clusterResources) {
+    if (
+        kind === "changed" &&
+        before.clusterResources !== undefined &&
+        after.clusterResources !== undefined &&
+        before.clusterResources !== after.clusterResources
+    ) {
         details.push(`Argo CD clusterResources: ${before.clusterResources} → ${after.clusterResources}`);
     }
 
@@ -81,7 +100,9 @@ export function summarizeCluster(key: string, steps: Step[], sources: Sources): 
     if (rotated) {
         const from = plainString(at(suffix?.old, "inputs", "keepers", "tokenRotation"));
         const to = plainString(at(suffix?.new, "inputs", "keepers", "tokenRotation"));
-        details.push(`token rotated${from !== undefined && to !== undefined && from !== to ? ` (tokenRotation ${md(from)} → ${md(to)})` : ""}`);
+        details.push(
+            `token rotated${from !== undefined && to !== undefined && from !== to ? ` (tokenRotation ${md(from)} → ${md(to)})` : ""}`,
+        );
         // The new token is in the config, and the whole stringData when the token is not known yet.
         explained.add("config").add("contents");
     }
@@ -98,13 +119,20 @@ export function summarizeCluster(key: string, steps: Step[], sources: Sources): 
     let insecureNow: boolean | undefined = tlsAfter?.insecure ?? desired?.insecure;
     if (kind === "changed" && tlsBefore && tlsAfter) {
         const changes: string[] = [];
-        if (tlsBefore.insecure !== tlsAfter.insecure) changes.push(`insecure ${tlsBefore.insecure} → ${tlsAfter.insecure}`);
+        if (tlsBefore.insecure !== tlsAfter.insecure)
+            changes.push(`insecure ${tlsBefore.insecure} → ${tlsAfter.insecure}`);
         if (tlsBefore.serverName !== tlsAfter.serverName) {
             const show = (v: string | undefined) => (v === undefined ? "unset" : md(v));
             changes.push(`serverName ${show(tlsBefore.serverName)} → ${show(tlsAfter.serverName)}`);
         }
         if (tlsBefore.caData !== tlsAfter.caData) {
-            changes.push(tlsBefore.caData === undefined ? "CA added" : tlsAfter.caData === undefined ? "CA removed" : "CA changed");
+            changes.push(
+                tlsBefore.caData === undefined
+                    ? "CA added"
+                    : tlsAfter.caData === undefined
+                      ? "CA removed"
+                      : "CA changed",
+            );
         }
         if (changes.length) {
             details.push(`TLS: ${changes.join(", ")}`);
@@ -136,13 +164,19 @@ export function summarizeCluster(key: string, steps: Step[], sources: Sources): 
 
     // Whatever else changed in the cluster Secret, by key name only.
     if (kind === "changed" && secret) {
-        const other = [...new Set(secret.keys.map(secretKeyName))].filter((k) => !explained.has(k)).sort().map(keyText);
+        const other = [...new Set(secret.keys.map(secretKeyName))]
+            .filter((k) => !explained.has(k))
+            .sort()
+            .map(keyText);
         if (other.includes("config")) {
             // Argo CD's connection config is secret as a whole: say what it is and what the stack now asks for.
             other.splice(other.indexOf("config"), 1);
-            details.push(`connection config changed (TLS, proxy or compression; the values are secret)${desired ? `; stack config now: ${tlsWords(desired)}` : ""}`);
+            details.push(
+                `connection config changed (TLS, proxy or compression; the values are secret)${desired ? `; stack config now: ${tlsWords(desired)}` : ""}`,
+            );
         }
-        if (secret.change === "replace") details.push(`cluster Secret replaced${other.length ? ` (${other.join(", ")})` : ""}`);
+        if (secret.change === "replace")
+            details.push(`cluster Secret replaced${other.length ? ` (${other.join(", ")})` : ""}`);
         else if (other.length) details.push(`cluster Secret changes: ${other.join(", ")}`);
     }
 
@@ -153,21 +187,30 @@ export function summarizeCluster(key: string, steps: Step[], sources: Sources): 
             if (part === "clusterSecret" || part === "component") return false;
             if (rotated && (part === "token" || part === "tokenSuffix")) return false;
             if (RBAC_PARTS.includes(part) && s.change !== "update" && s.change !== "replace") return false;
-            if ((part === "clusterRole" || part === "role") && s.keys.every((k) => k === "rules" || k.startsWith("rules["))) return false;
+            if (
+                (part === "clusterRole" || part === "role") &&
+                s.keys.every((k) => k === "rules" || k.startsWith("rules["))
+            )
+                return false;
             return true;
         });
-        for (const s of rest) details.push(changeLine(partOf(s) === "provider" ? "Pulumi's provider for the target" : undefined, s));
+        for (const s of rest)
+            details.push(changeLine(partOf(s) === "provider" ? "Pulumi's provider for the target" : undefined, s));
     }
 
     // Opt-ins a reviewer must see: a takeover of the CLI's objects, a removal past the Applications check.
     if (kind !== "removed" && desired?.adopt) {
-        details.push("adopts what `argocd cluster add` left (adopt: true): its cluster Secret in place, then revokes the CLI's token");
+        details.push(
+            "adopts what `argocd cluster add` left (adopt: true): its cluster Secret in place, then revokes the CLI's token",
+        );
     }
     if (kind === "removed" && sources.desired.get(key)?.retire) {
         details.push("retired (retire: true): removed even if Argo CD Applications still deploy to it");
     }
     if (kind === "removed" && secret?.change === "delete") {
-        warnings.push(`${label} loses its last registration: Argo CD forgets the cluster, and Applications deploying to it fail`);
+        warnings.push(
+            `${label} loses its last registration: Argo CD forgets the cluster, and Applications deploying to it fail`,
+        );
     }
     const secretLoss = secret?.change === "delete" ? "deleted" : secret?.change === "replace" ? "replaced" : undefined;
     return { kind, title, details, warnings, secretLoss };

@@ -5,8 +5,8 @@
  * whenever those are readable (a real preview hides the whole of stringData; hand-built input may not).
  */
 import { parseClusterConfig } from "../policy/argocdConfig";
-import { asObject, at, Obj, plainBoolean, plainString, plainStringMap } from "./engineValues";
-import { ResourceState } from "./previewDigest";
+import { asObject, at, type Obj, plainBoolean, plainString, plainStringMap } from "./engineValues";
+import type { ResourceState } from "./previewDigest";
 
 export interface Tls {
     insecure: boolean;
@@ -35,17 +35,21 @@ export function secretView(state: ResourceState | undefined): SecretView {
         server: plainString(data?.server),
         labels: plainStringMap(at(inputs, "metadata", "labels")),
         tls: tlsOfConfig(plainString(data?.config)),
-        namespaces: plainString(data?.namespaces)?.split(",").filter((ns) => ns !== ""),
+        namespaces: plainString(data?.namespaces)
+            ?.split(",")
+            .filter((ns) => ns !== ""),
         clusterResources: plainBoolean(data?.clusterResources),
     };
 }
 
 function decodeData(data: Obj | undefined): Obj | undefined {
     if (!data) return undefined;
-    return Object.fromEntries(Object.entries(data).map(([k, v]) => {
-        const encoded = plainString(v);
-        return [k, encoded === undefined ? undefined : Buffer.from(encoded, "base64").toString("utf8")];
-    }));
+    return Object.fromEntries(
+        Object.entries(data).map(([k, v]) => {
+            const encoded = plainString(v);
+            return [k, encoded === undefined ? undefined : Buffer.from(encoded, "base64").toString("utf8")];
+        }),
+    );
 }
 
 /**

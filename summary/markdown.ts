@@ -2,7 +2,7 @@
  * Markdown for a pull request comment, where every value from the stack's config (names, URLs, labels,
  * namespaces, rules) is text the reviewer sees and never markup: the one place values are escaped.
  */
-import { Step } from "./resourceSteps";
+import type { Step } from "./resourceSteps";
 
 /**
  * A config-derived value as an inline code span, so nothing in it is Markdown or HTML: an HTML comment in a

@@ -4,7 +4,7 @@
  * event stream it prints instead when PULUMI_ENABLE_STREAMING_JSON_PREVIEW is set (one EngineEvent a line),
  * turned into the digest the CLI would have printed. Input that is neither is refused with NotAPreviewError.
  */
-import { asObject, isObject, Obj, stringList } from "./engineValues";
+import { asObject, isObject, type Obj, stringList } from "./engineValues";
 
 /** apitype.ResourceV3, only the fields read here. */
 export interface ResourceState {
@@ -81,7 +81,8 @@ function parseEventStream(text: string): PreviewDigest {
         } catch {
             throw new NotAPreviewError(`line ${i + 1} is not JSON`);
         }
-        if (!isObject(event) || !isEngineEvent(event)) throw new NotAPreviewError(`line ${i + 1} is not an engine event`);
+        if (!isObject(event) || !isEngineEvent(event))
+            throw new NotAPreviewError(`line ${i + 1} is not an engine event`);
         events.push(event);
     });
     return digestFromEvents(events);
@@ -115,4 +116,3 @@ function digestFromEvents(events: Obj[]): PreviewDigest {
     }
     return digest;
 }
-

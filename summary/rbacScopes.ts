@@ -4,11 +4,11 @@
  * `allowWildcardRbac` opt-in recorded on the ClusterRole.
  */
 import { parseChildName } from "../components/childNames";
-import { ALLOW_WILDCARD_RBAC_ANNOTATION, PolicyRule } from "../components/names";
+import { ALLOW_WILDCARD_RBAC_ANNOTATION, type PolicyRule } from "../components/names";
 import { asObject, at, plainString, stringList } from "./engineValues";
-import { ResourceState } from "./previewDigest";
-import { Part, partOf, RBAC_PARTS } from "./registrationParts";
-import { Step } from "./resourceSteps";
+import type { ResourceState } from "./previewDigest";
+import { type Part, partOf, RBAC_PARTS } from "./registrationParts";
+import type { Step } from "./resourceSteps";
 
 /** Rights held in one scope: cluster-wide, or one namespace. `rules` undefined when not readable. */
 export interface Grant {
@@ -65,8 +65,8 @@ export function rightsChanges(steps: Step[]): ScopeChange[] {
         const scope = scopeOf(step, part, step.new ?? step.old);
         const s = scopes.get(scope) ?? { scope };
         scopes.set(scope, s);
-        if (step.change !== "create") s.before = isRole ? grantOf(step.old) : s.before ?? {};
-        if (step.change !== "delete") s.after = isRole ? grantOf(step.new) : s.after ?? {};
+        if (step.change !== "create") s.before = isRole ? grantOf(step.old) : (s.before ?? {});
+        if (step.change !== "delete") s.after = isRole ? grantOf(step.new) : (s.after ?? {});
     }
     return [...scopes.values()].sort((a, b) => a.scope.localeCompare(b.scope));
 }

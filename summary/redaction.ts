@@ -14,12 +14,34 @@ const DIFF_KEYS = new Set(["detaileddiff", "diffreasons", "replacereasons", "dif
  * "BearerToken" as bearerToken): Argo CD's config, kubeconfigs (client certificates, tokens, OIDC and other
  * auth-provider and exec credentials), ServiceAccount token Secrets.
  */
-const SENSITIVE_KEYS = new Set([
-    "bearertoken", "token", "kubeconfig", "cadata", "certdata", "keydata", "password", "ca.crt",
-    "certificate-authority-data", "client-certificate-data", "client-key-data", "client-key", "client-certificate",
-    "id-token", "refresh-token", "access-token", "client-secret", "auth-provider", "exec", "execproviderconfig",
-    "awsauthconfig", "secret", "apikey", "api-key",
-].map(goFoldKey));
+const SENSITIVE_KEYS = new Set(
+    [
+        "bearertoken",
+        "token",
+        "kubeconfig",
+        "cadata",
+        "certdata",
+        "keydata",
+        "password",
+        "ca.crt",
+        "certificate-authority-data",
+        "client-certificate-data",
+        "client-key-data",
+        "client-key",
+        "client-certificate",
+        "id-token",
+        "refresh-token",
+        "access-token",
+        "client-secret",
+        "auth-provider",
+        "exec",
+        "execproviderconfig",
+        "awsauthconfig",
+        "secret",
+        "apikey",
+        "api-key",
+    ].map(goFoldKey),
+);
 
 /**
  * Every string held under a credential key anywhere in the input, with its base64 decoding, and the
@@ -45,14 +67,15 @@ export function sensitiveValues(input: unknown): string[] {
         else if (isObject(v)) Object.values(v).forEach(collectAll);
     };
     const walk = (v: unknown, parentKey: string | undefined): void => {
-        if (Array.isArray(v)) v.forEach((e) => walk(e, parentKey));
+        if (Array.isArray(v)) for (const e of v) walk(e, parentKey);
         else if (isObject(v)) {
             for (const [key, value] of Object.entries(v)) {
                 const k = goFoldKey(key);
                 // Diff metadata names changed paths (`kubeconfig: {kind: update}`), never values.
                 if (DIFF_KEYS.has(key.toLowerCase())) continue;
                 // `config` in a Secret's data is Argo CD's connection config: token and keys together.
-                if (SENSITIVE_KEYS.has(k) || (k === "CONFIG" && (parentKey === "DATA" || parentKey === "STRINGDATA"))) collectAll(value);
+                if (SENSITIVE_KEYS.has(k) || (k === "CONFIG" && (parentKey === "DATA" || parentKey === "STRINGDATA")))
+                    collectAll(value);
                 else walk(value, k);
             }
         } else if (typeof v === "string") walk(parseStructured(v), parentKey);

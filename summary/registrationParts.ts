@@ -5,7 +5,7 @@
  */
 import { parseChildName } from "../components/childNames";
 import { CLUSTER_REGISTRATION_TYPE } from "../components/names";
-import { parseUrn, Step } from "./resourceSteps";
+import { parseUrn, type Step } from "./resourceSteps";
 
 export const KUBERNETES_PROVIDER_TYPE = "pulumi:providers:kubernetes";
 
@@ -22,27 +22,49 @@ export function registrationOf(step: Step): string | undefined {
     return child?.registration;
 }
 
-export type Part = "component" | "provider" | "clusterSecret" | "token" | "tokenSuffix" | "serviceAccount"
-    | "clusterRole" | "clusterRoleBinding" | "role" | "roleBinding" | "other";
+export type Part =
+    | "component"
+    | "provider"
+    | "clusterSecret"
+    | "token"
+    | "tokenSuffix"
+    | "serviceAccount"
+    | "clusterRole"
+    | "clusterRoleBinding"
+    | "role"
+    | "roleBinding"
+    | "other";
 
 /** What a registration's resource is: by its type, and for Secrets by the child name components/childNames.ts gave it. */
 export function partOf(step: Step): Part {
     switch (step.type) {
-        case CLUSTER_REGISTRATION_TYPE: return "component";
-        case KUBERNETES_PROVIDER_TYPE: return "provider";
-        case "random:index/randomId:RandomId": return "tokenSuffix";
-        case "kubernetes:core/v1:ServiceAccount": return "serviceAccount";
-        case "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": return "clusterRole";
-        case "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": return "clusterRoleBinding";
-        case "kubernetes:rbac.authorization.k8s.io/v1:Role": return "role";
-        case "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": return "roleBinding";
+        case CLUSTER_REGISTRATION_TYPE:
+            return "component";
+        case KUBERNETES_PROVIDER_TYPE:
+            return "provider";
+        case "random:index/randomId:RandomId":
+            return "tokenSuffix";
+        case "kubernetes:core/v1:ServiceAccount":
+            return "serviceAccount";
+        case "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole":
+            return "clusterRole";
+        case "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding":
+            return "clusterRoleBinding";
+        case "kubernetes:rbac.authorization.k8s.io/v1:Role":
+            return "role";
+        case "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding":
+            return "roleBinding";
         case "kubernetes:core/v1:Secret":
             switch (parseChildName(step.name)?.part) {
-                case "clusterSecret": return "clusterSecret";
-                case "token": return "token";
-                default: return "other";
+                case "clusterSecret":
+                    return "clusterSecret";
+                case "token":
+                    return "token";
+                default:
+                    return "other";
             }
-        default: return "other";
+        default:
+            return "other";
     }
 }
 

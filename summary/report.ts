@@ -6,11 +6,11 @@
 import { ARGOCD_PROVIDER_NAME, LEGACY_ARGOCD_PROVIDER_NAME, PROJECT } from "../components/names";
 import { summarizeCluster } from "./clusterChange";
 import { changeLine } from "./markdown";
-import { PreviewDigest } from "./previewDigest";
+import type { PreviewDigest } from "./previewDigest";
 import { withoutCredentials } from "./redaction";
-import { Kind, KUBERNETES_PROVIDER_TYPE, registrationOf } from "./registrationParts";
-import { collectSteps, parseUrn, Step } from "./resourceSteps";
-import { desiredClusters, registeredClusters, Sources } from "./stackClusters";
+import { type Kind, KUBERNETES_PROVIDER_TYPE, registrationOf } from "./registrationParts";
+import { collectSteps, parseUrn, type Step } from "./resourceSteps";
+import { desiredClusters, registeredClusters, type Sources } from "./stackClusters";
 
 const ARGOCD_PROVIDER_NAMES = [ARGOCD_PROVIDER_NAME, LEGACY_ARGOCD_PROVIDER_NAME];
 
@@ -36,19 +36,25 @@ export function summarizePreview(digest: PreviewDigest, options: SummaryOptions 
         if (key !== undefined) byCluster.set(key, [...(byCluster.get(key) ?? []), step]);
         // A provider comes and goes with its resources (a first run creates the default random provider):
         // only a change to an existing one tells the reviewer something.
-        else if (!(step.type.startsWith("pulumi:providers:") && (step.change === "create" || step.change === "delete"))) others.push(step);
+        else if (!(step.type.startsWith("pulumi:providers:") && (step.change === "create" || step.change === "delete")))
+            others.push(step);
     }
-    const clusters = [...byCluster.entries()].sort(([a], [b]) => a.localeCompare(b))
+    const clusters = [...byCluster.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
         .map(([key, clusterSteps]) => summarizeCluster(key, clusterSteps, sources));
 
     const warnings = clusters.flatMap((c) => c.warnings);
     const errors = (digest.diagnostics ?? []).filter((d) => d?.severity === "error").length;
     // Diagnostics are counted, not quoted: their text is free-form and may carry anything.
-    if (errors) warnings.unshift(`the preview reported ${errors} error(s): this summary shows only what was planned; see the full preview`);
+    if (errors)
+        warnings.unshift(
+            `the preview reported ${errors} error(s): this summary shows only what was planned; see the full preview`,
+        );
     if (digest.maybeCorrupt) warnings.unshift("the engine reports the state may be corrupt");
 
     const heading = `**${stack.replace(/[*`\r\n]/g, "")}**`;
-    if (clusters.length === 0 && others.length === 0 && warnings.length === 0) return withoutCredentials(`${heading}: no changes.\n`, digest);
+    if (clusters.length === 0 && others.length === 0 && warnings.length === 0)
+        return withoutCredentials(`${heading}: no changes.\n`, digest);
 
     const counts = (["added", "removed", "changed"] as Kind[])
         .map((kind) => [kind, clusters.filter((c) => c.kind === kind).length] as const)
@@ -59,15 +65,26 @@ export function summarizePreview(digest: PreviewDigest, options: SummaryOptions 
     if (lost.length) {
         // First, before anything else: a deleted or replaced cluster Secret is Argo CD losing a cluster.
         const n = lost.length === 1 ? "1 cluster Secret" : `${lost.length} cluster Secrets`;
-        lines.push("", `🛑 **${n} deleted or replaced: Argo CD loses ${lost.length === 1 ? "this cluster" : "these clusters"} ` +
-            "unless this is intended.** " + lost.map((c) => `${c.title} ${c.secretLoss}`).join("; ") + ".");
+        lines.push(
+            "",
+            `🛑 **${n} deleted or replaced: Argo CD loses ${lost.length === 1 ? "this cluster" : "these clusters"} ` +
+                "unless this is intended.** " +
+                lost.map((c) => `${c.title} ${c.secretLoss}`).join("; ") +
+                ".",
+        );
         if (lost.some((c) => c.secretLoss === "replaced")) {
-            lines.push("A replacement deletes the cluster Secret, then writes it again: Argo CD loses the cluster meanwhile, and an " +
-                "ApplicationSet's cluster generator may delete the Applications it made for it. Look for a changed `argocd.name` or `argocd.namespace`.");
+            lines.push(
+                "A replacement deletes the cluster Secret, then writes it again: Argo CD loses the cluster meanwhile, and an " +
+                    "ApplicationSet's cluster generator may delete the Applications it made for it. Look for a changed `argocd.name` or `argocd.namespace`.",
+            );
         }
     }
     if (warnings.length) lines.push("", "Warnings:", ...warnings.map((w) => `- ⚠️ ${w}`));
-    for (const [kind, title] of [["added", "Added"], ["removed", "Removed"], ["changed", "Changed"]] as const) {
+    for (const [kind, title] of [
+        ["added", "Added"],
+        ["removed", "Removed"],
+        ["changed", "Changed"],
+    ] as const) {
         const group = clusters.filter((c) => c.kind === kind);
         if (!group.length) continue;
         lines.push("", `${title}:`);
@@ -83,5 +100,5 @@ export function summarizePreview(digest: PreviewDigest, options: SummaryOptions 
             lines.push(`- ${changeLine(argocdProvider ? "Pulumi's provider for the Argo CD cluster" : undefined, s)}`);
         }
     }
-    return withoutCredentials(lines.join("\n") + "\n", digest);
+    return withoutCredentials(`${lines.join("\n")}\n`, digest);
 }

@@ -5,7 +5,7 @@
  * stack's own step is kept apart: its outputs are the last `up`'s registrations.
  */
 import { asObject, stringList } from "./engineValues";
-import { PreviewDigest, PreviewStep, ResourceState } from "./previewDigest";
+import type { PreviewDigest, PreviewStep, ResourceState } from "./previewDigest";
 
 const STACK_TYPE = "pulumi:pulumi:Stack";
 
@@ -74,11 +74,20 @@ export function collectSteps(digest: PreviewDigest): { steps: Step[]; root?: Pre
         const neu = asObject(raw.newState) as ResourceState | undefined;
         // detailedDiff names the exact paths; the reasons only top-level keys.
         const detailed = Object.keys(asObject(raw.detailedDiff) ?? {});
-        const keys = detailed.length ? detailed : [...(stringList(raw.diffReasons) ?? []), ...(stringList(raw.replaceReasons) ?? [])];
+        const keys = detailed.length
+            ? detailed
+            : [...(stringList(raw.diffReasons) ?? []), ...(stringList(raw.replaceReasons) ?? [])];
         const seen = byUrn.get(raw.urn);
         if (!seen) {
             byUrn.set(raw.urn, {
-                change, urn: raw.urn, type, name: urn.name, parentUrn: neu?.parent ?? old?.parent, old, new: neu, keys,
+                change,
+                urn: raw.urn,
+                type,
+                name: urn.name,
+                parentUrn: neu?.parent ?? old?.parent,
+                old,
+                new: neu,
+                keys,
             });
             continue;
         }

@@ -3,12 +3,12 @@
  * lost or altered, and the wildcard warning. What the rules grant is judged by policy/rbacGrants.ts alone, the
  * judgement the policy pack applies, so the summary warns about exactly what the policy pack refuses.
  */
-import { PolicyRule } from "../components/names";
-import { DangerKind, dangerousRights } from "../policy/rbacGrants";
+import type { PolicyRule } from "../components/names";
+import { type DangerKind, dangerousRights } from "../policy/rbacGrants";
 import { md } from "./markdown";
-import { CLUSTER_SCOPE, Grant, rightsChanges, ScopedGrant } from "./rbacScopes";
-import { Kind } from "./registrationParts";
-import { Step } from "./resourceSteps";
+import { CLUSTER_SCOPE, type Grant, rightsChanges, type ScopedGrant } from "./rbacScopes";
+import type { Kind } from "./registrationParts";
+import type { Step } from "./resourceSteps";
 
 /** A rule with `*` verbs on `*` resources: part of the CLI's full rules (FULL_CLUSTER_RULES, FULL_NAMESPACE_RULES). */
 function isWildcardResourceRule(rule: PolicyRule): boolean {
@@ -20,7 +20,9 @@ function isWildcardResourceRule(rule: PolicyRule): boolean {
  * list: wording only. Whether rights are dangerous is dangerousRights' judgement alone (wildcards below).
  */
 function isFull(scope: string, rules: PolicyRule[]): boolean {
-    const everyResource = rules.some((r) => isWildcardResourceRule(r) && (r.apiGroups ?? []).includes("*") && !r.resourceNames?.length);
+    const everyResource = rules.some(
+        (r) => isWildcardResourceRule(r) && (r.apiGroups ?? []).includes("*") && !r.resourceNames?.length,
+    );
     const everyUrl = rules.some((r) => r.verbs.includes("*") && (r.nonResourceURLs ?? []).includes("*"));
     return everyResource && (scope !== CLUSTER_SCOPE || everyUrl);
 }
@@ -30,7 +32,9 @@ function describeRule(rule: PolicyRule): string {
     const groups = rule.apiGroups ?? [""];
     const targets = rule.nonResourceURLs?.length
         ? rule.nonResourceURLs
-        : (rule.resources ?? []).flatMap((r) => groups.map((g) => (g === "" || r === "*" && g === "*" ? r : `${r}.${g}`)));
+        : (rule.resources ?? []).flatMap((r) =>
+              groups.map((g) => (g === "" || (r === "*" && g === "*") ? r : `${r}.${g}`)),
+          );
     const named = rule.resourceNames?.length ? ` [${rule.resourceNames.join(", ")}]` : "";
     return `${rule.verbs.join(",")} on ${targets.join(" ")}${named}`;
 }
@@ -67,8 +71,12 @@ function describeRuleChange(scope: string, before: Grant, after: Grant): string 
     }
     const b = before.rules.map(describeRule);
     const a = after.rules.map(describeRule);
-    return [...a.filter((r) => !b.includes(r)).map((r) => `+${md(r)}`), ...b.filter((r) => !a.includes(r)).map((r) => `−${md(r)}`)]
-        .join("; ") || "rules reordered";
+    return (
+        [
+            ...a.filter((r) => !b.includes(r)).map((r) => `+${md(r)}`),
+            ...b.filter((r) => !a.includes(r)).map((r) => `−${md(r)}`),
+        ].join("; ") || "rules reordered"
+    );
 }
 
 /** How the summary names each finding of policy/rbacGrants.ts, the judgement the policy pack applies. */
@@ -88,7 +96,9 @@ const DANGER_WORDS: Record<DangerKind, string> = {
 function wildcards(grants: ScopedGrant[]): string | undefined {
     const found: string[] = [];
     for (const kind of Object.keys(DANGER_WORDS) as DangerKind[]) {
-        const scopes = grants.filter((g) => dangerousRights(g.grant.rules ?? []).some((d) => d.kind === kind)).map((g) => g.scope);
+        const scopes = grants
+            .filter((g) => dangerousRights(g.grant.rules ?? []).some((d) => d.kind === kind))
+            .map((g) => g.scope);
         if (scopes.length === 0) continue;
         if (kind === "every-non-resource-url") {
             found.push(DANGER_WORDS[kind]);
@@ -96,7 +106,10 @@ function wildcards(grants: ScopedGrant[]): string | undefined {
         }
         if (scopes.includes(CLUSTER_SCOPE)) found.push(`${DANGER_WORDS[kind]} cluster-wide`);
         const namespaces = scopes.filter((s) => s !== CLUSTER_SCOPE);
-        if (namespaces.length) found.push(`${DANGER_WORDS[kind]} in ${namespaces.length > 1 ? "namespaces" : "namespace"} ${namespaces.map(md).join(", ")}`);
+        if (namespaces.length)
+            found.push(
+                `${DANGER_WORDS[kind]} in ${namespaces.length > 1 ? "namespaces" : "namespace"} ${namespaces.map(md).join(", ")}`,
+            );
     }
     // Still a warning: the reviewer sees that the stack asked for it, not that it is harmless.
     const optedIn = grants.some((g) => g.scope === CLUSTER_SCOPE && g.grant.optedIn);
@@ -108,7 +121,11 @@ function wildcards(grants: ScopedGrant[]): string | undefined {
  * objects changes: the cluster Secret's namespaces and clusterResources follow the roles, so these lines say
  * what a change to them means.
  */
-export function rightsLines(kind: Kind, steps: Step[], label: string): { details: string[]; warnings: string[]; touched: boolean } {
+export function rightsLines(
+    kind: Kind,
+    steps: Step[],
+    label: string,
+): { details: string[]; warnings: string[]; touched: boolean } {
     const details: string[] = [];
     const warnings: string[] = [];
     const rights = rightsChanges(steps);

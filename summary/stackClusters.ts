@@ -5,7 +5,7 @@
  */
 import { clusterSecretName } from "../components/clusterSecret";
 import { asObject, at, plainBoolean, plainString, plainStringMap } from "./engineValues";
-import { PreviewDigest, PreviewStep } from "./previewDigest";
+import type { PreviewDigest, PreviewStep } from "./previewDigest";
 
 /** A cluster as the stack's config wants it (`<project>:clusters`), the only plain source for new clusters. */
 export interface DesiredCluster {

@@ -22,19 +22,76 @@ function openssl(args: string[], cwd: string): void {
 
 export function makeCerts(dir: string, commonName: string, host: string): ClusterCerts {
     fs.mkdirSync(dir, { recursive: true });
-    openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-        "-keyout", "ca.key", "-out", "ca.crt", "-subj", `/CN=${commonName}-ca`,
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], dir);
-    openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", "serving.key", "-out", "serving.csr", "-subj", `/CN=${commonName}`], dir);
-    fs.writeFileSync(path.join(dir, "serving.ext"), [
-        "basicConstraints=CA:FALSE",
-        "keyUsage=critical,digitalSignature",
-        "extendedKeyUsage=serverAuth",
-        `subjectAltName=IP:${host},IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes.default.svc`,
-    ].join("\n"));
-    openssl(["x509", "-req", "-in", "serving.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-        "-days", "2", "-out", "serving.crt", "-extfile", "serving.ext"], dir);
+    openssl(
+        [
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-subj",
+            `/CN=${commonName}-ca`,
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+        dir,
+    );
+    openssl(
+        [
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "serving.key",
+            "-out",
+            "serving.csr",
+            "-subj",
+            `/CN=${commonName}`,
+        ],
+        dir,
+    );
+    fs.writeFileSync(
+        path.join(dir, "serving.ext"),
+        [
+            "basicConstraints=CA:FALSE",
+            "keyUsage=critical,digitalSignature",
+            "extendedKeyUsage=serverAuth",
+            `subjectAltName=IP:${host},IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes.default.svc`,
+        ].join("\n"),
+    );
+    openssl(
+        [
+            "x509",
+            "-req",
+            "-in",
+            "serving.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-out",
+            "serving.crt",
+            "-extfile",
+            "serving.ext",
+        ],
+        dir,
+    );
     const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     fs.writeFileSync(path.join(dir, "sa.key"), privateKey.export({ type: "pkcs8", format: "pem" }));
     fs.writeFileSync(path.join(dir, "sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
@@ -60,16 +117,76 @@ export interface ExternalCert {
  */
 export function makeExternalCert(dir: string, dnsName: string): ExternalCert {
     fs.mkdirSync(dir, { recursive: true });
-    openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-        "-keyout", "external-ca.key", "-out", "external-ca.crt", "-subj", `/CN=external-ca-${dnsName}`,
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], dir);
-    openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", "external.key", "-out", "external.csr", "-subj", `/CN=${dnsName}`], dir);
-    fs.writeFileSync(path.join(dir, "external.ext"), [
-        "basicConstraints=CA:FALSE", "keyUsage=critical,digitalSignature", "extendedKeyUsage=serverAuth", `subjectAltName=DNS:${dnsName}`,
-    ].join("\n"));
-    openssl(["x509", "-req", "-in", "external.csr", "-CA", "external-ca.crt", "-CAkey", "external-ca.key", "-CAcreateserial",
-        "-days", "2", "-out", "external.crt", "-extfile", "external.ext"], dir);
+    openssl(
+        [
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-keyout",
+            "external-ca.key",
+            "-out",
+            "external-ca.crt",
+            "-subj",
+            `/CN=external-ca-${dnsName}`,
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+        dir,
+    );
+    openssl(
+        [
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "external.key",
+            "-out",
+            "external.csr",
+            "-subj",
+            `/CN=${dnsName}`,
+        ],
+        dir,
+    );
+    fs.writeFileSync(
+        path.join(dir, "external.ext"),
+        [
+            "basicConstraints=CA:FALSE",
+            "keyUsage=critical,digitalSignature",
+            "extendedKeyUsage=serverAuth",
+            `subjectAltName=DNS:${dnsName}`,
+        ].join("\n"),
+    );
+    openssl(
+        [
+            "x509",
+            "-req",
+            "-in",
+            "external.csr",
+            "-CA",
+            "external-ca.crt",
+            "-CAkey",
+            "external-ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-out",
+            "external.crt",
+            "-extfile",
+            "external.ext",
+        ],
+        dir,
+    );
     return {
         caPem: fs.readFileSync(path.join(dir, "external-ca.crt")),
         certPem: fs.readFileSync(path.join(dir, "external.crt")),

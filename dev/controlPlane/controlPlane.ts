@@ -10,7 +10,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { ClusterCerts, makeCerts } from "./certs";
+import { type ClusterCerts, makeCerts } from "./certs";
 import { kubeRequest } from "./kubeApi";
 import { ManagedProcess } from "./process";
 
@@ -25,11 +25,17 @@ export interface Binaries {
  * the small race with other processes between closing and binding is acceptable here).
  */
 export async function freePorts(count: number, host = "127.0.0.1"): Promise<number[]> {
-    const servers = await Promise.all(Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-        const server = net.createServer();
-        server.once("error", reject);
-        server.listen(0, host, () => resolve(server));
-    })));
+    const servers = await Promise.all(
+        Array.from(
+            { length: count },
+            () =>
+                new Promise<net.Server>((resolve, reject) => {
+                    const server = net.createServer();
+                    server.once("error", reject);
+                    server.listen(0, host, () => resolve(server));
+                }),
+        ),
+    );
     const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
     await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
     return ports;
@@ -49,8 +55,14 @@ export class LocalCluster {
      * ones do, and so do the names Argo CD derives from their URLs.
      */
     constructor(
-        readonly name: string, readonly dir: string, readonly host: string, readonly port: number,
-        controllerManagerPort: number, etcdUrl: string, binaries: Binaries, persistent = false,
+        readonly name: string,
+        readonly dir: string,
+        readonly host: string,
+        readonly port: number,
+        controllerManagerPort: number,
+        etcdUrl: string,
+        binaries: Binaries,
+        persistent = false,
     ) {
         this.server = `https://${host}:${port}`;
         fs.mkdirSync(dir, { recursive: true });
@@ -104,7 +116,11 @@ export class LocalCluster {
             ],
             // /healthz needs no credentials; the serving certificate is self-signed, hence insecure here only.
             ready: async () => {
-                const res = await kubeRequest({ server: `https://${host}:${controllerManagerPort}`, bearerToken: "", insecure: true }, "GET", "/healthz");
+                const res = await kubeRequest(
+                    { server: `https://${host}:${controllerManagerPort}`, bearerToken: "", insecure: true },
+                    "GET",
+                    "/healthz",
+                );
                 return res.status === 200;
             },
             persistent,
@@ -138,7 +154,10 @@ export class LocalCluster {
         try {
             const deadline = Date.now() + timeoutMs;
             while ((await this.admin("GET", `${base}/secrets/${name}`)).body?.data?.token === undefined) {
-                if (Date.now() > deadline) throw new Error(`${this.name} issued no service-account token within ${timeoutMs / 1000}s:\n${this.controllerManager.tail()}`);
+                if (Date.now() > deadline)
+                    throw new Error(
+                        `${this.name} issued no service-account token within ${timeoutMs / 1000}s:\n${this.controllerManager.tail()}`,
+                    );
                 await new Promise((resolve) => setTimeout(resolve, 100));
             }
         } finally {
@@ -174,7 +193,10 @@ export class LocalControlPlane {
     private readonly etcd: ManagedProcess;
 
     private constructor(
-        readonly dir: string, binaries: Binaries, private readonly etcdUrl: string, etcdPeer: number,
+        readonly dir: string,
+        binaries: Binaries,
+        private readonly etcdUrl: string,
+        etcdPeer: number,
         persistent: boolean,
     ) {
         this.kubeconfig = path.join(dir, "kubeconfig");
@@ -207,7 +229,11 @@ export class LocalControlPlane {
      * Starts etcd and one cluster per name, in parallel; on any failure stops what started. `persistent`
      * processes outlive this Node process (the sandbox) and are stopped by PID.
      */
-    static async start(names: string[], binaries: Binaries, options: { dir?: string; persistent?: boolean } = {}): Promise<LocalControlPlane> {
+    static async start(
+        names: string[],
+        binaries: Binaries,
+        options: { dir?: string; persistent?: boolean } = {},
+    ): Promise<LocalControlPlane> {
         const root = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "argocd-clusters-local-"));
         fs.mkdirSync(root, { recursive: true });
         const persistent = options.persistent ?? false;
@@ -218,7 +244,18 @@ export class LocalControlPlane {
             for (const [i, name] of names.entries()) {
                 const host = `127.0.0.${i + 2}`;
                 const [apiPort, controllerManagerPort] = await freePorts(2, host);
-                plane.clusters.push(new LocalCluster(name, path.join(root, name), host, apiPort, controllerManagerPort, plane.etcdUrl, binaries, persistent));
+                plane.clusters.push(
+                    new LocalCluster(
+                        name,
+                        path.join(root, name),
+                        host,
+                        apiPort,
+                        controllerManagerPort,
+                        plane.etcdUrl,
+                        binaries,
+                        persistent,
+                    ),
+                );
             }
             await Promise.all(plane.clusters.map((c) => c.start()));
             fs.writeFileSync(plane.kubeconfig, yaml.dump(kubeconfigFor(plane.clusters)), { mode: 0o600 });
@@ -247,6 +284,10 @@ export class LocalControlPlane {
         await this.etcd.stop();
         if (!options.keepFiles) fs.rmSync(this.dir, { recursive: true, force: true });
         const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-        if (failed.length > 0) throw new AggregateError(failed.map((f) => f.reason), "stopping local clusters failed");
+        if (failed.length > 0)
+            throw new AggregateError(
+                failed.map((f) => f.reason),
+                "stopping local clusters failed",
+            );
     }
 }

@@ -21,36 +21,44 @@ export interface ApiResponse {
 
 /** `contentType` matters for PATCH: application/merge-patch+json, for instance. */
 export function kubeRequest(
-    creds: ApiCredentials, method: string, path: string, body?: unknown, contentType = "application/json",
+    creds: ApiCredentials,
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = "application/json",
 ): Promise<ApiResponse> {
     const url = new URL(creds.server.replace(/\/$/, "") + path);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
-        const req = https.request(url, {
-            method,
-            ca: creds.ca,
-            rejectUnauthorized: !creds.insecure,
-            servername: creds.serverName,
-            headers: {
-                ...(creds.bearerToken ? { Authorization: `Bearer ${creds.bearerToken}` } : {}),
-                Accept: "application/json",
-                ...(payload ? { "Content-Type": contentType, "Content-Length": Buffer.byteLength(payload) } : {}),
+        const req = https.request(
+            url,
+            {
+                method,
+                ca: creds.ca,
+                rejectUnauthorized: !creds.insecure,
+                servername: creds.serverName,
+                headers: {
+                    ...(creds.bearerToken ? { Authorization: `Bearer ${creds.bearerToken}` } : {}),
+                    Accept: "application/json",
+                    ...(payload ? { "Content-Type": contentType, "Content-Length": Buffer.byteLength(payload) } : {}),
+                },
+                timeout: 15_000,
             },
-            timeout: 15_000,
-        }, (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c) => chunks.push(c));
-            res.on("end", () => {
-                const text = Buffer.concat(chunks).toString("utf8");
-                let parsed: unknown = text;
-                try {
-                    parsed = JSON.parse(text);
-                } catch {
-                    // plain text answers such as /readyz
-                }
-                resolve({ status: res.statusCode ?? 0, body: parsed });
-            });
-        });
+            (res) => {
+                const chunks: Buffer[] = [];
+                res.on("data", (c) => chunks.push(c));
+                res.on("end", () => {
+                    const text = Buffer.concat(chunks).toString("utf8");
+                    let parsed: unknown = text;
+                    try {
+                        parsed = JSON.parse(text);
+                    } catch {
+                        // plain text answers such as /readyz
+                    }
+                    resolve({ status: res.statusCode ?? 0, body: parsed });
+                });
+            },
+        );
         req.on("timeout", () => req.destroy(new Error(`${method} ${url} timed out`)));
         req.on("error", reject);
         if (payload) req.write(payload);

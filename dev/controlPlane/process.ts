@@ -3,7 +3,7 @@
  * URL answers, stopped with SIGTERM then SIGKILL. Every started process is also killed when this Node process
  * exits, however it exits, so a failing test leaves nothing behind.
  */
-import { ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -55,15 +55,20 @@ export class ManagedProcess {
     async start(): Promise<void> {
         if (this.isRunning) return;
         const log = fs.openSync(this.logFile, "a");
-        const child = spawn(this.spec.binary, this.spec.args, { stdio: ["ignore", log, log], detached: this.spec.persistent });
+        const child = spawn(this.spec.binary, this.spec.args, {
+            stdio: ["ignore", log, log],
+            detached: this.spec.persistent,
+        });
         fs.closeSync(log);
         this.child = child;
         if (this.spec.persistent) child.unref();
         else running.add(child);
-        this.exited = new Promise((resolve) => child.once("exit", () => {
-            running.delete(child);
-            resolve();
-        }));
+        this.exited = new Promise((resolve) =>
+            child.once("exit", () => {
+                running.delete(child);
+                resolve();
+            }),
+        );
         const deadline = Date.now() + (this.spec.startTimeoutMs ?? 60_000);
         while (Date.now() < deadline) {
             if (!this.isRunning) throw new Error(`${this.spec.name} exited during start-up:\n${this.tail()}`);
@@ -71,7 +76,9 @@ export class ManagedProcess {
             await sleep(100);
         }
         await this.stop();
-        throw new Error(`${this.spec.name} was not ready within ${(this.spec.startTimeoutMs ?? 60_000) / 1000}s:\n${this.tail()}`);
+        throw new Error(
+            `${this.spec.name} was not ready within ${(this.spec.startTimeoutMs ?? 60_000) / 1000}s:\n${this.tail()}`,
+        );
     }
 
     /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */

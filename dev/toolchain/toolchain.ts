@@ -13,7 +13,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { cacheDir, EngineTools, isExecutable, Plugin, recordEngineTools } from "../../engine/engineTools";
+import { cacheDir, type EngineTools, isExecutable, type Plugin, recordEngineTools } from "../../engine/engineTools";
 
 const TOOLS_DIR = path.resolve(__dirname, "..", "..", "..", "dev", "toolchain");
 
@@ -64,7 +64,8 @@ function fingerprint(recipe: Recipe): string {
         for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
             const full = path.join(dir, entry.name);
             if (entry.isDirectory()) walk(full);
-            else if (/\.(go|mod|sum|sh)$/.test(entry.name)) hash.update(path.relative(TOOLS_DIR, full)).update(fs.readFileSync(full));
+            else if (/\.(go|mod|sum|sh)$/.test(entry.name))
+                hash.update(path.relative(TOOLS_DIR, full)).update(fs.readFileSync(full));
         }
     };
     walk(path.join(TOOLS_DIR, recipe.module));
@@ -77,9 +78,12 @@ function installDir(recipe: Recipe): string {
 
 function findExisting(recipe: Recipe, binary: string): string | undefined {
     for (const where of recipe.lookup) {
-        const dirs = where === "PATH"
-            ? (process.env.PATH ?? "").split(path.delimiter)
-            : process.env.KUBEBUILDER_ASSETS ? [process.env.KUBEBUILDER_ASSETS] : [];
+        const dirs =
+            where === "PATH"
+                ? (process.env.PATH ?? "").split(path.delimiter)
+                : process.env.KUBEBUILDER_ASSETS
+                  ? [process.env.KUBEBUILDER_ASSETS]
+                  : [];
         for (const dir of dirs) {
             const candidate = path.join(dir, binary);
             if (dir && isExecutable(candidate)) return candidate;
@@ -108,12 +112,17 @@ async function build(recipe: Recipe, target: string, log: (line: string) => void
         stdio: ["ignore", out, out],
     });
     fs.closeSync(out);
-    const ticker = setInterval(() => log(`  still building ${recipe.binaries.join(", ")}: ${formatDuration(Date.now() - started)} so far`), 30_000);
+    const ticker = setInterval(
+        () => log(`  still building ${recipe.binaries.join(", ")}: ${formatDuration(Date.now() - started)} so far`),
+        30_000,
+    );
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     clearInterval(ticker);
     if (code !== 0) {
         const tail = fs.readFileSync(logFile, "utf8").trimEnd().split("\n").slice(-30).join("\n");
-        throw new Error(`building dev/toolchain/${recipe.module} failed (exit ${code}); last lines of ${logFile}:\n${tail}`);
+        throw new Error(
+            `building dev/toolchain/${recipe.module} failed (exit ${code}); last lines of ${logFile}:\n${tail}`,
+        );
     }
     fs.rmSync(target, { recursive: true, force: true });
     fs.renameSync(staging, target);
@@ -134,13 +143,13 @@ async function ensureRecipes(recipes: Recipe[], log: (line: string) => void): Pr
     for (const recipe of recipes) {
         const existing = recipe.binaries.map((b) => findExisting(recipe, b));
         if (existing.every((e) => e !== undefined)) {
-            recipe.binaries.forEach((b, i) => found.set(b, existing[i]!));
+            for (const [i, b] of recipe.binaries.entries()) found.set(b, existing[i]!);
             continue;
         }
         const dir = installDir(recipe);
         const binaries = recipe.binaries.map((b) => path.join(dir, "bin", b));
         if (!binaries.every(isExecutable)) await build(recipe, dir, log);
-        recipe.binaries.forEach((b, i) => found.set(b, binaries[i]));
+        for (const [i, b] of recipe.binaries.entries()) found.set(b, binaries[i]);
     }
     return found;
 }
@@ -149,7 +158,9 @@ async function ensureRecipes(recipes: Recipe[], log: (line: string) => void): Pr
 const ENGINE_RECIPES = RECIPES.filter((r) => r.module === "pulumi" || r.module.startsWith("pulumi-resource-"));
 
 /** Finds or builds the Pulumi CLI and the providers, and records them for the engine wrapper. */
-export async function ensureEngineTools(log: (line: string) => void = (l) => console.log(`[toolchain] ${l}`)): Promise<EngineTools> {
+export async function ensureEngineTools(
+    log: (line: string) => void = (l) => console.log(`[toolchain] ${l}`),
+): Promise<EngineTools> {
     const found = await ensureRecipes(ENGINE_RECIPES, log);
     const plugin = (name: string): Plugin => {
         const recipe = RECIPES.find((r) => r.binaries.includes(`pulumi-resource-${name}`))!;
@@ -161,9 +172,14 @@ export async function ensureEngineTools(log: (line: string) => void = (l) => con
 }
 
 /** Finds or builds every tool; `log` receives progress lines. */
-export async function ensureToolchain(log: (line: string) => void = (l) => console.log(`[toolchain] ${l}`)): Promise<Toolchain> {
+export async function ensureToolchain(
+    log: (line: string) => void = (l) => console.log(`[toolchain] ${l}`),
+): Promise<Toolchain> {
     const engine = await ensureEngineTools(log);
-    const found = await ensureRecipes(RECIPES.filter((r) => !ENGINE_RECIPES.includes(r)), log);
+    const found = await ensureRecipes(
+        RECIPES.filter((r) => !ENGINE_RECIPES.includes(r)),
+        log,
+    );
     const get = (b: string) => found.get(b)!;
     return {
         ...engine,
@@ -182,7 +198,9 @@ if (require.main === module) {
         .then((toolchain) => {
             console.log(`[toolchain] ready in ${formatDuration(Date.now() - started)}:`);
             for (const [name, where] of Object.entries(toolchain)) {
-                console.log(`  ${name}: ${typeof where === "string" ? where : where.map((p: Plugin) => `${p.name} ${p.version} ${p.binary}`).join(", ")}`);
+                console.log(
+                    `  ${name}: ${typeof where === "string" ? where : where.map((p: Plugin) => `${p.name} ${p.version} ${p.binary}`).join(", ")}`,
+                );
             }
         })
         .catch((err) => {

@@ -5,7 +5,7 @@
 import { ENVIRONMENT_LABEL } from "../../components/names";
 import { entryOf, objectName } from "../messages";
 import { isClusterSecret } from "../registration";
-import { get, Resource, UNKNOWN } from "../resource";
+import { get, type Resource, UNKNOWN } from "../resource";
 import { stackFile } from "../stacks";
 import { stackOf } from "../urn";
 
@@ -15,7 +15,9 @@ export function checkEnvironmentLabel(r: Resource): string | undefined {
     const label = get(r.props, "metadata", "labels", ENVIRONMENT_LABEL);
     if (label === UNKNOWN || label === stack) return undefined;
     const found = label === undefined ? "has no label environment" : `has label environment: ${JSON.stringify(label)}`;
-    return `${objectName("cluster Secret", r)} ${found}, but belongs to stack "${stack}": ApplicationSet cluster ` +
+    return (
+        `${objectName("cluster Secret", r)} ${found}, but belongs to stack "${stack}": ApplicationSet cluster ` +
         `generators selecting environment: ${stack} would miss it. Fix: remove labels.environment from ${entryOf(r)} ` +
-        `in ${stackFile(r.urn)} if it is set there; the program (since this pack, npm run build) sets it to the stack's name.`;
+        `in ${stackFile(r.urn)} if it is set there; the program (since this pack, npm run build) sets it to the stack's name.`
+    );
 }

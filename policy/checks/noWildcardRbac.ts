@@ -6,11 +6,11 @@
  * namespace, which is what namespaced mode is for. What counts as such a grant is policy/rbacGrants.ts, shared
  * with the summary. policies.ts runs this in production stacks only.
  */
-import { ALLOW_WILDCARD_RBAC_ANNOTATION, PolicyRule } from "../../components/names";
+import { ALLOW_WILDCARD_RBAC_ANNOTATION, type PolicyRule } from "../../components/names";
 import { entryOf, objectName } from "../messages";
 import { dangerousRights, isSystemNamespace } from "../rbacGrants";
-import { CLUSTER_ROLE_TYPE, inRegistration, registrationOf, ROLE_TYPE } from "../registration";
-import { get, Resource, UNKNOWN } from "../resource";
+import { CLUSTER_ROLE_TYPE, inRegistration, ROLE_TYPE, registrationOf } from "../registration";
+import { get, type Resource, UNKNOWN } from "../resource";
 import { stackFile } from "../stacks";
 import { stackOf } from "../urn";
 
@@ -23,8 +23,13 @@ export function wildcardRules(r: Resource): string[] {
             const v = get(rule, key);
             return Array.isArray(v) ? v.filter((s): s is string => typeof s === "string") : undefined;
         };
-        return { verbs: list("verbs") ?? [], apiGroups: list("apiGroups"), resources: list("resources"),
-            resourceNames: list("resourceNames"), nonResourceURLs: list("nonResourceURLs") };
+        return {
+            verbs: list("verbs") ?? [],
+            apiGroups: list("apiGroups"),
+            resources: list("resources"),
+            resourceNames: list("resourceNames"),
+            nonResourceURLs: list("nonResourceURLs"),
+        };
     };
     return dangerousRights(rules.map(asRule)).map((d) => d.detail);
 }
@@ -36,10 +41,12 @@ export function checkWildcardRbac(r: Resource): string | undefined {
     const optIn = get(r.props, "metadata", "annotations", ALLOW_WILDCARD_RBAC_ANNOTATION);
     const wildcards = wildcardRules(r);
     if (optIn === "true" || optIn === UNKNOWN || wildcards.length === 0) return undefined;
-    return `${objectName("ClusterRole", r)} of registration ${registrationOf(r)} grants everything cluster-wide ` +
+    return (
+        `${objectName("ClusterRole", r)} of registration ${registrationOf(r)} grants everything cluster-wide ` +
         `(${wildcards.join("; ")}) in production stack "${stackOf(r.urn)}" without an explicit opt-in. ` +
         `Fix: in ${stackFile(r.urn)}, on ${entryOf(r)}, grant only what Argo CD needs (rules, or namespaces with ` +
-        "clusterResources and clusterRules), or opt in with allowWildcardRbac: true.";
+        "clusterResources and clusterRules), or opt in with allowWildcardRbac: true."
+    );
 }
 
 function checkSystemNamespaceRole(r: Resource): string | undefined {
@@ -47,9 +54,11 @@ function checkSystemNamespaceRole(r: Resource): string | undefined {
     if (typeof namespace !== "string" || !isSystemNamespace(namespace)) return undefined;
     const wildcards = wildcardRules(r);
     if (wildcards.length === 0) return undefined;
-    return `${objectName("Role", r)} of registration ${registrationOf(r)} grants (${wildcards.join("; ")}) in system ` +
+    return (
+        `${objectName("Role", r)} of registration ${registrationOf(r)} grants (${wildcards.join("; ")}) in system ` +
         `namespace "${namespace}" in production stack "${stackOf(r.urn)}": the ServiceAccounts of the cluster's own ` +
         "controllers live there, so these rights lead to cluster-admin, and allowWildcardRbac does not cover them. " +
         `Fix: in ${stackFile(r.urn)}, on ${entryOf(r)}, remove "${namespace}" from namespaces, or give rules that grant ` +
-        "only what Argo CD deploys there.";
+        "only what Argo CD deploys there."
+    );
 }

@@ -6,7 +6,7 @@
 import { parseClusterConfig } from "../argocdConfig";
 import { entryOf, objectName } from "../messages";
 import { isClusterSecret } from "../registration";
-import { Resource, secretField } from "../resource";
+import { type Resource, secretField } from "../resource";
 import { stackFile } from "../stacks";
 import { stackOf } from "../urn";
 
@@ -21,8 +21,10 @@ export function checkTlsVerified(r: Resource): string | undefined {
     // Read as Argo CD reads it: {"tlsClientConfig":{"Insecure":true}} is insecure too.
     const parsed = parseClusterConfig(config);
     if (typeof parsed === "string" || parsed.tlsClientConfig?.insecure !== true) return undefined;
-    return `${objectName("cluster Secret", r)} in stack "${stackOf(r.urn)}" turns TLS verification off ` +
+    return (
+        `${objectName("cluster Secret", r)} in stack "${stackOf(r.urn)}" turns TLS verification off ` +
         "(config tlsClientConfig.insecure: true): Argo CD would hand its token to anyone between it and the API server. " +
         `Fix: in ${stackFile(r.urn)}, remove tls.insecure from ${entryOf(r)}; TLS is then verified against the ` +
-        "target's own CA, or against tls.caData if the API server's certificate is issued by another CA.";
+        "target's own CA, or against tls.caData if the API server's certificate is issued by another CA."
+    );
 }

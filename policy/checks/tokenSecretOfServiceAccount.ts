@@ -7,7 +7,7 @@
 import { SERVICE_ACCOUNT_NAME_ANNOTATION } from "../../components/names";
 import { objectName } from "../messages";
 import { isTokenSecret, registrationOf, SERVICE_ACCOUNT_TYPE } from "../registration";
-import { get, Resource, UNKNOWN, Violation } from "../resource";
+import { get, type Resource, UNKNOWN, type Violation } from "../resource";
 
 export function checkTokenSecrets(resources: Resource[]): Violation[] {
     const accounts = resources.filter((r) => r.type === SERVICE_ACCOUNT_TYPE);
@@ -23,13 +23,15 @@ export function checkTokenSecrets(resources: Resource[]): Violation[] {
             return name === UNKNOWN || ns === UNKNOWN || (name === account && ns === namespace);
         };
         if (typeof account === "string" && candidates.some(matches)) continue;
-        const named = typeof account === "string"
-            ? `names ServiceAccount "${account}" (annotation ${SERVICE_ACCOUNT_NAME_ANNOTATION}), which registration ` +
-                `${registrationOf(token)} does not create in namespace "${String(namespace)}" through the same provider`
-            : `has no annotation ${SERVICE_ACCOUNT_NAME_ANNOTATION}`;
+        const named =
+            typeof account === "string"
+                ? `names ServiceAccount "${account}" (annotation ${SERVICE_ACCOUNT_NAME_ANNOTATION}), which registration ` +
+                  `${registrationOf(token)} does not create in namespace "${String(namespace)}" through the same provider`
+                : `has no annotation ${SERVICE_ACCOUNT_NAME_ANNOTATION}`;
         violations.push({
             urn: token.urn,
-            message: `token ${objectName("Secret", token)} ${named}: the token controller would never fill it, or would ` +
+            message:
+                `token ${objectName("Secret", token)} ${named}: the token controller would never fill it, or would ` +
                 "issue a token for an account Argo CD was not granted. Fix: the token Secret must take its account's name " +
                 "and namespace from the registration's ServiceAccount (createTokenSecret in components/managerAccess.ts); " +
                 "no stack config changes this.",

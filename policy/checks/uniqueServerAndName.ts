@@ -4,7 +4,7 @@
  */
 import { CLUSTERS_KEY, objectName } from "../messages";
 import { isClusterSecret } from "../registration";
-import { Resource, secretField, Violation } from "../resource";
+import { type Resource, secretField, type Violation } from "../resource";
 import { stackFile } from "../stacks";
 
 export function checkUniqueRegistrations(resources: Resource[]): Violation[] {
@@ -25,7 +25,8 @@ export function checkUniqueRegistrations(resources: Resource[]): Violation[] {
             }
             violations.push({
                 urn: secret.urn,
-                message: `${objectName("cluster Secret", secret)} and ${objectName("cluster Secret", earlier)} both ` +
+                message:
+                    `${objectName("cluster Secret", secret)} and ${objectName("cluster Secret", earlier)} both ` +
                     `register ${key} ${JSON.stringify(value)}: ${why[key]}. Fix: keep one entry per ${key} in ` +
                     `${CLUSTERS_KEY} of ${stackFile(secret.urn)}.`,
             });

@@ -8,11 +8,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { clusterSecretName } from "../../components/clusterSecret";
-import { Toolchain, ensureToolchain } from "../../dev/toolchain/toolchain";
-import { ARGOCD_NS, JudgeReport, JudgeRun, World } from "../support/world";
+import { ensureToolchain, type Toolchain } from "../../dev/toolchain/toolchain";
+import { ARGOCD_NS, type JudgeReport, type JudgeRun, World } from "../support/world";
 
 /** What a cluster cache sync aborts with when one list is Forbidden (gitops-engine pkg/cache, cluster.go). */
-const LIST_FORBIDDEN = /^failed to sync cluster https:\/\/\S+: failed to load initial state of resource \S+: \S+ is forbidden: User "system:serviceaccount:kube-system:argocd-manager" cannot list resource/;
+const LIST_FORBIDDEN =
+    /^failed to sync cluster https:\/\/\S+: failed to load initial state of resource \S+: \S+ is forbidden: User "system:serviceaccount:kube-system:argocd-manager" cannot list resource/;
 
 let world: World;
 let toolchain: Toolchain;
@@ -24,7 +25,8 @@ async function judge(options: Parameters<World["judge"]>[1] = {}): Promise<Judge
     const run = await world.judge(toolchain, options);
     assert.notEqual(run.code, 2, `the judge could not read the cluster Secrets:\n${run.stderr}`);
     assert.ok(run.reports.length > 0, `no report:\n${run.stdout}\n${run.stderr}`);
-    for (const token of tokens) assert.ok(!`${run.stdout}${run.stderr}`.includes(token), "the judge printed a bearer token");
+    for (const token of tokens)
+        assert.ok(!`${run.stdout}${run.stderr}`.includes(token), "the judge printed a bearer token");
     return run;
 }
 
@@ -43,7 +45,11 @@ function show(report: JudgeReport | undefined): string {
 function assertConnects(report: JudgeReport): void {
     assert.equal(report.conversion.ok, true, show(report));
     assert.equal(report.credential, "bearerToken");
-    assert.deepEqual(report.tls, { insecure: false, caData: true, clientCert: false }, "TLS verified against the target's CA");
+    assert.deepEqual(
+        report.tls,
+        { insecure: false, caData: true, clientCert: false },
+        "TLS verified against the target's CA",
+    );
     assert.equal(report.restConfig?.ok, true, show(report));
     assert.equal(report.version?.ok, true, show(report));
     assert.equal(report.version?.gitVersion, "v1.36.3");
@@ -55,10 +61,13 @@ function assertSynced(report: JudgeReport): void {
 }
 
 describe("Argo CD's own code judges every cluster Secret the program writes", { timeout: 900_000 }, () => {
-    before(async () => {
-        toolchain = await ensureToolchain();
-        world = await World.create();
-    }, { timeout: 5_400_000 });
+    before(
+        async () => {
+            toolchain = await ensureToolchain();
+            world = await World.create();
+        },
+        { timeout: 5_400_000 },
+    );
 
     after(async () => {
         await world?.dispose();
@@ -100,11 +109,23 @@ describe("Argo CD's own code judges every cluster Secret the program writes", { 
     it("2. the ConfigMap round trip succeeds where the mode grants it and is refused elsewhere", async (t) => {
         const alpha = await judge({ target: world.a, configMapNamespaces: ["default", "kube-system"] });
         assert.equal(alpha.code, 0, show(alpha.byName.alpha));
-        assert.deepEqual(alpha.byName.alpha.configMaps!.map((c) => [c.namespace, c.create, c.delete]), [["default", 201, 200], ["kube-system", 201, 200]]);
+        assert.deepEqual(
+            alpha.byName.alpha.configMaps!.map((c) => [c.namespace, c.create, c.delete]),
+            [
+                ["default", 201, 200],
+                ["kube-system", 201, 200],
+            ],
+        );
 
         const beta = await judge({ target: world.b, configMapNamespaces: ["apps", "monitoring"] });
         assert.equal(beta.code, 0, show(beta.byName.beta));
-        assert.deepEqual(beta.byName.beta.configMaps!.map((c) => [c.namespace, c.create, c.delete]), [["apps", 201, 200], ["monitoring", 201, 200]]);
+        assert.deepEqual(
+            beta.byName.beta.configMaps!.map((c) => [c.namespace, c.create, c.delete]),
+            [
+                ["apps", 201, 200],
+                ["monitoring", 201, 200],
+            ],
+        );
         const betaElsewhere = await judge({ target: world.b, configMapNamespaces: ["other"] });
         assert.equal(betaElsewhere.code, 1, "a refused round trip fails the judge");
         const refused = betaElsewhere.byName.beta.configMaps![0];
@@ -117,7 +138,10 @@ describe("Argo CD's own code judges every cluster Secret the program writes", { 
         const gamma = await judge({ target: world.c, respectRBAC: "normal", configMapNamespaces: ["default"] });
         assert.equal(gamma.code, 0, show(gamma.byName.gamma));
         assertSynced(gamma.byName.gamma);
-        assert.deepEqual(gamma.byName.gamma.configMaps!.map((c) => [c.create, c.delete]), [[201, 200]]);
+        assert.deepEqual(
+            gamma.byName.gamma.configMaps!.map((c) => [c.create, c.delete]),
+            [[201, 200]],
+        );
         assert.deepEqual(gamma.byName.gamma.sync!.kinds, { "/ConfigMap": 2 }, show(gamma.byName.gamma));
         assert.deepEqual(gamma.byName.gamma.sync!.watchErrors, undefined, show(gamma.byName.gamma));
         t.diagnostic(`gamma, respectRBAC normal: ${JSON.stringify(gamma.byName.gamma.sync)}`);
@@ -126,7 +150,10 @@ describe("Argo CD's own code judges every cluster Secret the program writes", { 
     it("3. after a token rotation Argo CD syncs with the new token, and a Secret holding the old one fails", async () => {
         // A copy of alpha's Secret as it is now, as an Argo CD that missed the switch would hold it.
         const stale = (await world.clusterSecret(world.a))!.object;
-        const copy = { metadata: { name: "stale-alpha", labels: stale.metadata.labels }, data: { ...stale.data, name: Buffer.from("stale-alpha").toString("base64") } };
+        const copy = {
+            metadata: { name: "stale-alpha", labels: stale.metadata.labels },
+            data: { ...stale.data, name: Buffer.from("stale-alpha").toString("base64") },
+        };
         const created = await world.argocd.admin("POST", `/api/v1/namespaces/${ARGOCD_NS}/secrets`, copy);
         assert.equal(created.status, 201, JSON.stringify(created.body));
         try {
@@ -147,7 +174,10 @@ describe("Argo CD's own code judges every cluster Secret the program writes", { 
             assert.equal(old.code, 1);
             assert.equal(old.byName["stale-alpha"].version?.ok, false, show(old.byName["stale-alpha"]));
             assert.equal(old.byName["stale-alpha"].version!.status, 401, show(old.byName["stale-alpha"]));
-            assert.equal(old.byName["stale-alpha"].version!.error, "the server has asked for the client to provide credentials");
+            assert.equal(
+                old.byName["stale-alpha"].version!.error,
+                "the server has asked for the client to provide credentials",
+            );
         } finally {
             await world.argocd.admin("DELETE", `/api/v1/namespaces/${ARGOCD_NS}/secrets/stale-alpha`);
         }
@@ -164,7 +194,10 @@ describe("Argo CD's own code judges every cluster Secret the program writes", { 
     it("4. a Secret without the cluster label is not a cluster to Argo CD", async () => {
         const secret = (await world.clusterSecret(world.b))!.object;
         const unlabelled = { metadata: { name: "unlabelled-beta" }, data: secret.data };
-        assert.equal((await world.argocd.admin("POST", `/api/v1/namespaces/${ARGOCD_NS}/secrets`, unlabelled)).status, 201);
+        assert.equal(
+            (await world.argocd.admin("POST", `/api/v1/namespaces/${ARGOCD_NS}/secrets`, unlabelled)).status,
+            201,
+        );
         try {
             const run = await judge({ target: "unlabelled-beta" });
             assert.equal(run.code, 1);
@@ -181,7 +214,13 @@ describe("Argo CD's own code judges every cluster Secret the program writes", { 
             {
                 ...beta,
                 clusterResources: true,
-                clusterRules: [{ apiGroups: [""], resources: ["namespaces"], verbs: ["get", "list", "watch", "create", "update", "patch"] }],
+                clusterRules: [
+                    {
+                        apiGroups: [""],
+                        resources: ["namespaces"],
+                        verbs: ["get", "list", "watch", "create", "update", "patch"],
+                    },
+                ],
             },
             gamma,
         ]);
@@ -197,7 +236,11 @@ describe("Argo CD's own code judges every cluster Secret the program writes", { 
         assert.equal(underNone.clusterResources, true);
         assert.equal(underNone.sync?.ok, false, show(underNone));
         assert.match(underNone.sync!.error!, LIST_FORBIDDEN);
-        assert.deepEqual(underNone.configMaps!.map((c) => [c.create, c.delete]), [[201, 200]], "the token itself works");
+        assert.deepEqual(
+            underNone.configMaps!.map((c) => [c.create, c.delete]),
+            [[201, 200]],
+            "the token itself works",
+        );
         assert.equal(none.code, 1);
         t.diagnostic(`section 0, respectRBAC none: ${underNone.sync!.error}`);
 
@@ -210,7 +253,11 @@ describe("Argo CD's own code judges every cluster Secret the program writes", { 
             // Roles grant in the two namespaces.
             const kinds = run.byName.beta.sync!.kinds!;
             assert.ok(kinds["/Namespace"] >= 5, `Namespaces seen: ${show(run.byName.beta)}`);
-            assert.equal(kinds["rbac.authorization.k8s.io/Role"], 2, `the Roles in apps and monitoring: ${show(run.byName.beta)}`);
+            assert.equal(
+                kinds["rbac.authorization.k8s.io/Role"],
+                2,
+                `the Roles in apps and monitoring: ${show(run.byName.beta)}`,
+            );
             assert.equal(kinds["/PersistentVolume"], undefined);
             assert.deepEqual(run.byName.beta.sync!.watchErrors, undefined, "clusterRules grant watch on namespaces");
             t.diagnostic(`section 0, respectRBAC ${respectRBAC}: ${JSON.stringify(run.byName.beta.sync)}`);

@@ -25,7 +25,8 @@ function compliant(rotation = "1"): Record<string, unknown>[] {
 /** The bearer token Argo CD holds for each target, by target name. */
 async function argocdTokens(): Promise<Record<string, string>> {
     const tokens: Record<string, string> = {};
-    for (const target of [world.a, world.b, world.c]) tokens[target.name] = (await world.clusterSecret(target))!.config.bearerToken;
+    for (const target of [world.a, world.b, world.c])
+        tokens[target.name] = (await world.clusterSecret(target))!.config.bearerToken;
     return tokens;
 }
 
@@ -73,19 +74,32 @@ describe("pull-request guardrails against real clusters and the real engine", { 
             const out = path.join(world.workDir, "preview-out");
             const preview = await world.script("preview", "--out", out);
             assert.equal(preview.code, 0, preview.output.slice(-4000));
-            assert.ok(preview.result.replace >= 1, `the rotation shows as a replacement: ${JSON.stringify(preview.result)}`);
+            assert.ok(
+                preview.result.replace >= 1,
+                `the rotation shows as a replacement: ${JSON.stringify(preview.result)}`,
+            );
             const json = fs.readFileSync(path.join(out, `preview-${world.stack}.json`), "utf8");
             const summary = fs.readFileSync(path.join(out, `summary-${world.stack}.md`), "utf8");
-            assert.equal(summary, summarizePreview(parsePreview(json), { stack: world.stack }), "the summary is the preview's");
+            assert.equal(
+                summary,
+                summarizePreview(parsePreview(json), { stack: world.stack }),
+                "the summary is the preview's",
+            );
             // What the pipeline posts: the rotation is named, and no credential the preview could reach is in it.
             assert.match(summary, /`alpha`[^\n]*\n\s+- token rotated/, summary);
             for (const token of Object.values(tokensBefore)) {
-                assert.ok(!summary.includes(token) && !json.includes(token), "no bearer token in the summary or the preview's JSON");
+                assert.ok(
+                    !summary.includes(token) && !json.includes(token),
+                    "no bearer token in the summary or the preview's JSON",
+                );
             }
 
             const up = await world.script("up");
             assert.notEqual(up.code, 0, "an up with the previewer's credentials must fail");
-            const refusals = up.output.match(/User "system:serviceaccount:kube-system:argocd-clusters-previewer" cannot \w+ resource/g) ?? [];
+            const refusals =
+                up.output.match(
+                    /User "system:serviceaccount:kube-system:argocd-clusters-previewer" cannot \w+ resource/g,
+                ) ?? [];
             assert.ok(refusals.length >= 1, `the API server refused the writes:\n${up.output.slice(-4000)}`);
             assert.deepEqual(await world.everyOwnedObject(), objectsBefore, "nothing changed on any cluster");
             assert.deepEqual(await argocdTokens(), tokensBefore, "Argo CD still holds the same tokens");
@@ -96,7 +110,11 @@ describe("pull-request guardrails against real clusters and the real engine", { 
         // The writer converges what the refused up left half-recorded (providers, the random suffix).
         const converge = await world.script("up");
         assert.equal(converge.code, 0, converge.output.slice(-4000));
-        assert.notEqual((await argocdTokens())[world.a.name], tokensBefore[world.a.name], "the writer rotated alpha's token");
+        assert.notEqual(
+            (await argocdTokens())[world.a.name],
+            tokensBefore[world.a.name],
+            "the writer rotated alpha's token",
+        );
         await world.succeed("preview", "--expect-no-changes");
     });
 
@@ -106,9 +124,15 @@ describe("pull-request guardrails against real clusters and the real engine", { 
         // the wrapper's default local backend holds no state for the stack.
         const up = await world.wrapper(["up", ...POLICY_PACK]);
         assert.equal(up.code, 2, up.output.slice(-4000));
-        assert.match(up.output, /stack production has no state in file:\/\/.*: run against real clusters, it would create every object anew/);
+        assert.match(
+            up.output,
+            /stack production has no state in file:\/\/.*: run against real clusters, it would create every object anew/,
+        );
         assert.match(up.output, /--first-run/);
-        assert.ok(!fs.existsSync(path.join(world.workDir, ".state", "backend", ".pulumi", "stacks")), "no stack was created");
+        assert.ok(
+            !fs.existsSync(path.join(world.workDir, ".state", "backend", ".pulumi", "stacks")),
+            "no stack was created",
+        );
         assert.deepEqual(await world.everyOwnedObject(), before, "nothing changed on any cluster");
 
         // The backend the stack lives in, configured as pulumi login configures it: used as is, with its state.
@@ -119,7 +143,10 @@ describe("pull-request guardrails against real clusters and the real engine", { 
         // A --state that would silently replace the configured backend is refused.
         const both = await world.wrapper(["preview", "--state", path.join(world.workDir, "elsewhere")], configured);
         assert.equal(both.code, 2, both.output.slice(-4000));
-        assert.match(both.output, /PULUMI_BACKEND_URL is set, and --state .* would run this stack against a local file backend instead/);
+        assert.match(
+            both.output,
+            /PULUMI_BACKEND_URL is set, and --state .* would run this stack against a local file backend instead/,
+        );
 
         // Told it is the first run, the wrapper goes ahead (a preview only: it shows every object as new).
         const first = await world.wrapper(["preview", "--first-run"]);

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { freePorts } from "../../dev/controlPlane/controlPlane";
-import { ARGOCD_NS, PulumiRun, World } from "../support/world";
+import { ARGOCD_NS, type PulumiRun, World } from "../support/world";
 
 let world: World;
 
@@ -26,7 +26,11 @@ async function credentials(): Promise<string[]> {
 async function verify(...args: string[]): Promise<PulumiRun> {
     const secrets = await credentials();
     const run = await world.script("verify", ...args);
-    for (const s of secrets) assert.ok(!run.output.includes(s) && !JSON.stringify(run.result ?? {}).includes(s), "no credential in the report");
+    for (const s of secrets)
+        assert.ok(
+            !run.output.includes(s) && !JSON.stringify(run.result ?? {}).includes(s),
+            "no credential in the report",
+        );
     return run;
 }
 
@@ -80,8 +84,14 @@ describe("the health report reads every registration from its cluster Secret alo
 
         const table = await verify();
         assert.equal(table.code, 0, table.output.slice(-4000));
-        assert.match(table.stdout, /^Stack local \(Argo CD namespace argocd, context argocd\): 3 registrations: 3 healthy; healthy$/m);
-        assert.match(table.stdout, /^alpha +https:\/\/127\.0\.0\.\d+:\d+ +healthy +yes +verified +accepted +expected +unknown +-$/m);
+        assert.match(
+            table.stdout,
+            /^Stack local \(Argo CD namespace argocd, context argocd\): 3 registrations: 3 healthy; healthy$/m,
+        );
+        assert.match(
+            table.stdout,
+            /^alpha +https:\/\/127\.0\.0\.\d+:\d+ +healthy +yes +verified +accepted +expected +unknown +-$/m,
+        );
     });
 
     it("2. a token revoked behind Pulumi's back: that registration is broken, its token rejected (exit 1)", async () => {
@@ -93,7 +103,10 @@ describe("the health report reads every registration from its cluster Secret alo
         const regs = byName(run);
         assert.equal(regs.alpha.status, "broken");
         assert.deepEqual(regs.alpha.checks, { reachable: true, tls: "verified", token: "rejected", rights: "unknown" });
-        assert.match(regs.alpha.problems[0].message, /^cluster "alpha" \(https:\/\/127\.0\.0\.\d+:\d+\): the API server rejected the token \(401\)$/);
+        assert.match(
+            regs.alpha.problems[0].message,
+            /^cluster "alpha" \(https:\/\/127\.0\.0\.\d+:\d+\): the API server rejected the token \(401\)$/,
+        );
         assert.equal(regs.beta.status, "healthy", "the others are unaffected");
         assert.equal(regs.gamma.status, "healthy");
 
@@ -113,7 +126,8 @@ describe("the health report reads every registration from its cluster Secret alo
         const original = (await world.argocd.admin("GET", path)).body.data.config;
         const config = JSON.parse(Buffer.from(original, "base64").toString("utf8"));
         config.tlsClientConfig.caData = world.argocd.caPem.toString("base64");
-        const patch = (value: string) => world.argocd.admin("PATCH", path, { data: { config: value } }, "application/merge-patch+json");
+        const patch = (value: string) =>
+            world.argocd.admin("PATCH", path, { data: { config: value } }, "application/merge-patch+json");
         assert.equal((await patch(Buffer.from(JSON.stringify(config)).toString("base64"))).status, 200);
         try {
             const run = await verify("--json");
@@ -121,7 +135,10 @@ describe("the health report reads every registration from its cluster Secret alo
             const beta = byName(run).beta;
             assert.equal(beta.status, "broken");
             assert.deepEqual(beta.checks, { reachable: true, tls: "failed", token: "unknown", rights: "unknown" });
-            assert.match(beta.problems[0].message, /^cluster "beta" \(https:\/\/127\.0\.0\.\d+:\d+\): TLS failed: [A-Z_]+$/);
+            assert.match(
+                beta.problems[0].message,
+                /^cluster "beta" \(https:\/\/127\.0\.0\.\d+:\d+\): TLS failed: [A-Z_]+$/,
+            );
             assert.match(beta.problems[0].fix, /the CA Argo CD gets/);
             assert.equal(byName(run).alpha.status, "healthy");
         } finally {
@@ -132,7 +149,12 @@ describe("the health report reads every registration from its cluster Secret alo
 
     it("4. a server nobody answers at is unreachable, not broken, unless --require-reachable", async () => {
         const [closed] = await freePorts(1);
-        const elsewhere = { name: "elsewhere", server: `https://127.0.0.1:${closed}`, context: "target-c", serviceAccount: "argocd-elsewhere" };
+        const elsewhere = {
+            name: "elsewhere",
+            server: `https://127.0.0.1:${closed}`,
+            context: "target-c",
+            serviceAccount: "argocd-elsewhere",
+        };
         world.writeConfig([...world.clusterEntries("2"), elsewhere]);
         await world.succeed("up");
         const run = await verify("--json");
@@ -150,7 +172,12 @@ describe("the health report reads every registration from its cluster Secret alo
     it("5. an entry dropped from the stack file but still on the hub is flagged, and a declared one without a Secret", async () => {
         const [alpha, beta] = world.clusterEntries("2");
         const [closed] = await freePorts(1);
-        const delta = { name: "delta", server: `https://127.0.0.1:${closed}`, context: "target-c", serviceAccount: "argocd-delta" };
+        const delta = {
+            name: "delta",
+            server: `https://127.0.0.1:${closed}`,
+            context: "target-c",
+            serviceAccount: "argocd-delta",
+        };
         // No up: the stack file and the hub now disagree.
         world.writeConfig([alpha, beta, delta]);
         const run = await verify("--json");
@@ -158,7 +185,10 @@ describe("the health report reads every registration from its cluster Secret alo
         const regs = byName(run);
         for (const name of ["gamma", "elsewhere"]) {
             assert.equal(regs[name].declared, false, name);
-            assert.match(regs[name].problems.at(-1).message, /carries this stack's mark, but Pulumi\.local\.yaml no longer declares it$/);
+            assert.match(
+                regs[name].problems.at(-1).message,
+                /carries this stack's mark, but Pulumi\.local\.yaml no longer declares it$/,
+            );
         }
         assert.equal(regs.elsewhere.status, "undeclared");
         // Without its entry, gamma is judged by its mode (cluster-wide: full rights), which its ConfigMap-only

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CLUSTER_IDENTIFIER_ANNOTATION } from "../../components/names";
-import { freePorts, LocalCluster } from "../../dev/controlPlane/controlPlane";
+import { freePorts, type LocalCluster } from "../../dev/controlPlane/controlPlane";
 import { parsePreview, summarizePreview } from "../../summary/summary";
 import { configMapRoundTrip, credentialsFrom, World } from "../support/world";
 
@@ -26,32 +26,49 @@ const APPLICATION_CRD = {
         group: "argoproj.io",
         scope: "Namespaced",
         names: { kind: "Application", listKind: "ApplicationList", plural: "applications", singular: "application" },
-        versions: [{
-            name: "v1alpha1", served: true, storage: true,
-            schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
-        }],
+        versions: [
+            {
+                name: "v1alpha1",
+                served: true,
+                storage: true,
+                schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+            },
+        ],
     },
 };
 
 /** Creates an Application on the Argo CD cluster, once its CRD is served. */
 async function createApplication(name: string, destination: Record<string, string>): Promise<void> {
     const body = {
-        apiVersion: "argoproj.io/v1alpha1", kind: "Application", metadata: { name, namespace: "argocd" },
-        spec: { project: "default", destination: { namespace: "default", ...destination }, source: { repoURL: "https://git.example/apps", path: name } },
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Application",
+        metadata: { name, namespace: "argocd" },
+        spec: {
+            project: "default",
+            destination: { namespace: "default", ...destination },
+            source: { repoURL: "https://git.example/apps", path: name },
+        },
     };
     const deadline = Date.now() + 30_000;
     for (;;) {
         const res = await world.argocd.admin("POST", "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications", body);
         if (res.status === 201) return;
-        if (Date.now() > deadline) throw new Error(`creating Application ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+        if (Date.now() > deadline)
+            throw new Error(`creating Application ${name}: ${res.status} ${JSON.stringify(res.body)}`);
         await new Promise((r) => setTimeout(r, 250));
     }
 }
 
 /** alpha (cluster-wide) on target-a and gamma (custom rules) on target-c. */
-function entries(overrides: Record<string, unknown> = {}, gammaOverrides: Record<string, unknown> = {}): Record<string, unknown>[] {
+function entries(
+    overrides: Record<string, unknown> = {},
+    gammaOverrides: Record<string, unknown> = {},
+): Record<string, unknown>[] {
     const [alpha, , gamma] = world.clusterEntries();
-    return [{ ...alpha, ...alphaNow, ...overrides }, { ...gamma, ...gammaOverrides }];
+    return [
+        { ...alpha, ...alphaNow, ...overrides },
+        { ...gamma, ...gammaOverrides },
+    ];
 }
 
 /** Each registration's cluster Secret: resourceVersion, and that its token works as Argo CD would use it. */
@@ -60,7 +77,11 @@ async function registrationsWork(targets: LocalCluster[]): Promise<Record<string
     for (const target of targets) {
         const secret = await world.clusterSecret(target);
         assert.ok(secret, `the cluster Secret of ${target.name} exists`);
-        assert.deepEqual(await configMapRoundTrip(credentialsFrom(secret), "default"), [201, 200], `${target.name}'s token works`);
+        assert.deepEqual(
+            await configMapRoundTrip(credentialsFrom(secret), "default"),
+            [201, 200],
+            `${target.name}'s token works`,
+        );
         versions[target.name] = secret.object.metadata.resourceVersion;
     }
     return versions;
@@ -72,7 +93,9 @@ async function previewSummary(w: World): Promise<string> {
     return summarizePreview(parsePreview(run.stdout), { stack: w.stack });
 }
 
-describe("registrations survive identity changes, against real clusters and the real engine", { timeout: 900_000 }, () => {
+describe("registrations survive identity changes, against real clusters and the real engine", {
+    timeout: 900_000,
+}, () => {
     before(async () => {
         world = await World.create();
         world.writeConfig(entries());
@@ -115,7 +138,11 @@ describe("registrations survive identity changes, against real clusters and the 
             assert.match(summary, /`alpha` \([^)]*\) replaced/, summary);
             const changes = await world.succeed("up");
             // The Argo CD cluster's provider and both cluster Secrets; nothing is deleted for good.
-            assert.deepEqual({ ...changes, same: undefined, read: undefined }, { replace: 3, same: undefined, read: undefined }, JSON.stringify(changes));
+            assert.deepEqual(
+                { ...changes, same: undefined, read: undefined },
+                { replace: 3, same: undefined, read: undefined },
+                JSON.stringify(changes),
+            );
             await registrationsWork([world.a, world.c]);
             for (const target of [world.a, world.c]) {
                 const secret = (await world.clusterSecret(target))!;
@@ -160,21 +187,39 @@ describe("registrations survive identity changes, against real clusters and the 
         alphaNow = { server: alias.server, serviceAccount: "argocd-manager-v2" };
         world.writeConfig(entries());
         await world.succeed("up");
-        const moved = await world.argocd.admin("GET", `/api/v1/namespaces/argocd/secrets?labelSelector=${encodeURIComponent("argocd.argoproj.io/secret-type=cluster")}`);
+        const moved = await world.argocd.admin(
+            "GET",
+            `/api/v1/namespaces/argocd/secrets?labelSelector=${encodeURIComponent("argocd.argoproj.io/secret-type=cluster")}`,
+        );
         const alpha = moved.body.items.filter((s: any) => Buffer.from(s.data.name, "base64").toString() === "alpha");
         assert.equal(alpha.length, 1, "exactly one cluster Secret for alpha");
         assert.notEqual(alpha[0].metadata.name, oldSecretName);
-        const data = Object.fromEntries(Object.entries(alpha[0].data).map(([k, v]) => [k, Buffer.from(v as string, "base64").toString()]));
+        const data = Object.fromEntries(
+            Object.entries(alpha[0].data).map(([k, v]) => [k, Buffer.from(v as string, "base64").toString()]),
+        );
         assert.equal(data.server, alias.server);
         const creds = credentialsFrom({ object: alpha[0], data, config: JSON.parse(data.config) });
-        assert.deepEqual(await configMapRoundTrip(creds, "default"), [201, 200], "the new registration works at the new address");
+        assert.deepEqual(
+            await configMapRoundTrip(creds, "default"),
+            [201, 200],
+            "the new registration works at the new address",
+        );
         const oldAccount = await world.a.admin("GET", "/api/v1/namespaces/kube-system/serviceaccounts/argocd-manager");
         assert.equal(oldAccount.status, 404, "the old ServiceAccount, and with it its token, is gone");
         await world.succeed("preview", "--expect-no-changes");
     });
 
     it("5. removing a registration that Applications deploy to is refused, naming them; retire: true removes it anyway", async () => {
-        assert.equal((await world.argocd.admin("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", APPLICATION_CRD)).status, 201);
+        assert.equal(
+            (
+                await world.argocd.admin(
+                    "POST",
+                    "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                    APPLICATION_CRD,
+                )
+            ).status,
+            201,
+        );
         await createApplication("guestbook", { server: world.c.server });
         await createApplication("dashboards", { name: "gamma" });
         await createApplication("elsewhere", { name: "alpha" });
@@ -189,7 +234,11 @@ describe("registrations survive identity changes, against real clusters and the 
         try {
             const preview = await world.pulumi("preview");
             assert.notEqual(preview.code, 0, "the preview must fail");
-            assert.match(preview.output, /Pulumi\.local\.yaml: argocd-clusters:clusters: removing "gamma" \(https:\/\/127\.0\.0\.\d+:\d+\) would break 2 Application\(s\) that still deploy to it: argocd\/dashboards, argocd\/guestbook/, preview.output.slice(-4000));
+            assert.match(
+                preview.output,
+                /Pulumi\.local\.yaml: argocd-clusters:clusters: removing "gamma" \(https:\/\/127\.0\.0\.\d+:\d+\) would break 2 Application\(s\) that still deploy to it: argocd\/dashboards, argocd\/guestbook/,
+                preview.output.slice(-4000),
+            );
             assert.match(preview.output, /retire: true/);
         } finally {
             world.useKubeconfig(admin);
@@ -205,7 +254,10 @@ describe("registrations survive identity changes, against real clusters and the 
         world.writeConfig(entries({}, { retire: true }));
         const retired = await world.pulumi("up", "--yes");
         assert.equal(retired.code, 0, retired.output.slice(-4000));
-        assert.match(retired.output, /retiring "gamma" .* 2 Application\(s\) still deploy to it: argocd\/dashboards, argocd\/guestbook/);
+        assert.match(
+            retired.output,
+            /retiring "gamma" .* 2 Application\(s\) still deploy to it: argocd\/dashboards, argocd\/guestbook/,
+        );
         assert.equal(await world.clusterSecret(world.c), undefined, "gamma's cluster Secret is gone");
         assert.deepEqual(await world.ownedObjects(world.c), {}, "and everything on target-c");
         // Gone from the record too: the entry can now leave the stack file, and nothing else is blocked.
@@ -228,8 +280,11 @@ describe("registrations survive identity changes, against real clusters and the 
         } finally {
             world.useKubeconfig(admin);
         }
-        assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.b))!), "default"), [201, 200],
-            "delta was registered meanwhile");
+        assert.deepEqual(
+            await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.b))!), "default"),
+            [201, 200],
+            "delta was registered meanwhile",
+        );
         assert.equal(await world.clusterSecret(world.c), undefined, "down was not");
         world.writeConfig([alpha, delta]);
         await world.succeed("up");

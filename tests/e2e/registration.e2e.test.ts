@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { clusterSecretName } from "../../components/clusterSecret";
+import type { LocalCluster } from "../../dev/controlPlane/controlPlane";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
 import { parsePreview, summarizePreview } from "../../summary/summary";
-import { LocalCluster } from "../../dev/controlPlane/controlPlane";
 import { ARGOCD_NS, configMapRoundTrip, credentialsFrom, World } from "../support/world";
 
 const CLI_CLUSTER_RULES = [
@@ -36,9 +36,12 @@ async function tokenOf(target: LocalCluster): Promise<string> {
 }
 
 describe("argocd-clusters against real clusters and the real engine", { timeout: 900_000 }, () => {
-    before(async () => {
-        world = await World.create();
-    }, { timeout: 5_400_000 });
+    before(
+        async () => {
+            world = await World.create();
+        },
+        { timeout: 5_400_000 },
+    );
 
     after(async () => {
         await world?.dispose();
@@ -62,12 +65,20 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         assert.ok(account, "ServiceAccount kube-system/argocd-manager");
         const role = await get(world.a, "/apis/rbac.authorization.k8s.io/v1/clusterroles/argocd-manager-role");
         assert.deepEqual(role.rules, CLI_CLUSTER_RULES);
-        const binding = await get(world.a, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/argocd-manager-role-binding");
-        assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "argocd-manager", namespace: "kube-system" }]);
+        const binding = await get(
+            world.a,
+            "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/argocd-manager-role-binding",
+        );
+        assert.deepEqual(binding.subjects, [
+            { kind: "ServiceAccount", name: "argocd-manager", namespace: "kube-system" },
+        ]);
         assert.equal(binding.roleRef.name, "argocd-manager-role");
 
         const outputs = (await world.succeed("outputs")).registrations;
-        const tokenSecret = await get(world.a, `/api/v1/namespaces/kube-system/secrets/${outputs.alpha.tokenSecretName}`);
+        const tokenSecret = await get(
+            world.a,
+            `/api/v1/namespaces/kube-system/secrets/${outputs.alpha.tokenSecretName}`,
+        );
         assert.equal(tokenSecret.type, "kubernetes.io/service-account-token");
         assert.equal(tokenSecret.metadata.annotations["kubernetes.io/service-account.name"], "argocd-manager");
 
@@ -86,32 +97,56 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
 
         // beta: namespaced; no cluster-wide rights at all.
         for (const ns of ["apps", "monitoring"]) {
-            const nsRole = await get(world.b, `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles/argocd-manager-role`);
+            const nsRole = await get(
+                world.b,
+                `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles/argocd-manager-role`,
+            );
             assert.deepEqual(nsRole.rules, [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }]);
-            assert.ok(await get(world.b, `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings/argocd-manager-role-binding`));
+            assert.ok(
+                await get(
+                    world.b,
+                    `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings/argocd-manager-role-binding`,
+                ),
+            );
         }
-        assert.equal(await get(world.b, "/apis/rbac.authorization.k8s.io/v1/clusterroles/argocd-manager-role"), undefined);
+        assert.equal(
+            await get(world.b, "/apis/rbac.authorization.k8s.io/v1/clusterroles/argocd-manager-role"),
+            undefined,
+        );
         const beta = await world.clusterSecret(world.b);
         assert.equal(beta?.data.namespaces, "apps,monitoring");
         assert.equal(beta?.data.project, "team-b");
 
         // gamma: exactly the custom rules.
         const gammaRole = await get(world.c, "/apis/rbac.authorization.k8s.io/v1/clusterroles/argocd-manager-role");
-        assert.deepEqual(gammaRole.rules, [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "delete"] }]);
+        assert.deepEqual(gammaRole.rules, [
+            { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "delete"] },
+        ]);
         for (const target of [world.a, world.b, world.c]) await tokenOf(target);
     });
 
     it("3. each cluster Secret works as Argo CD uses it, with exactly the rights granted", async () => {
         const alpha = credentialsFrom((await world.clusterSecret(world.a))!);
         assert.deepEqual(await configMapRoundTrip(alpha, "default"), [201, 200]);
-        assert.equal((await kubeRequest(alpha, "GET", "/version")).status, 200, "non-resource URLs are granted cluster-wide");
+        assert.equal(
+            (await kubeRequest(alpha, "GET", "/version")).status,
+            200,
+            "non-resource URLs are granted cluster-wide",
+        );
         // TLS is really verified: the same request without the CA is refused by the client.
-        await assert.rejects(kubeRequest({ ...alpha, ca: undefined }, "GET", "/version"), /self-signed|unable to verify|certificate/i);
+        await assert.rejects(
+            kubeRequest({ ...alpha, ca: undefined }, "GET", "/version"),
+            /self-signed|unable to verify|certificate/i,
+        );
 
         const beta = credentialsFrom((await world.clusterSecret(world.b))!);
         assert.deepEqual(await configMapRoundTrip(beta, "apps"), [201, 200]);
         assert.deepEqual(await configMapRoundTrip(beta, "monitoring"), [201, 200]);
-        assert.equal((await configMapRoundTrip(beta, "other"))[0], 403, "namespaced mode must not reach other namespaces");
+        assert.equal(
+            (await configMapRoundTrip(beta, "other"))[0],
+            403,
+            "namespaced mode must not reach other namespaces",
+        );
         assert.equal((await kubeRequest(beta, "GET", "/api/v1/namespaces")).status, 403);
 
         const gamma = credentialsFrom((await world.clusterSecret(world.c))!);
@@ -123,12 +158,19 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
     it("4. a second up changes nothing, even after Argo CD annotates and labels its Secret", async () => {
         const name = clusterSecretName(world.a.server);
         await mergePatch(world.argocd, `/api/v1/namespaces/${ARGOCD_NS}/secrets/${name}`, {
-            metadata: { annotations: { "argocd.argoproj.io/refresh": "hard" }, labels: { "argocd.argoproj.io/kubernetes-version": "1.36" } },
+            metadata: {
+                annotations: { "argocd.argoproj.io/refresh": "hard" },
+                labels: { "argocd.argoproj.io/kubernetes-version": "1.36" },
+            },
         });
         await world.succeed("up", "--expect-no-changes");
         await world.succeed("preview", "--expect-no-changes", "--refresh");
         const secret = await world.clusterSecret(world.a);
-        assert.equal(secret?.object.metadata.annotations["argocd.argoproj.io/refresh"], "hard", "what Argo CD wrote is left alone");
+        assert.equal(
+            secret?.object.metadata.annotations["argocd.argoproj.io/refresh"],
+            "hard",
+            "what Argo CD wrote is left alone",
+        );
     });
 
     it("5. a new tokenRotation issues a new token, switches Argo CD to it and revokes the old one", async () => {
@@ -139,33 +181,59 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         world.writeConfig(world.clusterEntries("2"));
         const changes = await world.succeed("up");
         // New suffix and token Secret (replaced), the cluster Secret switched (updated); nothing else.
-        assert.deepEqual({ ...changes, same: undefined, read: undefined }, { replace: 2, update: 1, same: undefined, read: undefined });
+        assert.deepEqual(
+            { ...changes, same: undefined, read: undefined },
+            { replace: 2, update: 1, same: undefined, read: undefined },
+        );
 
         const newToken = await tokenOf(world.a);
         assert.notEqual(newToken, oldToken);
         const creds = credentialsFrom((await world.clusterSecret(world.a))!);
         assert.deepEqual(await configMapRoundTrip(creds, "default"), [201, 200]);
         // The API server drops the token once its informer sees the Secret gone: allow it a moment.
-        await eventually(async () => (await kubeRequest({ ...creds, bearerToken: oldToken }, "GET", "/api")).status, 401, "the old token must be revoked");
+        await eventually(
+            async () => (await kubeRequest({ ...creds, bearerToken: oldToken }, "GET", "/api")).status,
+            401,
+            "the old token must be revoked",
+        );
         assert.equal(await get(world.a, `/api/v1/namespaces/kube-system/secrets/${oldTokenSecret}`), undefined);
-        assert.deepEqual({ b: await world.ownedObjects(world.b), c: await world.ownedObjects(world.c) }, others, "other clusters are untouched");
+        assert.deepEqual(
+            { b: await world.ownedObjects(world.b), c: await world.ownedObjects(world.c) },
+            others,
+            "other clusters are untouched",
+        );
     });
 
     it("6. removing a cluster from config removes its objects from both clusters, and nothing else", async () => {
         const kept = { a: await world.ownedObjects(world.a), b: await world.ownedObjects(world.b) };
-        const keptSecrets = [(await world.clusterSecret(world.a))!.object.metadata.resourceVersion, (await world.clusterSecret(world.b))!.object.metadata.resourceVersion];
+        const keptSecrets = [
+            (await world.clusterSecret(world.a))!.object.metadata.resourceVersion,
+            (await world.clusterSecret(world.b))!.object.metadata.resourceVersion,
+        ];
 
         world.writeConfig(world.clusterEntries("2").slice(0, 2));
         const changes = await world.succeed("up");
         // component, ServiceAccount, ClusterRole, binding, suffix, token, cluster Secret, provider
         // A read is the removal guard reading the stack's own outputs (they changed since the last up).
-        assert.deepEqual({ ...changes, same: undefined, read: undefined }, { delete: 8, same: undefined, read: undefined });
+        assert.deepEqual(
+            { ...changes, same: undefined, read: undefined },
+            { delete: 8, same: undefined, read: undefined },
+        );
 
         assert.deepEqual(await world.ownedObjects(world.c), {}, "gamma's RBAC and token are gone");
-        assert.equal(await get(world.c, "/apis/rbac.authorization.k8s.io/v1/clusterroles/argocd-manager-role"), undefined);
+        assert.equal(
+            await get(world.c, "/apis/rbac.authorization.k8s.io/v1/clusterroles/argocd-manager-role"),
+            undefined,
+        );
         assert.equal(await world.clusterSecret(world.c), undefined, "gamma's cluster Secret is gone");
         assert.deepEqual({ a: await world.ownedObjects(world.a), b: await world.ownedObjects(world.b) }, kept);
-        assert.deepEqual([(await world.clusterSecret(world.a))!.object.metadata.resourceVersion, (await world.clusterSecret(world.b))!.object.metadata.resourceVersion], keptSecrets);
+        assert.deepEqual(
+            [
+                (await world.clusterSecret(world.a))!.object.metadata.resourceVersion,
+                (await world.clusterSecret(world.b))!.object.metadata.resourceVersion,
+            ],
+            keptSecrets,
+        );
     });
 
     it("6b. a cluster added with argocd cluster add is refused without adopt, and taken over in one up with it", async () => {
@@ -177,27 +245,45 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
             assert.equal(res.status, 201, `POST ${urlPath}: ${JSON.stringify(res.body)}`);
         };
         await create(c, "/api/v1/namespaces/kube-system/serviceaccounts", { metadata: { name: "argocd-manager" } });
-        await create(c, "/apis/rbac.authorization.k8s.io/v1/clusterroles", { metadata: { name: "argocd-manager-role" }, rules: CLI_CLUSTER_RULES });
+        await create(c, "/apis/rbac.authorization.k8s.io/v1/clusterroles", {
+            metadata: { name: "argocd-manager-role" },
+            rules: CLI_CLUSTER_RULES,
+        });
         await create(c, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
             metadata: { name: "argocd-manager-role-binding" },
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "argocd-manager-role" },
             subjects: [{ kind: "ServiceAccount", name: "argocd-manager", namespace: "kube-system" }],
         });
         await create(c, "/api/v1/namespaces/kube-system/secrets", {
-            metadata: { name: "argocd-manager-long-lived-token", annotations: { "kubernetes.io/service-account.name": "argocd-manager" } },
+            metadata: {
+                name: "argocd-manager-long-lived-token",
+                annotations: { "kubernetes.io/service-account.name": "argocd-manager" },
+            },
             type: "kubernetes.io/service-account-token",
         });
         let cliToken = "";
-        await eventually(async () => {
-            const data = (await get(c, "/api/v1/namespaces/kube-system/secrets/argocd-manager-long-lived-token"))?.data;
-            cliToken = data?.token ? Buffer.from(data.token, "base64").toString("utf8") : "";
-            return cliToken !== "";
-        }, true, "the token controller fills the CLI's token");
+        await eventually(
+            async () => {
+                const data = (await get(c, "/api/v1/namespaces/kube-system/secrets/argocd-manager-long-lived-token"))
+                    ?.data;
+                cliToken = data?.token ? Buffer.from(data.token, "base64").toString("utf8") : "";
+                return cliToken !== "";
+            },
+            true,
+            "the token controller fills the CLI's token",
+        );
         tokensSeen.add(cliToken);
-        const config = { bearerToken: cliToken, tlsClientConfig: { insecure: false, caData: c.caPem.toString("base64") } };
+        const config = {
+            bearerToken: cliToken,
+            tlsClientConfig: { insecure: false, caData: c.caPem.toString("base64") },
+        };
         const b64 = (text: string) => Buffer.from(text).toString("base64");
         await create(world.argocd, `/api/v1/namespaces/${ARGOCD_NS}/secrets`, {
-            metadata: { name: clusterSecretName(c.server), labels: { "argocd.argoproj.io/secret-type": "cluster" }, annotations: { "managed-by": "argocd.argoproj.io" } },
+            metadata: {
+                name: clusterSecretName(c.server),
+                labels: { "argocd.argoproj.io/secret-type": "cluster" },
+                annotations: { "managed-by": "argocd.argoproj.io" },
+            },
             data: { name: b64("gamma"), server: b64(c.server), config: b64(JSON.stringify(config)) },
         });
 
@@ -210,14 +296,21 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         assert.notEqual(first.code, 0, "the CLI's cluster Secret is not taken over silently");
         assert.match(first.output, /conflict/i);
         assert.match(first.output, /\.data\.config/);
-        assert.equal((await world.clusterSecret(c))!.config.bearerToken, cliToken, "Argo CD keeps the CLI's working registration");
+        assert.equal(
+            (await world.clusterSecret(c))!.config.bearerToken,
+            cliToken,
+            "Argo CD keeps the CLI's working registration",
+        );
 
         // The opt-in: adopt: true takes the CLI's registration over in one up. Meanwhile Argo CD must always find
         // the cluster Secret, and every token it holds must work.
         world.writeConfig([alpha, beta, { ...gamma, adopt: true }]);
         const preview = await world.pulumi("preview", "--json");
         assert.equal(preview.code, 0, preview.output.slice(-4000));
-        assert.match(summarizePreview(parsePreview(preview.stdout)), /`gamma`[^\n]*adopts what `argocd cluster add` left \(adopt: true\)/);
+        assert.match(
+            summarizePreview(parsePreview(preview.stdout)),
+            /`gamma`[^\n]*adopts what `argocd cluster add` left \(adopt: true\)/,
+        );
         const secretPath = `/api/v1/namespaces/${ARGOCD_NS}/secrets/${clusterSecretName(c.server)}`;
         const seen: number[] = [];
         let polling = true;
@@ -228,7 +321,15 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
                     seen.push(res.status);
                 } else {
                     const config = JSON.parse(Buffer.from(res.body.data.config, "base64").toString("utf8"));
-                    seen.push((await kubeRequest({ server: c.server, bearerToken: config.bearerToken, ca: c.caPem }, "GET", "/api")).status);
+                    seen.push(
+                        (
+                            await kubeRequest(
+                                { server: c.server, bearerToken: config.bearerToken, ca: c.caPem },
+                                "GET",
+                                "/api",
+                            )
+                        ).status,
+                    );
                 }
                 await new Promise((r) => setTimeout(r, 50));
             }
@@ -243,28 +344,52 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         assert.equal(adopted.code, 0, adopted.output.slice(-4000));
         assert.ok(seen.length > 5, `the watcher saw the Secret during the up (${seen.length} reads)`);
         assert.deepEqual([...new Set(seen)], [200], "Argo CD always had the cluster Secret, with a working token");
-        assert.match(adopted.output, /deleted the token Secret\(s\) of argocd cluster add, revoking them: kube-system\/argocd-manager-long-lived-token/);
+        assert.match(
+            adopted.output,
+            /deleted the token Secret\(s\) of argocd cluster add, revoking them: kube-system\/argocd-manager-long-lived-token/,
+        );
 
         const ours = (await world.clusterSecret(c))!;
         assert.equal(ours.object.metadata.labels["app.kubernetes.io/managed-by"], "pulumi");
-        assert.equal(ours.object.metadata.annotations["managed-by"], undefined, "argocd cluster rm no longer claims it");
+        assert.equal(
+            ours.object.metadata.annotations["managed-by"],
+            undefined,
+            "argocd cluster rm no longer claims it",
+        );
         assert.notEqual(await tokenOf(c), cliToken);
         assert.deepEqual(await configMapRoundTrip(credentialsFrom(ours), "default"), [201, 200]);
         assert.equal(await get(c, "/api/v1/namespaces/kube-system/secrets/argocd-manager-long-lived-token"), undefined);
         const creds = credentialsFrom(ours);
-        await eventually(async () => (await kubeRequest({ ...creds, bearerToken: cliToken }, "GET", "/api")).status, 401, "the CLI's token must be revoked");
+        await eventually(
+            async () => (await kubeRequest({ ...creds, bearerToken: cliToken }, "GET", "/api")).status,
+            401,
+            "the CLI's token must be revoked",
+        );
         assert.equal((await world.succeed("outputs")).registrations.gamma.adopted, true);
         // Nothing of the CLI's broader rights is left: its ClusterRole and binding are gone, the token is namespaced.
-        assert.equal(await get(c, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/argocd-manager-role-binding"), undefined);
+        assert.equal(
+            await get(c, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/argocd-manager-role-binding"),
+            undefined,
+        );
         assert.equal(await get(c, "/apis/rbac.authorization.k8s.io/v1/clusterroles/argocd-manager-role"), undefined);
-        assert.match(adopted.output, /removed what granted the account more than the stack file declares: ClusterRoleBinding argocd-manager-role-binding, ClusterRole argocd-manager-role/);
-        assert.equal((await kubeRequest(credentialsFrom(ours), "GET", "/api/v1/namespaces")).status, 403, "no cluster-wide rights left");
+        assert.match(
+            adopted.output,
+            /removed what granted the account more than the stack file declares: ClusterRoleBinding argocd-manager-role-binding, ClusterRole argocd-manager-role/,
+        );
+        assert.equal(
+            (await kubeRequest(credentialsFrom(ours), "GET", "/api/v1/namespaces")).status,
+            403,
+            "no cluster-wide rights left",
+        );
 
         // adopt is a one-time switch: dropped, the objects only lose the force annotation.
         world.writeConfig([alpha, beta, gamma]);
         await world.succeed("up");
         await world.succeed("preview", "--expect-no-changes");
-        assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(c))!), "default"), [201, 200]);
+        assert.deepEqual(
+            await configMapRoundTrip(credentialsFrom((await world.clusterSecret(c))!), "default"),
+            [201, 200],
+        );
 
         // Back to the two registrations the later steps expect; gamma's objects, adopted ones included, go.
         world.writeConfig(world.clusterEntries("2").slice(0, 2));
@@ -287,8 +412,14 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
             {
                 const text = run.output;
                 assert.match(text, /Pulumi\.local\.yaml has 3 problems; nothing was registered/);
-                assert.match(text, /argocd-clusters:clusters\[0\]\.server: "https:\/\/127\.0\.0\.3:\d+\/" ends with a slash/);
-                assert.match(text, /argocd-clusters:clusters\[1\]\.name: "alpha" is already used by argocd-clusters:clusters\[0\]/);
+                assert.match(
+                    text,
+                    /argocd-clusters:clusters\[0\]\.server: "https:\/\/127\.0\.0\.3:\d+\/" ends with a slash/,
+                );
+                assert.match(
+                    text,
+                    /argocd-clusters:clusters\[1\]\.name: "alpha" is already used by argocd-clusters:clusters\[0\]/,
+                );
                 assert.match(text, /argocd-clusters:clusters\[2\]\.context: context "no-such-context" is not in/);
             }
         }
@@ -309,16 +440,25 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
             await world.a.awaitTokens();
         }
         await world.succeed("up");
-        const tokenSecrets = Object.keys(await world.ownedObjects(world.a)).filter((key) => key.startsWith("/api/v1/secrets/"));
+        const tokenSecrets = Object.keys(await world.ownedObjects(world.a)).filter((key) =>
+            key.startsWith("/api/v1/secrets/"),
+        );
         assert.equal(tokenSecrets.length, 1, `exactly one token Secret, got ${tokenSecrets}`);
-        assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.a))!), "default"), [201, 200]);
+        assert.deepEqual(
+            await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.a))!), "default"),
+            [201, 200],
+        );
         await tokenOf(world.a);
         await world.succeed("preview", "--expect-no-changes");
     });
 
     it("8b. a target that is down fails only its own registration", async () => {
         // Both tokens rotate, so both targets must be written to; beta's API server is down.
-        const rotateBoth = () => world.clusterEntries("4").slice(0, 2).map((e) => ({ ...e, tokenRotation: "4" }));
+        const rotateBoth = () =>
+            world
+                .clusterEntries("4")
+                .slice(0, 2)
+                .map((e) => ({ ...e, tokenRotation: "4" }));
         const alphaBefore = await tokenOf(world.a);
         const betaBefore = await tokenOf(world.b);
         await world.b.apiServer.stop();
@@ -333,10 +473,16 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
             await world.b.apiServer.start();
             await world.b.awaitTokens();
         }
-        assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.b))!), "apps"), [201, 200]);
+        assert.deepEqual(
+            await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.b))!), "apps"),
+            [201, 200],
+        );
         await world.succeed("up");
         assert.notEqual(await tokenOf(world.b), betaBefore);
-        assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.b))!), "apps"), [201, 200]);
+        assert.deepEqual(
+            await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.b))!), "apps"),
+            [201, 200],
+        );
         await world.succeed("preview", "--expect-no-changes");
     });
 
@@ -353,11 +499,16 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         }
 
         await world.succeed("destroy");
-        for (const [cluster, owned] of Object.entries(await world.everyOwnedObject())) assert.deepEqual(owned, {}, `left on ${cluster}`);
-        const clusterSecrets = await get(world.argocd, `/api/v1/namespaces/${ARGOCD_NS}/secrets?labelSelector=argocd.argoproj.io%2Fsecret-type%3Dcluster`);
+        for (const [cluster, owned] of Object.entries(await world.everyOwnedObject()))
+            assert.deepEqual(owned, {}, `left on ${cluster}`);
+        const clusterSecrets = await get(
+            world.argocd,
+            `/api/v1/namespaces/${ARGOCD_NS}/secrets?labelSelector=argocd.argoproj.io%2Fsecret-type%3Dcluster`,
+        );
         assert.deepEqual(clusterSecrets.items, []);
         const backend = world.backendText();
-        for (const credential of credentials) assert.ok(!backend.includes(credential), "a credential is in a state file, history or backup");
+        for (const credential of credentials)
+            assert.ok(!backend.includes(credential), "a credential is in a state file, history or backup");
     });
 });
 
@@ -376,7 +527,8 @@ async function eventually<T>(probe: () => Promise<T>, expected: T, message: stri
 function whereIs(needle: string, value: unknown, at = "$"): string[] {
     if (typeof value === "string") return value.includes(needle) ? [at] : [];
     if (Array.isArray(value)) return value.flatMap((v, i) => whereIs(needle, v, `${at}[${i}]`));
-    if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => whereIs(needle, v, `${at}.${k}`));
+    if (value && typeof value === "object")
+        return Object.entries(value).flatMap(([k, v]) => whereIs(needle, v, `${at}.${k}`));
     return [];
 }
 

@@ -24,7 +24,11 @@ function entries(rotation: string, overrides: Record<string, unknown> = {}): Rec
 /** Argo CD's current token for target-a, and that it still works. */
 async function alphaToken(): Promise<string> {
     const secret = (await world.clusterSecret(world.a))!;
-    assert.deepEqual(await configMapRoundTrip(credentialsFrom(secret), "default"), [201, 200], "Argo CD's token for alpha works");
+    assert.deepEqual(
+        await configMapRoundTrip(credentialsFrom(secret), "default"),
+        [201, 200],
+        "Argo CD's token for alpha works",
+    );
     return secret.config.bearerToken;
 }
 
@@ -51,7 +55,11 @@ describe("registrations are checked as Argo CD would use them before they are wr
         world.writeConfig(entries("2", { tls: { caData: world.argocd.caPem.toString("base64") } }));
         const up = await world.pulumi("up", "--yes");
         assert.notEqual(up.code, 0, "the up must fail");
-        assert.match(up.output, /cluster "alpha" \(https:\/\/127\.0\.0\.\d+:\d+\) is not usable as Argo CD would use it: TLS failed: [A-Z_]+\. Its cluster Secret was not written; Argo CD keeps its current registration\./, up.output.slice(-4000));
+        assert.match(
+            up.output,
+            /cluster "alpha" \(https:\/\/127\.0\.0\.\d+:\d+\) is not usable as Argo CD would use it: TLS failed: [A-Z_]+\. Its cluster Secret was not written; Argo CD keeps its current registration\./,
+            up.output.slice(-4000),
+        );
         assert.match(up.output, /fix: the CA Argo CD gets/);
         assert.equal(await alphaToken(), before, "the old token stays in place");
     });
@@ -67,10 +75,16 @@ describe("registrations are checked as Argo CD would use them before they are wr
 
     it("4. a server that is another cluster rejects the token: the registration fails, naming it", async () => {
         // target-c's API URL and CA, but the objects (and so the token) are made on target-b through its context.
-        world.writeConfig([...entries("3"), {
-            name: "mixed", server: world.c.server, context: "target-b", serviceAccount: "argocd-mixed",
-            tls: { caData: world.c.caPem.toString("base64") },
-        }]);
+        world.writeConfig([
+            ...entries("3"),
+            {
+                name: "mixed",
+                server: world.c.server,
+                context: "target-b",
+                serviceAccount: "argocd-mixed",
+                tls: { caData: world.c.caPem.toString("base64") },
+            },
+        ]);
         const up = await world.pulumi("up", "--yes");
         assert.notEqual(up.code, 0, "the up must fail");
         assert.match(up.output, /cluster "mixed" .* the API server rejected the token \(401\)/, up.output.slice(-4000));
@@ -79,18 +93,36 @@ describe("registrations are checked as Argo CD would use them before they are wr
 
     it("5. a server nobody answers at is an error under required, a warning under auto, and unchecked when off", async () => {
         const [closed] = await freePorts(1);
-        const unreachable = { name: "elsewhere", server: `https://127.0.0.1:${closed}`, context: "target-c", serviceAccount: "argocd-elsewhere" };
+        const unreachable = {
+            name: "elsewhere",
+            server: `https://127.0.0.1:${closed}`,
+            context: "target-c",
+            serviceAccount: "argocd-elsewhere",
+        };
         world.writeConfig([...entries("3"), { ...unreachable, verify: "required" }]);
         const required = await world.pulumi("up", "--yes");
         assert.notEqual(required.code, 0, "the up must fail");
-        assert.match(required.output, /cluster "elsewhere" .* is not usable as Argo CD would use it: no connection \(ECONNREFUSED\)/, required.output.slice(-4000));
-        const secrets = await world.argocd.admin("GET", "/api/v1/namespaces/argocd/secrets?labelSelector=argocd.argoproj.io%2Fsecret-type%3Dcluster");
-        assert.ok(!secrets.body.items.some((x: any) => Buffer.from(x.data.name, "base64").toString() === "elsewhere"), "its cluster Secret is not written");
+        assert.match(
+            required.output,
+            /cluster "elsewhere" .* is not usable as Argo CD would use it: no connection \(ECONNREFUSED\)/,
+            required.output.slice(-4000),
+        );
+        const secrets = await world.argocd.admin(
+            "GET",
+            "/api/v1/namespaces/argocd/secrets?labelSelector=argocd.argoproj.io%2Fsecret-type%3Dcluster",
+        );
+        assert.ok(
+            !secrets.body.items.some((x: any) => Buffer.from(x.data.name, "base64").toString() === "elsewhere"),
+            "its cluster Secret is not written",
+        );
 
         world.writeConfig([...entries("3"), unreachable]);
         const auto = await world.pulumi("up", "--yes");
         assert.equal(auto.code, 0, auto.output.slice(-4000));
-        assert.match(auto.output, /cluster "elsewhere" \(https:\/\/127\.0\.0\.1:\d+\) was not verified: no connection \(ECONNREFUSED\) from where Pulumi runs/);
+        assert.match(
+            auto.output,
+            /cluster "elsewhere" \(https:\/\/127\.0\.0\.1:\d+\) was not verified: no connection \(ECONNREFUSED\) from where Pulumi runs/,
+        );
         assert.match(auto.output, /verify: required/);
 
         // verify: off skips the check: a rotation of the unreachable registration passes silently.
@@ -105,7 +137,12 @@ describe("registrations are checked as Argo CD would use them before they are wr
         const gamma = world.clusterEntries("4")[2];
         const argocdCm = "/api/v1/namespaces/argocd/configmaps/argocd-cm";
         const setRespectRbac = async (value: string | null) => {
-            const res = await world.argocd.admin("PATCH", argocdCm, { data: { "resource.respectRBAC": value } }, "application/merge-patch+json");
+            const res = await world.argocd.admin(
+                "PATCH",
+                argocdCm,
+                { data: { "resource.respectRBAC": value } },
+                "application/merge-patch+json",
+            );
             assert.equal(res.status, 200, JSON.stringify(res.body));
         };
         await setRespectRbac(null);
@@ -113,7 +150,11 @@ describe("registrations are checked as Argo CD would use them before they are wr
             world.writeConfig([...entries("4"), gamma]);
             const preview = await world.pulumi("preview");
             assert.notEqual(preview.code, 0, "the preview must fail");
-            assert.match(preview.output, /Pulumi\.local\.yaml: argocd-clusters:clusters\[2\]\.rules: grants less than list and watch on every resource, and Argo CD \(argocd\/argocd-cm\) leaves resource\.respectRBAC unset: .* could not sync "gamma"/, preview.output.slice(-4000));
+            assert.match(
+                preview.output,
+                /Pulumi\.local\.yaml: argocd-clusters:clusters\[2\]\.rules: grants less than list and watch on every resource, and Argo CD \(argocd\/argocd-cm\) leaves resource\.respectRBAC unset: .* could not sync "gamma"/,
+                preview.output.slice(-4000),
+            );
             assert.match(preview.output, /fix: set resource\.respectRBAC: normal in argocd-cm/);
             assert.equal(await world.clusterSecret(world.c), undefined, "nothing was registered");
         } finally {
@@ -121,7 +162,10 @@ describe("registrations are checked as Argo CD would use them before they are wr
         }
         const up = await world.pulumi("up", "--yes");
         assert.equal(up.code, 0, up.output.slice(-4000));
-        assert.deepEqual(await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.c))!), "default"), [201, 200]);
+        assert.deepEqual(
+            await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.c))!), "default"),
+            [201, 200],
+        );
     });
 
     it("7. an endpoint served with another CA than the cluster's gets the kubeconfig's CA; a wrong explicit one fails", async () => {
@@ -130,29 +174,59 @@ describe("registrations are checked as Argo CD would use them before they are wr
         const gamma = world.clusterEntries("4")[2];
         // Pulumi reaches target-a through the load balancer too, verifying it with the balancer's CA.
         world.useKubeconfig(world.kubeconfigWithServer(world.a, lb.server, lb.caPem));
-        const behindBalancer = { name: "alpha-lb", server: lb.server, context: "target-a", serviceAccount: "argocd-lb" };
+        const behindBalancer = {
+            name: "alpha-lb",
+            server: lb.server,
+            context: "target-a",
+            serviceAccount: "argocd-lb",
+        };
         world.writeConfig([...entries("4"), gamma, behindBalancer]);
         const up = await world.pulumi("up", "--yes");
         assert.equal(up.code, 0, up.output.slice(-4000));
-        const secrets = await world.argocd.admin("GET", "/api/v1/namespaces/argocd/secrets?labelSelector=argocd.argoproj.io%2Fsecret-type%3Dcluster");
+        const secrets = await world.argocd.admin(
+            "GET",
+            "/api/v1/namespaces/argocd/secrets?labelSelector=argocd.argoproj.io%2Fsecret-type%3Dcluster",
+        );
         const found = secrets.body.items.find((x: any) => Buffer.from(x.data.name, "base64").toString() === "alpha-lb");
         assert.ok(found, "alpha-lb's cluster Secret is written");
-        const data = Object.fromEntries(Object.entries(found.data).map(([k, v]) => [k, Buffer.from(v as string, "base64").toString()]));
+        const data = Object.fromEntries(
+            Object.entries(found.data).map(([k, v]) => [k, Buffer.from(v as string, "base64").toString()]),
+        );
         const secret = { object: found, data, config: JSON.parse(data.config) };
-        assert.equal(secret.config.tlsClientConfig.caData, lb.caPem.toString("base64"), "the kubeconfig's CA, not the cluster's own");
-        assert.deepEqual(await configMapRoundTrip(credentialsFrom(secret), "default"), [201, 200], "Argo CD verifies and uses it");
+        assert.equal(
+            secret.config.tlsClientConfig.caData,
+            lb.caPem.toString("base64"),
+            "the kubeconfig's CA, not the cluster's own",
+        );
+        assert.deepEqual(
+            await configMapRoundTrip(credentialsFrom(secret), "default"),
+            [201, 200],
+            "Argo CD verifies and uses it",
+        );
         // And Argo CD's own code agrees: it reads the Secret, connects through the balancer and syncs.
-        const judged = await world.judge(await ensureToolchain(), { target: found.metadata.name, configMapNamespaces: ["default"] });
+        const judged = await world.judge(await ensureToolchain(), {
+            target: found.metadata.name,
+            configMapNamespaces: ["default"],
+        });
         assert.equal(judged.code, 0, judged.stdout + judged.stderr);
         assert.equal(judged.byName["alpha-lb"].version?.ok, true);
         assert.equal(judged.byName["alpha-lb"].sync?.ok, true);
 
         // An explicit caData that does not sign the balancer's certificate (the cluster's own): refused.
-        world.writeConfig([...entries("4"), gamma, { ...behindBalancer, tokenRotation: "2", tls: { caData: world.a.caPem.toString("base64") } }]);
+        world.writeConfig([
+            ...entries("4"),
+            gamma,
+            { ...behindBalancer, tokenRotation: "2", tls: { caData: world.a.caPem.toString("base64") } },
+        ]);
         const wrong = await world.pulumi("up", "--yes");
         assert.notEqual(wrong.code, 0, "the up must fail");
-        assert.match(wrong.output, /cluster "alpha-lb" \(https:\/\/localhost:\d+\) is not usable as Argo CD would use it: TLS failed/, wrong.output.slice(-4000));
-        const after = (await world.argocd.admin("GET", `/api/v1/namespaces/argocd/secrets/${found.metadata.name}`)).body;
+        assert.match(
+            wrong.output,
+            /cluster "alpha-lb" \(https:\/\/localhost:\d+\) is not usable as Argo CD would use it: TLS failed/,
+            wrong.output.slice(-4000),
+        );
+        const after = (await world.argocd.admin("GET", `/api/v1/namespaces/argocd/secrets/${found.metadata.name}`))
+            .body;
         assert.equal(after.data.config, found.data.config, "Argo CD keeps the working Secret and token");
     });
 });

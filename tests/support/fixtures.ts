@@ -1,10 +1,11 @@
 /** Shared fixtures: specs, providers and registrations built as index.ts builds them, under mocks. */
-import * as k8s from "@pulumi/kubernetes";
+
 import assert from "node:assert/strict";
+import * as k8s from "@pulumi/kubernetes";
 import { ClusterRegistration } from "../../components/clusterRegistration";
-import { ClusterSpec, TlsSpec } from "../../stack/settings";
-import { Kubeconfigs, validateStack } from "../../stack/validate";
-import { valueOf } from "./mocks";
+import type { ClusterSpec, TlsSpec } from "../../stack/settings";
+import { type Kubeconfigs, validateStack } from "../../stack/validate";
+import { resolvedValue } from "./mocks";
 
 export const PRODUCTION = "https://api.cluster.production:6443";
 /** FNV-1a 32 of PRODUCTION, computed independently (Python, the published FNV-1a algorithm). */
@@ -15,7 +16,11 @@ export const PRODUCTION_SECRET = "cluster-api.cluster.production-2635694092";
  * validation sees no two entries on one cluster. tests/unit/stack/config.test.ts resolves real kubeconfigs.
  */
 export const SEPARATE_CLUSTERS: Kubeconfigs = {
-    access: (keyPath, _kubeconfig, context) => ({ context: `${context} (${keyPath})`, kubeconfig: "", server: `https://${keyPath}` }),
+    access: (keyPath, _kubeconfig, context) => ({
+        context: `${context} (${keyPath})`,
+        kubeconfig: "",
+        server: `https://${keyPath}`,
+    }),
 };
 
 let providers: { argocd: k8s.Provider; target: k8s.Provider } | undefined;
@@ -37,9 +42,16 @@ export type SpecOptions = Omit<Partial<ClusterSpec>, "tls"> & { tls?: Partial<Tl
  */
 export function clusterSpec(options: SpecOptions = {}): ClusterSpec {
     const { namespaces } = options;
-    const entry = { name: "production", server: PRODUCTION, context: "production", ...(namespaces ? { namespaces } : {}) };
+    const entry = {
+        name: "production",
+        server: PRODUCTION,
+        context: "production",
+        ...(namespaces ? { namespaces } : {}),
+    };
     const { settings, problems } = validateStack(
-        { argocd: { context: "argocd" }, clusters: [entry], projectKeys: [], secretKeys: [] }, SEPARATE_CLUSTERS);
+        { argocd: { context: "argocd" }, clusters: [entry], projectKeys: [], secretKeys: [] },
+        SEPARATE_CLUSTERS,
+    );
     assert.ok(settings, JSON.stringify(problems));
     const [validated] = settings.clusters;
     return { ...validated, ...options, tls: { ...validated.tls, ...options.tls } };
@@ -58,9 +70,9 @@ export async function register(name: string, options: SpecOptions = {}): Promise
         argocdProvider: argocd,
     });
     await Promise.all([
-        valueOf(registration.secretName),
-        valueOf(registration.tokenSecretName),
-        valueOf(registration.serviceAccount),
+        resolvedValue(registration.secretName),
+        resolvedValue(registration.tokenSecretName),
+        resolvedValue(registration.serviceAccount),
     ]);
     return registration;
 }

@@ -3,8 +3,9 @@
  * service-account-token Secret comes back with `data.token` and `data["ca.crt"]` filled, as
  * kube-controller-manager fills it. Import this module first: mocks must be set before the program loads.
  */
+
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "crypto";
 
 export interface Registered {
     type: string;
@@ -17,7 +18,8 @@ export interface Registered {
     state: Record<string, any>;
 }
 
-export const TEST_CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIBADAKBggqhkjOPQQDAjAjMSEwHwYDVQQDDBhrM3Mtc2Vy\n-----END CERTIFICATE-----\n";
+export const TEST_CA_PEM =
+    "-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIBADAKBggqhkjOPQQDAjAjMSEwHwYDVQQDDBhrM3Mtc2Vy\n-----END CERTIFICATE-----\n";
 
 /** The token the simulated controller issues for a token Secret: derived from its name, so rotation changes it. */
 export function tokenFor(secretName: string): string {
@@ -62,13 +64,23 @@ export class ClusterMocks implements pulumi.runtime.Mocks {
         const state: Record<string, any> = { ...inputs };
         if (args.type === "random:index/randomId:RandomId" && !this.preview) {
             // Deterministic per keepers, as a fresh random value per rotation is what matters.
-            const hex = createHash("sha256").update(JSON.stringify(inputs.keepers ?? {})).digest("hex");
+            const hex = createHash("sha256")
+                .update(JSON.stringify(inputs.keepers ?? {}))
+                .digest("hex");
             state.hex = hex.slice(0, inputs.byteLength * 2);
         }
-        if (args.type === "kubernetes:core/v1:Secret" && inputs.type === "kubernetes.io/service-account-token" && !this.preview) {
+        if (
+            args.type === "kubernetes:core/v1:Secret" &&
+            inputs.type === "kubernetes.io/service-account-token" &&
+            !this.preview
+        ) {
             const name = inputs.metadata?.name ?? args.name;
             state.data = this.tokenControllerRunning
-                ? { token: b64(tokenFor(name)), "ca.crt": b64(TEST_CA_PEM), namespace: b64(inputs.metadata?.namespace ?? "") }
+                ? {
+                      token: b64(tokenFor(name)),
+                      "ca.crt": b64(TEST_CA_PEM),
+                      namespace: b64(inputs.metadata?.namespace ?? ""),
+                  }
                 : {};
         }
         if (args.type === "pulumi:pulumi:StackReference") {
@@ -78,7 +90,14 @@ export class ClusterMocks implements pulumi.runtime.Mocks {
         if (args.type === "kubernetes:core/v1:Secret" && inputs.stringData) {
             state.data = Object.fromEntries(Object.entries(inputs.stringData).map(([k, v]) => [k, b64(String(v))]));
         }
-        this.resources.push({ type: args.type, name: args.name, inputs, rawInputs: args.inputs, provider: args.provider, state });
+        this.resources.push({
+            type: args.type,
+            name: args.name,
+            inputs,
+            rawInputs: args.inputs,
+            provider: args.provider,
+            state,
+        });
         return { id: inputs.metadata?.name ?? `${args.name}-id`, state };
     }
 
@@ -105,7 +124,7 @@ export function installMocks(stack = "test", preview = false): ClusterMocks {
 }
 
 /** Resolves an Output's value in tests; an unknown value (in a preview) resolves to undefined. */
-export async function valueOf<T>(output: pulumi.Output<T>): Promise<T | undefined> {
+export async function resolvedValue<T>(output: pulumi.Output<T>): Promise<T | undefined> {
     if (await isUnknown(output)) return undefined;
     return new Promise((resolve) => output.apply(resolve));
 }

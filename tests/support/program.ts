@@ -3,18 +3,21 @@
  * contexts the stack names, as `pulumi up` would run it. One program run per test file: Node's test runner
  * gives each file its own process.
  */
-import * as pulumi from "@pulumi/pulumi";
-import * as yaml from "js-yaml";
+
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ClusterMocks, installMocks, valueOf } from "./mocks";
+import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
+import { type ClusterMocks, installMocks, resolvedValue } from "./mocks";
 
 export const ROOT = path.resolve(__dirname, "..", "..", "..");
 
 /** The `config:` block of a stack file, as the Pulumi runtime receives it (structured values as JSON). */
 export function stackConfig(stack: string): Record<string, unknown> {
-    const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config: Record<string, unknown>;
+    };
     return doc.config;
 }
 
@@ -23,15 +26,21 @@ export function writeKubeconfig(contexts: string[]): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "argocd-clusters-unit-"));
     process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
     const file = path.join(dir, "config");
-    fs.writeFileSync(file, yaml.dump({
-        apiVersion: "v1",
-        kind: "Config",
-        // Loopback ports nothing listens on: a unit test never reaches a network. What the program itself asks
-        // the Argo CD cluster (argocd-cm, Applications) is refused at once and proven end to end instead.
-        clusters: contexts.map((_, i) => ({ name: `cluster-${i}`, cluster: { server: `https://127.0.0.1:${i + 1}` } })),
-        users: contexts.map((_, i) => ({ name: `user-${i}`, user: { token: `kubeconfig-token-${i}` } })),
-        contexts: contexts.map((c, i) => ({ name: c, context: { cluster: `cluster-${i}`, user: `user-${i}` } })),
-    }));
+    fs.writeFileSync(
+        file,
+        yaml.dump({
+            apiVersion: "v1",
+            kind: "Config",
+            // Loopback ports nothing listens on: a unit test never reaches a network. What the program itself asks
+            // the Argo CD cluster (argocd-cm, Applications) is refused at once and proven end to end instead.
+            clusters: contexts.map((_, i) => ({
+                name: `cluster-${i}`,
+                cluster: { server: `https://127.0.0.1:${i + 1}` },
+            })),
+            users: contexts.map((_, i) => ({ name: `user-${i}`, user: { token: `kubeconfig-token-${i}` } })),
+            contexts: contexts.map((c, i) => ({ name: c, context: { cluster: `cluster-${i}`, user: `user-${i}` } })),
+        }),
+    );
     return file;
 }
 
@@ -42,15 +51,23 @@ export interface ProgramRun {
 }
 
 /** Loads index.ts for `stack` with `config` (default: the stack file's) under mocks. */
-export function runProgram(stack: string, options: { config?: Record<string, unknown>; contexts?: string[]; preview?: boolean } = {}): ProgramRun {
+export function runProgram(
+    stack: string,
+    options: { config?: Record<string, unknown>; contexts?: string[]; preview?: boolean } = {},
+): ProgramRun {
     const config = withoutVerification(options.config ?? stackConfig(stack));
     const mocks = installMocks(stack, options.preview ?? false);
-    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])));
+    pulumi.runtime.setAllConfig(
+        Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
+    );
     process.env.KUBECONFIG = writeKubeconfig(options.contexts ?? contextsIn(config));
     const result = (async () => {
         try {
             const program = await (await import("../..")).default();
-            const outputs = { registrations: await valueOf(pulumi.output(program.registrations)), argocdNamespace: program.argocdNamespace };
+            const outputs = {
+                registrations: await resolvedValue(pulumi.output(program.registrations)),
+                argocdNamespace: program.argocdNamespace,
+            };
             // Let the last registrations reach the mocks.
             await new Promise((resolve) => setTimeout(resolve, 50));
             return { outputs, exports: program };
@@ -65,7 +82,12 @@ export function runProgram(stack: string, options: { config?: Record<string, unk
 function withoutVerification(config: Record<string, unknown>): Record<string, unknown> {
     const clusters = config["argocd-clusters:clusters"];
     if (!Array.isArray(clusters)) return config;
-    return { ...config, "argocd-clusters:clusters": clusters.map((c) => (c && typeof c === "object" && !("verify" in c) ? { ...c, verify: "off" } : c)) };
+    return {
+        ...config,
+        "argocd-clusters:clusters": clusters.map((c) =>
+            c && typeof c === "object" && !("verify" in c) ? { ...c, verify: "off" } : c,
+        ),
+    };
 }
 
 function contextsIn(config: Record<string, unknown>): string[] {

@@ -4,20 +4,21 @@
  * providers.
  * Also the checks an Argo CD would do: a client built from nothing but a cluster Secret.
  */
-import * as yaml from "js-yaml";
+
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { execFile } from "node:child_process";
-import * as net from "node:net";
 import * as tls from "node:tls";
+import * as yaml from "js-yaml";
 import { clusterSecretName } from "../../components/clusterSecret";
 import { MANAGED_BY_LABEL } from "../../components/names";
-import { PROJECT_DIR, writeProjectFile } from "../../engine/engine";
-import { ApiCredentials, kubeRequest } from "../../dev/controlPlane/kubeApi";
 import { makeExternalCert } from "../../dev/controlPlane/certs";
-import { LocalCluster, LocalControlPlane } from "../../dev/controlPlane/controlPlane";
+import { type LocalCluster, LocalControlPlane } from "../../dev/controlPlane/controlPlane";
+import { type ApiCredentials, kubeRequest } from "../../dev/controlPlane/kubeApi";
 import { ensureToolchain } from "../../dev/toolchain/toolchain";
+import { PROJECT_DIR, writeProjectFile } from "../../engine/engine";
 
 export const ARGOCD_NS = "argocd";
 
@@ -71,10 +72,15 @@ export class World {
      * another CA than the cluster's (as OpenShift's named certificates or a public CA), and each connection is
      * re-encrypted to the API server. Bearer tokens pass through. Close it when done.
      */
-    static async loadBalancer(cluster: LocalCluster, dir: string): Promise<{ server: string; caPem: Buffer; close: () => Promise<void> }> {
+    static async loadBalancer(
+        cluster: LocalCluster,
+        dir: string,
+    ): Promise<{ server: string; caPem: Buffer; close: () => Promise<void> }> {
         const cert = makeExternalCert(dir, "localhost");
         const balancer = tls.createServer({ cert: cert.certPem, key: cert.keyPem });
-        const relayed = await relay(balancer, () => tls.connect({ host: cluster.host, port: cluster.port, ca: cluster.caPem }));
+        const relayed = await relay(balancer, () =>
+            tls.connect({ host: cluster.host, port: cluster.port, ca: cluster.caPem }),
+        );
         return { ...relayed, caPem: cert.caPem };
     }
 
@@ -87,7 +93,10 @@ export class World {
         const entry = kubeconfig.clusters.find((c: any) => c.name === cluster.name).cluster;
         entry.server = server;
         if (caPem) entry["certificate-authority-data"] = caPem.toString("base64");
-        const file = path.join(this.workDir, `${cluster.name}-as-${new URL(server).host.replace(/[^a-z0-9]/gi, "-")}.kubeconfig`);
+        const file = path.join(
+            this.workDir,
+            `${cluster.name}-as-${new URL(server).host.replace(/[^a-z0-9]/gi, "-")}.kubeconfig`,
+        );
         fs.writeFileSync(file, yaml.dump(kubeconfig), { mode: 0o600 });
         return file;
     }
@@ -100,7 +109,8 @@ export class World {
             // An Argo CD set up for least privilege: its controller skips what a registration may not list
             // (gamma's rules); the program refuses such registrations without it (components/respectRbac.ts).
             await plane.cluster("argocd").admin("POST", `/api/v1/namespaces/${ARGOCD_NS}/configmaps`, {
-                metadata: { name: "argocd-cm" }, data: { "resource.respectRBAC": "normal" },
+                metadata: { name: "argocd-cm" },
+                data: { "resource.respectRBAC": "normal" },
             });
             for (const ns of ["apps", "monitoring", "other"]) {
                 await plane.cluster("target-b").admin("POST", "/api/v1/namespaces", { metadata: { name: ns } });
@@ -134,7 +144,16 @@ export class World {
 
     private run(command: string, args: string[], flags: string[]): Promise<PulumiRun> {
         const resultFile = path.join(this.workDir, `result-${Date.now()}.json`);
-        const all = [...args, "--cwd", this.workDir, "--state", path.join(this.workDir, "state"), "--result", resultFile, ...flags];
+        const all = [
+            ...args,
+            "--cwd",
+            this.workDir,
+            "--state",
+            path.join(this.workDir, "state"),
+            "--result",
+            resultFile,
+            ...flags,
+        ];
         const env = { ...process.env, KUBECONFIG: this.kubeconfig, PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase" };
         return new Promise((resolve) => {
             execFile(command, all, { env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
@@ -148,7 +167,8 @@ export class World {
     /** Like pulumi(), but the operation must succeed; its summary is returned. */
     async succeed(operation: string, ...flags: string[]): Promise<any> {
         const run = await this.pulumi(operation, ...flags);
-        if (run.code !== 0) throw new Error(`pulumi ${operation} ${flags.join(" ")} failed (${run.code}):\n${run.output.slice(-6000)}`);
+        if (run.code !== 0)
+            throw new Error(`pulumi ${operation} ${flags.join(" ")} failed (${run.code}):\n${run.output.slice(-6000)}`);
         return run.result;
     }
 
@@ -159,13 +179,22 @@ export class World {
      */
     wrapper(args: string[], env: Record<string, string> = {}): Promise<PulumiRun> {
         const all = [PULUMI, ...args, "--stack", this.stack, "--cwd", this.workDir];
-        const base: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: this.kubeconfig, PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase" };
+        const base: NodeJS.ProcessEnv = {
+            ...process.env,
+            KUBECONFIG: this.kubeconfig,
+            PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase",
+        };
         delete base.PULUMI_BACKEND_URL;
         return new Promise((resolve) => {
-            execFile(process.execPath, all, { env: { ...base, ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-                const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-                resolve({ code, output: `${stdout}\n${stderr}`, stdout, result: undefined });
-            });
+            execFile(
+                process.execPath,
+                all,
+                { env: { ...base, ...env }, maxBuffer: 64 * 1024 * 1024 },
+                (err, stdout, stderr) => {
+                    const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+                    resolve({ code, output: `${stdout}\n${stderr}`, stdout, result: undefined });
+                },
+            );
         });
     }
 
@@ -175,19 +204,43 @@ export class World {
         fs.rmSync(this.workDir, { recursive: true, force: true });
     }
 
-    get a(): LocalCluster { return this.plane.cluster("target-a"); }
-    get b(): LocalCluster { return this.plane.cluster("target-b"); }
-    get c(): LocalCluster { return this.plane.cluster("target-c"); }
-    get argocd(): LocalCluster { return this.plane.cluster("argocd"); }
+    get a(): LocalCluster {
+        return this.plane.cluster("target-a");
+    }
+    get b(): LocalCluster {
+        return this.plane.cluster("target-b");
+    }
+    get c(): LocalCluster {
+        return this.plane.cluster("target-c");
+    }
+    get argocd(): LocalCluster {
+        return this.plane.cluster("argocd");
+    }
 
     /** The three registrations: cluster-wide, namespaced, custom rules. */
     clusterEntries(rotation = "1"): Record<string, unknown>[] {
         return [
-            { name: "alpha", server: this.a.server, context: "target-a", labels: { environment: this.stack }, tokenRotation: rotation },
-            { name: "beta", server: this.b.server, context: "target-b", namespaces: ["apps", "monitoring"], project: "team-b" },
             {
-                name: "gamma", server: this.c.server, context: "target-c",
-                rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "delete"] }],
+                name: "alpha",
+                server: this.a.server,
+                context: "target-a",
+                labels: { environment: this.stack },
+                tokenRotation: rotation,
+            },
+            {
+                name: "beta",
+                server: this.b.server,
+                context: "target-b",
+                namespaces: ["apps", "monitoring"],
+                project: "team-b",
+            },
+            {
+                name: "gamma",
+                server: this.c.server,
+                context: "target-c",
+                rules: [
+                    { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "delete"] },
+                ],
             },
         ];
     }
@@ -203,7 +256,12 @@ export class World {
     writeConfig(clusters: unknown, extra: Record<string, unknown> = {}, argocd: Record<string, unknown> = {}): void {
         const config = {
             "pulumi:disable-default-providers": ["kubernetes"],
-            "argocd-clusters:argocd": { namespace: ARGOCD_NS, context: "argocd", kubeconfig: this.kubeconfig, ...argocd },
+            "argocd-clusters:argocd": {
+                namespace: ARGOCD_NS,
+                context: "argocd",
+                kubeconfig: this.kubeconfig,
+                ...argocd,
+            },
             "argocd-clusters:clusters": clusters,
             ...extra,
         };
@@ -215,9 +273,14 @@ export class World {
         const owned: Record<string, string> = {};
         for (const collection of Object.values(COLLECTIONS)) {
             const list = `${collection.prefix}/${collection.plural}`;
-            const res = await cluster.admin("GET", `${list}?labelSelector=${encodeURIComponent(`${MANAGED_BY_LABEL}=pulumi`)}`);
-            if (res.status !== 200) throw new Error(`GET ${list} on ${cluster.name}: ${res.status} ${JSON.stringify(res.body)}`);
-            for (const item of res.body.items) owned[`${list}/${item.metadata.namespace ?? ""}/${item.metadata.name}`] = item.metadata.resourceVersion;
+            const res = await cluster.admin(
+                "GET",
+                `${list}?labelSelector=${encodeURIComponent(`${MANAGED_BY_LABEL}=pulumi`)}`,
+            );
+            if (res.status !== 200)
+                throw new Error(`GET ${list} on ${cluster.name}: ${res.status} ${JSON.stringify(res.body)}`);
+            for (const item of res.body.items)
+                owned[`${list}/${item.metadata.namespace ?? ""}/${item.metadata.name}`] = item.metadata.resourceVersion;
         }
         return owned;
     }
@@ -239,9 +302,14 @@ export class World {
             const ns = doc.metadata.namespace;
             const collection = COLLECTIONS[doc.kind];
             if (!collection) throw new Error(`${file}: no API path known for kind ${doc.kind}`);
-            const url = collection.namespaced ? `${collection.prefix}/namespaces/${ns}/${collection.plural}` : `${collection.prefix}/${collection.plural}`;
+            const url = collection.namespaced
+                ? `${collection.prefix}/namespaces/${ns}/${collection.plural}`
+                : `${collection.prefix}/${collection.plural}`;
             const res = await cluster.admin("POST", url, doc);
-            if (res.status !== 201) throw new Error(`creating ${doc.kind} ${doc.metadata.name} on ${cluster.name}: ${res.status} ${JSON.stringify(res.body)}`);
+            if (res.status !== 201)
+                throw new Error(
+                    `creating ${doc.kind} ${doc.metadata.name} on ${cluster.name}: ${res.status} ${JSON.stringify(res.body)}`,
+                );
         }
     }
 
@@ -265,7 +333,8 @@ export class World {
     private async filledToken(cluster: LocalCluster, namespace: string, name: string): Promise<string> {
         const deadline = Date.now() + 30_000;
         for (;;) {
-            const token = (await cluster.admin("GET", `/api/v1/namespaces/${namespace}/secrets/${name}`)).body?.data?.token;
+            const token = (await cluster.admin("GET", `/api/v1/namespaces/${namespace}/secrets/${name}`)).body?.data
+                ?.token;
             if (token) return Buffer.from(token, "base64").toString("utf8");
             if (Date.now() > deadline) throw new Error(`${cluster.name}: ${namespace}/${name} got no token within 30s`);
             await new Promise((r) => setTimeout(r, 200));
@@ -274,16 +343,33 @@ export class World {
 
     /** The cluster Secret Argo CD would read for `target`, decoded; undefined when there is none. */
     async clusterSecret(target: LocalCluster): Promise<ClusterSecret | undefined> {
-        const res = await this.argocd.admin("GET", `/api/v1/namespaces/${ARGOCD_NS}/secrets/${clusterSecretName(target.server)}`);
+        const res = await this.argocd.admin(
+            "GET",
+            `/api/v1/namespaces/${ARGOCD_NS}/secrets/${clusterSecretName(target.server)}`,
+        );
         if (res.status === 404) return undefined;
-        if (res.status !== 200) throw new Error(`reading the cluster Secret: ${res.status} ${JSON.stringify(res.body)}`);
-        const data = Object.fromEntries(Object.entries(res.body.data ?? {}).map(([k, v]) => [k, Buffer.from(v as string, "base64").toString("utf8")]));
+        if (res.status !== 200)
+            throw new Error(`reading the cluster Secret: ${res.status} ${JSON.stringify(res.body)}`);
+        const data = Object.fromEntries(
+            Object.entries(res.body.data ?? {}).map(([k, v]) => [
+                k,
+                Buffer.from(v as string, "base64").toString("utf8"),
+            ]),
+        );
         return { object: res.body, data, config: JSON.parse(data.config) };
     }
 
     /** The stack's current checkpoint in the file backend: the state exactly as stored. */
     checkpointFile(): string {
-        const file = path.join(this.workDir, "state", "backend", ".pulumi", "stacks", "argocd-clusters", `${this.stack}.json`);
+        const file = path.join(
+            this.workDir,
+            "state",
+            "backend",
+            ".pulumi",
+            "stacks",
+            "argocd-clusters",
+            `${this.stack}.json`,
+        );
         if (!fs.existsSync(file)) throw new Error(`no checkpoint at ${file}`);
         return file;
     }
@@ -301,17 +387,22 @@ export class World {
         if (options.respectRBAC) args.push("--respect-rbac", options.respectRBAC);
         for (const ns of options.configMapNamespaces ?? []) args.push("--configmap-namespace", ns);
         return new Promise((resolve) => {
-            execFile(toolchain.argocdJudge, args, { maxBuffer: 16 * 1024 * 1024, timeout: 300_000 }, (err, stdout, stderr) => {
-                const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-                let reports: JudgeReport[] = [];
-                try {
-                    reports = JSON.parse(stdout);
-                } catch {
-                    // Left empty: the caller's assertions on the reports show the output.
-                }
-                const byName = Object.fromEntries(reports.map((r) => [r.name ?? r.secret, r]));
-                resolve({ code, stdout, stderr, reports, byName });
-            });
+            execFile(
+                toolchain.argocdJudge,
+                args,
+                { maxBuffer: 16 * 1024 * 1024, timeout: 300_000 },
+                (err, stdout, stderr) => {
+                    const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+                    let reports: JudgeReport[] = [];
+                    try {
+                        reports = JSON.parse(stdout);
+                    } catch {
+                        // Left empty: the caller's assertions on the reports show the output.
+                    }
+                    const byName = Object.fromEntries(reports.map((r) => [r.name ?? r.secret, r]));
+                    resolve({ code, stdout, stderr, reports, byName });
+                },
+            );
         });
     }
 
@@ -335,7 +426,11 @@ const COLLECTIONS: Record<string, { prefix: string; plural: string; namespaced: 
     ServiceAccount: { prefix: "/api/v1", plural: "serviceaccounts", namespaced: true },
     Secret: { prefix: "/api/v1", plural: "secrets", namespaced: true },
     ClusterRole: { prefix: "/apis/rbac.authorization.k8s.io/v1", plural: "clusterroles", namespaced: false },
-    ClusterRoleBinding: { prefix: "/apis/rbac.authorization.k8s.io/v1", plural: "clusterrolebindings", namespaced: false },
+    ClusterRoleBinding: {
+        prefix: "/apis/rbac.authorization.k8s.io/v1",
+        plural: "clusterrolebindings",
+        namespaced: false,
+    },
     Role: { prefix: "/apis/rbac.authorization.k8s.io/v1", plural: "roles", namespaced: true },
     RoleBinding: { prefix: "/apis/rbac.authorization.k8s.io/v1", plural: "rolebindings", namespaced: true },
 };
@@ -361,7 +456,10 @@ export function credentialsFrom(secret: ClusterSecret): ApiCredentials {
 /** Creates and deletes a ConfigMap in `namespace` with `creds`; returns both HTTP statuses. */
 export async function configMapRoundTrip(creds: ApiCredentials, namespace: string): Promise<[number, number]> {
     const name = `e2e-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
-    const created = await kubeRequest(creds, "POST", `/api/v1/namespaces/${namespace}/configmaps`, { metadata: { name }, data: { k: "v" } });
+    const created = await kubeRequest(creds, "POST", `/api/v1/namespaces/${namespace}/configmaps`, {
+        metadata: { name },
+        data: { k: "v" },
+    });
     const deleted = await kubeRequest(creds, "DELETE", `/api/v1/namespaces/${namespace}/configmaps/${name}`);
     return [created.status, deleted.status];
 }
@@ -389,7 +487,15 @@ export interface JudgeReport {
     tls?: { insecure: boolean; caData: boolean; serverName?: string; clientCert: boolean };
     restConfig?: { ok: boolean; error?: string };
     version?: { ok: boolean; error?: string; status?: number; gitVersion?: string };
-    sync?: { ok: boolean; error?: string; respectRBAC: string; apis: number; resources: number; kinds?: Record<string, number>; watchErrors?: string[] };
+    sync?: {
+        ok: boolean;
+        error?: string;
+        respectRBAC: string;
+        apis: number;
+        resources: number;
+        kinds?: Record<string, number>;
+        watchErrors?: string[];
+    };
     configMaps?: { ok: boolean; error?: string; namespace: string; create: number; delete: number }[];
 }
 
@@ -407,14 +513,20 @@ export interface JudgeRun {
  * Serves `server` on a loopback port, piping each connection (after its TLS, for a TLS server) to a fresh
  * `upstream()`; https://localhost:<port> is its address.
  */
-async function relay(server: net.Server, upstream: () => net.Socket): Promise<{ server: string; close: () => Promise<void> }> {
+async function relay(
+    server: net.Server,
+    upstream: () => net.Socket,
+): Promise<{ server: string; close: () => Promise<void> }> {
     const sockets = new Set<net.Socket>();
     server.on(server instanceof tls.Server ? "secureConnection" : "connection", (client: net.Socket) => {
         const next = upstream();
         for (const s of [client, next]) {
             sockets.add(s);
             s.on("close", () => sockets.delete(s));
-            s.on("error", () => { client.destroy(); next.destroy(); });
+            s.on("error", () => {
+                client.destroy();
+                next.destroy();
+            });
         }
         client.pipe(next).pipe(client);
     });
@@ -424,9 +536,10 @@ async function relay(server: net.Server, upstream: () => net.Socket): Promise<{ 
     });
     return {
         server: `https://localhost:${(server.address() as net.AddressInfo).port}`,
-        close: () => new Promise<void>((resolve) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => resolve());
-        }),
+        close: () =>
+            new Promise<void>((resolve) => {
+                for (const s of sockets) s.destroy();
+                server.close(() => resolve());
+            }),
     };
 }

@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { clusterConfigJson, clusterSecretData, clusterSecretName, decodeToken, fnv32a } from "../../../components/clusterSecret";
+import {
+    clusterConfigJson,
+    clusterSecretData,
+    clusterSecretName,
+    decodeToken,
+    fnv32a,
+} from "../../../components/clusterSecret";
 
 /**
  * Names Argo CD's algorithm gives servers, computed by Go's own net/url and net/netip
@@ -10,7 +16,11 @@ import { clusterConfigJson, clusterSecretData, clusterSecretName, decodeToken, f
  * `go -C tests/vectors/secretname run . > tests/vectors/secretname/vectors.json`). No Go at test time.
  */
 const VECTORS_FILE = path.resolve(__dirname, "..", "..", "..", "..", "tests", "vectors", "secretname", "vectors.json");
-const VECTORS = JSON.parse(fs.readFileSync(VECTORS_FILE, "utf8")) as { server: string; name?: string; error?: string }[];
+const VECTORS = JSON.parse(fs.readFileSync(VECTORS_FILE, "utf8")) as {
+    server: string;
+    name?: string;
+    error?: string;
+}[];
 
 describe("fnv32a", () => {
     it("matches the published FNV-1a 32-bit test vectors", () => {
@@ -23,16 +33,25 @@ describe("fnv32a", () => {
 describe("clusterSecretName, as Argo CD's URIToSecretName", () => {
     // Hashes computed independently with Python over the same bytes.
     it("names a host:port server", () => {
-        assert.equal(clusterSecretName("https://api.cluster.production:6443"), "cluster-api.cluster.production-2635694092");
+        assert.equal(
+            clusterSecretName("https://api.cluster.production:6443"),
+            "cluster-api.cluster.production-2635694092",
+        );
         assert.equal(clusterSecretName("https://api.cluster.staging:6443"), "cluster-api.cluster.staging-2867269650");
     });
 
     it("lowercases the host but hashes the server as written", () => {
-        assert.equal(clusterSecretName("https://API.cluster.production:6443"), "cluster-api.cluster.production-2825200748");
+        assert.equal(
+            clusterSecretName("https://API.cluster.production:6443"),
+            "cluster-api.cluster.production-2825200748",
+        );
     });
 
     it("turns an IPv6 address's colons into dashes", () => {
-        assert.equal(clusterSecretName("http://[fe80::1ff:fe23:4567:890a]:8000"), "cluster-fe80--1ff-fe23-4567-890a-664858999");
+        assert.equal(
+            clusterSecretName("http://[fe80::1ff:fe23:4567:890a]:8000"),
+            "cluster-fe80--1ff-fe23-4567-890a-664858999",
+        );
     });
 
     it("ignores the path when taking the host", () => {
@@ -52,50 +71,85 @@ describe("clusterSecretName, as Argo CD's URIToSecretName", () => {
 
     it("refuses every server Go's net/url or netip refuses, as Argo CD would", () => {
         for (const vector of VECTORS.filter((v) => v.error !== undefined)) {
-            assert.throws(() => clusterSecretName(vector.server), /Argo CD cannot name a cluster Secret after this server/,
-                JSON.stringify(vector.server));
+            assert.throws(
+                () => clusterSecretName(vector.server),
+                /Argo CD cannot name a cluster Secret after this server/,
+                JSON.stringify(vector.server),
+            );
         }
     });
 });
 
 describe("clusterConfigJson", () => {
     it("writes only what is set", () => {
-        assert.equal(clusterConfigJson({ bearerToken: "t", insecure: false }), '{"bearerToken":"t","tlsClientConfig":{"insecure":false}}');
+        assert.equal(
+            clusterConfigJson({ bearerToken: "t", insecure: false }),
+            '{"bearerToken":"t","tlsClientConfig":{"insecure":false}}',
+        );
     });
 
     it("writes every optional field in Argo CD's names", () => {
-        assert.deepEqual(JSON.parse(clusterConfigJson({
-            bearerToken: "t", insecure: false, caData: "Q0E=", serverName: "api", proxyUrl: "http://p:3128", disableCompression: false,
-        })), {
-            bearerToken: "t",
-            tlsClientConfig: { insecure: false, serverName: "api", caData: "Q0E=" },
-            proxyUrl: "http://p:3128",
-            disableCompression: false,
-        });
+        assert.deepEqual(
+            JSON.parse(
+                clusterConfigJson({
+                    bearerToken: "t",
+                    insecure: false,
+                    caData: "Q0E=",
+                    serverName: "api",
+                    proxyUrl: "http://p:3128",
+                    disableCompression: false,
+                }),
+            ),
+            {
+                bearerToken: "t",
+                tlsClientConfig: { insecure: false, serverName: "api", caData: "Q0E=" },
+                proxyUrl: "http://p:3128",
+                disableCompression: false,
+            },
+        );
     });
 
     it("drops the CA when insecure, which client-go would refuse", () => {
-        assert.deepEqual(JSON.parse(clusterConfigJson({ bearerToken: "t", insecure: true, caData: "Q0E=" })).tlsClientConfig, { insecure: true });
+        assert.deepEqual(
+            JSON.parse(clusterConfigJson({ bearerToken: "t", insecure: true, caData: "Q0E=" })).tlsClientConfig,
+            { insecure: true },
+        );
     });
 });
 
 describe("clusterSecretData", () => {
     it("joins namespaces and writes clusterResources only in namespaced mode", () => {
-        assert.deepEqual(clusterSecretData({ name: "n", server: "s", config: "{}", namespaces: ["a", "b"], clusterResources: false, shard: 0 }),
-            { name: "n", server: "s", config: "{}", namespaces: "a,b", clusterResources: "false", shard: "0" });
-        assert.deepEqual(clusterSecretData({ name: "n", server: "s", config: "{}", clusterResources: true, project: "p" }),
-            { name: "n", server: "s", config: "{}", project: "p" });
+        assert.deepEqual(
+            clusterSecretData({
+                name: "n",
+                server: "s",
+                config: "{}",
+                namespaces: ["a", "b"],
+                clusterResources: false,
+                shard: 0,
+            }),
+            { name: "n", server: "s", config: "{}", namespaces: "a,b", clusterResources: "false", shard: "0" },
+        );
+        assert.deepEqual(
+            clusterSecretData({ name: "n", server: "s", config: "{}", clusterResources: true, project: "p" }),
+            { name: "n", server: "s", config: "{}", project: "p" },
+        );
     });
 });
 
 describe("decodeToken", () => {
     it("decodes the token Secret's base64 token", () => {
-        assert.equal(decodeToken({ token: Buffer.from("eyJ.abc.def").toString("base64") }, "prod", "argocd-manager-token-1"), "eyJ.abc.def");
+        assert.equal(
+            decodeToken({ token: Buffer.from("eyJ.abc.def").toString("base64") }, "prod", "argocd-manager-token-1"),
+            "eyJ.abc.def",
+        );
     });
 
     it("refuses an unfilled token Secret, naming the cluster and the Secret", () => {
-        assert.throws(() => decodeToken({}, "prod", "argocd-manager-token-1"),
-            /failed to read the token of cluster "prod": Secret "argocd-manager-token-1" has no data.token yet/);
+        assert.throws(
+            () => decodeToken({}, "prod", "argocd-manager-token-1"),
+            /failed to read the token of cluster "prod": Secret "argocd-manager-token-1" has no data.token yet/,
+        );
         assert.throws(() => decodeToken(undefined, "prod", "s"), /cluster "prod"/);
     });
 });

@@ -5,10 +5,28 @@ import { FULL_CLUSTER_RULES } from "../../../components/names";
 
 describe("the rights a registration's check asks the API server about", () => {
     it("are every verb, group and resource of each rule, in each scope", () => {
-        const checks = expectedAccess([{ apiGroups: ["", "apps"], resources: ["configmaps", "deployments/scale"], verbs: ["get", "list"] }], ["shop", "payments"]);
+        const checks = expectedAccess(
+            [{ apiGroups: ["", "apps"], resources: ["configmaps", "deployments/scale"], verbs: ["get", "list"] }],
+            ["shop", "payments"],
+        );
         assert.equal(checks.length, 2 * 2 * 2 * 2);
-        assert.deepEqual(checks[0], { verb: "get", namespace: "shop", group: "", resource: "configmaps", subresource: undefined, name: undefined });
-        assert.ok(checks.some((c) => c.group === "apps" && c.resource === "deployments" && c.subresource === "scale" && c.namespace === "payments"));
+        assert.deepEqual(checks[0], {
+            verb: "get",
+            namespace: "shop",
+            group: "",
+            resource: "configmaps",
+            subresource: undefined,
+            name: undefined,
+        });
+        assert.ok(
+            checks.some(
+                (c) =>
+                    c.group === "apps" &&
+                    c.resource === "deployments" &&
+                    c.subresource === "scale" &&
+                    c.namespace === "payments",
+            ),
+        );
     });
 
     it("ask for wildcards as wildcards, and for URLs cluster-wide", () => {
@@ -17,9 +35,21 @@ describe("the rights a registration's check asks the API server about", () => {
     });
 
     it("name the first resource name of a rule that lists some, and stay bounded", () => {
-        const [check] = expectedAccess([{ apiGroups: [""], resources: ["configmaps"], resourceNames: ["app-config", "other"], verbs: ["get"] }], [undefined]);
+        const [check] = expectedAccess(
+            [{ apiGroups: [""], resources: ["configmaps"], resourceNames: ["app-config", "other"], verbs: ["get"] }],
+            [undefined],
+        );
         assert.equal(describeAccess(check), "get configmaps app-config cluster-wide");
-        const many = expectedAccess([{ apiGroups: [""], resources: Array.from({ length: 100 }, (_, i) => `r${i}`), verbs: ["get", "list", "watch"] }], ["a", "b"]);
+        const many = expectedAccess(
+            [
+                {
+                    apiGroups: [""],
+                    resources: Array.from({ length: 100 }, (_, i) => `r${i}`),
+                    verbs: ["get", "list", "watch"],
+                },
+            ],
+            ["a", "b"],
+        );
         assert.equal(many.length, 200);
     });
 });

@@ -1,4 +1,5 @@
-import { installMocks, isSecretValue, tokenFor, TEST_CA_PEM, valueOf } from "../../support/mocks";
+import { installMocks, isSecretValue, resolvedValue, TEST_CA_PEM, tokenFor } from "../../support/mocks";
+
 const mocks = installMocks();
 
 import assert from "node:assert/strict";
@@ -47,8 +48,14 @@ describe("ClusterRegistration in cluster-wide mode", () => {
         ]);
         const binding = c.one("cluster-role-binding");
         assert.equal(binding.inputs.metadata.name, "argocd-manager-role-binding");
-        assert.deepEqual(binding.inputs.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "argocd-manager-role" });
-        assert.deepEqual(binding.inputs.subjects, [{ kind: "ServiceAccount", name: "argocd-manager", namespace: "kube-system" }]);
+        assert.deepEqual(binding.inputs.roleRef, {
+            apiGroup: "rbac.authorization.k8s.io",
+            kind: "ClusterRole",
+            name: "argocd-manager-role",
+        });
+        assert.deepEqual(binding.inputs.subjects, [
+            { kind: "ServiceAccount", name: "argocd-manager", namespace: "kube-system" },
+        ]);
 
         const token = c.one("token");
         assert.equal(token.inputs.type, "kubernetes.io/service-account-token");
@@ -61,7 +68,7 @@ describe("ClusterRegistration in cluster-wide mode", () => {
             const expected = r.name === "cw-cluster-secret" ? "::argocd::" : "::target-k8s::";
             assert.ok(r.provider?.includes(`pulumi:providers:kubernetes${expected}`), `${r.name} uses ${r.provider}`);
         }
-        assert.equal(await valueOf(registration.mode), "cluster-wide");
+        assert.equal(await resolvedValue(registration.mode), "cluster-wide");
     });
 
     it("writes the cluster Secret exactly as Argo CD reads it", async () => {
@@ -101,7 +108,10 @@ describe("ClusterRegistration in cluster-wide mode", () => {
         await register("optin", { server: "https://optin.example:6443", allowWildcardRbac: true });
         const c = children("optin");
         assert.equal(c.one("cluster-role").inputs.metadata.annotations["argocd-clusters/allow-wildcard-rbac"], "true");
-        assert.equal(c.one("cluster-role-binding").inputs.metadata.annotations["argocd-clusters/allow-wildcard-rbac"], undefined);
+        assert.equal(
+            c.one("cluster-role-binding").inputs.metadata.annotations["argocd-clusters/allow-wildcard-rbac"],
+            undefined,
+        );
         // Without it, nothing claims consent.
         await register("nooptin", { server: "https://nooptin.example:6443" });
         assert.deepEqual(children("nooptin").one("cluster-role").inputs.metadata.annotations, {
@@ -117,14 +127,18 @@ describe("ClusterRegistration in cluster-wide mode", () => {
     });
 
     it("exposes a summary without any credential", async () => {
-        const registration = await register("outputs", { server: "https://outputs.example:6443", serviceAccount: "argocd-hub", systemNamespace: "argocd-system" });
+        const registration = await register("outputs", {
+            server: "https://outputs.example:6443",
+            serviceAccount: "argocd-hub",
+            systemNamespace: "argocd-system",
+        });
         const outputs = {
-            secretName: await valueOf(registration.secretName),
-            server: await valueOf(registration.server),
-            serviceAccount: await valueOf(registration.serviceAccount),
-            tokenSecretName: await valueOf(registration.tokenSecretName),
-            mode: await valueOf(registration.mode),
-            argocdNamespace: await valueOf(registration.argocdNamespace),
+            secretName: await resolvedValue(registration.secretName),
+            server: await resolvedValue(registration.server),
+            serviceAccount: await resolvedValue(registration.serviceAccount),
+            tokenSecretName: await resolvedValue(registration.tokenSecretName),
+            mode: await resolvedValue(registration.mode),
+            argocdNamespace: await resolvedValue(registration.argocdNamespace),
         };
         assert.equal(outputs.serviceAccount, "argocd-system/argocd-hub");
         // Recorded for the policy pack, which checks the cluster Secret is there.
@@ -150,8 +164,14 @@ describe("ClusterRegistration in namespaced mode", () => {
             assert.deepEqual(role.inputs.rules, [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }]);
             const binding = c.one(`role-binding-${ns}`);
             assert.equal(binding.inputs.metadata.namespace, ns);
-            assert.deepEqual(binding.inputs.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "argocd-manager-role" });
-            assert.deepEqual(binding.inputs.subjects, [{ kind: "ServiceAccount", name: "argocd-manager", namespace: "kube-system" }]);
+            assert.deepEqual(binding.inputs.roleRef, {
+                apiGroup: "rbac.authorization.k8s.io",
+                kind: "Role",
+                name: "argocd-manager-role",
+            });
+            assert.deepEqual(binding.inputs.subjects, [
+                { kind: "ServiceAccount", name: "argocd-manager", namespace: "kube-system" },
+            ]);
         }
         const data = c.one("cluster-secret").inputs.stringData;
         assert.equal(data.namespaces, "shop,payments");
@@ -159,16 +179,21 @@ describe("ClusterRegistration in namespaced mode", () => {
     });
 
     it("grants clusterRules cluster-wide with clusterResources", async () => {
-        const clusterRules = [{ apiGroups: [""], resources: ["namespaces"], verbs: ["get", "list", "watch", "create"] }];
+        const clusterRules = [
+            { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "list", "watch", "create"] },
+        ];
         const registration = await register("nscr", {
-            server: "https://nscr.example:6443", namespaces: ["shop"], clusterResources: true, clusterRules,
+            server: "https://nscr.example:6443",
+            namespaces: ["shop"],
+            clusterResources: true,
+            clusterRules,
         });
         const c = children("nscr");
         assert.deepEqual(c.one("cluster-role").inputs.rules, clusterRules);
         assert.equal(c.one("cluster-role-binding").inputs.roleRef.name, "argocd-manager-role");
         assert.equal(c.one("role-shop").inputs.metadata.name, "argocd-manager-role");
         assert.equal(c.one("cluster-secret").inputs.stringData.clusterResources, "true");
-        assert.equal(await valueOf(registration.mode), "namespaced");
+        assert.equal(await resolvedValue(registration.mode), "namespaced");
     });
 });
 
@@ -178,9 +203,16 @@ describe("ClusterRegistration optional settings", () => {
             server: "https://opts.example:6443",
             project: "platform",
             shard: 2,
-            labels: { team: "platform", environment: "production", "argocd.argoproj.io/auto-label-cluster-info": "true" },
+            labels: {
+                team: "platform",
+                environment: "production",
+                "argocd.argoproj.io/auto-label-cluster-info": "true",
+            },
             annotations: { "example.com/owner": "platform-team" },
-            tls: { serverName: "api.internal", caData: b64("-----BEGIN CERTIFICATE-----\nCUSTOM\n-----END CERTIFICATE-----\n") },
+            tls: {
+                serverName: "api.internal",
+                caData: b64("-----BEGIN CERTIFICATE-----\nCUSTOM\n-----END CERTIFICATE-----\n"),
+            },
             proxyUrl: "http://proxy.internal:3128",
             disableCompression: true,
         });
@@ -196,7 +228,11 @@ describe("ClusterRegistration optional settings", () => {
         assert.deepEqual(JSON.parse(secret.inputs.stringData.config), {
             bearerToken: tokenFor(token.inputs.metadata.name),
             // A given CA replaces the target's own.
-            tlsClientConfig: { insecure: false, serverName: "api.internal", caData: b64("-----BEGIN CERTIFICATE-----\nCUSTOM\n-----END CERTIFICATE-----\n") },
+            tlsClientConfig: {
+                insecure: false,
+                serverName: "api.internal",
+                caData: b64("-----BEGIN CERTIFICATE-----\nCUSTOM\n-----END CERTIFICATE-----\n"),
+            },
             proxyUrl: "http://proxy.internal:3128",
             disableCompression: true,
         });
@@ -219,7 +255,10 @@ describe("token rotation", () => {
         assert.equal(a.one("cluster-secret").inputs.metadata.name, b.one("cluster-secret").inputs.metadata.name);
         // ...new token Secret and token for a new value,
         assert.notEqual(a.one("token").inputs.metadata.name, b.one("token").inputs.metadata.name);
-        assert.notEqual(a.one("cluster-secret").inputs.stringData.config, b.one("cluster-secret").inputs.stringData.config);
+        assert.notEqual(
+            a.one("cluster-secret").inputs.stringData.config,
+            b.one("cluster-secret").inputs.stringData.config,
+        );
         assert.deepEqual(a.one("token-suffix").inputs.keepers, { tokenRotation: "2026-10" });
         // ...and nothing new while the value stays.
         assert.equal(b.one("token").inputs.metadata.name, c.one("token").inputs.metadata.name);

@@ -1,12 +1,24 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ApplicationRef, applicationsInUse, mergeRegistrations, removedRegistrations } from "../../../components/removalGuard";
-import { ClusterSettings } from "../../../stack/settings";
+import {
+    type ApplicationRef,
+    applicationsInUse,
+    mergeRegistrations,
+    removedRegistrations,
+} from "../../../components/removalGuard";
+import type { ClusterSettings } from "../../../stack/settings";
 
 function entry(name: string, server: string): ClusterSettings {
     return {
-        name, server, context: name, systemNamespace: "kube-system", serviceAccount: "argocd-manager", labels: {},
-        annotations: {}, tls: { insecure: false }, tokenRotation: "",
+        name,
+        server,
+        context: name,
+        systemNamespace: "kube-system",
+        serviceAccount: "argocd-manager",
+        labels: {},
+        annotations: {},
+        tls: { insecure: false },
+        tokenRotation: "",
     };
 }
 
@@ -19,12 +31,21 @@ const STAGE = "https://api.stage:6443";
 
 describe("removal guard", () => {
     it("finds the recorded registrations that no current entry keeps with both name and server", () => {
-        const recorded = [{ name: "prod", server: PROD }, { name: "stage", server: STAGE }];
+        const recorded = [
+            { name: "prod", server: PROD },
+            { name: "stage", server: STAGE },
+        ];
         assert.deepEqual(removedRegistrations(recorded, [entry("prod", PROD), entry("stage", STAGE)]), []);
         assert.deepEqual(removedRegistrations(recorded, [entry("prod", PROD)]), [{ name: "stage", server: STAGE }]);
         // Renamed, or moved to another server: the old pair is gone.
-        assert.deepEqual(removedRegistrations(recorded, [entry("prod", PROD), entry("staging", STAGE)]), [{ name: "stage", server: STAGE }]);
-        assert.deepEqual(removedRegistrations(recorded, [entry("prod", `${PROD}/`), entry("stage", STAGE)]), [], "a trailing slash is the same server");
+        assert.deepEqual(removedRegistrations(recorded, [entry("prod", PROD), entry("staging", STAGE)]), [
+            { name: "stage", server: STAGE },
+        ]);
+        assert.deepEqual(
+            removedRegistrations(recorded, [entry("prod", `${PROD}/`), entry("stage", STAGE)]),
+            [],
+            "a trailing slash is the same server",
+        );
     });
 
     it("names the Applications that use a removed registration by server or by name", () => {
@@ -36,23 +57,38 @@ describe("removal guard", () => {
             app("in-cluster", { server: "https://kubernetes.default.svc" }),
         ];
         const removed = { name: "stage", server: STAGE };
-        assert.deepEqual(applicationsInUse(removed, apps, [entry("prod", PROD)]).map((a) => a.name), ["by-server", "by-server-slash", "by-name"]);
+        assert.deepEqual(
+            applicationsInUse(removed, apps, [entry("prod", PROD)]).map((a) => a.name),
+            ["by-server", "by-server-slash", "by-name"],
+        );
     });
 
     it("lets Applications follow a registration that keeps its name or its server", () => {
         const apps = [app("by-server", { server: STAGE }), app("by-name", { name: "stage" })];
         const removed = { name: "stage", server: STAGE };
         // New server, same name: Applications using the name keep working, those using the old URL do not.
-        assert.deepEqual(applicationsInUse(removed, apps, [entry("stage", "https://new.stage:6443")]).map((a) => a.name), ["by-server"]);
+        assert.deepEqual(
+            applicationsInUse(removed, apps, [entry("stage", "https://new.stage:6443")]).map((a) => a.name),
+            ["by-server"],
+        );
         // Renamed, same server: the other way round.
-        assert.deepEqual(applicationsInUse(removed, apps, [entry("staging", STAGE)]).map((a) => a.name), ["by-name"]);
+        assert.deepEqual(
+            applicationsInUse(removed, apps, [entry("staging", STAGE)]).map((a) => a.name),
+            ["by-name"],
+        );
     });
 });
 
 describe("registrations the guard knows", () => {
     it("are the recorded ones and the live cluster Secrets', each once", () => {
         const recorded = [{ name: "prod", server: PROD }];
-        const live = [{ name: "prod", server: `${PROD}/` }, { name: "stage", server: STAGE }];
-        assert.deepEqual(mergeRegistrations(recorded, live), [{ name: "prod", server: PROD }, { name: "stage", server: STAGE }]);
+        const live = [
+            { name: "prod", server: `${PROD}/` },
+            { name: "stage", server: STAGE },
+        ];
+        assert.deepEqual(mergeRegistrations(recorded, live), [
+            { name: "prod", server: PROD },
+            { name: "stage", server: STAGE },
+        ]);
     });
 });

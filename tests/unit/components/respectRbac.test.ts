@@ -1,13 +1,21 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { coversEverything, narrowedKey, respectRbacProblems } from "../../../components/respectRbac";
 import { FULL_CLUSTER_RULES, FULL_NAMESPACE_RULES } from "../../../components/names";
-import { ClusterSettings } from "../../../stack/settings";
+import { coversEverything, narrowedKey, respectRbacProblems } from "../../../components/respectRbac";
+import type { ClusterSettings } from "../../../stack/settings";
 
 function entry(more: Partial<ClusterSettings> = {}): ClusterSettings {
     return {
-        name: "prod", server: "https://api.prod:6443", context: "prod", systemNamespace: "kube-system", serviceAccount: "argocd-manager",
-        labels: {}, annotations: {}, tls: { insecure: false }, tokenRotation: "", ...more,
+        name: "prod",
+        server: "https://api.prod:6443",
+        context: "prod",
+        systemNamespace: "kube-system",
+        serviceAccount: "argocd-manager",
+        labels: {},
+        annotations: {},
+        tls: { insecure: false },
+        tokenRotation: "",
+        ...more,
     };
 }
 
@@ -27,17 +35,34 @@ describe("which registrations need Argo CD's resource.respectRBAC", () => {
         assert.equal(narrowedKey(entry()), undefined, "the CLI's rights");
         assert.equal(narrowedKey(entry({ namespaces: ["shop"] })), undefined, "full rights in the namespaces");
         assert.equal(narrowedKey(entry({ rules: CONFIGMAPS })), "rules");
-        assert.equal(narrowedKey(entry({ namespaces: ["shop"], clusterResources: true, clusterRules: CONFIGMAPS })), "clusterRules");
-        assert.equal(narrowedKey(entry({ namespaces: ["shop"], clusterResources: false, clusterRules: CONFIGMAPS })), undefined);
+        assert.equal(
+            narrowedKey(entry({ namespaces: ["shop"], clusterResources: true, clusterRules: CONFIGMAPS })),
+            "clusterRules",
+        );
+        assert.equal(
+            narrowedKey(entry({ namespaces: ["shop"], clusterResources: false, clusterRules: CONFIGMAPS })),
+            undefined,
+        );
     });
 
     it("refuses under none, passes under normal and strict, and lists what it could not check", () => {
-        const clusters = [entry(), entry({ name: "narrow", rules: CONFIGMAPS }), entry({ name: "gone", rules: CONFIGMAPS, retire: true })];
+        const clusters = [
+            entry(),
+            entry({ name: "narrow", rules: CONFIGMAPS }),
+            entry({ name: "gone", rules: CONFIGMAPS, retire: true }),
+        ];
         const none = respectRbacProblems(clusters, "none", "openshift-gitops");
-        assert.deepEqual(none.problems.map((p) => p.path), ["argocd-clusters:clusters[1].rules"]);
-        assert.match(none.problems[0].message, /Argo CD \(openshift-gitops\/argocd-cm\) leaves resource\.respectRBAC unset: .* could not sync "narrow"/);
+        assert.deepEqual(
+            none.problems.map((p) => p.path),
+            ["argocd-clusters:clusters[1].rules"],
+        );
+        assert.match(
+            none.problems[0].message,
+            /Argo CD \(openshift-gitops\/argocd-cm\) leaves resource\.respectRBAC unset: .* could not sync "narrow"/,
+        );
         assert.match(none.problems[0].fix, /spec\.extraConfig of the ArgoCD resource/);
-        for (const setting of ["normal", "strict"] as const) assert.deepEqual(respectRbacProblems(clusters, setting, "argocd"), { problems: [], unchecked: [] });
+        for (const setting of ["normal", "strict"] as const)
+            assert.deepEqual(respectRbacProblems(clusters, setting, "argocd"), { problems: [], unchecked: [] });
         assert.deepEqual(respectRbacProblems(clusters, undefined, "argocd"), { problems: [], unchecked: ["narrow"] });
     });
 });

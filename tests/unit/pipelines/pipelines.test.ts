@@ -3,8 +3,9 @@
  * check for us in both systems: every stack file is previewed, deploys go through scripts/up in their own
  * environment, production waits for a person, and no step prints a credential.
  */
-import { spawnSync } from "node:child_process";
+
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -19,23 +20,30 @@ type Obj = Record<string, any>;
 const load = (file: string): Obj => yaml.load(fs.readFileSync(path.join(ROOT, file), "utf8")) as Obj;
 
 /** The stacks this repository defines: a pipeline that misses one would let its changes through unreviewed. */
-const STACKS = fs.readdirSync(ROOT)
+const STACKS = fs
+    .readdirSync(ROOT)
     .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
     .filter((s): s is string => s !== undefined && s !== "local")
     .sort();
 
 /** Names whose values are credentials, in either CI system. */
-const SECRET_NAMES = /\$\{?(PULUMI_CONFIG_PASSPHRASE|PULUMI_ACCESS_TOKEN|GITLAB_API_TOKEN|GH_TOKEN|GITHUB_TOKEN|KUBECONFIG\w*)\b/;
+const SECRET_NAMES =
+    /\$\{?(PULUMI_CONFIG_PASSPHRASE|PULUMI_ACCESS_TOKEN|GITLAB_API_TOKEN|GH_TOKEN|GITHUB_TOKEN|KUBECONFIG\w*)\b/;
 
 /** Why a shell script may print a credential, or undefined. */
 function printsSecret(script: string): string | undefined {
-    for (const line of script.split("\n").map((l) => l.trim()).filter((l) => !l.startsWith("#"))) {
+    for (const line of script
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => !l.startsWith("#"))) {
         if (/\bset\s+(-[a-z]*x|-o\s+xtrace)|\bbash\s+-[a-z]*x/.test(line)) return `traces commands: ${line}`;
-        if (/(^|[;&|]\s*)(env|printenv|export\s+-p|declare\s+-p)\s*($|[|>;])/.test(line)) return `prints the environment: ${line}`;
+        if (/(^|[;&|]\s*)(env|printenv|export\s+-p|declare\s+-p)\s*($|[|>;])/.test(line))
+            return `prints the environment: ${line}`;
         const printed = /\b(echo|printf|cat|tee)\b([^>]*)(>>?\s*(\S+))?/.exec(line);
         // Into a file of its own (a mode-600 kubeconfig, a header file) is not printing; into the log or the
         // run's public summary is.
-        const intoLog = printed && (printed[4] === undefined || /STEP_SUMMARY|\/dev\/std(out|err)|&[12]/.test(printed[4]));
+        const intoLog =
+            printed && (printed[4] === undefined || /STEP_SUMMARY|\/dev\/std(out|err)|&[12]/.test(printed[4]));
         if (printed && intoLog && SECRET_NAMES.test(printed[2])) return `prints a credential: ${line}`;
     }
     return undefined;
@@ -43,12 +51,19 @@ function printsSecret(script: string): string | undefined {
 
 /** What a pipeline runs is what a person runs locally: the engine only through scripts/preview and scripts/up. */
 function callsEngineDirectly(script: string): boolean {
-    return /(^|[\s;&|])pulumi\s+(preview|up|update|destroy|refresh)\b/m.test(script)
-        || /dist\/tools\/pulumi\.js/.test(script);
+    return (
+        /(^|[\s;&|])pulumi\s+(preview|up|update|destroy|refresh)\b/m.test(script) ||
+        /dist\/tools\/pulumi\.js/.test(script)
+    );
 }
 
 describe("GitHub workflows", () => {
-    const files = fs.existsSync(WORKFLOWS) ? fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
+    const files = fs.existsSync(WORKFLOWS)
+        ? fs
+              .readdirSync(WORKFLOWS)
+              .filter((f) => /\.ya?ml$/.test(f))
+              .sort()
+        : [];
 
     it("pass actionlint", (t) => {
         assert.ok(files.includes("preview.yml") && files.includes("deploy.yml"), `workflows: ${files.join(", ")}`);
@@ -62,10 +77,14 @@ describe("GitHub workflows", () => {
             return;
         }
         // shellcheck is not part of the toolchain: leaving it out keeps the result the same on every machine.
-        const run = spawnSync(actionlint, ["-no-color", "-shellcheck=", "-pyflakes=", ...files.map((f) => path.join(".github", "workflows", f))], {
-            cwd: ROOT,
-            encoding: "utf8",
-        });
+        const run = spawnSync(
+            actionlint,
+            ["-no-color", "-shellcheck=", "-pyflakes=", ...files.map((f) => path.join(".github", "workflows", f))],
+            {
+                cwd: ROOT,
+                encoding: "utf8",
+            },
+        );
         assert.equal(run.error, undefined);
         assert.equal(run.status, 0, `actionlint found problems:\n${run.stdout}${run.stderr}`);
     });
@@ -79,8 +98,15 @@ describe("GitHub workflows", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "actionlint-"));
         try {
             const broken = path.join(dir, "broken.yml");
-            fs.writeFileSync(broken, "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ matrix.nope }}\n");
-            const run = spawnSync(actionlint, ["-no-color", "-shellcheck=", "-pyflakes=", broken], { cwd: dir, encoding: "utf8" });
+            fs.writeFileSync(
+                broken,
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
+                "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ matrix.nope }}\n",
+            );
+            const run = spawnSync(actionlint, ["-no-color", "-shellcheck=", "-pyflakes=", broken], {
+                cwd: dir,
+                encoding: "utf8",
+            });
             assert.equal(run.status, 1, run.stdout + run.stderr);
             assert.match(run.stdout, /matrix/);
         } finally {
@@ -92,7 +118,11 @@ describe("GitHub workflows", () => {
         for (const file of files) {
             const text = fs.readFileSync(path.join(WORKFLOWS, file), "utf8");
             for (const line of text.split("\n").filter((l) => /^\s*(-\s+)?uses:/.test(l))) {
-                assert.match(line, /uses:\s+[\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/, `${file}: ${line.trim()}`);
+                assert.match(
+                    line,
+                    /uses:\s+[\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/,
+                    `${file}: ${line.trim()}`,
+                );
             }
         }
     });
@@ -121,6 +151,7 @@ describe("GitHub workflows", () => {
 
         const action = preview.steps.find((s: Obj) => String(s.uses).startsWith("pulumi/actions@"));
         assert.equal(action.with.command, "preview");
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
         assert.equal(action.with["stack-name"], "${{ matrix.stack }}");
         assert.equal(action.with.policyPacks, "policy/analyzer");
         assert.equal(action.with["comment-on-pr"], true);
@@ -138,7 +169,10 @@ describe("GitHub workflows", () => {
             assert.equal(job.environment, name);
             assert.equal(job.concurrency["cancel-in-progress"], false, "an up is never cancelled halfway");
             const ups = job.steps.filter((s: Obj) => /scripts\/up/.test(s.run ?? ""));
-            assert.deepEqual(ups.map((s: Obj) => s.run.trim()), [`scripts/up --stack ${name}`]);
+            assert.deepEqual(
+                ups.map((s: Obj) => s.run.trim()),
+                [`scripts/up --stack ${name}`],
+            );
             assert.match(JSON.stringify(job.steps), /secrets\.KUBECONFIG_DEPLOY/);
         }
         assert.equal(workflow.jobs.production.needs, "staging");
@@ -149,7 +183,10 @@ describe("GitHub workflows", () => {
             const runs: string[] = job.steps.map((s: Obj) => String(s.run ?? "").trim());
             const up = runs.indexOf(`scripts/up --stack ${name}`);
             const verify = runs.indexOf(`scripts/verify --stack ${name}`);
-            assert.ok(up >= 0 && verify === up + 1, `${name}: scripts/verify --stack ${name} is the step after scripts/up`);
+            assert.ok(
+                up >= 0 && verify === up + 1,
+                `${name}: scripts/verify --stack ${name} is the step after scripts/up`,
+            );
             const step = job.steps[verify];
             assert.equal(step.env, undefined, `${name}: the report needs the kubeconfig only`);
             assert.match(String(step.if), /!cancelled\(\)/, `${name}: the report also follows a failed up`);
@@ -172,8 +209,15 @@ describe("GitHub workflows", () => {
 });
 
 describe("GitHub workflows hold credentials only where they are needed (issue 11)", () => {
-    const files = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
-    const jobs = files.flatMap((file) => Object.entries<Obj>(load(`.github/workflows/${file}`).jobs).map(([name, job]) => [`${file} ${name}`, job] as const));
+    const files = fs
+        .readdirSync(WORKFLOWS)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort();
+    const jobs = files.flatMap((file) =>
+        Object.entries<Obj>(load(`.github/workflows/${file}`).jobs).map(
+            ([name, job]) => [`${file} ${name}`, job] as const,
+        ),
+    );
 
     it("check out without persisting the job's token in .git/config", () => {
         for (const [where, job] of jobs) {
@@ -195,7 +239,8 @@ describe("GitHub workflows hold credentials only where they are needed (issue 11
         for (const [where, job] of jobs) {
             assert.doesNotMatch(JSON.stringify(job.env ?? {}), /secrets\.|github\.token/, `${where}: job-level env`);
             for (const step of job.steps) {
-                if (/\bnpm (ci|run build)\b/.test(step.run ?? "")) assert.equal(step.env, undefined, `${where}: ${step.run}`);
+                if (/\bnpm (ci|run build)\b/.test(step.run ?? ""))
+                    assert.equal(step.env, undefined, `${where}: ${step.run}`);
             }
         }
     });
@@ -205,7 +250,11 @@ describe("GitHub workflows hold credentials only where they are needed (issue 11
         for (const step of preview.steps) {
             const env = JSON.stringify(step.env ?? {});
             const posts = /scripts\/post-summary/.test(step.run ?? "");
-            assert.equal(/github\.token/.test(env), posts, `${step.name ?? step.run}: GH_TOKEN only where the summary is posted`);
+            assert.equal(
+                /github\.token/.test(env),
+                posts,
+                `${step.name ?? step.run}: GH_TOKEN only where the summary is posted`,
+            );
             if (posts) {
                 assert.doesNotMatch(env, /secrets\./, "the posting step holds no stack secret");
                 assert.doesNotMatch(step.run, /scripts\/preview/, "the posting step runs no preview");
@@ -214,12 +263,21 @@ describe("GitHub workflows hold credentials only where they are needed (issue 11
     });
 
     it("pass the policy config that says which stacks are not production", () => {
-        const action = load(".github/workflows/preview.yml").jobs.preview.steps.find((s: Obj) => String(s.uses).startsWith("pulumi/actions@"));
+        const action = load(".github/workflows/preview.yml").jobs.preview.steps.find((s: Obj) =>
+            String(s.uses).startsWith("pulumi/actions@"),
+        );
         assert.equal(action.with.policyPackConfigs, "policy/config.json");
         for (const script of ["preview", "up"]) {
-            assert.match(fs.readFileSync(path.join(ROOT, "scripts", script), "utf8"), /--policy-pack "\$POLICY_PACK" --policy-pack-config "\$POLICY_PACK_CONFIG"/, script);
+            assert.match(
+                fs.readFileSync(path.join(ROOT, "scripts", script), "utf8"),
+                /--policy-pack "\$POLICY_PACK" --policy-pack-config "\$POLICY_PACK_CONFIG"/,
+                script,
+            );
         }
-        assert.match(fs.readFileSync(path.join(ROOT, "scripts", "lib.sh"), "utf8"), /^POLICY_PACK_CONFIG="\$PWD\/policy\/config\.json"$/m);
+        assert.match(
+            fs.readFileSync(path.join(ROOT, "scripts", "lib.sh"), "utf8"),
+            /^POLICY_PACK_CONFIG="\$PWD\/policy\/config\.json"$/m,
+        );
     });
 });
 
@@ -232,15 +290,22 @@ describe(".gitlab-ci.yml installs what it runs from pinned, verified sources (is
     });
 
     it("pins every image by digest", () => {
-        const images = [config.default?.image, ...Object.values<Obj>(config).map((job) => job?.image)].filter((i) => i !== undefined);
+        const images = [config.default?.image, ...Object.values<Obj>(config).map((job) => job?.image)].filter(
+            (i) => i !== undefined,
+        );
         assert.ok(images.length > 0);
-        for (const image of images) assert.match(typeof image === "string" ? image : image.name, /^[\w./:-]+@sha256:[0-9a-f]{64}$/);
+        for (const image of images)
+            assert.match(typeof image === "string" ? image : image.name, /^[\w./:-]+@sha256:[0-9a-f]{64}$/);
     });
 
     it("installs the Pulumi CLI through scripts/install-pulumi, and npm packages without their scripts", () => {
         const setup: string[] = config[".pulumi"].before_script;
-        assert.ok(setup.some((line) => /^scripts\/install-pulumi\b/.test(line)), setup.join("\n"));
-        for (const line of text.split("\n").filter((l) => /\bnpm ci\b/.test(l))) assert.match(line, /npm ci --ignore-scripts\b/);
+        assert.ok(
+            setup.some((line) => /^scripts\/install-pulumi\b/.test(line)),
+            setup.join("\n"),
+        );
+        for (const line of text.split("\n").filter((l) => /\bnpm ci\b/.test(l)))
+            assert.match(line, /npm ci --ignore-scripts\b/);
         const pin = fs.readFileSync(path.join(ROOT, "ci", "pulumi-cli.sha256"), "utf8");
         assert.match(pin, /^\S+ {2}pulumi-v\d+\.\d+\.\d+-linux-x64\.tar\.gz\n$/, "one sha256sum line");
     });
@@ -253,20 +318,29 @@ describe("scripts/install-pulumi", () => {
         fs.writeFileSync(path.join(dir, "src", "pulumi", "pulumi"), content, { mode: 0o755 });
         fs.mkdirSync(path.join(dir, "releases"), { recursive: true });
         const tarball = "pulumi-v3.274.1-linux-x64.tar.gz";
-        const run = spawnSync("tar", ["-czf", path.join(dir, "releases", tarball), "-C", path.join(dir, "src"), "pulumi"]);
+        const run = spawnSync("tar", [
+            "-czf",
+            path.join(dir, "releases", tarball),
+            "-C",
+            path.join(dir, "src"),
+            "pulumi",
+        ]);
         assert.equal(run.status, 0);
         return tarball;
     }
-    const install = (dir: string, pin: string) => spawnSync(path.join(ROOT, "scripts", "install-pulumi"), [path.join(dir, "home")], {
-        encoding: "utf8",
-        env: { ...process.env, PULUMI_CLI_PIN: pin, PULUMI_RELEASES_URL: `file://${path.join(dir, "releases")}` },
-    });
+    const install = (dir: string, pin: string) =>
+        spawnSync(path.join(ROOT, "scripts", "install-pulumi"), [path.join(dir, "home")], {
+            encoding: "utf8",
+            env: { ...process.env, PULUMI_CLI_PIN: pin, PULUMI_RELEASES_URL: `file://${path.join(dir, "releases")}` },
+        });
 
     it("installs a release whose SHA-256 matches the pin, refuses one that does not, and an unfilled pin", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "install-pulumi-"));
         try {
             const tarball = release(dir, "#!/bin/sh\necho pulumi\n");
-            const sha = spawnSync("sha256sum", [path.join(dir, "releases", tarball)], { encoding: "utf8" }).stdout.split(" ")[0];
+            const sha = spawnSync("sha256sum", [path.join(dir, "releases", tarball)], {
+                encoding: "utf8",
+            }).stdout.split(" ")[0];
             const pin = path.join(dir, "pin");
             fs.writeFileSync(pin, `${sha}  ${tarball}\n`);
             const ok = install(dir, pin);
@@ -294,8 +368,21 @@ describe("scripts/install-pulumi", () => {
 
 describe(".gitlab-ci.yml", () => {
     const config = load(".gitlab-ci.yml");
-    const KEYWORDS = new Set(["workflow", "stages", "default", "variables", "include", "image", "services", "cache", "before_script", "after_script"]);
-    const jobs = Object.fromEntries(Object.entries<Obj>(config).filter(([k]) => !KEYWORDS.has(k) && !k.startsWith(".")));
+    const KEYWORDS = new Set([
+        "workflow",
+        "stages",
+        "default",
+        "variables",
+        "include",
+        "image",
+        "services",
+        "cache",
+        "before_script",
+        "after_script",
+    ]);
+    const jobs = Object.fromEntries(
+        Object.entries<Obj>(config).filter(([k]) => !KEYWORDS.has(k) && !k.startsWith(".")),
+    );
     /** A job with its `extends` templates merged in, as GitLab does (deep for hashes, replacing for the rest). */
     const resolve = (job: Obj): Obj => {
         const bases = ([] as string[]).concat(job.extends ?? []).map((b) => resolve(config[b]));
@@ -349,7 +436,10 @@ describe(".gitlab-ci.yml", () => {
             const stack = job.environment.name;
             assert.match(scriptOf(job), new RegExp(`scripts/up --stack ${stack}$`, "m"), name);
             assert.equal(job.resource_group, `stack-${stack}`, `${name}: one up per stack at a time`);
-            assert.ok(job.rules.every((r: Obj) => r.if === "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"), `${name} runs on the default branch only`);
+            assert.ok(
+                job.rules.every((r: Obj) => r.if === "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"),
+                `${name} runs on the default branch only`,
+            );
             assert.equal(job.interruptible, undefined, `${name}: an up is never interrupted`);
         }
         const production = deploys.find(([, job]) => job.environment.name === "production")![1];
@@ -370,7 +460,8 @@ describe(".gitlab-ci.yml", () => {
 
     it("never prints a credential", () => {
         assert.equal(JSON.stringify(config).includes("CI_DEBUG_TRACE"), false, "CI_DEBUG_TRACE prints every variable");
-        for (const [name, job] of Object.entries(jobs)) assert.equal(printsSecret(scriptOf(resolve(job))), undefined, name);
+        for (const [name, job] of Object.entries(jobs))
+            assert.equal(printsSecret(scriptOf(resolve(job))), undefined, name);
     });
 });
 

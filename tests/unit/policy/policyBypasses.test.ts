@@ -3,34 +3,50 @@
  * system namespaces, stacks not literally named production, and Argo CD configs that Go's encoding/json reads
  * differently from JSON.parse. Each case goes through the pack's own policies, as the analyzer runs them.
  */
-import * as policy from "@pulumi/policy";
+
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { CLUSTER_REGISTRATION_TYPE, FULL_CLUSTER_RULES, PolicyRule } from "../../../components/names";
-import { dependsOnStackKind, enforcementLevelOf, PolicyEntry, POLICIES } from "../../../policy/policies";
+import type * as policy from "@pulumi/policy";
+import { CLUSTER_REGISTRATION_TYPE, FULL_CLUSTER_RULES, type PolicyRule } from "../../../components/names";
+import { dependsOnStackKind, enforcementLevelOf, POLICIES, type PolicyEntry } from "../../../policy/policies";
 import { toPulumiPolicy } from "../../../policy/pulumiPolicies";
-import { StackKind } from "../../../policy/stacks";
+import type { StackKind } from "../../../policy/stacks";
 
 /** The pack as policy/index.ts builds it from the table. */
 const policies = POLICIES.map(toPulumiPolicy);
 const ROOT = path.resolve(__dirname, "..", "..", "..", "..");
-const POLICY_CONFIG = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "config.json"), "utf8")) as Record<string, object>;
+const POLICY_CONFIG = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "config.json"), "utf8")) as Record<
+    string,
+    object
+>;
 
 function urns(stack: string, type: string, name: string) {
     const prefix = `urn:pulumi:${stack}::argocd-clusters::`;
-    return { urn: `${prefix}${CLUSTER_REGISTRATION_TYPE}$${type}::${name}`, parent: `${prefix}${CLUSTER_REGISTRATION_TYPE}::cw` };
+    return {
+        urn: `${prefix}${CLUSTER_REGISTRATION_TYPE}$${type}::${name}`,
+        parent: `${prefix}${CLUSTER_REGISTRATION_TYPE}::cw`,
+    };
 }
 
 /** Runs one resource policy as the pack's server would, on plain props; returns its messages. */
-function analyze(name: string, type: string, props: Record<string, unknown>, stack = "production", config?: object): string[] {
+function analyze(
+    name: string,
+    type: string,
+    props: Record<string, unknown>,
+    stack = "production",
+    config?: object,
+): string[] {
     const found = policies.find((p) => p.name === name) as policy.ResourceValidationPolicy;
     assert.ok(found, name);
     const { urn, parent } = urns(stack, type, "cw-x");
     const messages: string[] = [];
     const args = {
-        type, urn, name: "cw-x", props,
+        type,
+        urn,
+        name: "cw-x",
+        props,
         opts: { parent, protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [] },
         stackTags: new Map(),
         getConfig: () => config ?? POLICY_CONFIG[name] ?? {},
@@ -44,7 +60,8 @@ const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
 const SECRET = "kubernetes:core/v1:Secret";
 
 const clusterRole = (rules: PolicyRule[]) => ({ metadata: { name: "argocd-manager-role" }, rules });
-const wildcard = (rules: PolicyRule[], stack?: string) => analyze("no-wildcard-rbac-in-production", CLUSTER_ROLE, clusterRole(rules), stack);
+const wildcard = (rules: PolicyRule[], stack?: string) =>
+    analyze("no-wildcard-rbac-in-production", CLUSTER_ROLE, clusterRole(rules), stack);
 
 const EVERY_VERB = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"];
 
@@ -56,7 +73,10 @@ describe("no-wildcard-rbac-in-production judges rules by what they grant", () =>
     });
 
     it("refuses every verb spelt out on every resource, in one rule or spread over several", () => {
-        assert.match(wildcard([{ apiGroups: ["*"], resources: ["*"], verbs: EVERY_VERB }])[0], /every verb .* on resources "\*"/);
+        assert.match(
+            wildcard([{ apiGroups: ["*"], resources: ["*"], verbs: EVERY_VERB }])[0],
+            /every verb .* on resources "\*"/,
+        );
         const spread = wildcard([
             { apiGroups: ["*"], resources: ["*"], verbs: ["get", "list", "watch"] },
             { apiGroups: ["*"], resources: ["*"], verbs: ["create", "update", "patch", "delete", "deletecollection"] },
@@ -66,8 +86,19 @@ describe("no-wildcard-rbac-in-production judges rules by what they grant", () =>
 
     it("refuses escalate and bind on roles, impersonate, and minting ServiceAccount tokens", () => {
         const cases: [PolicyRule, RegExp][] = [
-            [{ apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["escalate"] }, /escalate on roles or clusterroles/],
-            [{ apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["bind"], resourceNames: ["cluster-admin"] }, /bind on roles/],
+            [
+                { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["escalate"] },
+                /escalate on roles or clusterroles/,
+            ],
+            [
+                {
+                    apiGroups: ["rbac.authorization.k8s.io"],
+                    resources: ["clusterroles"],
+                    verbs: ["bind"],
+                    resourceNames: ["cluster-admin"],
+                },
+                /bind on roles/,
+            ],
             [{ apiGroups: [""], resources: ["users", "groups"], verbs: ["impersonate"] }, /impersonate/],
             [{ apiGroups: [""], resources: ["serviceaccounts"], verbs: ["impersonate"] }, /impersonate/],
             [{ apiGroups: [""], resources: ["serviceaccounts/token"], verbs: ["create"] }, /serviceaccounts\/token/],
@@ -85,12 +116,18 @@ describe("no-wildcard-rbac-in-production judges rules by what they grant", () =>
 
     it("accepts them with the opt-in", () => {
         const role = clusterRole([{ apiGroups: [""], resources: ["serviceaccounts/token"], verbs: ["create"] }]);
-        const optedIn = { ...role, metadata: { ...role.metadata, annotations: { "argocd-clusters/allow-wildcard-rbac": "true" } } };
+        const optedIn = {
+            ...role,
+            metadata: { ...role.metadata, annotations: { "argocd-clusters/allow-wildcard-rbac": "true" } },
+        };
         assert.deepEqual(analyze("no-wildcard-rbac-in-production", CLUSTER_ROLE, optedIn), []);
     });
 
     it("treats a Role in kube-system or openshift-* as cluster-wide, and leaves other namespaces to namespaced mode", () => {
-        const role = (namespace: string) => ({ metadata: { name: "argocd-manager-role", namespace }, rules: [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }] });
+        const role = (namespace: string) => ({
+            metadata: { name: "argocd-manager-role", namespace },
+            rules: [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }],
+        });
         for (const namespace of ["kube-system", "kube-public", "openshift-config", "openshift"]) {
             const [message] = analyze("no-wildcard-rbac-in-production", ROLE, role(namespace));
             assert.match(message ?? "", new RegExp(`system namespace "${namespace}"`), namespace);
@@ -102,8 +139,16 @@ describe("no-wildcard-rbac-in-production judges rules by what they grant", () =>
 describe("production is every stack unless policy/config.json says otherwise", () => {
     const insecureSecret = {
         type: "Opaque",
-        metadata: { name: "cluster-x", namespace: "argocd", labels: { "argocd.argoproj.io/secret-type": "cluster", environment: "prod" } },
-        stringData: { name: "x", server: "https://x.example", config: JSON.stringify({ bearerToken: "t", tlsClientConfig: { insecure: true } }) },
+        metadata: {
+            name: "cluster-x",
+            namespace: "argocd",
+            labels: { "argocd.argoproj.io/secret-type": "cluster", environment: "prod" },
+        },
+        stringData: {
+            name: "x",
+            server: "https://x.example",
+            config: JSON.stringify({ bearerToken: "t", tlsClientConfig: { insecure: true } }),
+        },
     };
 
     it("gives a new stack, whatever its name, the mandatory checks", () => {
@@ -120,10 +165,19 @@ describe("production is every stack unless policy/config.json says otherwise", (
         assert.equal(analyze("tls-verified-in-production", SECRET, insecureSecret, "staging").length, 0);
         // Without the config (a pipeline that forgets it), staging is production too.
         assert.equal(wildcard(FULL_CLUSTER_RULES.slice(0, 1), undefined).length, 1);
-        assert.equal(analyze("no-wildcard-rbac-in-production", CLUSTER_ROLE, clusterRole(FULL_CLUSTER_RULES), "staging", {}).length, 1);
-        const lists = Object.values(POLICY_CONFIG).map((c) => JSON.stringify((c as { nonProductionStacks?: string[] }).nonProductionStacks));
+        assert.equal(
+            analyze("no-wildcard-rbac-in-production", CLUSTER_ROLE, clusterRole(FULL_CLUSTER_RULES), "staging", {})
+                .length,
+            1,
+        );
+        const lists = Object.values(POLICY_CONFIG).map((c) =>
+            JSON.stringify((c as { nonProductionStacks?: string[] }).nonProductionStacks),
+        );
         assert.equal(new Set(lists).size, 1, "every production-dependent policy relaxes the same stacks");
-        const stackFiles = fs.readdirSync(ROOT).map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1]).filter((s) => s !== undefined);
+        const stackFiles = fs
+            .readdirSync(ROOT)
+            .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
+            .filter((s) => s !== undefined);
         assert.ok(stackFiles.includes("production"));
         assert.ok(!JSON.parse(lists[0]).includes("production"), "production is never relaxed");
     });
@@ -132,7 +186,11 @@ describe("production is every stack unless policy/config.json says otherwise", (
 describe("policies.ts: every policy runs in the kinds of stack its row enables, at its row's level", () => {
     const secret = (environment: string, config: object) => ({
         type: "Opaque",
-        metadata: { name: "cluster-x", namespace: "argocd", labels: { "argocd.argoproj.io/secret-type": "cluster", environment } },
+        metadata: {
+            name: "cluster-x",
+            namespace: "argocd",
+            labels: { "argocd.argoproj.io/secret-type": "cluster", environment },
+        },
         stringData: { name: "x", server: "https://x.example", config: JSON.stringify({ bearerToken: "t", ...config }) },
     });
     /** A resource each resource policy refuses, in whatever stack. */
@@ -142,7 +200,11 @@ describe("policies.ts: every policy runs in the kinds of stack its row enables, 
         "no-wildcard-rbac-in-production": [CLUSTER_ROLE, clusterRole(FULL_CLUSTER_RULES)],
         "environment-label-is-stack": [SECRET, secret("elsewhere", { tlsClientConfig: {} })],
     };
-    const stacks: [string, StackKind][] = [["production", "production"], ["prod-eu", "production"], ["staging", "nonProduction"]];
+    const stacks: [string, StackKind][] = [
+        ["production", "production"],
+        ["prod-eu", "production"],
+        ["staging", "nonProduction"],
+    ];
 
     it("reports a violating resource exactly in the stacks whose kind is not disabled", () => {
         for (const entry of POLICIES.filter((p) => "resource" in p)) {
@@ -158,13 +220,24 @@ describe("policies.ts: every policy runs in the kinds of stack its row enables, 
     it("filters a stack policy's findings by the kind of their stack", () => {
         const urn = (stack: string) => urns(stack, SECRET, "cw-x").urn;
         const entry: PolicyEntry = {
-            name: "production-only", description: "", levels: { production: "mandatory", nonProduction: "disabled" },
-            stack: () => [{ urn: urn("production"), message: "a" }, { urn: urn("staging"), message: "b" }],
+            name: "production-only",
+            description: "",
+            levels: { production: "mandatory", nonProduction: "disabled" },
+            stack: () => [
+                { urn: urn("production"), message: "a" },
+                { urn: urn("staging"), message: "b" },
+            ],
         };
         const found: string[] = [];
         const validate = (toPulumiPolicy(entry) as policy.StackValidationPolicy).validateStack;
-        validate({ resources: [], stackTags: new Map(), getConfig: () => ({ nonProductionStacks: ["staging"] }) } as unknown as
-            policy.StackValidationArgs, (message) => found.push(message));
+        validate(
+            {
+                resources: [],
+                stackTags: new Map(),
+                getConfig: () => ({ nonProductionStacks: ["staging"] }),
+            } as unknown as policy.StackValidationArgs,
+            (message) => found.push(message),
+        );
         assert.deepEqual(found, ["a"]);
     });
 
@@ -174,16 +247,28 @@ describe("policies.ts: every policy runs in the kinds of stack its row enables, 
             assert.equal(built.enforcementLevel, enforcementLevelOf(entry), entry.name);
             assert.equal(built.configSchema !== undefined, dependsOnStackKind(entry), entry.name);
         }
-        assert.deepEqual(Object.keys(POLICY_CONFIG).sort(), POLICIES.filter(dependsOnStackKind).map((p) => p.name).sort());
-        assert.throws(() => enforcementLevelOf({ ...POLICIES[0], levels: { production: "mandatory", nonProduction: "advisory" } }),
-            /one policy per level/);
+        assert.deepEqual(
+            Object.keys(POLICY_CONFIG).sort(),
+            POLICIES.filter(dependsOnStackKind)
+                .map((p) => p.name)
+                .sort(),
+        );
+        assert.throws(
+            () =>
+                enforcementLevelOf({ ...POLICIES[0], levels: { production: "mandatory", nonProduction: "advisory" } }),
+            /one policy per level/,
+        );
     });
 });
 
 describe("the TLS policies read config as Argo CD does (Go's encoding/json)", () => {
     const secret = (config: string) => ({
         type: "Opaque",
-        metadata: { name: "cluster-x", namespace: "argocd", labels: { "argocd.argoproj.io/secret-type": "cluster", environment: "production" } },
+        metadata: {
+            name: "cluster-x",
+            namespace: "argocd",
+            labels: { "argocd.argoproj.io/secret-type": "cluster", environment: "production" },
+        },
         stringData: { name: "x", server: "https://x.example", config },
     });
     const tls = (config: string) => analyze("tls-verified-in-production", SECRET, secret(config));

@@ -1,9 +1,10 @@
 import { runProgram } from "../../support/program";
+
 const { mocks, result } = runProgram("production", { preview: true });
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isUnknown, isUnknownInput, valueOf } from "../../support/mocks";
+import { isUnknown, isUnknownInput, resolvedValue } from "../../support/mocks";
 
 describe("pulumi preview of a new stack", () => {
     it("plans the same resources as an update, with the token and its Secret's name unknown", async () => {
@@ -34,8 +35,8 @@ describe("pulumi preview of a new stack", () => {
         assert.ok(isUnknownInput(secret.inputs.stringData), "the cluster Secret's data waits for the token");
         // The summary is planned too: known where it can be, unknown where the token Secret is involved.
         const registration = run.exports.registrations.production;
-        assert.equal(await valueOf(registration.secretName), "cluster-api.cluster.production-2635694092");
-        assert.equal(await valueOf(registration.mode), "namespaced");
+        assert.equal(await resolvedValue(registration.secretName), "cluster-api.cluster.production-2635694092");
+        assert.equal(await resolvedValue(registration.mode), "namespaced");
         assert.ok(await isUnknown(registration.tokenSecretName));
     });
 });

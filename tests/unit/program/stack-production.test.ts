@@ -1,4 +1,5 @@
 import { runProgram } from "../../support/program";
+
 const { mocks, result } = runProgram("production");
 
 import assert from "node:assert/strict";
@@ -22,10 +23,20 @@ describe("Pulumi.production.yaml", () => {
         const roles = mocks.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role");
         assert.deepEqual(roles.map((r) => r.inputs.metadata.namespace).sort(), ["payments", "shop"]);
         const [clusterRole] = mocks.ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole");
-        assert.deepEqual(clusterRole.inputs.rules, [{ apiGroups: [""], resources: ["namespaces"], verbs: ["get", "list", "watch", "create", "update", "patch"] }]);
+        assert.deepEqual(clusterRole.inputs.rules, [
+            {
+                apiGroups: [""],
+                resources: ["namespaces"],
+                verbs: ["get", "list", "watch", "create", "update", "patch"],
+            },
+        ]);
         // Nothing in production grants everything.
         for (const r of [...roles, clusterRole]) {
-            for (const rule of r.inputs.rules) assert.ok(!(rule.resources?.includes("*") && r === clusterRole), `${r.name} grants all resources cluster-wide`);
+            for (const rule of r.inputs.rules)
+                assert.ok(
+                    !(rule.resources?.includes("*") && r === clusterRole),
+                    `${r.name} grants all resources cluster-wide`,
+                );
         }
         const secret = mocks.named("cluster-api.cluster.production-2635694092-cluster-secret");
         assert.equal(secret.inputs.metadata.labels.environment, "production");

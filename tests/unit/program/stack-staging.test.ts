@@ -1,9 +1,10 @@
 import { runProgram } from "../../support/program";
+
 const { mocks, result } = runProgram("staging");
 
-import * as yaml from "js-yaml";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import * as yaml from "js-yaml";
 import { isSecretValue } from "../../support/mocks";
 
 describe("Pulumi.staging.yaml", () => {
@@ -33,21 +34,37 @@ describe("Pulumi.staging.yaml", () => {
         assert.equal(secret.inputs.metadata.namespace, "openshift-gitops");
         assert.equal(secret.inputs.metadata.labels.environment, "staging");
         assert.equal(secret.inputs.stringData.project, "staging");
-        assert.equal(mocks.ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")[0].inputs.metadata.name, "argocd-manager-role");
+        assert.equal(
+            mocks.ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")[0].inputs.metadata.name,
+            "argocd-manager-role",
+        );
     });
 
     it("gives each provider its own context only, as a secret, with a stable identity", async () => {
         await result;
         const providers = mocks.ofType("pulumi:providers:kubernetes");
-        assert.deepEqual(providers.map((p) => p.name).sort(), ["argocd-cluster", "cluster-api.cluster.staging-2867269650-k8s"]);
+        assert.deepEqual(providers.map((p) => p.name).sort(), [
+            "argocd-cluster",
+            "cluster-api.cluster.staging-2867269650-k8s",
+        ]);
         const target = providers.find((p) => p.name !== "argocd-cluster")!;
-        assert.ok(isSecretValue(target.rawInputs.kubeconfig), "a provider's kubeconfig holds credentials: it must be secret");
+        assert.ok(
+            isSecretValue(target.rawInputs.kubeconfig),
+            "a provider's kubeconfig holds credentials: it must be secret",
+        );
         const kubeconfig = yaml.load(target.inputs.kubeconfig) as any;
-        assert.deepEqual(kubeconfig.contexts.map((c: any) => c.name), ["default/api-cluster-staging:6443/admin"]);
+        assert.deepEqual(
+            kubeconfig.contexts.map((c: any) => c.name),
+            ["default/api-cluster-staging:6443/admin"],
+        );
         assert.equal(target.inputs.context, "default/api-cluster-staging:6443/admin");
         assert.equal(target.inputs.clusterIdentifier, "https://api.cluster.staging:6443");
         // Cluster Secrets must be updated in place, never replaced (Argo CD would lose the cluster meanwhile).
-        assert.deepEqual(providers.map((p) => p.inputs.enableSecretMutable), ["true", "true"], "provider config reaches the engine as strings");
+        assert.deepEqual(
+            providers.map((p) => p.inputs.enableSecretMutable),
+            ["true", "true"],
+            "provider config reaches the engine as strings",
+        );
         const argocd = providers.find((p) => p.name === "argocd-cluster")!;
         // From the stack file (argocd.name, default "argocd"), never from the URL the kubeconfig spells.
         assert.equal(argocd.inputs.clusterIdentifier, "argocd:argocd");

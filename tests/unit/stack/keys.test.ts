@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { ARGOCD_KEY, ARGOCD_KEYS, CLUSTER_KEYS, CLUSTERS_KEY, KeyTable, keyPaths } from "../../../stack/keys";
+import { ARGOCD_KEY, ARGOCD_KEYS, CLUSTER_KEYS, CLUSTERS_KEY, type KeyTable, keyPaths } from "../../../stack/keys";
 
 /** From dist/tests/unit/stack/ (or tests/unit/stack/) up to the repository root. */
 const DOCS = path.resolve(__dirname, "..", "..", "..", "..", "docs", "configuration.md");
@@ -20,10 +20,20 @@ function documentedKeys(markdown: string, heading: string): string[] {
     const lines = markdown.split(/\r?\n/);
     const at = lines.findIndex((line) => /^#+ /.test(line) && line.includes(`\`${heading}\``));
     assert.ok(at >= 0, `${DOCS} has no heading naming \`${heading}\``);
-    const cells = (line: string) => line.trim().replace(/^\||\|$/g, "").split("|").map((cell) => cell.trim());
-    const start = lines.findIndex((line, i) => i > at && line.trim().startsWith("|") && cells(line)[0].toLowerCase() === "key");
+    const cells = (line: string) =>
+        line
+            .trim()
+            .replace(/^\||\|$/g, "")
+            .split("|")
+            .map((cell) => cell.trim());
+    const start = lines.findIndex(
+        (line, i) => i > at && line.trim().startsWith("|") && cells(line)[0].toLowerCase() === "key",
+    );
     const nextHeading = lines.findIndex((line, i) => i > at && /^#+ /.test(line));
-    assert.ok(start >= 0 && (nextHeading < 0 || start < nextHeading), `no table with a "key" column under the heading \`${heading}\``);
+    assert.ok(
+        start >= 0 && (nextHeading < 0 || start < nextHeading),
+        `no table with a "key" column under the heading \`${heading}\``,
+    );
     const rows: string[] = [];
     // The header, then the separator row, then one row per key until the table ends.
     for (let i = start + 2; i < lines.length && lines[i].trim().startsWith("|"); i++) rows.push(cells(lines[i])[0]);
@@ -41,10 +51,13 @@ function assertSameKeys(heading: string, table: KeyTable): void {
     const missing = known.filter((key) => !documented.includes(key));
     const extra = documented.filter((key) => !known.includes(key));
     const twice = documented.filter((key, i) => documented.indexOf(key) !== i);
-    assert.deepEqual({ missing, extra, twice }, { missing: [], extra: [], twice: [] },
+    assert.deepEqual(
+        { missing, extra, twice },
+        { missing: [], extra: [], twice: [] },
         `docs/configuration.md's \`${heading}\` table and stack/keys.ts disagree: ` +
-        `missing from the docs: ${missing.join(", ") || "none"}; documented but not a key: ${extra.join(", ") || "none"}; ` +
-        `listed twice: ${twice.join(", ") || "none"}`);
+            `missing from the docs: ${missing.join(", ") || "none"}; documented but not a key: ${extra.join(", ") || "none"}; ` +
+            `listed twice: ${twice.join(", ") || "none"}`,
+    );
 }
 
 describe("docs/configuration.md lists the keys validation accepts", () => {

@@ -3,7 +3,14 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { main, NotAPreviewError, parsePreview, PreviewDigest, sensitiveValues, summarizePreview } from "../../../summary/summary";
+import {
+    main,
+    NotAPreviewError,
+    type PreviewDigest,
+    parsePreview,
+    sensitiveValues,
+    summarizePreview,
+} from "../../../summary/summary";
 
 // Compiled to dist/tests/unit/summary; the fixtures stay in the source tree.
 const FIXTURES = path.resolve(__dirname, "..", "..", "..", "..", "tests", "fixtures");
@@ -31,67 +38,79 @@ describe("registration summary of hand-built previews (the CLI's PreviewDigest)"
     });
 
     it("lists an added cluster with its rights, TLS and labels, and warns about wildcards and insecure TLS", () => {
-        assert.equal(summary("add-cluster.json"), [
-            "**staging**: 1 cluster added",
-            "",
-            "Warnings:",
-            "- ⚠️ `dev` gets wildcard RBAC: `*` verbs on `*` resources cluster-wide, `*` non-resource URLs",
-            "- ⚠️ `dev` has TLS verification disabled (insecure)",
-            "",
-            "Added:",
-            "- `dev` (`https://api.cluster.dev:6443`): rights: cluster-wide full; TLS: insecure (not verified); labels: `environment=staging`, `tier=dev`",
-            "",
-        ].join("\n"));
+        assert.equal(
+            summary("add-cluster.json"),
+            [
+                "**staging**: 1 cluster added",
+                "",
+                "Warnings:",
+                "- ⚠️ `dev` gets wildcard RBAC: `*` verbs on `*` resources cluster-wide, `*` non-resource URLs",
+                "- ⚠️ `dev` has TLS verification disabled (insecure)",
+                "",
+                "Added:",
+                "- `dev` (`https://api.cluster.dev:6443`): rights: cluster-wide full; TLS: insecure (not verified); labels: `environment=staging`, `tier=dev`",
+                "",
+            ].join("\n"),
+        );
     });
 
     it("names a removed cluster from the last up's stack outputs and warns that Argo CD loses it", () => {
-        assert.equal(summary("remove-cluster.json"), [
-            "**production**: 1 cluster removed",
-            "",
-            "🛑 **1 cluster Secret deleted or replaced: Argo CD loses this cluster unless this is intended.** " +
-                "`production` (`https://api.cluster.production:6443`) deleted.",
-            "",
-            "Warnings:",
-            "- ⚠️ `production` loses its last registration: Argo CD forgets the cluster, and Applications deploying to it fail",
-            "",
-            "Removed:",
-            "- `production` (`https://api.cluster.production:6443`): rights removed: namespaced [`payments`, `shop`] full; " +
-                "cluster-wide custom: `get,list,watch,create,update,patch on namespaces`",
-            "",
-        ].join("\n"));
+        assert.equal(
+            summary("remove-cluster.json"),
+            [
+                "**production**: 1 cluster removed",
+                "",
+                "🛑 **1 cluster Secret deleted or replaced: Argo CD loses this cluster unless this is intended.** " +
+                    "`production` (`https://api.cluster.production:6443`) deleted.",
+                "",
+                "Warnings:",
+                "- ⚠️ `production` loses its last registration: Argo CD forgets the cluster, and Applications deploying to it fail",
+                "",
+                "Removed:",
+                "- `production` (`https://api.cluster.production:6443`): rights removed: namespaced [`payments`, `shop`] full; " +
+                    "cluster-wide custom: `get,list,watch,create,update,patch on namespaces`",
+                "",
+            ].join("\n"),
+        );
     });
 
     it("reports a token rotation and new kubeconfigs, without anything about their contents", () => {
-        assert.equal(summary("rotate-token.json"), [
-            "**staging**: 1 cluster changed",
-            "",
-            "Changed:",
-            "- `staging` (`https://api.cluster.staging:6443`)",
-            "  - token rotated (tokenRotation `2026-11` → `2026-12`)",
-            "  - Pulumi's provider for the target: update (kubeconfig)",
-            "",
-            "Other:",
-            "- Pulumi's provider for the Argo CD cluster: update (kubeconfig)",
-            "",
-        ].join("\n"));
+        assert.equal(
+            summary("rotate-token.json"),
+            [
+                "**staging**: 1 cluster changed",
+                "",
+                "Changed:",
+                "- `staging` (`https://api.cluster.staging:6443`)",
+                "  - token rotated (tokenRotation `2026-11` → `2026-12`)",
+                "  - Pulumi's provider for the target: update (kubeconfig)",
+                "",
+                "Other:",
+                "- Pulumi's provider for the Argo CD cluster: update (kubeconfig)",
+                "",
+            ].join("\n"),
+        );
     });
 
     it("reports namespaces gained and lost, rules added, a rename and label changes", () => {
-        assert.equal(summary("change-rights.json"), [
-            "**production**: 1 cluster changed",
-            "",
-            "Warnings:",
-            "- ⚠️ `production-eu` gets wildcard RBAC: `*` verbs on `*` resources in namespace `monitoring`",
-            "",
-            "Changed:",
-            "- `production-eu` (`https://api.cluster.production:6443`)",
-            "  - rights gained: namespaced [`monitoring`] full",
-            "  - rights lost: namespaced [`payments`] full",
-            "  - rights cluster-wide: +`get,list,watch on customresourcedefinitions.apiextensions.k8s.io`",
-            "  - renamed: `production` → `production-eu`",
-            "  - labels: +`tier=gold`",
-            "",
-        ].join("\n"));
+        assert.equal(
+            summary("change-rights.json"),
+            [
+                "**production**: 1 cluster changed",
+                "",
+                "Warnings:",
+                "- ⚠️ `production-eu` gets wildcard RBAC: `*` verbs on `*` resources in namespace `monitoring`",
+                "",
+                "Changed:",
+                "- `production-eu` (`https://api.cluster.production:6443`)",
+                "  - rights gained: namespaced [`monitoring`] full",
+                "  - rights lost: namespaced [`payments`] full",
+                "  - rights cluster-wide: +`get,list,watch on customresourcedefinitions.apiextensions.k8s.io`",
+                "  - renamed: `production` → `production-eu`",
+                "  - labels: +`tier=gold`",
+                "",
+            ].join("\n"),
+        );
     });
 
     it("reports a switch from cluster-wide to namespaced as rights gained and lost", () => {
@@ -103,7 +122,8 @@ describe("registration summary of hand-built previews (the CLI's PreviewDigest)"
     it("names a Role's namespace from its child name when the preview does not show it yet", () => {
         const d = digest("change-rights.json");
         for (const step of d.steps!.filter((s) => s.urn.endsWith("-monitoring"))) {
-            (step.newState!.inputs!.metadata as { namespace: string }).namespace = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+            (step.newState!.inputs!.metadata as { namespace: string }).namespace =
+                "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
         }
         assert.match(summarizePreview(d), /^ {2}- rights gained: namespaced \[`monitoring`\] full$/m);
     });
@@ -113,7 +133,10 @@ describe("registration summary of hand-built previews (the CLI's PreviewDigest)"
         const role = d.steps!.find((s) => s.urn.endsWith("-cluster-role"))!;
         const metadata = role.newState!.inputs!.metadata as { annotations: Record<string, string> };
         metadata.annotations["argocd-clusters/allow-wildcard-rbac"] = "true";
-        assert.match(summarizePreview(d), /^- ⚠️ `dev` gets wildcard RBAC: .*, `\*` non-resource URLs \(opted in with allowWildcardRbac\)$/m);
+        assert.match(
+            summarizePreview(d),
+            /^- ⚠️ `dev` gets wildcard RBAC: .*, `\*` non-resource URLs \(opted in with allowWildcardRbac\)$/m,
+        );
     });
 
     it("counts preview errors without quoting them", () => {
@@ -135,7 +158,8 @@ function b64(value: string): string {
 
 /** Credentials for the plaintext-secrets preview, made afresh on every run so that none is ever committed. */
 function freshCredentials(): Record<string, string> {
-    const pem = (kind: string) => b64(`-----BEGIN ${kind}-----\n${randomBytes(48).toString("base64")}\n-----END ${kind}-----\n`);
+    const pem = (kind: string) =>
+        b64(`-----BEGIN ${kind}-----\n${randomBytes(48).toString("base64")}\n-----END ${kind}-----\n`);
     return {
         oldToken: randomBytes(32).toString("base64url"),
         newToken: randomBytes(32).toString("base64url"),
@@ -151,13 +175,18 @@ function freshCredentials(): Record<string, string> {
  * @@placeholders@@ filled from `values`, including the forms derived from them (base64 tokens, Argo CD configs).
  */
 function plaintextSecrets(values: Record<string, string>): string {
-    const config = (token: string, tls: Record<string, unknown>) => b64(JSON.stringify({ bearerToken: token, tlsClientConfig: tls }));
+    const config = (token: string, tls: Record<string, unknown>) =>
+        b64(JSON.stringify({ bearerToken: token, tlsClientConfig: tls }));
     const all: Record<string, string> = {
         ...values,
         oldTokenB64: b64(values.oldToken),
         newTokenB64: b64(values.newToken),
         oldConfigB64: config(values.oldToken, { insecure: false, caData: values.oldCa }),
-        newConfigB64: config(values.newToken, { insecure: false, serverName: "api.staging.internal", caData: values.newCa }),
+        newConfigB64: config(values.newToken, {
+            insecure: false,
+            serverName: "api.staging.internal",
+            caData: values.newCa,
+        }),
     };
     return text("plaintext-secrets.template.json").replace(/@@(\w+)@@/g, (_, name: string) => {
         if (!(name in all)) throw new Error(`plaintext-secrets.template.json: no value for @@${name}@@`);
@@ -177,7 +206,11 @@ describe("registration summary of readable secrets", () => {
     });
 
     it("prints no secret value of the input, nor any encoding of one", () => {
-        const forms = Object.values(values).flatMap((v) => [v, Buffer.from(v).toString("base64"), Buffer.from(v, "base64").toString("utf8")]);
+        const forms = Object.values(values).flatMap((v) => [
+            v,
+            Buffer.from(v).toString("base64"),
+            Buffer.from(v, "base64").toString("utf8"),
+        ]);
         for (const secret of forms.filter((f) => f.length >= 8)) {
             assert.ok(!out.includes(secret), `the summary contains a secret: ${secret.slice(0, 12)}…`);
         }
@@ -185,12 +218,26 @@ describe("registration summary of readable secrets", () => {
     });
 
     it("reads the cluster Secret's TLS as Argo CD does: Go's encoding/json, keys in any letter case, the last one winning", () => {
-        const newConfig = (tls: Record<string, unknown>) => b64(JSON.stringify({ bearerToken: values.newToken, tlsClientConfig: tls }));
+        const newConfig = (tls: Record<string, unknown>) =>
+            b64(JSON.stringify({ bearerToken: values.newToken, tlsClientConfig: tls }));
         const asWritten = newConfig({ insecure: false, serverName: "api.staging.internal", caData: values.newCa });
         assert.ok(input.includes(asWritten), "the template's new config is not where this test expects it");
-        const goRead = summarizePreview(parsePreview(input.split(asWritten).join(
-            newConfig({ insecure: false, serverName: "api.staging.internal", caData: values.newCa, Insecure: true }))));
-        assert.match(goRead, /^ {2}- TLS: insecure false → true, serverName unset → `api\.staging\.internal`, CA changed$/m);
+        const goRead = summarizePreview(
+            parsePreview(
+                input.split(asWritten).join(
+                    newConfig({
+                        insecure: false,
+                        serverName: "api.staging.internal",
+                        caData: values.newCa,
+                        Insecure: true,
+                    }),
+                ),
+            ),
+        );
+        assert.match(
+            goRead,
+            /^ {2}- TLS: insecure false → true, serverName unset → `api\.staging\.internal`, CA changed$/m,
+        );
         assert.match(goRead, /^- ⚠️ `staging` has TLS verification disabled \(insecure\)$/m);
     });
 
@@ -209,7 +256,8 @@ describe("registration summary of readable secrets", () => {
         for (const v of [values.oldToken, values.newToken, values.adminToken, values.clientKey, values.oldCa]) {
             assert.ok(found.includes(v), `not collected: ${v.slice(0, 12)}…`);
         }
-        for (const v of ["https://api.cluster.staging:6443", "staging", "kube-system", "update"]) assert.ok(!found.includes(v), v);
+        for (const v of ["https://api.cluster.staging:6443", "staging", "kube-system", "update"])
+            assert.ok(!found.includes(v), v);
     });
 });
 
@@ -220,11 +268,19 @@ describe("registration summary input", () => {
 
     it("opens with a stop sign when a cluster Secret is replaced, as a changed provider identity does", () => {
         const d = digest("rotate-token.json");
-        d.steps = d.steps!.map((s) => (s.urn.endsWith("-cluster-secret") ? { ...s, op: "replace", replaceReasons: ["provider"] } : s));
+        d.steps = d.steps!.map((s) =>
+            s.urn.endsWith("-cluster-secret") ? { ...s, op: "replace", replaceReasons: ["provider"] } : s,
+        );
         const lines = summarizePreview(d).split("\n");
-        assert.equal(lines[2], "🛑 **1 cluster Secret deleted or replaced: Argo CD loses this cluster unless this is intended.** " +
-            "`staging` (`https://api.cluster.staging:6443`) replaced.");
-        assert.match(lines[3], /^A replacement deletes the cluster Secret, then writes it again: .* `argocd.name` or `argocd.namespace`\.$/);
+        assert.equal(
+            lines[2],
+            "🛑 **1 cluster Secret deleted or replaced: Argo CD loses this cluster unless this is intended.** " +
+                "`staging` (`https://api.cluster.staging:6443`) replaced.",
+        );
+        assert.match(
+            lines[3],
+            /^A replacement deletes the cluster Secret, then writes it again: .* `argocd.name` or `argocd.namespace`\.$/,
+        );
         // Without the replacement: no stop sign.
         assert.ok(!summary("rotate-token.json").includes("🛑"));
     });
@@ -234,17 +290,30 @@ describe("registration summary input", () => {
         const clusters = JSON.parse(added.config!["argocd-clusters:clusters"] as string);
         clusters[1].adopt = true;
         added.config!["argocd-clusters:clusters"] = JSON.stringify(clusters);
-        assert.match(summarizePreview(added), /^- `dev` [^\n]*; adopts what `argocd cluster add` left \(adopt: true\): its cluster Secret in place, then revokes the CLI's token$/m);
+        assert.match(
+            summarizePreview(added),
+            /^- `dev` [^\n]*; adopts what `argocd cluster add` left \(adopt: true\): its cluster Secret in place, then revokes the CLI's token$/m,
+        );
         const removed = digest("remove-cluster.json");
-        removed.config!["argocd-clusters:clusters"] = JSON.stringify([{ name: "production", server: "https://api.cluster.production:6443", retire: true }]);
-        assert.match(summarizePreview(removed), /^- `production` [^\n]*; retired \(retire: true\): removed even if Argo CD Applications still deploy to it$/m);
+        removed.config!["argocd-clusters:clusters"] = JSON.stringify([
+            { name: "production", server: "https://api.cluster.production:6443", retire: true },
+        ]);
+        assert.match(
+            summarizePreview(removed),
+            /^- `production` [^\n]*; retired \(retire: true\): removed even if Argo CD Applications still deploy to it$/m,
+        );
     });
 
     it("merges the steps of a replacement shown with --show-replacement-steps", () => {
         const d = digest("rotate-token.json");
-        d.steps = d.steps!.flatMap((s) => (s.op === "replace"
-            ? [{ ...s, op: "create-replacement", oldState: undefined }, { ...s, op: "delete-replaced", newState: undefined }]
-            : [s]));
+        d.steps = d.steps!.flatMap((s) =>
+            s.op === "replace"
+                ? [
+                      { ...s, op: "create-replacement", oldState: undefined },
+                      { ...s, op: "delete-replaced", newState: undefined },
+                  ]
+                : [s],
+        );
         assert.equal(summarizePreview(d), summary("rotate-token.json"));
     });
 
@@ -255,7 +324,11 @@ describe("registration summary input", () => {
             { op: "refresh", urn: d.steps![1].urn },
             { op: "discard", urn: "urn:pulumi:production::argocd-clusters::kubernetes:core/v1:ConfigMap::x" },
             { op: "frobnicate", urn: "not a urn", detailedDiff: null },
-            { op: "update", urn: "urn:pulumi:production::argocd-clusters::kubernetes:core/v1:ConfigMap::x", newState: null },
+            {
+                op: "update",
+                urn: "urn:pulumi:production::argocd-clusters::kubernetes:core/v1:ConfigMap::x",
+                newState: null,
+            },
         );
         const out = summarizePreview(d);
         assert.match(out, /rights gained: namespaced \[`monitoring`\] full/);
@@ -263,7 +336,17 @@ describe("registration summary input", () => {
     });
 
     it("rejects what is not a preview", () => {
-        for (const input of ["", "  ", "[]", "{}", '{"name": "x"}', "not json", '{"steps": {}}', '{"steps": [{"op": "create"}]}', '{"a":1}\n{"b":2}']) {
+        for (const input of [
+            "",
+            "  ",
+            "[]",
+            "{}",
+            '{"name": "x"}',
+            "not json",
+            '{"steps": {}}',
+            '{"steps": [{"op": "create"}]}',
+            '{"a":1}\n{"b":2}',
+        ]) {
             assert.throws(() => parsePreview(input), NotAPreviewError, JSON.stringify(input));
         }
     });
@@ -274,7 +357,10 @@ describe("summary CLI", () => {
 
     it("prints the Markdown of a file, or of standard input", () => {
         assert.deepEqual(main([file]), { code: 0, out: summary("add-cluster.json"), err: "" });
-        assert.deepEqual(main(["--stack", "staging"], () => text("no-change.json")), { code: 0, out: "**staging**: no changes.\n", err: "" });
+        assert.deepEqual(
+            main(["--stack", "staging"], () => text("no-change.json")),
+            { code: 0, out: "**staging**: no changes.\n", err: "" },
+        );
         assert.equal(main(["--stack=other", "-"], () => text("no-change.json")).out, "**other**: no changes.\n");
     });
 
@@ -306,11 +392,35 @@ describe("registration summary of real previews (tests/fixtures/previews, stack 
     it("first preview: three clusters added, with their rights and the wildcard warnings", () => {
         const out = real("create.json");
         assert.match(out, /^\*\*local\*\*: 3 clusters added\n/);
-        assert.match(out, new RegExp(`^- \`alpha\` ${server("127.0.0.3")}: rights: cluster-wide full; labels: \`environment=local\`$`, "m"));
-        assert.match(out, new RegExp(`^- \`beta\` ${server("127.0.0.4")}: rights: namespaced \\[\`apps\`, \`monitoring\`\\] full$`, "m"));
-        assert.match(out, new RegExp(`^- \`gamma\` ${server("127.0.0.5")}: rights: cluster-wide custom: \\\`get,list,create,delete on configmaps\\\`$`, "m"));
-        assert.match(out, /^- ⚠️ `alpha` gets wildcard RBAC: `\*` verbs on `\*` resources cluster-wide, `\*` non-resource URLs$/m);
-        assert.match(out, /^- ⚠️ `beta` gets wildcard RBAC: `\*` verbs on `\*` resources in namespaces `apps`, `monitoring`$/m);
+        assert.match(
+            out,
+            new RegExp(
+                `^- \`alpha\` ${server("127.0.0.3")}: rights: cluster-wide full; labels: \`environment=local\`$`,
+                "m",
+            ),
+        );
+        assert.match(
+            out,
+            new RegExp(
+                `^- \`beta\` ${server("127.0.0.4")}: rights: namespaced \\[\`apps\`, \`monitoring\`\\] full$`,
+                "m",
+            ),
+        );
+        assert.match(
+            out,
+            new RegExp(
+                `^- \`gamma\` ${server("127.0.0.5")}: rights: cluster-wide custom: \\\`get,list,create,delete on configmaps\\\`$`,
+                "m",
+            ),
+        );
+        assert.match(
+            out,
+            /^- ⚠️ `alpha` gets wildcard RBAC: `\*` verbs on `\*` resources cluster-wide, `\*` non-resource URLs$/m,
+        );
+        assert.match(
+            out,
+            /^- ⚠️ `beta` gets wildcard RBAC: `\*` verbs on `\*` resources in namespaces `apps`, `monitoring`$/m,
+        );
         assert.doesNotMatch(out, /gamma` gets wildcard|insecure/);
     });
 
@@ -322,16 +432,28 @@ describe("registration summary of real previews (tests/fixtures/previews, stack 
         const out = real("rotate-rights-tls-labels.json");
         assert.match(out, /^\*\*local\*\*: 3 clusters changed\n/);
         assert.match(out, /^- `alpha` .*\n {2}- token rotated \(tokenRotation `1` → `2`\)$/m);
-        assert.match(out, /^- `beta` .*\n {2}- rights gained: namespaced \[`other`\] full\n {2}- labels: \+`tier=gold`$/m);
+        assert.match(
+            out,
+            /^- `beta` .*\n {2}- rights gained: namespaced \[`other`\] full\n {2}- labels: \+`tier=gold`$/m,
+        );
         assert.match(out, /^ {2}- rights cluster-wide: \+`\* on \*`; −`get,list,create,delete on configmaps`$/m);
-        assert.match(out, /^ {2}- connection config changed \(TLS, proxy or compression; the values are secret\); stack config now: TLS insecure$/m);
+        assert.match(
+            out,
+            /^ {2}- connection config changed \(TLS, proxy or compression; the values are secret\); stack config now: TLS insecure$/m,
+        );
         assert.match(out, /^- ⚠️ `gamma` has TLS verification disabled \(insecure\)$/m);
         assert.match(out, /^- ⚠️ `gamma` gets wildcard RBAC: `\*` verbs on `\*` resources cluster-wide$/m);
     });
 
     it("removal: the cluster, what it loses, and the warning", () => {
         const out = real("remove-gamma.json");
-        assert.match(out, new RegExp(`^- \`gamma\` ${server("127.0.0.5")}: rights removed: cluster-wide custom: \\\`get,list,create,delete on configmaps\\\`$`, "m"));
+        assert.match(
+            out,
+            new RegExp(
+                `^- \`gamma\` ${server("127.0.0.5")}: rights removed: cluster-wide custom: \\\`get,list,create,delete on configmaps\\\`$`,
+                "m",
+            ),
+        );
         assert.match(out, /^- ⚠️ `gamma` loses its last registration/m);
     });
 });
@@ -353,9 +475,11 @@ function withPlantedSecrets(raw: string): { input: string; planted: string[] } {
         if (credential) credentials.push(t);
         return t;
     };
-    const argocdConfig = (token: string) => JSON.stringify({ bearerToken: token, tlsClientConfig: { insecure: false } });
+    const argocdConfig = (token: string) =>
+        JSON.stringify({ bearerToken: token, tlsClientConfig: { insecure: false } });
     const plain = (key: string): unknown => {
-        if (key === "kubeconfig") return `apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: ${fresh()}\n`;
+        if (key === "kubeconfig")
+            return `apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: ${fresh()}\n`;
         if (key === "data") return { config: b64(argocdConfig(fresh())), token: b64(fresh()) };
         if (key === "stringData") return { config: argocdConfig(fresh()) };
         return fresh(false);
@@ -367,10 +491,13 @@ function withPlantedSecrets(raw: string): { input: string; planted: string[] } {
     };
     const d = unmask(JSON.parse(raw)) as PreviewDigest;
     const leak = credentials[0];
-    for (const step of leak === undefined ? [] : d.steps ?? []) {
+    for (const step of leak === undefined ? [] : (d.steps ?? [])) {
         for (const state of [step.oldState, step.newState]) {
-            const inputs = state?.inputs as { metadata?: { labels?: Record<string, string> }; rules?: unknown[] } | undefined;
-            if (step.urn.endsWith("-cluster-secret") && inputs?.metadata?.labels && state === step.newState) inputs.metadata.labels.leak = leak;
+            const inputs = state?.inputs as
+                | { metadata?: { labels?: Record<string, string> }; rules?: unknown[] }
+                | undefined;
+            if (step.urn.endsWith("-cluster-secret") && inputs?.metadata?.labels && state === step.newState)
+                inputs.metadata.labels.leak = leak;
             if (Array.isArray(inputs?.rules) && (state === step.newState || step.op === "delete")) {
                 inputs.rules.push({ apiGroups: [""], resources: ["secrets"], resourceNames: [leak], verbs: ["get"] });
             }
@@ -399,10 +526,12 @@ describe("registration summary of captured previews", () => {
             const leaked = summarizePreview(parsePreview(input));
             assert.ok(!input.includes('"[secret]"'), `${name}: a masked value was not replaced`);
             for (const secret of planted) {
-                for (const form of [secret, b64(secret)]) assert.ok(!leaked.includes(form), `${name}: a secret is printed: ${form.slice(0, 12)}…`);
+                for (const form of [secret, b64(secret)])
+                    assert.ok(!leaked.includes(form), `${name}: a secret is printed: ${form.slice(0, 12)}…`);
             }
             // Where the capture masked anything, the planted copy reached a printed field and was cut out there.
-            if (raw.includes('"[secret]"')) assert.match(leaked, /\[redacted\]/, `${name}: the planted credential reached no printed field`);
+            if (raw.includes('"[secret]"'))
+                assert.match(leaked, /\[redacted\]/, `${name}: the planted credential reached no printed field`);
             else assert.equal(planted.length, 0);
         });
     }
