@@ -7,19 +7,11 @@ import {
     removedRegistrations,
 } from "../../../components/removalGuard";
 import type { ClusterSettings } from "../../../stack/settings";
+import { clusterSpec, type SpecOptions } from "../../support/fixtures";
 
-function entry(name: string, server: string): ClusterSettings {
-    return {
-        name,
-        server,
-        context: name,
-        systemNamespace: "kube-system",
-        serviceAccount: "argocd-manager",
-        labels: {},
-        annotations: {},
-        tls: { insecure: false },
-        tokenRotation: "",
-    };
+/** A validated entry (every default filled) at `server`, reached through the context of its own name. */
+function entry(name: string, server: string, extra: SpecOptions = {}): ClusterSettings {
+    return clusterSpec({ name, server, context: name, ...extra });
 }
 
 function app(name: string, destination: ApplicationRef["destination"]): ApplicationRef {

@@ -3,20 +3,11 @@ import { describe, it } from "node:test";
 import { FULL_CLUSTER_RULES, FULL_NAMESPACE_RULES } from "../../../components/names";
 import { coversEverything, narrowedKey, respectRbacProblems } from "../../../components/respectRbac";
 import type { ClusterSettings } from "../../../stack/settings";
+import { clusterSpec, type SpecOptions } from "../../support/fixtures";
 
-function entry(more: Partial<ClusterSettings> = {}): ClusterSettings {
-    return {
-        name: "prod",
-        server: "https://api.prod:6443",
-        context: "prod",
-        systemNamespace: "kube-system",
-        serviceAccount: "argocd-manager",
-        labels: {},
-        annotations: {},
-        tls: { insecure: false },
-        tokenRotation: "",
-        ...more,
-    };
+/** A validated entry (every default filled), with `more` set over it. */
+function entry(more: SpecOptions = {}): ClusterSettings {
+    return clusterSpec({ name: "prod", server: "https://api.prod:6443", context: "prod", ...more });
 }
 
 const CONFIGMAPS = [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }];

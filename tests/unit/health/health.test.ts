@@ -24,6 +24,7 @@ import { formatTable, printable } from "../../../health/table";
 import { formatDuration, tokenClaims } from "../../../health/tokenClaims";
 import { main, parseArgs } from "../../../health/verify";
 import type { ClusterSettings } from "../../../stack/settings";
+import { clusterSpec, type SpecOptions } from "../../support/fixtures";
 
 const NOW = 1_800_000_000;
 
@@ -70,19 +71,9 @@ function clusterSecret(opts: {
     };
 }
 
-function entry(name: string, server: string, extra: Partial<ClusterSettings> = {}): ClusterSettings {
-    return {
-        name,
-        server,
-        context: name,
-        systemNamespace: "kube-system",
-        serviceAccount: "argocd-manager",
-        labels: {},
-        annotations: {},
-        tls: { insecure: false },
-        tokenRotation: "",
-        ...extra,
-    };
+/** A validated entry (every default filled) at `server`, reached through the context of its own name. */
+function entry(name: string, server: string, extra: SpecOptions = {}): ClusterSettings {
+    return clusterSpec({ name, server, context: name, ...extra });
 }
 
 /**
