@@ -2,10 +2,7 @@
 // stack file -> spec (validated, complete, contexts resolved) -> removal guard -> providers -> one ClusterRegistration
 // per entry, given its spec as it is -> outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { type Adoption, finishAdoption, foreignObjects } from "./components/adoption";
-import { childName } from "./components/childNames";
-import { ClusterRegistration } from "./components/clusterRegistration";
-import { clusterSecretName } from "./components/clusterSecret";
+import { clusterSecretName } from "./argocd/clusterSecret";
 import {
     ARGOCD_PROVIDER_NAME,
     argocdClusterIdentifier,
@@ -13,7 +10,10 @@ import {
     LEGACY_ARGOCD_PROVIDER_NAME,
     stackAnnotationValue,
     targetClusterIdentifier,
-} from "./components/names";
+} from "./argocd/names";
+import { type Adoption, finishAdoption, foreignObjects } from "./components/adoption";
+import { childName } from "./components/childNames";
+import { ClusterRegistration } from "./components/clusterRegistration";
 import { clusterProvider } from "./components/providers";
 import { lastUp, refuseRemovalsInUse } from "./components/removalGuard";
 import { narrowedKey, readRespectRbac, respectRbacProblems } from "./components/respectRbac";

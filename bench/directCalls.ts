@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type * as K8s from "@kubernetes/client-node";
-import { clusterConfigJson, clusterSecretData, clusterSecretName } from "../components/clusterSecret";
+import { clusterConfigJson, clusterSecretData, clusterSecretName } from "../argocd/clusterSecret";
 import {
     DEFAULT_SERVICE_ACCOUNT,
     DEFAULT_SYSTEM_NAMESPACE,
@@ -32,7 +32,7 @@ import {
     SERVICE_ACCOUNT_NAME_ANNOTATION,
     SERVICE_ACCOUNT_TOKEN_TYPE,
     tokenSecretName,
-} from "../components/names";
+} from "../argocd/names";
 
 /**
  * @kubernetes/client-node 1.x is an ES module only and this file is CommonJS: loaded with a real import(), as

@@ -11,9 +11,6 @@
  * takes over what the CLI made, never another stack's registration.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterAccess } from "../stack/kubeconfig";
-import type { Problem } from "../stack/settings";
-import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
 import {
     ARGOCD_MANAGED_BY_ANNOTATION,
     MANAGED_BY_LABEL,
@@ -22,7 +19,10 @@ import {
     SERVICE_ACCOUNT_NAME_ANNOTATION,
     SERVICE_ACCOUNT_TOKEN_TYPE,
     STACK_ANNOTATION,
-} from "./names";
+} from "../argocd/names";
+import type { ClusterAccess } from "../stack/kubeconfig";
+import type { Problem } from "../stack/settings";
+import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
 
 /** The value `argocd cluster add` puts in the cluster Secret's `managed-by` annotation. */
 const ARGOCD_MANAGED_BY_VALUE = "argocd.argoproj.io";

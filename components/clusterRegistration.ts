@@ -5,18 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { normalizeServer } from "../stack/server";
-import type { ArgoCDSpec, ClusterSpec, VerifyMode } from "../stack/settings";
-import { childName } from "./childNames";
-import { clusterConfigJson, clusterSecretData, clusterSecretName, decodeToken } from "./clusterSecret";
-import { type AccessCheck, type ArgoConnection, checkConnection, expectedAccess } from "./connectionCheck";
-import {
-    createClusterRoleAndBinding,
-    createRolesAndBindings,
-    createServiceAccount,
-    createTokenSecret,
-    type StepContext,
-} from "./managerAccess";
+import { clusterConfigJson, clusterSecretData, clusterSecretName, decodeToken } from "../argocd/clusterSecret";
 import {
     ARGOCD_KUBERNETES_VERSION_LABEL,
     ARGOCD_REFRESH_ANNOTATION,
@@ -34,7 +23,18 @@ import {
     STACK_ANNOTATION,
     stackAnnotationValue,
     targetClusterIdentifier,
-} from "./names";
+} from "../argocd/names";
+import { normalizeServer } from "../stack/server";
+import type { ArgoCDSpec, ClusterSpec, VerifyMode } from "../stack/settings";
+import { childName } from "./childNames";
+import { type AccessCheck, type ArgoConnection, checkConnection, expectedAccess } from "./connectionCheck";
+import {
+    createClusterRoleAndBinding,
+    createRolesAndBindings,
+    createServiceAccount,
+    createTokenSecret,
+    type StepContext,
+} from "./managerAccess";
 
 export { CLUSTER_REGISTRATION_TYPE };
 

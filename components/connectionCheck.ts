@@ -13,7 +13,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import * as net from "node:net";
 import * as tls from "node:tls";
-import type { PolicyRule } from "./names";
+import type { PolicyRule } from "../argocd/names";
 
 /** What Argo CD connects with: the cluster Secret's `server` and `config`, decoded. */
 export interface ArgoConnection {

@@ -6,7 +6,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { childName, roleBindingChildName, roleChildName } from "./childNames";
 import {
     ALLOW_WILDCARD_RBAC_ANNOTATION,
     type PolicyRule,
@@ -15,7 +14,8 @@ import {
     SERVICE_ACCOUNT_NAME_ANNOTATION,
     SERVICE_ACCOUNT_TOKEN_TYPE,
     tokenSecretName,
-} from "./names";
+} from "../argocd/names";
+import { childName, roleBindingChildName, roleChildName } from "./childNames";
 
 /** Where and how each step creates its object. */
 export interface StepContext {

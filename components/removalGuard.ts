@@ -7,11 +7,11 @@
  * with a warning naming the Applications.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { SECRET_TYPE_CLUSTER, SECRET_TYPE_LABEL, STACK_ANNOTATION } from "../argocd/names";
 import type { ClusterAccess } from "../stack/kubeconfig";
 import { type ClusterSettings, ConfigurationError, type Problem } from "../stack/settings";
 import { CLUSTERS_KEY } from "../stack/validate";
 import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
-import { SECRET_TYPE_CLUSTER, SECRET_TYPE_LABEL, STACK_ANNOTATION } from "./names";
 
 /** A registration as an `up` recorded it: the stack output `registrations` is keyed by name. */
 export interface RecordedRegistration {

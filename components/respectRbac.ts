@@ -8,10 +8,10 @@
  */
 
 import * as pulumi from "@pulumi/pulumi";
+import type { PolicyRule } from "../argocd/names";
 import type { ClusterAccess } from "../stack/kubeconfig";
 import type { ClusterSettings, Problem } from "../stack/settings";
 import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
-import type { PolicyRule } from "./names";
 
 export type RespectRbac = "none" | "normal" | "strict";
 

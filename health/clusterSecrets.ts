@@ -5,9 +5,10 @@
  * Which Secrets are the stack's: Argo CD's cluster label, and the program's ownership annotation
  * `argocd-clusters/stack: <project>/<stack>`.
  */
+
+import { SECRET_TYPE_CLUSTER, SECRET_TYPE_LABEL, STACK_ANNOTATION } from "../argocd/names";
 import type { ArgoConnection } from "../components/connectionCheck";
 import { clientNode, kubeConfigOf, statusOf } from "../components/kubeClient";
-import { SECRET_TYPE_CLUSTER, SECRET_TYPE_LABEL, STACK_ANNOTATION } from "../components/names";
 import { parseClusterConfig } from "../policy/argocdConfig";
 import type { ClusterAccess } from "../stack/kubeconfig";
 

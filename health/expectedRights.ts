@@ -4,8 +4,9 @@
  * Secret, components/clusterRegistration.ts); for a Secret the stack no longer declares, what its mode
  * promises: full rights in each of its namespaces, else cluster-wide.
  */
+
+import { FULL_CLUSTER_RULES, FULL_NAMESPACE_RULES } from "../argocd/names";
 import { type AccessCheck, expectedAccess } from "../components/connectionCheck";
-import { FULL_CLUSTER_RULES, FULL_NAMESPACE_RULES } from "../components/names";
 import type { ClusterSettings } from "../stack/settings";
 
 export function rightsOfEntry(entry: ClusterSettings): AccessCheck[] {

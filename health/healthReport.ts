@@ -3,7 +3,7 @@
  * file's entries (a Secret per entry, by the name the program gives it, or by its server), entries without a
  * Secret and Secrets without an entry flagged. Exit code 0 only when every registration passes.
  */
-import { clusterSecretName } from "../components/clusterSecret";
+import { clusterSecretName } from "../argocd/clusterSecret";
 import type { ClusterSettings } from "../stack/settings";
 import { normalizeServer } from "../stack/validate";
 import { type CheckContext, checkRegistration } from "./checkRegistration";

@@ -3,8 +3,9 @@
  * the token's claims, what Argo CD recorded), and whether the stack still declares it. Pure: the checks are
  * made elsewhere (checkRegistration.ts) and handed in.
  */
+
+import { ARGOCD_KUBERNETES_VERSION_LABEL } from "../argocd/names";
 import type { CheckResult } from "../components/connectionCheck";
-import { ARGOCD_KUBERNETES_VERSION_LABEL } from "../components/names";
 import type { ClusterSettings } from "../stack/settings";
 import { type Checks, classify, UNCHECKED } from "./classify";
 import type { DecodedClusterSecret } from "./clusterSecrets";

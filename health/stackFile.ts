@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { PROJECT } from "../components/names";
+import { PROJECT } from "../argocd/names";
 import { type LoadedStack, loadStack } from "../stack/config";
 import type { Environment } from "../stack/kubeconfig";
 import { ConfigurationError } from "../stack/settings";

@@ -13,7 +13,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { stackAnnotationValue } from "../components/names";
+import { stackAnnotationValue } from "../argocd/names";
 import { decodeClusterSecret, ListError, listStackSecrets } from "./clusterSecrets";
 import { exitCode, type HealthReport, healthReport } from "./healthReport";
 import { readStack, StackFileError } from "./stackFile";

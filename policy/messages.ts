@@ -3,7 +3,7 @@
  * entry and key that fix it. The pack cannot read stack config, so the entry is found from the cluster Secret
  * or the registration's name.
  */
-import { PROJECT } from "../components/names";
+import { PROJECT } from "../argocd/names";
 import { isClusterSecret, registrationOf } from "./registration";
 import { get, type Resource, secretField } from "./resource";
 import { nameOf } from "./urn";

@@ -8,7 +8,7 @@
  * deliberate difference: "*\/*" is taken to match every subresource (the authorizer reads it as a subresource
  * literally named "*"), so a spelling that only looks like everything is refused rather than waved through.
  */
-import type { PolicyRule } from "../components/names";
+import type { PolicyRule } from "../argocd/names";
 
 /** Every verb the API server checks on resources; "*" grants them all, and so does listing them all. */
 export const RESOURCE_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"];

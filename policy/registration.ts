@@ -4,7 +4,7 @@
  * their parent (the registration, named like its cluster Secret: `cluster-<host>-<fnv32a(server)>`); it never
  * parses child names (components/childNames.ts does, for the summary).
  */
-import { CLUSTER_REGISTRATION_TYPE, SERVICE_ACCOUNT_TOKEN_TYPE } from "../components/names";
+import { CLUSTER_REGISTRATION_TYPE, SERVICE_ACCOUNT_TOKEN_TYPE } from "../argocd/names";
 import { get, type Resource } from "./resource";
 import { nameOf, typeChainOf } from "./urn";
 

@@ -4,7 +4,7 @@
  * nothing is half-created.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT } from "../components/names";
+import { PROJECT } from "../argocd/names";
 import { ARGOCD_KEY, CLUSTERS_KEY } from "./keys";
 import { type Environment, KubeconfigReader } from "./kubeconfig";
 import { ConfigurationError } from "./problems";

@@ -10,7 +10,7 @@ import {
     DEFAULT_SERVICE_ACCOUNT,
     DEFAULT_SYSTEM_NAMESPACE,
     PROJECT,
-} from "../components/names";
+} from "../argocd/names";
 
 /**
  * One key of an object in the stack file. `ifNull` is the fix for the key present without a value: YAML reads

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import type { Problem } from "./settings";
+import type { Problem } from "./problems";
 
 /** What a provider needs: a kubeconfig with exactly one context, current. */
 export interface ClusterAccess {

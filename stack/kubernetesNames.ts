@@ -13,7 +13,7 @@ import {
     roleBindingName,
     STACK_ANNOTATION,
     tokenSecretName,
-} from "../components/names";
+} from "../argocd/names";
 import { describe, type Obj, type Problems } from "./problems";
 
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -4,7 +4,7 @@
  * plus what a reviewer needs to trust them (no invisible characters, no verb Kubernetes does not know). Apart
  * from the other stack rules because they are the one part of an entry shaped like Kubernetes objects.
  */
-import type { PolicyRule } from "../components/names";
+import type { PolicyRule } from "../argocd/names";
 import { RULE_KEYS } from "./keys";
 import { CUSTOM_VERB, NON_RESOURCE_VERBS, RESOURCE_VERBS } from "./kubernetesNames";
 import { type Obj, type Problems, quoteVisibly, visibleOnly } from "./problems";

@@ -5,7 +5,7 @@
  * to quote a URL in a message without its password. Apart from the other stack rules because index.ts, the
  * component and the health report compare servers with these functions too.
  */
-import { clusterSecretName, formatIpAddr, parseIpAddr, parseRequestUri } from "../components/clusterSecret";
+import { clusterSecretName, formatIpAddr, parseIpAddr, parseRequestUri } from "../argocd/clusterSecret";
 import { DNS_SUBDOMAIN, MAX_NAME } from "./kubernetesNames";
 import type { Problems } from "./problems";
 

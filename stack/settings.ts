@@ -4,7 +4,7 @@
  * to the ClusterRegistration component, which applies no default of its own. The types pick exactly the keys
  * of keys.ts's tables: a key added to a table and not here, or the other way round, fails the build.
  */
-import type { PolicyRule } from "../components/names";
+import type { PolicyRule } from "../argocd/names";
 import type { ArgoCDKey, ClusterKey, TlsKey } from "./keys";
 import type { ClusterAccess } from "./kubeconfig";
 

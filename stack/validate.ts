@@ -17,7 +17,7 @@ import {
     FULL_NAMESPACE_RULES,
     RESERVED_ANNOTATIONS,
     RESERVED_LABELS,
-} from "../components/names";
+} from "../argocd/names";
 import { ARGOCD_KEY, ARGOCD_KEYS, CLUSTER_KEYS, CLUSTERS_KEY, PROJECT_KEYS, TLS_KEYS } from "./keys";
 import { type ClusterAccess, type KubeconfigReader, kubeconfigValueProblem, looksLikeContents } from "./kubeconfig";
 import {

@@ -9,12 +9,7 @@
  * RBAC objects' rules and the cluster Secret's labels. When the Secret is readable (hand-built input, another
  * tool) it is used first.
  */
-import {
-    ARGOCD_KUBERNETES_VERSION_LABEL,
-    MANAGED_BY_LABEL,
-    PART_OF_LABEL,
-    SECRET_TYPE_LABEL,
-} from "../components/names";
+import { ARGOCD_KUBERNETES_VERSION_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL, SECRET_TYPE_LABEL } from "../argocd/names";
 import { secretView } from "./clusterSecretView";
 import { at, plainString } from "./engineValues";
 import { changeLine, keyText, md } from "./markdown";

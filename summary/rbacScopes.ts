@@ -3,8 +3,9 @@
  * its ClusterRole, Roles and their bindings: the rules where the preview shows them, and the stack entry's
  * `allowWildcardRbac` opt-in recorded on the ClusterRole.
  */
+
+import { ALLOW_WILDCARD_RBAC_ANNOTATION, type PolicyRule } from "../argocd/names";
 import { parseChildName } from "../components/childNames";
-import { ALLOW_WILDCARD_RBAC_ANNOTATION, type PolicyRule } from "../components/names";
 import { asObject, at, plainString, stringList } from "./engineValues";
 import type { ResourceState } from "./previewDigest";
 import { type Part, partOf, RBAC_PARTS } from "./registrationParts";

@@ -3,8 +3,9 @@
  * registration's children are named by components/childNames.ts, so names are read back with parseChildName
  * only; the target's provider is a sibling of the component, found by its name the same way.
  */
+
+import { CLUSTER_REGISTRATION_TYPE } from "../argocd/names";
 import { parseChildName } from "../components/childNames";
-import { CLUSTER_REGISTRATION_TYPE } from "../components/names";
 import { parseUrn, type Step } from "./resourceSteps";
 
 export const KUBERNETES_PROVIDER_TYPE = "pulumi:providers:kubernetes";

@@ -3,7 +3,7 @@
  * when a cluster Secret is deleted or replaced, the warnings, the clusters added, removed and changed, and
  * the stack-level changes; the whole text passed through the last-pass redaction.
  */
-import { ARGOCD_PROVIDER_NAME, LEGACY_ARGOCD_PROVIDER_NAME, PROJECT } from "../components/names";
+import { ARGOCD_PROVIDER_NAME, LEGACY_ARGOCD_PROVIDER_NAME, PROJECT } from "../argocd/names";
 import { summarizeCluster } from "./clusterChange";
 import { changeLine } from "./markdown";
 import type { PreviewDigest } from "./previewDigest";

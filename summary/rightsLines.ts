@@ -3,7 +3,7 @@
  * lost or altered, and the wildcard warning. What the rules grant is judged by policy/rbacGrants.ts alone, the
  * judgement the policy pack applies, so the summary warns about exactly what the policy pack refuses.
  */
-import type { PolicyRule } from "../components/names";
+import type { PolicyRule } from "../argocd/names";
 import { type DangerKind, dangerousRights } from "../policy/rbacGrants";
 import { md } from "./markdown";
 import { CLUSTER_SCOPE, type Grant, rightsChanges, type ScopedGrant } from "./rbacScopes";

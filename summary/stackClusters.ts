@@ -3,7 +3,7 @@
  * (`<project>:clusters` in the preview's config, the only plain source for a new cluster) and the ones the
  * last `up` registered (the stack output `registrations`, the plain source for a removed one).
  */
-import { clusterSecretName } from "../components/clusterSecret";
+import { clusterSecretName } from "../argocd/clusterSecret";
 import { asObject, at, plainBoolean, plainString, plainStringMap } from "./engineValues";
 import type { PreviewDigest, PreviewStep } from "./previewDigest";
 

@@ -5,7 +5,7 @@
  * `argocd-clusters:argocd` (the pack cannot read config): this catches a Secret written elsewhere, not a wrong
  * value in the stack file.
  */
-import { SECRET_TYPE_CLUSTER, SECRET_TYPE_LABEL } from "../../components/names";
+import { SECRET_TYPE_CLUSTER, SECRET_TYPE_LABEL } from "../../argocd/names";
 import { type ClusterConfig, parseClusterConfig } from "../argocdConfig";
 import { ARGOCD_KEY, objectName } from "../messages";
 import { isClusterSecret, registrationOf } from "../registration";

@@ -2,7 +2,7 @@
  * environment-label-is-stack (resource): the cluster Secret's `environment` label is its stack's name (from
  * the URN), which ApplicationSet cluster generators select on.
  */
-import { ENVIRONMENT_LABEL } from "../../components/names";
+import { ENVIRONMENT_LABEL } from "../../argocd/names";
 import { entryOf, objectName } from "../messages";
 import { isClusterSecret } from "../registration";
 import { get, type Resource, UNKNOWN } from "../resource";

@@ -6,7 +6,7 @@
  * namespace, which is what namespaced mode is for. What counts as such a grant is policy/rbacGrants.ts, shared
  * with the summary. policies.ts runs this in production stacks only.
  */
-import { ALLOW_WILDCARD_RBAC_ANNOTATION, type PolicyRule } from "../../components/names";
+import { ALLOW_WILDCARD_RBAC_ANNOTATION, type PolicyRule } from "../../argocd/names";
 import { entryOf, objectName } from "../messages";
 import { dangerousRights, isSystemNamespace } from "../rbacGrants";
 import { CLUSTER_ROLE_TYPE, inRegistration, ROLE_TYPE, registrationOf } from "../registration";

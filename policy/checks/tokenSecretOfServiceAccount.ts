@@ -4,7 +4,7 @@
  * the same provider. Otherwise the token controller never fills it (up waits, then fails) or it mints a token
  * for an account the registration did not grant anything.
  */
-import { SERVICE_ACCOUNT_NAME_ANNOTATION } from "../../components/names";
+import { SERVICE_ACCOUNT_NAME_ANNOTATION } from "../../argocd/names";
 import { objectName } from "../messages";
 import { isTokenSecret, registrationOf, SERVICE_ACCOUNT_TYPE } from "../registration";
 import { get, type Resource, UNKNOWN, type Violation } from "../resource";

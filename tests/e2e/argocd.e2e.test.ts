@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { clusterSecretName } from "../../components/clusterSecret";
+import { clusterSecretName } from "../../argocd/clusterSecret";
 import { ensureToolchain, type Toolchain } from "../../dev/toolchain/toolchain";
 import { ARGOCD_NS, type JudgeReport, type JudgeRun, World } from "../support/world";
 

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { CLUSTER_IDENTIFIER_ANNOTATION } from "../../components/names";
+import { CLUSTER_IDENTIFIER_ANNOTATION } from "../../argocd/names";
 import { freePorts, type LocalCluster } from "../../dev/controlPlane/controlPlane";
 import { parsePreview, summarizePreview } from "../../summary/summary";
 import { configMapRoundTrip, credentialsFrom, World } from "../support/world";

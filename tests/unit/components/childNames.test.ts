@@ -4,6 +4,7 @@ const mocks = installMocks();
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { clusterSecretName } from "../../../argocd/clusterSecret";
 import {
     CHILD_SUFFIXES,
     childName,
@@ -12,7 +13,6 @@ import {
     roleBindingChildName,
     roleChildName,
 } from "../../../components/childNames";
-import { clusterSecretName } from "../../../components/clusterSecret";
 import { register } from "../../support/fixtures";
 
 /** Registration names as index.ts makes them: the cluster Secret's name of a server. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { FULL_CLUSTER_RULES } from "../../../argocd/names";
 import { describeAccess, expectedAccess } from "../../../components/connectionCheck";
-import { FULL_CLUSTER_RULES } from "../../../components/names";
 
 describe("the rights a registration's check asks the API server about", () => {
     it("are every verb, group and resource of each rule, in each scope", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FULL_CLUSTER_RULES, FULL_NAMESPACE_RULES } from "../../../components/names";
+import { FULL_CLUSTER_RULES, FULL_NAMESPACE_RULES } from "../../../argocd/names";
 import { coversEverything, narrowedKey, respectRbacProblems } from "../../../components/respectRbac";
 import type { ClusterSettings } from "../../../stack/settings";
 import { clusterSpec, type SpecOptions } from "../../support/fixtures";

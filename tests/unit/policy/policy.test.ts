@@ -27,9 +27,9 @@ import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/ru
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as yaml from "js-yaml";
+import { clusterSecretName } from "../../../argocd/clusterSecret";
 import { parseChildName } from "../../../components/childNames";
 import { CLUSTER_REGISTRATION_TYPE, ClusterRegistration } from "../../../components/clusterRegistration";
-import { clusterSecretName } from "../../../components/clusterSecret";
 import { enforcementLevelOf, PACK_NAME, POLICIES } from "../../../policy/policies";
 import { toPulumiPolicy } from "../../../policy/pulumiPolicies";
 import {

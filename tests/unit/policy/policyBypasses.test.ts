@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import type * as policy from "@pulumi/policy";
-import { CLUSTER_REGISTRATION_TYPE, FULL_CLUSTER_RULES, type PolicyRule } from "../../../components/names";
+import { CLUSTER_REGISTRATION_TYPE, FULL_CLUSTER_RULES, type PolicyRule } from "../../../argocd/names";
 import { dependsOnStackKind, enforcementLevelOf, POLICIES, type PolicyEntry } from "../../../policy/policies";
 import { toPulumiPolicy } from "../../../policy/pulumiPolicies";
 import type { StackKind } from "../../../policy/stacks";

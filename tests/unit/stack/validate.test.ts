@@ -3,7 +3,7 @@ import { generateKeyPairSync } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { FULL_CLUSTER_RULES } from "../../../components/names";
+import { FULL_CLUSTER_RULES } from "../../../argocd/names";
 import { ConfigurationError, formatProblems } from "../../../stack/settings";
 import { suggest, validateStack } from "../../../stack/validate";
 import { SEPARATE_CLUSTERS } from "../../support/fixtures";

@@ -8,7 +8,7 @@ import {
     clusterSecretName,
     decodeToken,
     fnv32a,
-} from "../../../components/clusterSecret";
+} from "../../../argocd/clusterSecret";
 
 /**
  * Names Argo CD's algorithm gives servers, computed by Go's own net/url and net/netip
