@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { LocalCluster } from "../../dev/controlPlane/controlPlane";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
+import { parsePreview, summarizePreview } from "../../summary/summary";
 import { configMapRoundTrip, credentialsFrom, eventually, World } from "../support/world";
 
 const ISSUED = "2030-01-01T00:00:00Z";
@@ -68,6 +69,12 @@ describe("scheduled token rotation against real clusters and the real engine", {
         const oldTokenSecret = (await world.succeed("outputs")).registrations.alpha.tokenSecretName;
 
         world.env.ARGOCD_CLUSTERS_NOW = ROTATES;
+        const preview = await world.pulumi("preview", "--json");
+        assert.equal(preview.code, 0, preview.output.slice(-4000));
+        assert.match(
+            summarizePreview(parsePreview(preview.stdout)),
+            /`alpha`[^\n]*\n {2}- token rotated \(scheduled: the token issued `2030-01-01T00:00:00Z` is rotateEvery old\)$/m,
+        );
         const changes = await world.succeed("up");
         // New suffix and token Secret (replaced), the cluster Secret switched (updated); nothing else.
         assert.deepEqual(
