@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { LocalCluster } from "../../dev/controlPlane/controlPlane";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
 import { parsePreview, summarizePreview } from "../../summary/summary";
 import { configMapRoundTrip, credentialsFrom, eventually, World } from "../support/world";
@@ -22,12 +21,6 @@ function writeStack(rotation = "1"): void {
     world.writeConfig([alpha, { ...beta, token: { kind: "secret" } }], {
         "argocd-clusters:token": { kind: "secret", rotateEvery: "720h" },
     });
-}
-
-async function tokenOf(target: LocalCluster): Promise<string> {
-    const secret = await world.clusterSecret(target);
-    assert.ok(secret, `no cluster Secret for ${target.name}`);
-    return secret.config.bearerToken;
 }
 
 describe("scheduled token rotation against real clusters and the real engine", { timeout: 900_000 }, () => {
@@ -64,8 +57,8 @@ describe("scheduled token rotation against real clusters and the real engine", {
     });
 
     it("3. at the rotation time, up switches Argo CD to a new token that works and revokes the old one", async () => {
-        const oldToken = await tokenOf(world.a);
-        const betaToken = await tokenOf(world.b);
+        const oldToken = await world.bearerToken(world.a);
+        const betaToken = await world.bearerToken(world.b);
         const oldTokenSecret = (await world.succeed("outputs")).registrations.alpha.tokenSecretName;
 
         world.env.ARGOCD_CLUSTERS_NOW = ROTATES;
@@ -100,21 +93,21 @@ describe("scheduled token rotation against real clusters and the real engine", {
         assert.equal(alpha.tokenRotatesAt, ROTATES_NEXT);
         assert.equal(secret.object.metadata.annotations["argocd-clusters/token-issued-at"], ROTATES);
         assert.equal(secret.object.metadata.annotations["argocd-clusters/token-rotates-at"], ROTATES_NEXT);
-        assert.equal(await tokenOf(world.b), betaToken, "beta, without rotateEvery, keeps its token");
+        assert.equal(await world.bearerToken(world.b), betaToken, "beta, without rotateEvery, keeps its token");
     });
 
     it("4. the new issue time holds; a new tokenRotation still rotates at once and starts a new period", async () => {
         world.env.ARGOCD_CLUSTERS_NOW = "2030-02-15T00:00:00Z";
         await world.succeed("up", "--expect-no-changes");
 
-        const oldToken = await tokenOf(world.a);
+        const oldToken = await world.bearerToken(world.a);
         writeStack("2");
         const changes = await world.succeed("up");
         assert.deepEqual(
             { ...changes, same: undefined, read: undefined },
             { replace: 2, update: 1, same: undefined, read: undefined },
         );
-        assert.notEqual(await tokenOf(world.a), oldToken);
+        assert.notEqual(await world.bearerToken(world.a), oldToken);
         const recorded = (await world.succeed("outputs")).registrations.alpha;
         assert.equal(recorded.tokenIssuedAt, "2030-02-15T00:00:00Z");
         assert.equal(recorded.tokenRotatesAt, "2030-03-17T00:00:00Z");

@@ -371,6 +371,13 @@ export class World {
         return { object: res.body, data, config: JSON.parse(data.config) };
     }
 
+    /** The bearer token Argo CD holds for `target`: the one in its cluster Secret, which must exist. */
+    async bearerToken(target: LocalCluster): Promise<string> {
+        const secret = await this.clusterSecret(target);
+        assert.ok(secret, `no cluster Secret for ${target.name}`);
+        return secret.config.bearerToken;
+    }
+
     /** The stack's current checkpoint in the file backend: the state exactly as stored. */
     checkpointFile(): string {
         const file = path.join(
