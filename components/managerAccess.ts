@@ -121,9 +121,9 @@ export function createRolesAndBindings(
 
 /**
  * A service-account-token Secret (Kubernetes >= 1.24 creates none by itself). Its name carries a random
- * suffix keyed on `tokenRotation` (and with rotateEvery on the issue time): a new value makes a new Secret, hence a new token, which the cluster Secret
- * switches to before the old token Secret, and with it the old token, is deleted. The provider waits until
- * the token controller has filled `data`.
+ * suffix keyed on `tokenRotation`, and with rotateEvery on the issue time: a new value makes a new Secret,
+ * hence a new token, which the cluster Secret switches to before the old token Secret, and with it the old
+ * token, is deleted. The provider waits until the token controller has filled `data`.
  */
 export function createTokenSecret(
     step: StepContext,
