@@ -17,13 +17,16 @@ import { ClusterRegistration } from "./components/clusterRegistration";
 import { clusterProvider } from "./components/providers";
 import { lastUp, refuseRemovalsInUse } from "./components/removalGuard";
 import { narrowedKey, readRespectRbac, respectRbacProblems } from "./components/respectRbac";
+import { tokenSchedule } from "./components/tokenSchedule";
 import { loadStack, readRawConfig, stackFileName } from "./stack/config";
+import { runTime } from "./stack/now";
 import { type ClusterSpec, ConfigurationError } from "./stack/settings";
 
 async function main() {
     // All throw before any resource is registered: anything wrong in the stack file, a removal that would break
     // Applications still deploying to the cluster, an adoption of another stack's objects.
     const stackFile = stackFileName();
+    const now = runTime();
     const stack = stackAnnotationValue(pulumi.getProject(), pulumi.getStack());
     const { settings } = loadStack(readRawConfig(), stackFile);
     const { argocd, clusters } = settings;
@@ -82,10 +85,14 @@ async function main() {
             // Resources are named after the cluster Secret, i.e. the server URL: a new display name is an update.
             const name = clusterSecretName(cluster.server);
             const adoption = adoptions.get(cluster);
+            // By server, as the resources are keyed: a renamed cluster keeps its token and its schedule.
+            const recorded = last.registrations.find((r) => r.server === cluster.server);
+            const schedule = tokenSchedule(cluster.token, cluster.tokenRotation, recorded, now);
             const registration = new ClusterRegistration(name, {
                 cluster,
                 argocd,
                 hubMove,
+                tokenSchedule: schedule,
                 targetProvider: clusterProvider(
                     childName(name, "provider"),
                     cluster.access,
@@ -104,6 +111,14 @@ async function main() {
                     tokenSecretName: registration.tokenSecretName,
                     mode: registration.mode,
                     namespaces: cluster.namespaces ?? [],
+                    // With rotateEvery: read back by the next run to know when to rotate (tokenSchedule.ts).
+                    ...(schedule
+                        ? {
+                              tokenIssuedAt: schedule.issuedAt,
+                              tokenRotatesAt: schedule.rotatesAt,
+                              tokenRotation: cluster.tokenRotation,
+                          }
+                        : {}),
                     // Resolves once the CLI's leftovers are gone; a failure there fails the up.
                     ...(adoption
                         ? { adopted: finishAdoption(adoption, registration.secretName).apply(() => true) }

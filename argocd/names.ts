@@ -65,6 +65,13 @@ export const CLUSTER_IDENTIFIER_ANNOTATION = "argocd-clusters/cluster-identifier
  */
 export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 
+/**
+ * On the cluster Secret of a registration with `token.rotateEvery`, for whoever reads it with kubectl: when
+ * the token it holds was issued, and from when the next `up` replaces it (RFC 3339, UTC).
+ */
+export const TOKEN_ISSUED_AT_ANNOTATION = "argocd-clusters/token-issued-at";
+export const TOKEN_ROTATES_AT_ANNOTATION = "argocd-clusters/token-rotates-at";
+
 /** Keys owned by this program: users may not set them through `labels` / `annotations`. */
 export const RESERVED_LABELS = [SECRET_TYPE_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL];
 export const RESERVED_ANNOTATIONS = [
@@ -73,6 +80,8 @@ export const RESERVED_ANNOTATIONS = [
     ALLOW_WILDCARD_RBAC_ANNOTATION,
     CLUSTER_IDENTIFIER_ANNOTATION,
     PATCH_FORCE_ANNOTATION,
+    TOKEN_ISSUED_AT_ANNOTATION,
+    TOKEN_ROTATES_AT_ANNOTATION,
 ];
 
 /** `argocd-clusters:argocd.name` unless set. */

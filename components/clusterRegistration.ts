@@ -22,6 +22,8 @@ import {
     SECRET_TYPE_LABEL,
     STACK_ANNOTATION,
     stackAnnotationValue,
+    TOKEN_ISSUED_AT_ANNOTATION,
+    TOKEN_ROTATES_AT_ANNOTATION,
     targetClusterIdentifier,
 } from "../argocd/names";
 import { normalizeServer } from "../stack/server";
@@ -35,6 +37,7 @@ import {
     createTokenSecret,
     type StepContext,
 } from "./managerAccess";
+import type { TokenSchedule } from "./tokenSchedule";
 
 export { CLUSTER_REGISTRATION_TYPE };
 
@@ -60,6 +63,11 @@ export interface ClusterRegistrationArgs {
      * before it is written again, so a failed check can no longer keep the old one and only warns.
      */
     hubMove: boolean;
+    /**
+     * With `token.rotateEvery`: when the token this run leaves Argo CD holding was issued and is replaced
+     * (tokenSchedule.ts). Unset: only a new tokenRotation replaces the token.
+     */
+    tokenSchedule?: TokenSchedule;
 }
 
 export class ClusterRegistration extends pulumi.ComponentResource {
@@ -101,7 +109,7 @@ export class ClusterRegistration extends pulumi.ComponentResource {
                       : []),
               ]
             : createClusterRoleAndBinding(step, account, cluster.rules, cluster.allowWildcardRbac);
-        const token = createTokenSecret(step, account, cluster.tokenRotation);
+        const token = createTokenSecret(step, account, cluster.tokenRotation, args.tokenSchedule?.issuedAt);
         const secret = createClusterSecret(name, this, args, token, [...rights, token]);
 
         this.secretName = secret.metadata.name;
@@ -261,6 +269,12 @@ function createClusterSecret(
         ...ownershipAnnotations(),
         ...adoptAnnotations(cluster.adopt),
         [CLUSTER_IDENTIFIER_ANNOTATION]: argocdClusterIdentifier(argocd.name),
+        ...(args.tokenSchedule
+            ? {
+                  [TOKEN_ISSUED_AT_ANNOTATION]: args.tokenSchedule.issuedAt,
+                  [TOKEN_ROTATES_AT_ANNOTATION]: args.tokenSchedule.rotatesAt,
+              }
+            : {}),
     };
     return new k8s.core.v1.Secret(
         childName(name, "clusterSecret"),

@@ -121,20 +121,23 @@ export function createRolesAndBindings(
 
 /**
  * A service-account-token Secret (Kubernetes >= 1.24 creates none by itself). Its name carries a random
- * suffix keyed on `tokenRotation`: a new value makes a new Secret, hence a new token, which the cluster Secret
- * switches to before the old token Secret, and with it the old token, is deleted. The provider waits until
- * the token controller has filled `data`.
+ * suffix keyed on `tokenRotation`, and with rotateEvery on the issue time: a new value makes a new Secret,
+ * hence a new token, which the cluster Secret switches to before the old token Secret, and with it the old
+ * token, is deleted. The provider waits until the token controller has filled `data`.
  */
 export function createTokenSecret(
     step: StepContext,
     account: k8s.core.v1.ServiceAccount,
     tokenRotation: pulumi.Input<string>,
+    issuedAt?: string,
 ): k8s.core.v1.Secret {
     const suffix = new random.RandomId(
         childName(step.name, "tokenSuffix"),
         {
             byteLength: 4,
-            keepers: { tokenRotation },
+            // With rotateEvery, the issue time too (tokenSchedule.ts): a new one when the period has passed.
+            // Without it the keepers stay exactly what they always were, so existing stacks see no change.
+            keepers: issuedAt === undefined ? { tokenRotation } : { tokenRotation, issuedAt },
         },
         { parent: step.parent },
     );

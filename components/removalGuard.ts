@@ -12,9 +12,10 @@ import type { ClusterAccess } from "../stack/kubeconfig";
 import { type ClusterSettings, ConfigurationError, type Problem } from "../stack/settings";
 import { CLUSTERS_KEY } from "../stack/validate";
 import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
+import type { RecordedToken } from "./tokenSchedule";
 
 /** A registration as an `up` recorded it: the stack output `registrations` is keyed by name. */
-export interface RecordedRegistration {
+export interface RecordedRegistration extends RecordedToken {
     name: string;
     server: string;
 }
@@ -42,15 +43,25 @@ export async function lastUp(): Promise<LastUp> {
     );
     const recorded =
         registrations !== null && typeof registrations === "object"
-            ? Object.entries(registrations as Record<string, { server?: unknown }>)
+            ? Object.entries(registrations as Record<string, Record<string, unknown> | null>)
                   .filter(([, r]) => typeof r?.server === "string")
-                  .map(([name, r]) => ({ name, server: r.server as string }))
+                  .map(([name, r]) => ({
+                      name,
+                      server: r?.server as string,
+                      // When its token was issued, and under which tokenRotation (tokenSchedule.ts).
+                      tokenIssuedAt: textOrUndefined(r?.tokenIssuedAt),
+                      tokenRotation: textOrUndefined(r?.tokenRotation),
+                  }))
             : [];
     return {
         registrations: recorded,
-        argocdName: typeof argocdName === "string" ? argocdName : undefined,
-        argocdNamespace: typeof argocdNamespace === "string" ? argocdNamespace : undefined,
+        argocdName: textOrUndefined(argocdName),
+        argocdNamespace: textOrUndefined(argocdNamespace),
     };
+}
+
+function textOrUndefined(value: unknown): string | undefined {
+    return typeof value === "string" ? value : undefined;
 }
 
 /** Both lists, each registration once (by name and server). */

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../argocd/names";
-import { ARGOCD_KEY, CLUSTERS_KEY } from "./keys";
+import { ARGOCD_KEY, CLUSTERS_KEY, TOKEN_KEY } from "./keys";
 import { type Environment, KubeconfigReader } from "./kubeconfig";
 import { ConfigurationError } from "./problems";
 import type { StackSpec } from "./settings";
@@ -32,6 +32,7 @@ export function readRawConfig(): RawStackConfig {
     return {
         argocd: value(ARGOCD_KEY),
         clusters: value(CLUSTERS_KEY),
+        token: value(TOKEN_KEY),
         projectKeys,
         secretKeys: projectKeys.filter(isConfigSecret),
         stack: pulumi.getStack(),

@@ -28,7 +28,9 @@ export type KeyTable = Readonly<Record<string, KeyInfo>>;
 
 export const ARGOCD_KEY = `${PROJECT}:argocd`;
 export const CLUSTERS_KEY = `${PROJECT}:clusters`;
-export const PROJECT_KEYS = [ARGOCD_KEY, CLUSTERS_KEY];
+/** The stack-wide default of every entry's `token`. */
+export const TOKEN_KEY = `${PROJECT}:token`;
+export const PROJECT_KEYS = [ARGOCD_KEY, CLUSTERS_KEY, TOKEN_KEY];
 
 const VALUE_OR_DEFAULT = "give a value, or remove the key for the default";
 const BOOLEAN_OR_DEFAULT = "write true or false, or remove the key for the default (false)";
@@ -48,6 +50,12 @@ export const RULE_KEYS = {
     resourceNames: { ifNull: "list at least one name, or remove the key to grant every name" },
     nonResourceURLs: { ifNull: "list at least one URL, or remove the key" },
     verbs: {},
+} as const satisfies KeyTable;
+
+/** The token Argo CD holds: `argocd-clusters:token` (stack-wide), or an entry's `token` (replaces it whole). */
+export const TOKEN_KEYS = {
+    kind: {},
+    rotateEvery: { ifNull: "give a duration, e.g. 720h, or remove the key for no automatic rotation" },
 } as const satisfies KeyTable;
 
 export const ARGOCD_KEYS = {
@@ -80,6 +88,10 @@ export const CLUSTER_KEYS = {
     },
     proxyUrl: { ifNull: "give the proxy URL, or remove the key for a direct connection" },
     disableCompression: { ifNull: BOOLEAN_OR_DEFAULT },
+    token: {
+        ifNull: `write e.g. {kind: secret, rotateEvery: 720h}, or remove the key for ${TOKEN_KEY}'s default`,
+        keys: TOKEN_KEYS,
+    },
     tokenRotation: { ifNull: 'give a value, e.g. tokenRotation: "2026-11", or remove the key' },
     adopt: { ifNull: BOOLEAN_OR_DEFAULT },
     retire: { ifNull: BOOLEAN_OR_DEFAULT },
@@ -90,6 +102,7 @@ export const CLUSTER_KEYS = {
 export type ArgoCDKey = keyof typeof ARGOCD_KEYS;
 export type ClusterKey = keyof typeof CLUSTER_KEYS;
 export type TlsKey = keyof typeof TLS_KEYS;
+export type TokenKey = keyof typeof TOKEN_KEYS;
 
 /** The table's keys as documentation lists them: a nested object by its own keys, e.g. `tls.caData`. */
 export function keyPaths(table: KeyTable): string[] {

@@ -12,6 +12,8 @@ import {
     PROJECT,
     roleBindingName,
     STACK_ANNOTATION,
+    TOKEN_ISSUED_AT_ANNOTATION,
+    TOKEN_ROTATES_AT_ANNOTATION,
     tokenSecretName,
 } from "../argocd/names";
 import { describe, type Obj, type Problems } from "./problems";
@@ -144,7 +146,8 @@ export function validateMetadata(
 
 /**
  * The cluster Secret's annotations as the API server counts them (TotalAnnotationSizeLimitB: every key and
- * value, in bytes), with the ones the program writes and room for Argo CD's refresh request, an RFC 3339 time.
+ * value, in bytes), with the ones the program writes (the token's times with `tokenSchedule`) and room for Argo CD's
+ * refresh request, an RFC 3339 time.
  */
 export function checkAnnotationsSize(
     p: Problems,
@@ -152,11 +155,19 @@ export function checkAnnotationsSize(
     annotations: Record<string, string>,
     stack: string | undefined,
     argocdName: string,
+    tokenSchedule: boolean,
 ): void {
     const added: Record<string, string> = {
         [STACK_ANNOTATION]: `${PROJECT}/${stack ?? ""}`,
         [CLUSTER_IDENTIFIER_ANNOTATION]: argocdClusterIdentifier(argocdName),
         [ARGOCD_REFRESH_ANNOTATION]: "2006-01-02T15:04:05+07:00",
+        // Written only with token.rotateEvery.
+        ...(tokenSchedule
+            ? {
+                  [TOKEN_ISSUED_AT_ANNOTATION]: "2006-01-02T15:04:05Z",
+                  [TOKEN_ROTATES_AT_ANNOTATION]: "2006-01-02T15:04:05Z",
+              }
+            : {}),
     };
     const size = (entries: Record<string, string>) =>
         Object.entries(entries).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);

@@ -36,7 +36,7 @@ export function formatProblems(stackFile: string, problems: Problem[]): string {
 
 export type Obj = Record<string, unknown>;
 
-const NULL_MESSAGE = "is empty (null): the key is present without a value, e.g. with every item commented out";
+export const NULL_MESSAGE = "is empty (null): the key is present without a value, e.g. with every item commented out";
 
 /** Collects problems; each check adds to it and returns the value it could read, or undefined. */
 export class Problems {

@@ -5,7 +5,7 @@
  * of keys.ts's tables: a key added to a table and not here, or the other way round, fails the build.
  */
 import type { PolicyRule } from "../argocd/names";
-import type { ArgoCDKey, ClusterKey, TlsKey } from "./keys";
+import type { ArgoCDKey, ClusterKey, TlsKey, TokenKey } from "./keys";
 import type { ClusterAccess } from "./kubeconfig";
 
 export { ConfigurationError, formatProblems, Problem } from "./problems";
@@ -28,6 +28,24 @@ interface TlsValues {
 }
 
 export type TlsSpec = Pick<TlsValues, TlsKey>;
+
+export const TOKEN_KINDS = ["secret", "bound"] as const;
+
+/** One value type per key of TOKEN_KEYS. */
+interface TokenValues {
+    /**
+     * `secret`: a service-account-token Secret, which never expires by itself. (`bound`, TokenRequest tokens
+     * with an expiry, is refused by validation until it is built.)
+     */
+    kind: "secret";
+    /**
+     * How long a token is used before an `up` replaces it, as written (720h) and in milliseconds. Unset: only
+     * a new `tokenRotation` replaces it, as before this key existed.
+     */
+    rotateEvery?: { text: string; ms: number };
+}
+
+export type TokenSpec = Pick<TokenValues, TokenKey>;
 
 /** One value type per key of ARGOCD_KEYS. */
 interface ArgoCDValues {
@@ -88,6 +106,8 @@ interface ClusterValues {
     proxyUrl?: string;
     /** Config `disableCompression`, written only when set. */
     disableCompression?: boolean;
+    /** The entry's `token`, else the stack-wide `argocd-clusters:token`, else `{kind: secret}`. */
+    token: TokenSpec;
     /** Any new value issues a new token and retires the old one. */
     tokenRotation: string;
     /**
@@ -116,7 +136,7 @@ export interface StackSpec {
 }
 
 /** The keys validation fills that code reading an entry may do without. */
-type FilledKeys = "access" | "rules" | "customVerbs" | "allowWildcardRbac" | "adopt" | "retire" | "verify";
+type FilledKeys = "access" | "rules" | "customVerbs" | "allowWildcardRbac" | "token" | "adopt" | "retire" | "verify";
 
 /**
  * An entry as the removal guard, the respectRBAC check and the health report read it. Every ClusterSpec is

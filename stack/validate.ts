@@ -18,7 +18,17 @@ import {
     RESERVED_ANNOTATIONS,
     RESERVED_LABELS,
 } from "../argocd/names";
-import { ARGOCD_KEY, ARGOCD_KEYS, CLUSTER_KEYS, CLUSTERS_KEY, PROJECT_KEYS, TLS_KEYS } from "./keys";
+import { parseDuration } from "./duration";
+import {
+    ARGOCD_KEY,
+    ARGOCD_KEYS,
+    CLUSTER_KEYS,
+    CLUSTERS_KEY,
+    PROJECT_KEYS,
+    TLS_KEYS,
+    TOKEN_KEY,
+    TOKEN_KEYS,
+} from "./keys";
 import { type ClusterAccess, type KubeconfigReader, kubeconfigValueProblem, looksLikeContents } from "./kubeconfig";
 import {
     checkAnnotationsSize,
@@ -29,7 +39,7 @@ import {
     validateMetadata,
     validLabelValue,
 } from "./kubernetesNames";
-import { describe, type Obj, type Problem, Problems, suggest, visibleOnly } from "./problems";
+import { describe, NULL_MESSAGE, type Obj, type Problem, Problems, suggest, visibleOnly } from "./problems";
 import { validateCustomVerbs, validateRules } from "./rbacRules";
 import { normalizeServer, quoteServer, validateServer } from "./server";
 import {
@@ -37,6 +47,8 @@ import {
     type ClusterSpec,
     type StackSpec,
     type TlsSpec,
+    TOKEN_KINDS,
+    type TokenSpec,
     VERIFY_MODES,
     type VerifyMode,
 } from "./settings";
@@ -59,6 +71,8 @@ const MAX_SHARD = 2 ** 31 - 1;
 export interface RawStackConfig {
     argocd: unknown;
     clusters: unknown;
+    /** `argocd-clusters:token`, every entry's default token; unset in stacks that do not set it. */
+    token?: unknown;
     /** Every `argocd-clusters:*` key present in the stack, to catch misspelt top-level keys. */
     projectKeys: string[];
     /**
@@ -128,7 +142,12 @@ export function validateStack(
         );
     }
     const argocd = validateArgoCD(p, raw.argocd, raw.secretKeys);
-    const context: StackContext = { stack: raw.stack, argocdName: argocd.name, secretKeys: raw.secretKeys };
+    const context: StackContext = {
+        stack: raw.stack,
+        argocdName: argocd.name,
+        secretKeys: raw.secretKeys,
+        token: validateStackToken(p, raw.token),
+    };
     const clusters = validateClusters(p, raw.clusters, context);
 
     for (const reach of [argocd.reach, ...(clusters ?? []).map((c) => c.reach)]) {
@@ -173,6 +192,8 @@ interface StackContext {
     stack?: string;
     argocdName: string;
     secretKeys: string[];
+    /** `argocd-clusters:token` as far as it validated: what an entry without `token` gets. */
+    token: TokenSpec;
 }
 
 /** The argocd block, with the Argo CD cluster's name as far as it is known (cluster entries size annotations with it). */
@@ -367,8 +388,12 @@ function validateCluster(
                 "ApplicationSet cluster generators select on and the policy pack checks",
         );
     }
+    const token = validateToken(p, `${path}.token`, o.token) ?? context.token;
     const annotations = validateMetadata(p, `${path}.annotations`, o.annotations, RESERVED_ANNOTATIONS, false);
-    if (annotations) checkAnnotationsSize(p, `${path}.annotations`, annotations, context.stack, context.argocdName);
+    if (annotations) {
+        const scheduled = token.rotateEvery !== undefined;
+        checkAnnotationsSize(p, `${path}.annotations`, annotations, context.stack, context.argocdName, scheduled);
+    }
     const tls = validateTls(p, `${path}.tls`, o.tls);
     const proxyUrl = validateProxyUrl(p, `${path}.proxyUrl`, o.proxyUrl);
     const disableCompression = p.boolean(`${path}.disableCompression`, o.disableCompression);
@@ -412,6 +437,7 @@ function validateCluster(
             tls: tls ?? { insecure: false },
             proxyUrl,
             disableCompression,
+            token,
             tokenRotation: tokenRotation ?? "",
             adopt: adopt ?? false,
             retire: retire ?? false,
@@ -641,6 +667,68 @@ function validateVerify(p: Problems, path: string, raw: unknown): VerifyMode | u
     if (!(VERIFY_MODES as readonly string[]).includes(value))
         return p.add(path, `is "${value}", not one of auto, required, off`, fix);
     return value as VerifyMode;
+}
+
+/** No automatic rotation: what a stack without `argocd-clusters:token` has always done. */
+const DEFAULT_TOKEN: TokenSpec = { kind: "secret" };
+
+/**
+ * Below an hour a rotation would come at nearly every run and the token Secret would be replaced over and
+ * over; an hour is far below any period worth scheduling, so it only catches a wrong unit (720m for 720h).
+ */
+const MIN_ROTATE_EVERY_MS = 3_600_000;
+
+function validateStackToken(p: Problems, raw: unknown): TokenSpec {
+    if (raw === null) {
+        p.add(
+            TOKEN_KEY,
+            NULL_MESSAGE,
+            "write e.g. {kind: secret, rotateEvery: 720h}, or remove the key for no automatic rotation",
+        );
+        return DEFAULT_TOKEN;
+    }
+    return validateToken(p, TOKEN_KEY, raw) ?? DEFAULT_TOKEN;
+}
+
+/** A `token` object; undefined when unset (null is reported by the object holding it) or wrong. */
+function validateToken(p: Problems, path: string, raw: unknown): TokenSpec | undefined {
+    if (raw === undefined || raw === null) return undefined;
+    const o = p.object(path, raw, TOKEN_KEYS);
+    if (!o) return undefined;
+    const before = p.list.length;
+    const kindFix = "write kind: secret (a token Secret, rotated with rotateEvery)";
+    const kind = p.required(`${path}.kind`, o.kind, kindFix);
+    if (kind === "bound") {
+        p.add(
+            `${path}.kind`,
+            "is bound: time-bound tokens from the TokenRequest API are not supported yet",
+            "use kind: secret with rotateEvery (e.g. 720h) for now",
+        );
+    } else if (kind !== undefined && !(TOKEN_KINDS as readonly string[]).includes(kind)) {
+        p.add(`${path}.kind`, `is "${kind}", not one of ${TOKEN_KINDS.join(", ")}`, kindFix);
+    }
+    const rotateEvery = validateRotateEvery(p, `${path}.rotateEvery`, o.rotateEvery);
+    if (p.list.length > before) return undefined;
+    return rotateEvery ? { kind: "secret", rotateEvery } : { kind: "secret" };
+}
+
+function validateRotateEvery(p: Problems, path: string, raw: unknown): TokenSpec["rotateEvery"] {
+    const fix = "give a duration in hours as Go writes it, e.g. 720h (30 days) or 168h (7 days)";
+    if (typeof raw === "number") {
+        return p.add(path, `is the number ${raw}, without a unit`, fix);
+    }
+    const text = p.string(path, raw, fix);
+    if (text === undefined) return undefined;
+    const ms = parseDuration(text);
+    if (ms === undefined) return p.add(path, `${JSON.stringify(text)} is not a duration`, fix);
+    if (ms < MIN_ROTATE_EVERY_MS) {
+        return p.add(
+            path,
+            `is ${text}, under the minimum of 1h`,
+            "rotate at most hourly, e.g. 720h (30 days); a token Secret is replaced at every due run",
+        );
+    }
+    return { text, ms };
 }
 
 function validateTokenRotation(p: Problems, path: string, raw: unknown): string | undefined {

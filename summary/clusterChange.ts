@@ -93,11 +93,18 @@ export function summarizeCluster(key: string, steps: Step[], sources: Sources): 
     const suffix = find("tokenSuffix");
     const rotated = kind === "changed" && (suffix?.change === "replace" || find("token")?.change === "replace");
     if (rotated) {
-        const from = plainString(at(suffix?.old, "inputs", "keepers", "tokenRotation"));
-        const to = plainString(at(suffix?.new, "inputs", "keepers", "tokenRotation"));
-        details.push(
-            `token rotated${from !== undefined && to !== undefined && from !== to ? ` (tokenRotation ${md(from)} → ${md(to)})` : ""}`,
-        );
+        const keeper = (key: string) =>
+            [suffix?.old, suffix?.new].map((s) => plainString(at(s, "inputs", "keepers", key)));
+        const [from, to] = keeper("tokenRotation");
+        // With rotateEvery the keeper also holds the issue time (components/tokenSchedule.ts).
+        const [issuedBefore, issuedNow] = keeper("issuedAt");
+        const why =
+            from !== undefined && to !== undefined && from !== to
+                ? ` (tokenRotation ${md(from)} → ${md(to)})`
+                : issuedBefore !== undefined && issuedNow !== undefined && issuedBefore !== issuedNow
+                  ? ` (scheduled: the token issued ${md(issuedBefore)} is rotateEvery old)`
+                  : "";
+        details.push(`token rotated${why}`);
         // The new token is in the config, and the whole stringData when the token is not known yet.
         explained.add("config").add("contents");
     }

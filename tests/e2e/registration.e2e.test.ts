@@ -10,7 +10,7 @@ import { clusterSecretName } from "../../argocd/clusterSecret";
 import type { LocalCluster } from "../../dev/controlPlane/controlPlane";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
 import { parsePreview, summarizePreview } from "../../summary/summary";
-import { ARGOCD_NS, configMapRoundTrip, credentialsFrom, World } from "../support/world";
+import { ARGOCD_NS, configMapRoundTrip, credentialsFrom, eventually, World } from "../support/world";
 
 const CLI_CLUSTER_RULES = [
     { apiGroups: ["*"], resources: ["*"], verbs: ["*"] },
@@ -29,10 +29,9 @@ async function get(cluster: LocalCluster, urlPath: string): Promise<any | undefi
 }
 
 async function tokenOf(target: LocalCluster): Promise<string> {
-    const secret = await world.clusterSecret(target);
-    assert.ok(secret, `no cluster Secret for ${target.name}`);
-    tokensSeen.add(secret.config.bearerToken);
-    return secret.config.bearerToken;
+    const token = await world.bearerToken(target);
+    tokensSeen.add(token);
+    return token;
 }
 
 describe("argocd-clusters against real clusters and the real engine", { timeout: 900_000 }, () => {
@@ -511,17 +510,6 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
             assert.ok(!backend.includes(credential), "a credential is in a state file, history or backup");
     });
 });
-
-/** Polls `probe` until it returns `expected`, for up to 15 s; asserts on the last value. */
-async function eventually<T>(probe: () => Promise<T>, expected: T, message: string): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    let last = await probe();
-    while (last !== expected && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        last = await probe();
-    }
-    assert.equal(last, expected, message);
-}
 
 /** JSON paths under `value` whose string contains `needle`, to say where a leaked credential sits. */
 function whereIs(needle: string, value: unknown, at = "$"): string[] {

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterRegistration } from "../../components/clusterRegistration";
+import type { TokenSchedule } from "../../components/tokenSchedule";
 import type { ClusterSpec, TlsSpec } from "../../stack/settings";
 import { type Kubeconfigs, validateStack } from "../../stack/validate";
 import { resolvedValue } from "./mocks";
@@ -58,7 +59,11 @@ export function clusterSpec(options: SpecOptions = {}): ClusterSpec {
 }
 
 /** Registers one cluster and waits until every child is registered with the mocks. */
-export async function register(name: string, options: SpecOptions = {}): Promise<ClusterRegistration> {
+export async function register(
+    name: string,
+    options: SpecOptions = {},
+    tokenSchedule?: TokenSchedule,
+): Promise<ClusterRegistration> {
     const { argocd, target } = testProviders();
     const registration = new ClusterRegistration(name, {
         // Unit tests reach no network: the check before writing, which connects to server, is proven end to
@@ -66,6 +71,7 @@ export async function register(name: string, options: SpecOptions = {}): Promise
         cluster: clusterSpec({ verify: "off", ...options }),
         argocd: { name: "argocd", namespace: "argocd" },
         hubMove: false,
+        tokenSchedule,
         targetProvider: target,
         argocdProvider: argocd,
     });

@@ -5,6 +5,7 @@
  * Also the checks an Argo CD would do: a client built from nothing but a cluster Secret.
  */
 
+import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -41,6 +42,12 @@ export class World {
      * targets through $KUBECONFIG): the admin one unless a test switches identities (useKubeconfig).
      */
     private kubeconfig: string;
+
+    /**
+     * Set in the environment of every operation the world runs after it, e.g. ARGOCD_CLUSTERS_NOW to move the
+     * program's "now" (stack/now.ts); an undefined value removes the variable.
+     */
+    readonly env: Record<string, string | undefined> = {};
 
     private constructor(
         readonly plane: LocalControlPlane,
@@ -154,7 +161,12 @@ export class World {
             resultFile,
             ...flags,
         ];
-        const env = { ...process.env, KUBECONFIG: this.kubeconfig, PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase" };
+        const env = {
+            ...process.env,
+            KUBECONFIG: this.kubeconfig,
+            PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase",
+            ...this.env,
+        };
         return new Promise((resolve) => {
             execFile(command, all, { env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
                 const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
@@ -359,6 +371,13 @@ export class World {
         return { object: res.body, data, config: JSON.parse(data.config) };
     }
 
+    /** The bearer token Argo CD holds for `target`: the one in its cluster Secret, which must exist. */
+    async bearerToken(target: LocalCluster): Promise<string> {
+        const secret = await this.clusterSecret(target);
+        assert.ok(secret, `no cluster Secret for ${target.name}`);
+        return secret.config.bearerToken;
+    }
+
     /** The stack's current checkpoint in the file backend: the state exactly as stored. */
     checkpointFile(): string {
         const file = path.join(
@@ -439,6 +458,17 @@ export interface ClusterSecret {
     object: any;
     data: Record<string, string>;
     config: any;
+}
+
+/** Polls `probe` until it returns `expected`, for up to 15 s; asserts on the last value. */
+export async function eventually<T>(probe: () => Promise<T>, expected: T, message: string): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    let last = await probe();
+    while (last !== expected && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        last = await probe();
+    }
+    assert.equal(last, expected, message);
 }
 
 /** Credentials exactly as Argo CD derives them from a cluster Secret: `server` plus `config`. */

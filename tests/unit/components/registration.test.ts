@@ -264,3 +264,33 @@ describe("token rotation", () => {
         assert.equal(b.one("token").inputs.metadata.name, c.one("token").inputs.metadata.name);
     });
 });
+
+describe("scheduled token rotation (token.rotateEvery)", () => {
+    it("keys the token on its issue time and records both times on the cluster Secret", async () => {
+        const schedule = { issuedAt: "2026-11-01T00:00:00Z", rotatesAt: "2026-12-01T00:00:00Z" };
+        await register("sched-a", { server: "https://sched.example:6443" }, schedule);
+        await register("sched-b", { server: "https://sched.example:6443" }, schedule);
+        await register(
+            "sched-c",
+            { server: "https://sched.example:6443" },
+            { issuedAt: "2026-12-01T00:00:00Z", rotatesAt: "2026-12-31T00:00:00Z", renewal: "due" },
+        );
+        const [a, b, c] = ["sched-a", "sched-b", "sched-c"].map(children);
+        assert.deepEqual(a.one("token-suffix").inputs.keepers, { tokenRotation: "", issuedAt: "2026-11-01T00:00:00Z" });
+        const annotations = a.one("cluster-secret").inputs.metadata.annotations;
+        assert.equal(annotations["argocd-clusters/token-issued-at"], "2026-11-01T00:00:00Z");
+        assert.equal(annotations["argocd-clusters/token-rotates-at"], "2026-12-01T00:00:00Z");
+        // The same issue time keeps the token; a new one makes a new token Secret and token.
+        assert.equal(a.one("token").inputs.metadata.name, b.one("token").inputs.metadata.name);
+        assert.notEqual(a.one("token").inputs.metadata.name, c.one("token").inputs.metadata.name);
+    });
+
+    it("without rotateEvery, keeps today's keepers and writes no token times", async () => {
+        await register("sched-none", { server: "https://sched-none.example:6443" });
+        const c = children("sched-none");
+        assert.deepEqual(c.one("token-suffix").inputs.keepers, { tokenRotation: "" });
+        const annotations = c.one("cluster-secret").inputs.metadata.annotations;
+        assert.equal(annotations["argocd-clusters/token-issued-at"], undefined);
+        assert.equal(annotations["argocd-clusters/token-rotates-at"], undefined);
+    });
+});

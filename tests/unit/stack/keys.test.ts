@@ -7,7 +7,16 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { ARGOCD_KEY, ARGOCD_KEYS, CLUSTER_KEYS, CLUSTERS_KEY, type KeyTable, keyPaths } from "../../../stack/keys";
+import {
+    ARGOCD_KEY,
+    ARGOCD_KEYS,
+    CLUSTER_KEYS,
+    CLUSTERS_KEY,
+    type KeyTable,
+    keyPaths,
+    TOKEN_KEY,
+    TOKEN_KEYS,
+} from "../../../stack/keys";
 
 /** From dist/tests/unit/stack/ (or tests/unit/stack/) up to the repository root. */
 const DOCS = path.resolve(__dirname, "..", "..", "..", "..", "docs", "configuration.md");
@@ -64,6 +73,8 @@ describe("docs/configuration.md lists the keys validation accepts", () => {
     it(`every ${CLUSTERS_KEY} entry key, and no other`, () => assertSameKeys(CLUSTERS_KEY, CLUSTER_KEYS));
 
     it(`every ${ARGOCD_KEY} key, and no other`, () => assertSameKeys(ARGOCD_KEY, ARGOCD_KEYS));
+
+    it(`every ${TOKEN_KEY} key, and no other`, () => assertSameKeys(TOKEN_KEY, TOKEN_KEYS));
 
     it("nested keys as the tables list them", () => {
         assert.ok(keyPaths(CLUSTER_KEYS).includes("tls.caData"));

@@ -99,6 +99,7 @@ describe("validateStack accepts", () => {
                     tls: { insecure: false },
                     proxyUrl: undefined,
                     disableCompression: undefined,
+                    token: { kind: "secret" },
                     tokenRotation: "",
                     adopt: false,
                     retire: false,

@@ -424,6 +424,17 @@ describe("registration summary of real previews (tests/fixtures/previews, stack 
         assert.doesNotMatch(out, /gamma` gets wildcard|insecure/);
     });
 
+    it("a scheduled rotation: the keeper's issue time moved, tokenRotation did not", () => {
+        const scheduled = fs
+            .readFileSync(path.join(CAPTURED, "rotate-rights-tls-labels.json"), "utf8")
+            .replace(/"tokenRotation": "1"/g, '"tokenRotation": "1", "issuedAt": "2030-01-01T00:00:00Z"')
+            .replace(/"tokenRotation": "2"/g, '"tokenRotation": "1", "issuedAt": "2030-01-31T00:00:00Z"');
+        assert.match(
+            summarizePreview(parsePreview(scheduled), { stack: "local" }),
+            /^- `alpha` .*\n {2}- token rotated \(scheduled: the token issued `2030-01-01T00:00:00Z` is rotateEvery old\)$/m,
+        );
+    });
+
     it("no changes: one line", () => {
         assert.equal(real("no-changes.json"), "**local**: no changes.\n");
     });

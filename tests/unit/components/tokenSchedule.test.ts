@@ -1,0 +1,72 @@
+/** The rotation decision with "now" moved: pure, so no test waits for a period to pass. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { tokenSchedule } from "../../../components/tokenSchedule";
+import type { TokenSpec } from "../../../stack/settings";
+
+const HOUR = 3_600_000;
+const every720h: TokenSpec = { kind: "secret", rotateEvery: { text: "720h", ms: 720 * HOUR } };
+const issued = "2026-11-01T00:00:00Z";
+const at = (iso: string) => new Date(iso);
+
+describe("tokenSchedule", () => {
+    it("without rotateEvery there is no schedule: only tokenRotation replaces the token", () => {
+        assert.equal(
+            tokenSchedule({ kind: "secret" }, "1", { tokenIssuedAt: issued, tokenRotation: "1" }, at(issued)),
+            undefined,
+        );
+    });
+
+    it("a registration with no recorded issue time gets a token issued now", () => {
+        assert.deepEqual(tokenSchedule(every720h, "", undefined, at("2026-11-30T18:33:50.123Z")), {
+            issuedAt: "2026-11-30T18:33:50Z",
+            rotatesAt: "2026-12-30T18:33:50Z",
+            renewal: "first",
+        });
+    });
+
+    it("before the period has passed, keeps the recorded token and times", () => {
+        const last = { tokenIssuedAt: issued, tokenRotation: "" };
+        for (const now of ["2026-11-01T00:00:00Z", "2026-11-20T00:00:00Z", "2026-11-30T23:59:59.999Z"]) {
+            assert.deepEqual(
+                tokenSchedule(every720h, "", last, at(now)),
+                { issuedAt: issued, rotatesAt: "2026-12-01T00:00:00Z", renewal: undefined },
+                now,
+            );
+        }
+    });
+
+    it("at or past the rotation time, issues a new token now (a missed run only rotates later)", () => {
+        const last = { tokenIssuedAt: issued, tokenRotation: "" };
+        assert.deepEqual(tokenSchedule(every720h, "", last, at("2026-12-01T00:00:00Z")), {
+            issuedAt: "2026-12-01T00:00:00Z",
+            rotatesAt: "2026-12-31T00:00:00Z",
+            renewal: "due",
+        });
+        assert.deepEqual(tokenSchedule(every720h, "", last, at("2027-03-01T12:00:00Z")), {
+            issuedAt: "2027-03-01T12:00:00Z",
+            rotatesAt: "2027-03-31T12:00:00Z",
+            renewal: "due",
+        });
+    });
+
+    it("a new tokenRotation issues a new token now, and the period starts again", () => {
+        const last = { tokenIssuedAt: issued, tokenRotation: "2026-11" };
+        assert.deepEqual(tokenSchedule(every720h, "2026-12", last, at("2026-11-10T00:00:00Z")), {
+            issuedAt: "2026-11-10T00:00:00Z",
+            rotatesAt: "2026-12-10T00:00:00Z",
+            renewal: "tokenRotation",
+        });
+    });
+
+    it("a shorter rotateEvery moves the rotation time of the current token", () => {
+        const every168h: TokenSpec = { kind: "secret", rotateEvery: { text: "168h", ms: 168 * HOUR } };
+        const last = { tokenIssuedAt: issued, tokenRotation: "" };
+        assert.deepEqual(tokenSchedule(every168h, "", last, at("2026-11-05T00:00:00Z")), {
+            issuedAt: issued,
+            rotatesAt: "2026-11-08T00:00:00Z",
+            renewal: undefined,
+        });
+        assert.equal(tokenSchedule(every168h, "", last, at("2026-11-08T00:00:00Z"))?.renewal, "due");
+    });
+});
