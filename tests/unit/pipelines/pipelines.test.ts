@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { type SpawnSyncReturns, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -147,6 +147,35 @@ describe("GitHub workflows", () => {
             });
             assert.equal(run.status, 1, run.stdout + run.stderr);
             assert.match(run.stdout, /matrix/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("actionlint checks the matrices' wiring: a matrix over an output the stacks job does not give fails", (t) => {
+        const actionlint = findTool("actionlint");
+        if (!actionlint) {
+            t.skip("actionlint is not built");
+            return;
+        }
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "actionlint-"));
+        try {
+            for (const [file, output] of [
+                ["preview.yml", "preview"],
+                ["deploy.yml", "production"],
+            ]) {
+                const text = fs.readFileSync(path.join(WORKFLOWS, file), "utf8");
+                const broken = text.replace(`needs.stacks.outputs.${output})`, `needs.stacks.outputs.${output}s)`);
+                assert.notEqual(broken, text, `${file} runs a matrix over needs.stacks.outputs.${output}`);
+                fs.writeFileSync(path.join(dir, file), broken);
+                const run: SpawnSyncReturns<string> = spawnSync(
+                    actionlint,
+                    ["-no-color", "-shellcheck=", "-pyflakes=", path.join(dir, file)],
+                    { cwd: dir, encoding: "utf8" },
+                );
+                assert.equal(run.status, 1, run.stdout + run.stderr);
+                assert.match(run.stdout, new RegExp(`"${output}s" is not defined`));
+            }
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
@@ -611,6 +640,126 @@ describe(".gitlab-ci.yml and the child pipelines scripts/stacks generates from i
     it("never prints a credential", () => {
         assert.equal(JSON.stringify(config).includes("CI_DEBUG_TRACE"), false, "CI_DEBUG_TRACE prints every variable");
         for (const [name, job] of allJobs) assert.equal(printsSecret(scriptOf(job)), undefined, name);
+    });
+});
+
+describe("scripts/stacks: a new stack file joins the pipelines without editing them", () => {
+    /** A copy of the repository's layout as scripts/stacks reads it: stack files, policy/config.json, .gitlab-ci.yml. */
+    function layout(extraStacks: string[], nonProduction: string[]): string {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
+        fs.mkdirSync(path.join(dir, "policy"));
+        for (const file of ["Pulumi.yaml", ".gitlab-ci.yml", ...STACKS.map((s) => `Pulumi.${s}.yaml`)])
+            fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));
+        for (const stack of extraStacks) fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "config: {}\n");
+        const config: Obj = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "config.json"), "utf8"));
+        for (const entry of Object.values<Obj>(config)) entry.nonProductionStacks.push(...nonProduction);
+        fs.writeFileSync(path.join(dir, "policy", "config.json"), JSON.stringify(config));
+        return dir;
+    }
+
+    it("previews a new stack file, and deploys it in the protected production environment unless config.json relaxes it", () => {
+        const dir = layout(["production-eu", "dev"], ["dev"]);
+        try {
+            // Not stack files: the developer's sandbox stack (gitignored), a backup, a directory, other files.
+            fs.writeFileSync(path.join(dir, "Pulumi.local.yaml"), "config: {}\n");
+            fs.writeFileSync(path.join(dir, "Pulumi.production.yaml.orig"), "config: {}\n");
+            fs.writeFileSync(path.join(dir, "README.md"), "");
+            fs.mkdirSync(path.join(dir, "Pulumi.folder.yaml"));
+            const all = [...STACKS, "production-eu", "dev"].sort();
+            assert.deepEqual(stacksScript([], dir).trim().split("\n"), all);
+            assert.deepEqual(JSON.parse(stacksScript(["--format", "json"], dir)), all);
+
+            const out = githubOutput(dir);
+            assert.deepEqual(
+                out.preview.find((m) => m.stack === "production-eu"),
+                { stack: "production-eu", "kubeconfig-secret": "KUBECONFIG_PREVIEW_PRODUCTION_EU" },
+            );
+            assert.deepEqual(
+                out.preview.map((m) => m.stack),
+                all,
+            );
+            const relaxed = [...NON_PRODUCTION, "dev"];
+            assert.deepEqual(
+                out["non-production"].map((m) => m.stack),
+                all.filter((s) => relaxed.includes(s)),
+            );
+            assert.deepEqual(
+                out.production.map((m) => m.stack),
+                all.filter((s) => !relaxed.includes(s)),
+            );
+            assert.ok(
+                out.production.some((m) => m.stack === "production-eu"),
+                "fail closed: a new stack is production",
+            );
+            assert.deepEqual(
+                out.production.find((m) => m.stack === "production-eu")?.["kubeconfig-secret"],
+                "KUBECONFIG_DEPLOY_PRODUCTION_EU",
+            );
+
+            assert.deepEqual(gitlabChild("preview", dir)["preview:production-eu"].variables, {
+                STACK: "production-eu",
+                PREVIEW_KUBECONFIG_VAR: "KUBECONFIG_PREVIEW_PRODUCTION_EU",
+            });
+            const deploy = gitlabChild("deploy", dir);
+            const eu = deploy["deploy:production-eu"];
+            assert.deepEqual(eu.environment, { name: "production" });
+            assert.equal(eu.rules[0].when, "manual");
+            assert.deepEqual(
+                eu.needs,
+                relaxed
+                    .filter((s) => all.includes(s))
+                    .sort()
+                    .map((s) => `deploy:${s}`),
+            );
+            assert.deepEqual(deploy["deploy:dev"].environment, { name: "dev" });
+            assert.equal(deploy["deploy:dev"].rules[0].when, undefined);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("treats a stack as production unless every production-dependent policy relaxes it", () => {
+        const dir = layout(["qa"], []);
+        try {
+            const configFile = path.join(dir, "policy", "config.json");
+            const config: Obj = JSON.parse(fs.readFileSync(configFile, "utf8"));
+            const [first] = Object.keys(config);
+            config[first].nonProductionStacks.push("qa");
+            fs.writeFileSync(configFile, JSON.stringify(config));
+            assert.ok(
+                githubOutput(dir).production.some((m) => m.stack === "qa"),
+                "one policy's list is not enough",
+            );
+            delete config[first];
+            fs.writeFileSync(configFile, JSON.stringify(config));
+            assert.ok(
+                githubOutput(dir).production.some((m) => m.stack === NON_PRODUCTION[0]),
+                "a policy without config treats every stack as production",
+            );
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("refuses, loudly, what it cannot name: no stack file, a name that is no secret name, two stacks sharing a secret", () => {
+        for (const [files, message] of [
+            [["Pulumi.a.b.yaml"], /Pulumi\.a\.b\.yaml: a stack name of letters, digits/],
+            [["Pulumi.eu-1.yaml", "Pulumi.eu_1.yaml"], /stacks eu-1 and eu_1 would share KUBECONFIG_PREVIEW_EU_1/],
+            [[], /no Pulumi\.<stack>\.yaml/],
+        ] as const) {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
+            try {
+                fs.mkdirSync(path.join(dir, "policy"));
+                fs.copyFileSync(path.join(ROOT, "policy", "config.json"), path.join(dir, "policy", "config.json"));
+                for (const file of files) fs.writeFileSync(path.join(dir, file), "config: {}\n");
+                const run = spawnSync(path.join(ROOT, "scripts", "stacks"), ["--root", dir], { encoding: "utf8" });
+                assert.equal(run.status, 1, files.join(" "));
+                assert.match(run.stderr, message);
+                assert.equal(run.stdout, "");
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        }
     });
 });
 
