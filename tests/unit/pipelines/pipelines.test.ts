@@ -9,7 +9,7 @@ import { type SpawnSyncReturns, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, it } from "node:test";
+import { describe, it, type TestContext } from "node:test";
 import * as yaml from "js-yaml";
 import { findTool } from "../../../dev/toolchain/toolchain";
 
@@ -50,6 +50,23 @@ function stacksScript(args: string[], root?: string): string {
 }
 
 type MatrixEntry = { stack: string; "kubeconfig-secret": string };
+
+/** The matrices cover `stacks`, split as `relaxed` says, each with its kubeconfig secret named after it. */
+function assertMatrices(out: Record<string, MatrixEntry[]>, stacks: string[], relaxed: string[]): void {
+    const names = (list: MatrixEntry[]) => list.map((m) => m.stack);
+    assert.deepEqual(names(out.preview), stacks);
+    assert.deepEqual(
+        names(out["non-production"]),
+        stacks.filter((s) => relaxed.includes(s)),
+    );
+    assert.deepEqual(
+        names(out.production),
+        stacks.filter((s) => !relaxed.includes(s)),
+    );
+    for (const m of out.preview) assert.equal(m["kubeconfig-secret"], secretName("KUBECONFIG_PREVIEW", m.stack));
+    for (const m of [...out["non-production"], ...out.production])
+        assert.equal(m["kubeconfig-secret"], secretName("KUBECONFIG_DEPLOY", m.stack));
+}
 /** The outputs the GitHub `stacks` jobs give the matrices. */
 function githubOutput(root?: string): Record<"preview" | "non-production" | "production", MatrixEntry[]> {
     const lines = stacksScript(["--format", "github-output"], root).trim().split("\n");
@@ -127,7 +144,11 @@ describe("GitHub workflows", () => {
         assert.equal(run.status, 0, `actionlint found problems:\n${run.stdout}${run.stderr}`);
     });
 
-    it("actionlint does fail a broken workflow (the check above is not vacuous)", (t) => {
+    /** Runs `check` with a function that lints a workflow's text in a temporary directory; skips without actionlint. */
+    function withActionlint(
+        t: TestContext,
+        check: (lint: (name: string, text: string) => SpawnSyncReturns<string>) => void,
+    ) {
         const actionlint = findTool("actionlint");
         if (!actionlint) {
             t.skip("actionlint is not built");
@@ -135,31 +156,32 @@ describe("GitHub workflows", () => {
         }
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "actionlint-"));
         try {
-            const broken = path.join(dir, "broken.yml");
-            fs.writeFileSync(
-                broken,
-                // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
-                "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ matrix.nope }}\n",
-            );
-            const run = spawnSync(actionlint, ["-no-color", "-shellcheck=", "-pyflakes=", broken], {
-                cwd: dir,
-                encoding: "utf8",
+            check((name, text) => {
+                fs.writeFileSync(path.join(dir, name), text);
+                return spawnSync(actionlint, ["-no-color", "-shellcheck=", "-pyflakes=", path.join(dir, name)], {
+                    cwd: dir,
+                    encoding: "utf8",
+                });
             });
-            assert.equal(run.status, 1, run.stdout + run.stderr);
-            assert.match(run.stdout, /matrix/);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    }
+
+    it("actionlint does fail a broken workflow (the check above is not vacuous)", (t) => {
+        withActionlint(t, (lint) => {
+            const run = lint(
+                "broken.yml",
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
+                "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ matrix.nope }}\n",
+            );
+            assert.equal(run.status, 1, run.stdout + run.stderr);
+            assert.match(run.stdout, /matrix/);
+        });
     });
 
     it("actionlint checks the matrices' wiring: a matrix over an output the stacks job does not give fails", (t) => {
-        const actionlint = findTool("actionlint");
-        if (!actionlint) {
-            t.skip("actionlint is not built");
-            return;
-        }
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "actionlint-"));
-        try {
+        withActionlint(t, (lint) => {
             for (const [file, output] of [
                 ["preview.yml", "preview"],
                 ["deploy.yml", "production"],
@@ -167,18 +189,11 @@ describe("GitHub workflows", () => {
                 const text = fs.readFileSync(path.join(WORKFLOWS, file), "utf8");
                 const broken = text.replace(`needs.stacks.outputs.${output})`, `needs.stacks.outputs.${output}s)`);
                 assert.notEqual(broken, text, `${file} runs a matrix over needs.stacks.outputs.${output}`);
-                fs.writeFileSync(path.join(dir, file), broken);
-                const run: SpawnSyncReturns<string> = spawnSync(
-                    actionlint,
-                    ["-no-color", "-shellcheck=", "-pyflakes=", path.join(dir, file)],
-                    { cwd: dir, encoding: "utf8" },
-                );
+                const run = lint(file, broken);
                 assert.equal(run.status, 1, run.stdout + run.stderr);
                 assert.match(run.stdout, new RegExp(`"${output}s" is not defined`));
             }
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        });
     });
 
     it("pin every action to a full commit SHA, with its release in a comment", () => {
@@ -221,19 +236,7 @@ describe("GitHub workflows", () => {
             );
         }
         // What the matrices receive for this repository: every stack file, split as policy/config.json says.
-        const out = githubOutput();
-        assert.deepEqual(out.preview.map((m) => m.stack).sort(), STACKS);
-        for (const m of out.preview) assert.equal(m["kubeconfig-secret"], secretName("KUBECONFIG_PREVIEW", m.stack));
-        assert.deepEqual(
-            out["non-production"].map((m) => m.stack),
-            STACKS.filter((s) => NON_PRODUCTION.includes(s)),
-        );
-        assert.deepEqual(
-            out.production.map((m) => m.stack),
-            STACKS.filter((s) => !NON_PRODUCTION.includes(s)),
-        );
-        for (const m of [...out["non-production"], ...out.production])
-            assert.equal(m["kubeconfig-secret"], secretName("KUBECONFIG_DEPLOY", m.stack));
+        assertMatrices(githubOutput(), STACKS, NON_PRODUCTION);
     });
 
     it("preview every stack on pull requests, with the policy pack and the read-only kubeconfig", () => {
@@ -674,19 +677,8 @@ describe("scripts/stacks: a new stack file joins the pipelines without editing t
                 out.preview.find((m) => m.stack === "production-eu"),
                 { stack: "production-eu", "kubeconfig-secret": "KUBECONFIG_PREVIEW_PRODUCTION_EU" },
             );
-            assert.deepEqual(
-                out.preview.map((m) => m.stack),
-                all,
-            );
             const relaxed = [...NON_PRODUCTION, "dev"];
-            assert.deepEqual(
-                out["non-production"].map((m) => m.stack),
-                all.filter((s) => relaxed.includes(s)),
-            );
-            assert.deepEqual(
-                out.production.map((m) => m.stack),
-                all.filter((s) => !relaxed.includes(s)),
-            );
+            assertMatrices(out, all, relaxed);
             assert.ok(
                 out.production.some((m) => m.stack === "production-eu"),
                 "fail closed: a new stack is production",
