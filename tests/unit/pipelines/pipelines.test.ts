@@ -5,11 +5,11 @@
  */
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { type SpawnSyncReturns, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, it } from "node:test";
+import { describe, it, type TestContext } from "node:test";
 import * as yaml from "js-yaml";
 import { findTool } from "../../../dev/toolchain/toolchain";
 
@@ -25,6 +25,61 @@ const STACKS = fs
     .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
     .filter((s): s is string => s !== undefined && s !== "local")
     .sort();
+
+/**
+ * The stacks that deploy without approval: those every policy of policy/config.json lists in
+ * `nonProductionStacks` (the policy pack relaxes a stack only where its policy's config says so).
+ */
+function nonProductionOf(root: string): string[] {
+    const config: Obj = JSON.parse(fs.readFileSync(path.join(root, "policy", "config.json"), "utf8"));
+    const lists = Object.values<Obj>(config).map((c) => (c.nonProductionStacks ?? []) as string[]);
+    return lists.length === 0 ? [] : lists[0].filter((s) => lists.every((l) => l.includes(s)));
+}
+const NON_PRODUCTION = nonProductionOf(ROOT);
+
+/** The name of a stack's secret or variable: `KUBECONFIG_PREVIEW_PRODUCTION_EU` for production-eu. */
+const secretName = (prefix: string, stack: string) => `${prefix}_${stack.toUpperCase().replaceAll("-", "_")}`;
+
+/** scripts/stacks, on this repository or on another root; fails the test unless it succeeds. */
+function stacksScript(args: string[], root?: string): string {
+    const run = spawnSync(path.join(ROOT, "scripts", "stacks"), [...(root ? ["--root", root] : []), ...args], {
+        encoding: "utf8",
+    });
+    assert.equal(run.status, 0, `scripts/stacks ${args.join(" ")}: ${run.stderr}`);
+    return run.stdout;
+}
+
+type MatrixEntry = { stack: string; "kubeconfig-secret": string };
+
+/** The matrices cover `stacks`, split as `relaxed` says, each with its kubeconfig secret named after it. */
+function assertMatrices(out: Record<string, MatrixEntry[]>, stacks: string[], relaxed: string[]): void {
+    const names = (list: MatrixEntry[]) => list.map((m) => m.stack);
+    assert.deepEqual(names(out.preview), stacks);
+    assert.deepEqual(
+        names(out["non-production"]),
+        stacks.filter((s) => relaxed.includes(s)),
+    );
+    assert.deepEqual(
+        names(out.production),
+        stacks.filter((s) => !relaxed.includes(s)),
+    );
+    for (const m of out.preview) assert.equal(m["kubeconfig-secret"], secretName("KUBECONFIG_PREVIEW", m.stack));
+    for (const m of [...out["non-production"], ...out.production])
+        assert.equal(m["kubeconfig-secret"], secretName("KUBECONFIG_DEPLOY", m.stack));
+}
+/** The outputs the GitHub `stacks` jobs give the matrices. */
+function githubOutput(root?: string): Record<"preview" | "non-production" | "production", MatrixEntry[]> {
+    const lines = stacksScript(["--format", "github-output"], root).trim().split("\n");
+    const out = Object.fromEntries(
+        lines.map((l) => [l.slice(0, l.indexOf("=")), JSON.parse(l.slice(l.indexOf("=") + 1))]),
+    );
+    assert.deepEqual(Object.keys(out).sort(), ["non-production", "preview", "production"]);
+    return out as Record<"preview" | "non-production" | "production", MatrixEntry[]>;
+}
+
+/** The GitLab child pipeline scripts/stacks generates. */
+const gitlabChild = (kind: "preview" | "deploy", root?: string): Obj =>
+    yaml.load(stacksScript(["--format", `gitlab-${kind}`], root)) as Obj;
 
 /** Names whose values are credentials, in either CI system. */
 const SECRET_NAMES =
@@ -89,7 +144,11 @@ describe("GitHub workflows", () => {
         assert.equal(run.status, 0, `actionlint found problems:\n${run.stdout}${run.stderr}`);
     });
 
-    it("actionlint does fail a broken workflow (the check above is not vacuous)", (t) => {
+    /** Runs `check` with a function that lints a workflow's text in a temporary directory; skips without actionlint. */
+    function withActionlint(
+        t: TestContext,
+        check: (lint: (name: string, text: string) => SpawnSyncReturns<string>) => void,
+    ) {
         const actionlint = findTool("actionlint");
         if (!actionlint) {
             t.skip("actionlint is not built");
@@ -97,21 +156,44 @@ describe("GitHub workflows", () => {
         }
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "actionlint-"));
         try {
-            const broken = path.join(dir, "broken.yml");
-            fs.writeFileSync(
-                broken,
-                // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
-                "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ matrix.nope }}\n",
-            );
-            const run = spawnSync(actionlint, ["-no-color", "-shellcheck=", "-pyflakes=", broken], {
-                cwd: dir,
-                encoding: "utf8",
+            check((name, text) => {
+                fs.writeFileSync(path.join(dir, name), text);
+                return spawnSync(actionlint, ["-no-color", "-shellcheck=", "-pyflakes=", path.join(dir, name)], {
+                    cwd: dir,
+                    encoding: "utf8",
+                });
             });
-            assert.equal(run.status, 1, run.stdout + run.stderr);
-            assert.match(run.stdout, /matrix/);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    }
+
+    it("actionlint does fail a broken workflow (the check above is not vacuous)", (t) => {
+        withActionlint(t, (lint) => {
+            const run = lint(
+                "broken.yml",
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
+                "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ matrix.nope }}\n",
+            );
+            assert.equal(run.status, 1, run.stdout + run.stderr);
+            assert.match(run.stdout, /matrix/);
+        });
+    });
+
+    it("actionlint checks the matrices' wiring: a matrix over an output the stacks job does not give fails", (t) => {
+        withActionlint(t, (lint) => {
+            for (const [file, output] of [
+                ["preview.yml", "preview"],
+                ["deploy.yml", "production"],
+            ]) {
+                const text = fs.readFileSync(path.join(WORKFLOWS, file), "utf8");
+                const broken = text.replace(`needs.stacks.outputs.${output})`, `needs.stacks.outputs.${output}s)`);
+                assert.notEqual(broken, text, `${file} runs a matrix over needs.stacks.outputs.${output}`);
+                const run = lint(file, broken);
+                assert.equal(run.status, 1, run.stdout + run.stderr);
+                assert.match(run.stdout, new RegExp(`"${output}s" is not defined`));
+            }
+        });
     });
 
     it("pin every action to a full commit SHA, with its release in a comment", () => {
@@ -139,13 +221,35 @@ describe("GitHub workflows", () => {
         }
     });
 
+    it("compute the stacks with scripts/stacks in a first job, whose outputs the matrices run over", () => {
+        for (const [file, outputs] of [
+            ["preview.yml", ["preview"]],
+            ["deploy.yml", ["non-production", "production"]],
+        ] as const) {
+            const stacks = load(`.github/workflows/${file}`).jobs.stacks;
+            const step = stacks.steps.find((s: Obj) => s.id === "stacks");
+            assert.equal(step.run, 'scripts/stacks --format github-output >> "$GITHUB_OUTPUT"', file);
+            assert.deepEqual(
+                stacks.outputs,
+                Object.fromEntries(outputs.map((o) => [o, `\${{ steps.stacks.outputs.${o} }}`])),
+                file,
+            );
+        }
+        // What the matrices receive for this repository: every stack file, split as policy/config.json says.
+        assertMatrices(githubOutput(), STACKS, NON_PRODUCTION);
+    });
+
     it("preview every stack on pull requests, with the policy pack and the read-only kubeconfig", () => {
         const workflow = load(".github/workflows/preview.yml");
         assert.deepEqual(Object.keys(workflow.on), ["pull_request"]);
         const preview = workflow.jobs.preview;
-        const matrix: Obj[] = preview.strategy.matrix.include;
-        assert.deepEqual(matrix.map((m) => m.stack).sort(), STACKS);
-        for (const m of matrix) assert.equal(m["kubeconfig-secret"], `KUBECONFIG_PREVIEW_${m.stack.toUpperCase()}`);
+        assert.deepEqual(preview.needs, ["unit", "stacks"]);
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
+        assert.deepEqual(preview.strategy.matrix, { include: "${{ fromJSON(needs.stacks.outputs.preview) }}" });
+        assert.equal(preview.strategy["fail-fast"], false);
+        const kubeconfig = preview.steps.find((s: Obj) => s.name === "kubeconfig");
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
+        assert.equal(kubeconfig.env.KUBECONFIG_CONTENT, "${{ secrets[matrix.kubeconfig-secret] }}");
         assert.match(preview.concurrency.group, /matrix\.stack.*pull_request\.number/);
         assert.equal(preview.concurrency["cancel-in-progress"], true);
 
@@ -161,32 +265,50 @@ describe("GitHub workflows", () => {
         assert.doesNotMatch(JSON.stringify(workflow), /KUBECONFIG_DEPLOY/, "previews never get the writer kubeconfig");
     });
 
-    it("deploy main through scripts/up, staging first, each job in its stack's environment", () => {
+    it("deploy main through scripts/up, non-production stacks first, production-like ones in `production`", () => {
         const workflow = load(".github/workflows/deploy.yml");
         assert.deepEqual(workflow.on, { push: { branches: ["main"] } });
-        assert.deepEqual(Object.keys(workflow.jobs).sort(), STACKS);
-        for (const [name, job] of Object.entries<Obj>(workflow.jobs)) {
-            assert.equal(job.environment, name);
+        assert.deepEqual(Object.keys(workflow.jobs).sort(), ["non-production", "production", "stacks"]);
+        const { "non-production": first, production } = workflow.jobs;
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
+        assert.equal(first.environment, "${{ matrix.stack }}");
+        // A literal: no output of a job can move a production-like stack out of the protected environment.
+        assert.equal(production.environment, "production");
+        assert.deepEqual(production.needs, ["stacks", "non-production"]);
+        assert.match(production.if, /needs\.non-production\.result == 'success'/);
+        assert.doesNotMatch(production.if, /always\(\)|failure\(\)/, "never after a failed non-production up");
+        for (const [name, job] of [
+            ["non-production", first],
+            ["production", production],
+        ] as const) {
+            assert.deepEqual(
+                job.strategy,
+                { "fail-fast": false, matrix: { include: `\${{ fromJSON(needs.stacks.outputs.${name}) }}` } },
+                `${name}: one job per stack, none cancelled because another failed`,
+            );
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
+            assert.equal(job.env.STACK, "${{ matrix.stack }}", name);
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
+            assert.equal(job.concurrency.group, "deploy-${{ matrix.stack }}", `${name}: one up per stack at a time`);
             assert.equal(job.concurrency["cancel-in-progress"], false, "an up is never cancelled halfway");
             const ups = job.steps.filter((s: Obj) => /scripts\/up/.test(s.run ?? ""));
             assert.deepEqual(
                 ups.map((s: Obj) => s.run.trim()),
-                [`scripts/up --stack ${name}`],
+                ['scripts/up --stack "$STACK"'],
             );
-            assert.match(JSON.stringify(job.steps), /secrets\.KUBECONFIG_DEPLOY/);
+            const kubeconfig = job.steps.find((s: Obj) => s.name === "kubeconfig");
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
+            assert.equal(kubeconfig.env.KUBECONFIG_CONTENT, "${{ secrets[matrix.kubeconfig-secret] }}", name);
         }
-        assert.equal(workflow.jobs.production.needs, "staging");
     });
 
     it("report every registration's health with scripts/verify right after scripts/up, with no stack secret", () => {
-        for (const [name, job] of Object.entries<Obj>(load(".github/workflows/deploy.yml").jobs)) {
+        for (const name of ["non-production", "production"]) {
+            const job = load(".github/workflows/deploy.yml").jobs[name];
             const runs: string[] = job.steps.map((s: Obj) => String(s.run ?? "").trim());
-            const up = runs.indexOf(`scripts/up --stack ${name}`);
-            const verify = runs.indexOf(`scripts/verify --stack ${name}`);
-            assert.ok(
-                up >= 0 && verify === up + 1,
-                `${name}: scripts/verify --stack ${name} is the step after scripts/up`,
-            );
+            const up = runs.indexOf('scripts/up --stack "$STACK"');
+            const verify = runs.indexOf('scripts/verify --stack "$STACK"');
+            assert.ok(up >= 0 && verify === up + 1, `${name}: scripts/verify is the step after scripts/up`);
             const step = job.steps[verify];
             assert.equal(step.env, undefined, `${name}: the report needs the kubeconfig only`);
             assert.match(String(step.if), /!cancelled\(\)/, `${name}: the report also follows a failed up`);
@@ -366,7 +488,7 @@ describe("scripts/install-pulumi", () => {
     });
 });
 
-describe(".gitlab-ci.yml", () => {
+describe(".gitlab-ci.yml and the child pipelines scripts/stacks generates from it", () => {
     const config = load(".gitlab-ci.yml");
     const KEYWORDS = new Set([
         "workflow",
@@ -380,12 +502,12 @@ describe(".gitlab-ci.yml", () => {
         "before_script",
         "after_script",
     ]);
-    const jobs = Object.fromEntries(
-        Object.entries<Obj>(config).filter(([k]) => !KEYWORDS.has(k) && !k.startsWith(".")),
-    );
+    const jobsOf = (pipeline: Obj): Obj =>
+        Object.fromEntries(Object.entries<Obj>(pipeline).filter(([k]) => !KEYWORDS.has(k) && !k.startsWith(".")));
+    const jobs = jobsOf(config);
     /** A job with its `extends` templates merged in, as GitLab does (deep for hashes, replacing for the rest). */
-    const resolve = (job: Obj): Obj => {
-        const bases = ([] as string[]).concat(job.extends ?? []).map((b) => resolve(config[b]));
+    const resolve = (job: Obj, pipeline: Obj = config): Obj => {
+        const bases = ([] as string[]).concat(job.extends ?? []).map((b) => resolve(pipeline[b], pipeline));
         const merged: Obj = {};
         for (const part of [...bases, job]) {
             for (const [k, v] of Object.entries(part)) {
@@ -395,6 +517,15 @@ describe(".gitlab-ci.yml", () => {
         return merged;
     };
     const scriptOf = (job: Obj) => [job.before_script, job.script, job.after_script].flat().filter(Boolean).join("\n");
+    const preview = gitlabChild("preview");
+    const deploy = gitlabChild("deploy");
+    /** Every job that runs, resolved: the parent's and the children's. */
+    const allJobs: [string, Obj][] = [
+        ...Object.entries<Obj>(jobs).map(([n, j]) => [n, resolve(j)] as [string, Obj]),
+        ...[preview, deploy].flatMap((child) =>
+            Object.entries<Obj>(jobsOf(child)).map(([n, j]) => [`child ${n}`, resolve(j, child)] as [string, Obj]),
+        ),
+    ];
 
     it("runs merge request pipelines or default branch pipelines, never both for one push", () => {
         const rules: Obj[] = config.workflow.rules;
@@ -403,65 +534,224 @@ describe(".gitlab-ci.yml", () => {
         assert.ok(rules.some((r) => r.if === "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"));
     });
 
-    it("puts every job in a declared stage, needing jobs that exist", () => {
-        for (const [name, job] of Object.entries(jobs)) {
-            assert.ok(config.stages.includes(job.stage), `${name}: stage ${job.stage} is not in stages`);
-            for (const need of job.needs ?? []) assert.ok(need in jobs, `${name} needs ${need}, which is not a job`);
-            assert.ok(Array.isArray(job.script), `${name} has no script`);
+    it("puts every job in a declared stage, needing jobs that exist, in the parent and the children", () => {
+        for (const pipeline of [config, preview, deploy]) {
+            const own = jobsOf(pipeline);
+            for (const [name, job] of Object.entries<Obj>(own)) {
+                const stage = resolve(job, pipeline).stage;
+                assert.ok(pipeline.stages.includes(stage), `${name}: stage ${stage} is not in stages`);
+                for (const need of job.needs ?? []) assert.ok(need in own, `${name} needs ${need}, which is not a job`);
+                assert.ok(Array.isArray(resolve(job, pipeline).script) || job.trigger, `${name} has no script`);
+            }
         }
     });
 
-    it("has every job run the unit tests, scripts/preview or scripts/up, and the engine only through those", () => {
-        for (const [name, job] of Object.entries(jobs)) {
-            const script = scriptOf(resolve(job));
-            assert.match(script, /npm run test:unit|scripts\/preview --stack|scripts\/up --stack/, name);
+    it("generates the child pipelines in a job, and triggers them: previews on merge requests, deploys on the default branch", () => {
+        assert.deepEqual(
+            (jobs.stacks.script as string[]).filter((l) => /scripts\/stacks/.test(l)),
+            [
+                "scripts/stacks --format gitlab-preview > stacks/preview.yml",
+                "scripts/stacks --format gitlab-deploy > stacks/deploy.yml",
+            ],
+        );
+        assert.deepEqual(jobs.stacks.artifacts.paths, ["stacks/"]);
+        for (const [name, file, rule] of [
+            ["preview", "stacks/preview.yml", '$CI_PIPELINE_SOURCE == "merge_request_event"'],
+            ["deploy", "stacks/deploy.yml", "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"],
+        ]) {
+            const job = jobs[name];
+            assert.deepEqual(job.rules, [{ if: rule }], name);
+            assert.deepEqual(job.trigger.include, [{ artifact: file, job: "stacks" }], name);
+            assert.ok(job.needs.includes("stacks") && job.needs.includes("unit"), name);
+            assert.ok(
+                ["depend", "mirror"].includes(job.trigger.strategy),
+                `${name}: the child's failure fails the pipeline`,
+            );
+        }
+    });
+
+    it("has every job run the unit tests, scripts/stacks, scripts/preview or scripts/up, and the engine only through those", () => {
+        for (const [name, job] of allJobs) {
+            if (job.trigger) continue;
+            const script = scriptOf(job);
+            assert.match(
+                script,
+                /npm run test:unit|scripts\/stacks --format|scripts\/preview --stack|scripts\/up --stack/,
+                name,
+            );
             assert.equal(callsEngineDirectly(script), false, name);
         }
     });
 
-    it("previews every stack on merge requests with its read-only kubeconfig and posts the summary", () => {
-        const preview = resolve(jobs.preview);
-        assert.deepEqual(preview.rules, [{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }]);
-        assert.deepEqual([...preview.parallel.matrix[0].STACK].sort(), STACKS);
-        const script = scriptOf(preview);
-        assert.match(script, /KUBECONFIG_PREVIEW_\$\{STACK\^\^\}/);
-        assert.doesNotMatch(script, /KUBECONFIG_DEPLOY/);
-        assert.match(script, /scripts\/post-summary --stack "\$STACK"/);
+    it("pins the children's image by digest and installs Pulumi there through scripts/install-pulumi: the parent's own", () => {
+        for (const child of [preview, deploy]) {
+            assert.deepEqual(child.default, config.default);
+            assert.deepEqual(child[".pulumi"], config[".pulumi"]);
+        }
     });
 
-    it("deploys the default branch through scripts/up in each stack's environment, production by hand", () => {
-        const deploys = Object.entries(jobs).filter(([, job]) => /scripts\/up/.test(scriptOf(job)));
-        assert.deepEqual(deploys.map(([, job]) => job.environment.name).sort(), STACKS);
+    it("previews every stack on merge requests with its read-only kubeconfig and posts the summary", () => {
+        const previews = Object.entries<Obj>(jobsOf(preview)).map(
+            ([name, job]) => [name, resolve(job, preview)] as const,
+        );
+        assert.deepEqual(previews.map(([, job]) => job.variables.STACK).sort(), STACKS);
+        for (const [name, job] of previews) {
+            const stack = job.variables.STACK;
+            assert.equal(name, `preview:${stack}`);
+            // A child of a merge request pipeline has the source parent_pipeline; CI_MERGE_REQUEST_ID is set.
+            assert.deepEqual(job.rules, [{ if: "$CI_MERGE_REQUEST_ID" }], name);
+            assert.equal(job.variables.PREVIEW_KUBECONFIG_VAR, secretName("KUBECONFIG_PREVIEW", stack), name);
+            assert.equal(job.interruptible, true, name);
+            const script = scriptOf(job);
+            assert.match(script, /scripts\/ci-kubeconfig "\$PREVIEW_KUBECONFIG_VAR"/);
+            assert.match(script, /scripts\/preview --stack "\$STACK"/);
+            assert.doesNotMatch(script, /KUBECONFIG_DEPLOY/);
+            assert.match(script, /scripts\/post-summary --stack "\$STACK"/);
+        }
+    });
+
+    it("deploys the default branch through scripts/up, non-production first, production-like by hand in `production`", () => {
+        const deploys = Object.entries<Obj>(jobsOf(deploy)).map(([name, job]) => [name, resolve(job, deploy)] as const);
+        assert.deepEqual(deploys.map(([, job]) => job.variables.STACK).sort(), STACKS);
+        const first = deploys.filter(([, job]) => NON_PRODUCTION.includes(job.variables.STACK)).map(([name]) => name);
         for (const [name, job] of deploys) {
-            const stack = job.environment.name;
-            assert.match(scriptOf(job), new RegExp(`scripts/up --stack ${stack}$`, "m"), name);
+            const stack = job.variables.STACK;
+            const production = !NON_PRODUCTION.includes(stack);
+            assert.equal(name, `deploy:${stack}`);
+            assert.equal(job.environment.name, production ? "production" : stack, name);
+            assert.equal(job.variables.DEPLOY_KUBECONFIG_VAR, secretName("KUBECONFIG_DEPLOY", stack), name);
+            assert.match(scriptOf(job), /^scripts\/up --stack "\$STACK"$/m, name);
             assert.equal(job.resource_group, `stack-${stack}`, `${name}: one up per stack at a time`);
-            assert.ok(
-                job.rules.every((r: Obj) => r.if === "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"),
-                `${name} runs on the default branch only`,
+            assert.deepEqual(
+                job.rules,
+                [{ if: "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH", ...(production ? { when: "manual" } : {}) }],
+                `${name} runs on the default branch only, by hand if production-like`,
             );
+            assert.equal(job.stage, production ? "deploy-production" : "deploy", name);
+            if (production) assert.deepEqual(job.needs, first, `${name} after every non-production stack`);
             assert.equal(job.interruptible, undefined, `${name}: an up is never interrupted`);
         }
-        const production = deploys.find(([, job]) => job.environment.name === "production")![1];
-        assert.equal(production.rules[0].when, "manual");
-        assert.deepEqual(production.needs, [deploys.find(([, job]) => job.environment.name === "staging")![0]]);
+        assert.deepEqual(deploy.stages, ["deploy", "deploy-production"]);
     });
 
     it("reports every registration's health with scripts/verify right after scripts/up", () => {
-        const deploys = Object.values(jobs).filter((job) => /scripts\/up/.test(scriptOf(job)));
-        assert.equal(deploys.length, STACKS.length);
-        for (const job of deploys) {
-            const stack = job.environment.name;
-            const lines = (job.script as string[]).map((l) => l.trim());
-            const up = lines.indexOf(`scripts/up --stack ${stack}`);
-            assert.ok(up >= 0 && lines[up + 1] === `scripts/verify --stack ${stack}`, `${stack}: ${lines.join("; ")}`);
-        }
+        const lines = (resolve(deploy[`deploy:${STACKS[0]}`], deploy).script as string[]).map((l) => l.trim());
+        const up = lines.indexOf('scripts/up --stack "$STACK"');
+        assert.ok(up >= 0 && lines[up + 1] === 'scripts/verify --stack "$STACK"', lines.join("; "));
     });
 
     it("never prints a credential", () => {
         assert.equal(JSON.stringify(config).includes("CI_DEBUG_TRACE"), false, "CI_DEBUG_TRACE prints every variable");
-        for (const [name, job] of Object.entries(jobs))
-            assert.equal(printsSecret(scriptOf(resolve(job))), undefined, name);
+        for (const [name, job] of allJobs) assert.equal(printsSecret(scriptOf(job)), undefined, name);
+    });
+});
+
+describe("scripts/stacks: a new stack file joins the pipelines without editing them", () => {
+    /** A copy of the repository's layout as scripts/stacks reads it: stack files, policy/config.json, .gitlab-ci.yml. */
+    function layout(extraStacks: string[], nonProduction: string[]): string {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
+        fs.mkdirSync(path.join(dir, "policy"));
+        for (const file of ["Pulumi.yaml", ".gitlab-ci.yml", ...STACKS.map((s) => `Pulumi.${s}.yaml`)])
+            fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));
+        for (const stack of extraStacks) fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "config: {}\n");
+        const config: Obj = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "config.json"), "utf8"));
+        for (const entry of Object.values<Obj>(config)) entry.nonProductionStacks.push(...nonProduction);
+        fs.writeFileSync(path.join(dir, "policy", "config.json"), JSON.stringify(config));
+        return dir;
+    }
+
+    it("previews a new stack file, and deploys it in the protected production environment unless config.json relaxes it", () => {
+        const dir = layout(["production-eu", "dev"], ["dev"]);
+        try {
+            // Not stack files: the developer's sandbox stack (gitignored), a backup, a directory, other files.
+            fs.writeFileSync(path.join(dir, "Pulumi.local.yaml"), "config: {}\n");
+            fs.writeFileSync(path.join(dir, "Pulumi.production.yaml.orig"), "config: {}\n");
+            fs.writeFileSync(path.join(dir, "README.md"), "");
+            fs.mkdirSync(path.join(dir, "Pulumi.folder.yaml"));
+            const all = [...STACKS, "production-eu", "dev"].sort();
+            assert.deepEqual(stacksScript([], dir).trim().split("\n"), all);
+            assert.deepEqual(JSON.parse(stacksScript(["--format", "json"], dir)), all);
+
+            const out = githubOutput(dir);
+            assert.deepEqual(
+                out.preview.find((m) => m.stack === "production-eu"),
+                { stack: "production-eu", "kubeconfig-secret": "KUBECONFIG_PREVIEW_PRODUCTION_EU" },
+            );
+            const relaxed = [...NON_PRODUCTION, "dev"];
+            assertMatrices(out, all, relaxed);
+            assert.ok(
+                out.production.some((m) => m.stack === "production-eu"),
+                "fail closed: a new stack is production",
+            );
+            assert.deepEqual(
+                out.production.find((m) => m.stack === "production-eu")?.["kubeconfig-secret"],
+                "KUBECONFIG_DEPLOY_PRODUCTION_EU",
+            );
+
+            assert.deepEqual(gitlabChild("preview", dir)["preview:production-eu"].variables, {
+                STACK: "production-eu",
+                PREVIEW_KUBECONFIG_VAR: "KUBECONFIG_PREVIEW_PRODUCTION_EU",
+            });
+            const deploy = gitlabChild("deploy", dir);
+            const eu = deploy["deploy:production-eu"];
+            assert.deepEqual(eu.environment, { name: "production" });
+            assert.equal(eu.rules[0].when, "manual");
+            assert.deepEqual(
+                eu.needs,
+                relaxed
+                    .filter((s) => all.includes(s))
+                    .sort()
+                    .map((s) => `deploy:${s}`),
+            );
+            assert.deepEqual(deploy["deploy:dev"].environment, { name: "dev" });
+            assert.equal(deploy["deploy:dev"].rules[0].when, undefined);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("treats a stack as production unless every production-dependent policy relaxes it", () => {
+        const dir = layout(["qa"], []);
+        try {
+            const configFile = path.join(dir, "policy", "config.json");
+            const config: Obj = JSON.parse(fs.readFileSync(configFile, "utf8"));
+            const [first] = Object.keys(config);
+            config[first].nonProductionStacks.push("qa");
+            fs.writeFileSync(configFile, JSON.stringify(config));
+            assert.ok(
+                githubOutput(dir).production.some((m) => m.stack === "qa"),
+                "one policy's list is not enough",
+            );
+            delete config[first];
+            fs.writeFileSync(configFile, JSON.stringify(config));
+            assert.ok(
+                githubOutput(dir).production.some((m) => m.stack === NON_PRODUCTION[0]),
+                "a policy without config treats every stack as production",
+            );
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("refuses, loudly, what it cannot name: no stack file, a name that is no secret name, two stacks sharing a secret", () => {
+        for (const [files, message] of [
+            [["Pulumi.a.b.yaml"], /Pulumi\.a\.b\.yaml: a stack name of letters, digits/],
+            [["Pulumi.eu-1.yaml", "Pulumi.eu_1.yaml"], /stacks eu-1 and eu_1 would share KUBECONFIG_PREVIEW_EU_1/],
+            [[], /no Pulumi\.<stack>\.yaml/],
+        ] as const) {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
+            try {
+                fs.mkdirSync(path.join(dir, "policy"));
+                fs.copyFileSync(path.join(ROOT, "policy", "config.json"), path.join(dir, "policy", "config.json"));
+                for (const file of files) fs.writeFileSync(path.join(dir, file), "config: {}\n");
+                const run = spawnSync(path.join(ROOT, "scripts", "stacks"), ["--root", dir], { encoding: "utf8" });
+                assert.equal(run.status, 1, files.join(" "));
+                assert.match(run.stderr, message);
+                assert.equal(run.stdout, "");
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        }
     });
 });
 

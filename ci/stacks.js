@@ -1,0 +1,149 @@
+/**
+ * The stacks the pipelines run, from the stack files: run through scripts/stacks (which compiles the policy pack
+ * first), never by hand. Which stacks are not production is policy/stacks.ts's definition, read from
+ * policy/config.json exactly as the policy pack reads it: a stack deploys without approval only if every policy
+ * whose level depends on the stack kind lists it in `nonProductionStacks`; every other stack, a new stack file
+ * included, is production-like (the protected, approved deploy). docs/pipelines.md.
+ *
+ *   node ci/stacks.js [--root DIR] [--format names|json|github-output|gitlab-preview|gitlab-deploy]
+ */
+const fs = require("node:fs");
+const path = require("node:path");
+const yaml = require("js-yaml");
+const { POLICIES, dependsOnStackKind } = require("../dist/policy/policies.js");
+const { isProductionStack } = require("../dist/policy/stacks.js");
+
+/** `Pulumi.<stack>.yaml`; the project file Pulumi.yaml and anything else are not stack files. */
+const STACK_FILE = /^Pulumi\.(.+)\.yaml$/;
+/** What a stack name may be here: it becomes part of secret, variable, job and environment names. */
+const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+/** The developer's own stack of the sandbox and the benchmark, ignored by git (.gitignore): no pipeline's. */
+const LOCAL_STACKS = new Set(["local"]);
+
+/** The name of a stack's secret or variable: PREFIX_<STACK in capitals, - as _>. */
+const secretName = (prefix, stack) => `${prefix}_${stack.toUpperCase().replace(/-/g, "_")}`;
+
+/** The stacks of the stack files in `root`, sorted, each with its kind and the names derived from it. */
+function stacksOf(root) {
+    const config = JSON.parse(fs.readFileSync(path.join(root, "policy", "config.json"), "utf8"));
+    const kindPolicies = POLICIES.filter(dependsOnStackKind);
+    const names = fs
+        .readdirSync(root, { withFileTypes: true })
+        .filter((entry) => entry.isFile() || entry.isSymbolicLink())
+        .map((entry) => STACK_FILE.exec(entry.name)?.[1])
+        .filter((stack) => stack !== undefined && !LOCAL_STACKS.has(stack))
+        .sort();
+    const problems = names
+        .filter((stack) => !STACK_NAME.test(stack))
+        .map((stack) => `Pulumi.${stack}.yaml: a stack name of letters, digits, - and _ only`);
+    const seen = new Map();
+    for (const stack of names) {
+        const secret = secretName("KUBECONFIG_PREVIEW", stack);
+        if (seen.has(secret)) problems.push(`stacks ${seen.get(secret)} and ${stack} would share ${secret}`);
+        seen.set(secret, stack);
+    }
+    if (names.length === 0) problems.push(`no Pulumi.<stack>.yaml in ${root}`);
+    if (problems.length > 0) throw new Error(problems.join("\n"));
+    return names.map((stack) => {
+        // Fail closed: production unless every production-dependent policy relaxes it.
+        const production = kindPolicies.some((p) => isProductionStack(config[p.name] ?? {})(stack));
+        return {
+            stack,
+            production,
+            previewSecret: secretName("KUBECONFIG_PREVIEW", stack),
+            deploySecret: secretName("KUBECONFIG_DEPLOY", stack),
+            environment: production ? "production" : stack,
+        };
+    });
+}
+
+/** GitHub: step outputs for $GITHUB_OUTPUT, each a JSON array of matrix entries. */
+function githubOutput(stacks) {
+    const entries = (list, secret) =>
+        JSON.stringify(list.map((s) => ({ stack: s.stack, "kubeconfig-secret": s[secret] })));
+    return [
+        `preview=${entries(stacks, "previewSecret")}`,
+        `non-production=${entries(
+            stacks.filter((s) => !s.production),
+            "deploySecret",
+        )}`,
+        `production=${entries(
+            stacks.filter((s) => s.production),
+            "deploySecret",
+        )}`,
+    ].join("\n");
+}
+
+/**
+ * GitLab: a child pipeline, one job per stack extending the hidden template of `.gitlab-ci.yml` (`.preview` or
+ * `.deploy`), with that file's `default` (the image pinned by digest) and `.pulumi` copied in unchanged.
+ */
+function gitlabChild(root, stacks, kind) {
+    const parent = yaml.load(fs.readFileSync(path.join(root, ".gitlab-ci.yml"), "utf8"));
+    const child = { default: parent.default };
+    for (const template of [".pulumi", `.${kind}`]) {
+        if (!parent[template]) throw new Error(`.gitlab-ci.yml has no ${template} template`);
+        child[template] = parent[template];
+    }
+    if (kind === "preview") {
+        child.stages = ["preview"];
+        for (const s of stacks) {
+            child[`preview:${s.stack}`] = {
+                extends: ".preview",
+                variables: { STACK: s.stack, PREVIEW_KUBECONFIG_VAR: s.previewSecret },
+            };
+        }
+    } else {
+        child.stages = ["deploy", "deploy-production"];
+        const first = stacks.filter((s) => !s.production).map((s) => `deploy:${s.stack}`);
+        for (const s of stacks) {
+            const branch = { if: "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" };
+            child[`deploy:${s.stack}`] = {
+                extends: ".deploy",
+                stage: s.production ? "deploy-production" : "deploy",
+                // Production-like stacks after the others, started by hand in the protected environment.
+                ...(s.production ? { needs: first } : {}),
+                rules: [s.production ? { ...branch, when: "manual" } : branch],
+                environment: { name: s.environment },
+                // One up per stack at a time.
+                resource_group: `stack-${s.stack}`,
+                variables: { STACK: s.stack, DEPLOY_KUBECONFIG_VAR: s.deploySecret },
+            };
+        }
+    }
+    const header =
+        "# Generated by scripts/stacks from the stack files and the templates of .gitlab-ci.yml: edit those.\n";
+    return header + yaml.dump(child, { lineWidth: 120, noRefs: true });
+}
+
+function main(argv) {
+    let root = path.resolve(__dirname, "..");
+    let format = "names";
+    for (let i = 0; i < argv.length; i += 2) {
+        if (argv[i] === "--root" && argv[i + 1]) root = path.resolve(argv[i + 1]);
+        else if (argv[i] === "--format" && argv[i + 1]) format = argv[i + 1];
+        else throw new Error(`usage: scripts/stacks [--root DIR] [--format FORMAT]; not understood: ${argv[i]}`);
+    }
+    const stacks = stacksOf(root);
+    switch (format) {
+        case "names":
+            return stacks.map((s) => s.stack).join("\n");
+        case "json":
+            return JSON.stringify(stacks.map((s) => s.stack));
+        case "github-output":
+            return githubOutput(stacks);
+        case "gitlab-preview":
+            return gitlabChild(root, stacks, "preview");
+        case "gitlab-deploy":
+            return gitlabChild(root, stacks, "deploy");
+        default:
+            throw new Error(`unknown format ${format}: names, json, github-output, gitlab-preview, gitlab-deploy`);
+    }
+}
+
+try {
+    process.stdout.write(`${main(process.argv.slice(2)).replace(/\n$/, "")}\n`);
+} catch (error) {
+    process.stderr.write(`scripts/stacks: ${error.message}\n`);
+    process.exit(1);
+}
