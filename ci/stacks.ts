@@ -5,13 +5,13 @@
  * whose level depends on the stack kind lists it in `nonProductionStacks`; every other stack, a new stack file
  * included, is production-like (the protected, approved deploy). docs/pipelines.md.
  *
- *   node ci/stacks.js [--root DIR] [--format names|json|github-output|gitlab-preview|gitlab-deploy]
+ *   node dist/ci/stacks.js [--root DIR] [--format names|json|github-output|gitlab-preview|gitlab-deploy]
  */
-const fs = require("node:fs");
-const path = require("node:path");
-const yaml = require("js-yaml");
-const { POLICIES, dependsOnStackKind } = require("../dist/policy/policies.js");
-const { isProductionStack } = require("../dist/policy/stacks.js");
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import { dependsOnStackKind, POLICIES } from "../policy/policies";
+import { isProductionStack } from "../policy/stacks";
 
 /** `Pulumi.<stack>.yaml`; the project file Pulumi.yaml and anything else are not stack files. */
 const STACK_FILE = /^Pulumi\.(.+)\.yaml$/;
@@ -21,22 +21,30 @@ const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const LOCAL_STACKS = new Set(["local"]);
 
 /** The name of a stack's secret or variable: PREFIX_<STACK in capitals, - as _>. */
-const secretName = (prefix, stack) => `${prefix}_${stack.toUpperCase().replace(/-/g, "_")}`;
+const secretName = (prefix: string, stack: string) => `${prefix}_${stack.toUpperCase().replace(/-/g, "_")}`;
+
+interface PipelineStack {
+    stack: string;
+    production: boolean;
+    previewSecret: string;
+    deploySecret: string;
+    environment: string;
+}
 
 /** The stacks of the stack files in `root`, sorted, each with its kind and the names derived from it. */
-function stacksOf(root) {
+function stacksOf(root: string): PipelineStack[] {
     const config = JSON.parse(fs.readFileSync(path.join(root, "policy", "config.json"), "utf8"));
     const kindPolicies = POLICIES.filter(dependsOnStackKind);
     const names = fs
         .readdirSync(root, { withFileTypes: true })
         .filter((entry) => entry.isFile() || entry.isSymbolicLink())
         .map((entry) => STACK_FILE.exec(entry.name)?.[1])
-        .filter((stack) => stack !== undefined && !LOCAL_STACKS.has(stack))
+        .filter((stack): stack is string => stack !== undefined && !LOCAL_STACKS.has(stack))
         .sort();
     const problems = names
         .filter((stack) => !STACK_NAME.test(stack))
         .map((stack) => `Pulumi.${stack}.yaml: a stack name of letters, digits, - and _ only`);
-    const seen = new Map();
+    const seen = new Map<string, string>();
     for (const stack of names) {
         const secret = secretName("KUBECONFIG_PREVIEW", stack);
         if (seen.has(secret)) problems.push(`stacks ${seen.get(secret)} and ${stack} would share ${secret}`);
@@ -58,8 +66,8 @@ function stacksOf(root) {
 }
 
 /** GitHub: step outputs for $GITHUB_OUTPUT, each a JSON array of matrix entries. */
-function githubOutput(stacks) {
-    const entries = (list, secret) =>
+function githubOutput(stacks: PipelineStack[]): string {
+    const entries = (list: PipelineStack[], secret: "previewSecret" | "deploySecret") =>
         JSON.stringify(list.map((s) => ({ stack: s.stack, "kubeconfig-secret": s[secret] })));
     return [
         `preview=${entries(stacks, "previewSecret")}`,
@@ -78,9 +86,9 @@ function githubOutput(stacks) {
  * GitLab: a child pipeline, one job per stack extending the hidden template of `.gitlab-ci.yml` (`.preview` or
  * `.deploy`), with that file's `default` (the image pinned by digest) and `.pulumi` copied in unchanged.
  */
-function gitlabChild(root, stacks, kind) {
-    const parent = yaml.load(fs.readFileSync(path.join(root, ".gitlab-ci.yml"), "utf8"));
-    const child = { default: parent.default };
+function gitlabChild(root: string, stacks: PipelineStack[], kind: "preview" | "deploy"): string {
+    const parent = yaml.load(fs.readFileSync(path.join(root, ".gitlab-ci.yml"), "utf8")) as Record<string, unknown>;
+    const child: Record<string, unknown> = { default: parent.default };
     for (const template of [".pulumi", `.${kind}`]) {
         if (!parent[template]) throw new Error(`.gitlab-ci.yml has no ${template} template`);
         child[template] = parent[template];
@@ -116,8 +124,9 @@ function gitlabChild(root, stacks, kind) {
     return header + yaml.dump(child, { lineWidth: 120, noRefs: true });
 }
 
-function main(argv) {
-    let root = path.resolve(__dirname, "..");
+function main(argv: string[]): string {
+    // Compiled to dist/ci/.
+    let root = path.resolve(__dirname, "..", "..");
     let format = "names";
     for (let i = 0; i < argv.length; i += 2) {
         if (argv[i] === "--root" && argv[i + 1]) root = path.resolve(argv[i + 1]);
@@ -144,6 +153,6 @@ function main(argv) {
 try {
     process.stdout.write(`${main(process.argv.slice(2)).replace(/\n$/, "")}\n`);
 } catch (error) {
-    process.stderr.write(`scripts/stacks: ${error.message}\n`);
+    process.stderr.write(`scripts/stacks: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
 }
