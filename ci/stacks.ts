@@ -53,8 +53,10 @@ function stacksOf(root: string): PipelineStack[] {
     if (names.length === 0) problems.push(`no Pulumi.<stack>.yaml in ${root}`);
     if (problems.length > 0) throw new Error(problems.join("\n"));
     return names.map((stack) => {
-        // Fail closed: production unless every production-dependent policy relaxes it.
-        const production = kindPolicies.some((p) => isProductionStack(config[p.name] ?? {})(stack));
+        // Fail closed: production unless every production-dependent policy relaxes it, and production when no
+        // policy depends on the stack kind at all (nothing then says any stack may skip the approval).
+        const production =
+            kindPolicies.length === 0 || kindPolicies.some((p) => isProductionStack(config[p.name] ?? {})(stack));
         return {
             stack,
             production,

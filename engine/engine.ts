@@ -26,6 +26,8 @@ export interface EngineOptions {
     stack: string;
     /** Directory of the file backend (unless backendUrl is given) and of PULUMI_HOME. */
     stateDir: string;
+    /** Whether a stack that does not exist yet is created. Default: yes. */
+    createStack?: boolean;
     /** A backend configured elsewhere (PULUMI_BACKEND_URL): used as is, instead of the file backend in stateDir. */
     backendUrl?: string;
     passphrase: string;
@@ -165,14 +167,17 @@ async function ensureStack(options: EngineOptions, workDir: string, env: NodeJS.
     );
     if (project && fs.existsSync(checkpoint)) return;
     const quiet = { ...options, onStdout: () => undefined, onStderr: () => undefined };
+    const create = options.createStack ?? true;
     const run = await exec(
         options.pulumiBinary,
-        ["stack", "select", "--create", "--non-interactive", "--stack", options.stack],
+        ["stack", "select", ...(create ? ["--create"] : []), "--non-interactive", "--stack", options.stack],
         workDir,
         env,
         quiet,
     );
-    if (run.code !== 0) throw new Error(`could not create stack ${options.stack}: ${run.stderr.trim()}`);
+    if (run.code !== 0) {
+        throw new Error(`could not ${create ? "create" : "select"} stack ${options.stack}: ${run.stderr.trim()}`);
+    }
 }
 
 /**

@@ -77,6 +77,15 @@ export function backendChoice(
     return { stateDir: path.join(cwd, ".state"), emptyStateAllowed: firstRun };
 }
 
+/**
+ * Whether a missing stack may be created: in a local file backend, or on a first run. In a configured backend a
+ * mistyped stack name (`outputs --stack stagin`) must fail, not leave an empty stack and a new stack file behind
+ * that the pipelines would then pick up.
+ */
+export function mayCreateStack(choice: { backendUrl?: string; emptyStateAllowed: boolean }): boolean {
+    return choice.backendUrl === undefined || choice.emptyStateAllowed;
+}
+
 function emptyStateRefusal(stack: string, backend: string): string {
     return (
         `stack ${stack} has no state in ${backend.replace(/\/\/[^/@]*@/, "//")}: run against real clusters, it would create ` +
@@ -113,6 +122,7 @@ async function main(): Promise<number> {
     }
     const tools = findEngineTools();
     const options = {
+        createStack: mayCreateStack(choice),
         workDir: cwd,
         stack: own.stack,
         stateDir: choice.stateDir,

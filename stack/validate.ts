@@ -677,6 +677,8 @@ const DEFAULT_TOKEN: TokenSpec = { kind: "secret" };
  * over; an hour is far below any period worth scheduling, so it only catches a wrong unit (720m for 720h).
  */
 const MIN_ROTATE_EVERY_MS = 3_600_000;
+/** Ten years: a longer period means no rotation, and its dates would overflow what Date can hold. */
+const MAX_ROTATE_EVERY_MS = 87_600 * 3_600_000;
 
 function validateStackToken(p: Problems, raw: unknown): TokenSpec {
     if (raw === null) {
@@ -726,6 +728,13 @@ function validateRotateEvery(p: Problems, path: string, raw: unknown): TokenSpec
             path,
             `is ${text}, under the minimum of 1h`,
             "rotate at most hourly, e.g. 720h (30 days); a token Secret is replaced at every due run",
+        );
+    }
+    if (ms > MAX_ROTATE_EVERY_MS) {
+        return p.add(
+            path,
+            `is ${text}, over the maximum of 87600h (ten years)`,
+            "rotate at least every ten years, e.g. 720h (30 days); without rotateEvery a token is never rotated",
         );
     }
     return { text, ms };

@@ -5,10 +5,19 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { backendChoice, splitArgs } from "../../../engine/pulumi";
+import { backendChoice, mayCreateStack, splitArgs } from "../../../engine/pulumi";
 
 describe("engine/pulumi.ts backend choice", () => {
     const cwd = "/work/project";
+
+    it("creates a missing stack in a local file backend or on a first run, never otherwise in a configured one", () => {
+        const choice = (own: Record<string, string>, backend?: string) =>
+            backendChoice(own, backend, cwd) as { backendUrl?: string; emptyStateAllowed: boolean };
+        assert.equal(mayCreateStack(choice({}, "s3://bucket/argocd-clusters")), false);
+        assert.equal(mayCreateStack(choice({ "first-run": "true" }, "s3://bucket/argocd-clusters")), true);
+        assert.equal(mayCreateStack(choice({})), true);
+        assert.equal(mayCreateStack(choice({ state: "/tmp/state" })), true);
+    });
 
     it("uses a configured backend as is, and allows an empty state there only with --first-run", () => {
         assert.deepEqual(backendChoice({}, "s3://bucket/argocd-clusters", cwd), {

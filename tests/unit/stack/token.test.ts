@@ -85,6 +85,16 @@ describe("token: refused, every problem at once", () => {
         ]);
     });
 
+    it("a rotateEvery longer than ten years is refused, not left to overflow the schedule's dates", () => {
+        assert.deepEqual(problems([entry({ token: { kind: "secret", rotateEvery: "3000000000h" } })]), [
+            [
+                "argocd-clusters:clusters[0].token.rotateEvery",
+                "is 3000000000h, over the maximum of 87600h (ten years)",
+                "rotate at least every ten years, e.g. 720h (30 days); without rotateEvery a token is never rotated",
+            ],
+        ]);
+    });
+
     it("a missing or unknown kind, and rotateEvery that is no duration, too short or without unit", () => {
         assert.deepEqual(
             problems(
