@@ -1,0 +1,216 @@
+/**
+ * End to end: a token rotation interrupted between issuing the new token and switching Argo CD to it, in the
+ * real engine against real API servers. Writes of the cluster Secret on the Argo CD cluster (not their dry runs)
+ * are denied by a ValidatingAdmissionPolicy while the target stays reachable, so each `up` creates (or keeps) the new token but
+ * cannot write it into the cluster Secret. Whatever the engine does with the old token Secret meanwhile, the
+ * token Argo CD holds must keep working until the cluster Secret holds the new one. The steps build on each
+ * other in one world.
+ *
+ * The engine (3.274) leaves the replaced token Secret pending delete after the failed switch, and a plain `up`
+ * deletes pending deletes in its final phase, which a failed switch never reaches (step 4). With
+ * --continue-on-error it does reach it: the old token Secret is deleted although the cluster Secret still holds
+ * its token (step 4b).
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { clusterSecretName } from "../../argocd/clusterSecret";
+import { kubeRequest } from "../../dev/controlPlane/kubeApi";
+import { ARGOCD_NS, configMapRoundTrip, credentialsFrom, eventually, type PulumiRun, World } from "../support/world";
+
+const POLICY = "e2e-deny-cluster-secret-writes";
+const VAP = "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies";
+const BINDINGS = "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings";
+
+let world: World;
+/** The token Argo CD held before the rotation (T1). */
+let oldToken: string;
+let oldTokenSecret: string;
+
+/** The status `token` gets from alpha's target, as Argo CD would send it. */
+async function statusWith(token: string): Promise<number> {
+    const creds = credentialsFrom((await world.clusterSecret(world.a))!);
+    return (await kubeRequest({ ...creds, bearerToken: token }, "GET", "/api")).status;
+}
+
+/**
+ * Asserts `token` keeps authenticating for 15 s: the API server caches a token's authentication for some
+ * seconds, so a token revoked by the run just ended only shows a 401 after a moment.
+ */
+async function keepsWorking(token: string, message: string): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+        assert.equal(await statusWith(token), 200, message);
+        await new Promise((r) => setTimeout(r, 500));
+    }
+}
+
+/** The engine's lines about pending deletes and the token Secrets, for the test's log. */
+function engineLines(run: PulumiRun): string {
+    return run.output
+        .split("\n")
+        .filter((l) => /pending|delet|replac|-token|error|denied|ValidatingAdmissionPolicy/i.test(l))
+        .slice(0, 60)
+        .join("\n");
+}
+
+/** Denies CREATE, UPDATE and DELETE of alpha's cluster Secret on the Argo CD cluster, for every identity. */
+async function denyClusterSecretWrites(): Promise<void> {
+    const name = clusterSecretName(world.a.server);
+    const policy = await world.argocd.admin("POST", VAP, {
+        metadata: { name: POLICY },
+        spec: {
+            failurePolicy: "Fail",
+            matchConstraints: {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ARGOCD_NS } },
+                resourceRules: [
+                    {
+                        apiGroups: [""],
+                        apiVersions: ["v1"],
+                        operations: ["CREATE", "UPDATE", "DELETE"],
+                        resources: ["secrets"],
+                        resourceNames: [name],
+                    },
+                ],
+            },
+            // Dry runs pass: the failure comes at the write itself (as a hub that goes away between the
+            // preview and the update, a webhook timing out, or the cluster Secret's own check before it is
+            // written), not in the preview that `up` runs first. Denying dry runs too stops the second `up` in
+            // its preview, before the engine touches anything.
+            validations: [
+                {
+                    expression: "has(request.dryRun) && request.dryRun == true",
+                    message: "e2e: writes of this cluster Secret are denied",
+                },
+            ],
+        },
+    });
+    assert.equal(policy.status, 201, JSON.stringify(policy.body));
+    const binding = await world.argocd.admin("POST", BINDINGS, {
+        metadata: { name: POLICY },
+        spec: { policyName: POLICY, validationActions: ["Deny"] },
+    });
+    assert.equal(binding.status, 201, JSON.stringify(binding.body));
+    // The policy takes effect once the API server's informers have it: an admin's update must be refused.
+    const secretPath = `/api/v1/namespaces/${ARGOCD_NS}/secrets/${name}`;
+    await eventually(
+        async () => {
+            const res = await world.argocd.admin(
+                "PATCH",
+                secretPath,
+                { metadata: { annotations: { "e2e/probe": `${Date.now()}` } } },
+                "application/merge-patch+json",
+            );
+            return [403, 422].includes(res.status) && JSON.stringify(res.body).includes("e2e: writes");
+        },
+        true,
+        "the policy denies an update of the cluster Secret",
+    );
+}
+
+async function allowClusterSecretWrites(): Promise<void> {
+    for (const p of [`${BINDINGS}/${POLICY}`, `${VAP}/${POLICY}`]) {
+        const res = await world.argocd.admin("DELETE", p);
+        assert.ok([200, 404].includes(res.status), `DELETE ${p}: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    const name = clusterSecretName(world.a.server);
+    const secretPath = `/api/v1/namespaces/${ARGOCD_NS}/secrets/${name}`;
+    await eventually(
+        async () =>
+            (
+                await world.argocd.admin(
+                    "PATCH",
+                    secretPath,
+                    { metadata: { annotations: { "e2e/probe": null } } },
+                    "application/merge-patch+json",
+                )
+            ).status,
+        200,
+        "updates of the cluster Secret are allowed again",
+    );
+}
+
+describe("a token rotation interrupted before Argo CD is switched", { timeout: 900_000 }, () => {
+    before(
+        async () => {
+            world = await World.create();
+        },
+        { timeout: 5_400_000 },
+    );
+
+    after(async () => {
+        await world?.dispose();
+    });
+
+    it("1. up registers alpha with a token that works", async () => {
+        world.writeConfig(world.clusterEntries("1").slice(0, 1));
+        await world.succeed("up");
+        oldToken = await world.bearerToken(world.a);
+        oldTokenSecret = (await world.succeed("outputs")).registrations.alpha.tokenSecretName;
+        assert.deepEqual(
+            await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.a))!), "default"),
+            [201, 200],
+        );
+    });
+
+    it("2. a ValidatingAdmissionPolicy denies writes of the cluster Secret; the target stays reachable", async () => {
+        await denyClusterSecretWrites();
+        assert.equal(await statusWith(oldToken), 200);
+    });
+
+    it("3. a rotation then fails, and Argo CD's token still works", async () => {
+        world.writeConfig(world.clusterEntries("2").slice(0, 1));
+        const run = await world.pulumi("up");
+        console.log(`--- up #1 during the denial: exit ${run.code}\n${engineLines(run)}`);
+        assert.notEqual(run.code, 0, "up must fail while the cluster Secret cannot be written");
+        assert.match(run.output, /e2e: writes of this cluster Secret are denied/);
+        assert.equal(await world.bearerToken(world.a), oldToken, "Argo CD still holds the old token");
+        await keepsWorking(oldToken, "the token Argo CD holds was revoked by the failed rotation");
+    });
+
+    it("4. a second up that fails the same way must not revoke the token Argo CD still holds", async () => {
+        const run = await world.pulumi("up");
+        console.log(`--- up #2 during the denial: exit ${run.code}\n${engineLines(run)}`);
+        assert.notEqual(run.code, 0, "up must fail while the cluster Secret cannot be written");
+        assert.equal(await world.bearerToken(world.a), oldToken, "Argo CD still holds the old token");
+        const old = await world.a.admin("GET", `/api/v1/namespaces/kube-system/secrets/${oldTokenSecret}`);
+        console.log(`--- old token Secret ${oldTokenSecret} after up #2: ${old.status}`);
+        await keepsWorking(
+            oldToken,
+            "the token Argo CD's cluster Secret holds was revoked: Argo CD has lost the cluster",
+        );
+    });
+
+    it("4b. nor does an up with --continue-on-error (docs/operations.md recommends it when a target is down)", async () => {
+        const run = await world.pulumi("up", "--continue-on-error");
+        console.log(`--- up --continue-on-error during the denial: exit ${run.code}\n${engineLines(run)}`);
+        assert.notEqual(run.code, 0, "up must fail while the cluster Secret cannot be written");
+        assert.equal(await world.bearerToken(world.a), oldToken, "Argo CD still holds the old token");
+        const old = await world.a.admin("GET", `/api/v1/namespaces/kube-system/secrets/${oldTokenSecret}`);
+        console.log(`--- old token Secret ${oldTokenSecret} after up --continue-on-error: ${old.status}`);
+        await keepsWorking(
+            oldToken,
+            "the token Argo CD's cluster Secret holds was revoked: Argo CD has lost the cluster",
+        );
+    });
+
+    it("5. once writes are allowed again, up switches Argo CD to the new token and revokes the old one", async () => {
+        await allowClusterSecretWrites();
+        const run = await world.pulumi("up");
+        console.log(`--- up after the denial: exit ${run.code}\n${engineLines(run)}`);
+        assert.equal(run.code, 0, run.output.slice(-4000));
+        const newToken = await world.bearerToken(world.a);
+        assert.notEqual(newToken, oldToken);
+        assert.deepEqual(
+            await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.a))!), "default"),
+            [201, 200],
+            "the new token works",
+        );
+        await eventually(() => statusWith(oldToken), 401, "the old token must be revoked");
+        const gone = await world.a.admin("GET", `/api/v1/namespaces/kube-system/secrets/${oldTokenSecret}`);
+        assert.equal(gone.status, 404, "the old token Secret is deleted");
+        // Exactly one token Secret is left for the account.
+        const owned = Object.keys(await world.ownedObjects(world.a)).filter((k) => k.startsWith("/api/v1/secrets/"));
+        assert.equal(owned.length, 1, `exactly one token Secret, got ${owned}`);
+        await world.succeed("preview", "--expect-no-changes");
+    });
+});
