@@ -37,6 +37,7 @@ import {
     createTokenSecret,
     type StepContext,
 } from "./managerAccess";
+import { revokeSupersededTokens } from "./tokenCleanup";
 import type { TokenSchedule } from "./tokenSchedule";
 
 export { CLUSTER_REGISTRATION_TYPE };
@@ -118,6 +119,21 @@ export class ClusterRegistration extends pulumi.ComponentResource {
         this.tokenSecretName = token.metadata.name;
         this.mode = pulumi.output<RegistrationMode>(isNamespaced(cluster) ? "namespaced" : "cluster-wide");
         this.argocdNamespace = pulumi.output(argocd.namespace);
+        // Resolves once superseded tokens are revoked, after the cluster Secret's step. A component output, so the
+        // run waits for it (registerOutputs) without it changing any stack output.
+        const supersededTokensRevoked = revokeSupersededTokens(
+            {
+                clusterName: cluster.name,
+                target: cluster.access,
+                systemNamespace: cluster.systemNamespace,
+                serviceAccount: cluster.serviceAccount,
+                stack: stackAnnotationValue(pulumi.getProject(), pulumi.getStack()),
+                clusterIdentifier: targetClusterIdentifier(cluster.server),
+            },
+            secret.metadata.name,
+            token.metadata.name,
+            this,
+        );
         this.registerOutputs({
             secretName: this.secretName,
             server: this.server,
@@ -125,6 +141,7 @@ export class ClusterRegistration extends pulumi.ComponentResource {
             tokenSecretName: this.tokenSecretName,
             mode: this.mode,
             argocdNamespace: this.argocdNamespace,
+            supersededTokensRevoked,
         });
     }
 }

@@ -123,7 +123,7 @@ export function createRolesAndBindings(
  * A service-account-token Secret (Kubernetes >= 1.24 creates none by itself). Its name carries a random
  * suffix keyed on `tokenRotation`, and with rotateEvery on the issue time: a new value makes a new Secret,
  * hence a new token, which the cluster Secret switches to before the old token Secret, and with it the old
- * token, is deleted. The provider waits until the token controller has filled `data`.
+ * token, is deleted (by tokenCleanup.ts, not the engine). The provider waits until the token controller has filled `data`.
  */
 export function createTokenSecret(
     step: StepContext,
@@ -153,6 +153,10 @@ export function createTokenSecret(
             },
             type: SERVICE_ACCOUNT_TOKEN_TYPE,
         },
-        options(step, [account]),
+        // Forgotten, never deleted, by the engine: it would delete a replaced token Secret even when the cluster
+        // Secret was not switched to the new token (a pending delete, --continue-on-error), revoking the token
+        // Argo CD holds. tokenCleanup.ts deletes superseded ones once the switch is done; removing the
+        // registration deletes the ServiceAccount, whose token Secrets the token controller then deletes.
+        { ...options(step, [account]), retainOnDelete: true },
     );
 }
