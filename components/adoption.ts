@@ -16,13 +16,19 @@ import {
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
     roleName,
-    SERVICE_ACCOUNT_NAME_ANNOTATION,
-    SERVICE_ACCOUNT_TOKEN_TYPE,
     STACK_ANNOTATION,
 } from "../argocd/names";
 import type { ClusterAccess } from "../stack/kubeconfig";
 import type { Problem } from "../stack/settings";
-import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
+import {
+    clientNode,
+    deleteSecret,
+    describeFailure,
+    kubeConfigOf,
+    serviceAccountTokenSecrets,
+    statusOf,
+    withDeadline,
+} from "./kubeClient";
 
 /** The value `argocd cluster add` puts in the cluster Secret's `managed-by` annotation. */
 const ARGOCD_MANAGED_BY_VALUE = "argocd.argoproj.io";
@@ -153,16 +159,8 @@ function bearerTokenOf(data: Record<string, string> | undefined): string | undef
 async function revokeCliTokens(a: Adoption): Promise<string[]> {
     const k8s = await clientNode();
     const core = (await kubeConfigOf(a.target)).makeApiClient(k8s.CoreV1Api);
-    const list = await withDeadline(
-        core.listNamespacedSecret({
-            namespace: a.systemNamespace,
-            fieldSelector: `type=${SERVICE_ACCOUNT_TOKEN_TYPE}`,
-        }),
-    );
-    const foreign = list.items.filter(
-        (s) =>
-            s.metadata?.annotations?.[SERVICE_ACCOUNT_NAME_ANNOTATION] === a.serviceAccount &&
-            s.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE,
+    const foreign = (await serviceAccountTokenSecrets(core, a.systemNamespace, a.serviceAccount)).filter(
+        (s) => s.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE,
     );
     const deleted: string[] = [];
     const left: string[] = [];
@@ -173,11 +171,7 @@ async function revokeCliTokens(a: Adoption): Promise<string[]> {
             left.push(`${a.systemNamespace}/${name}`);
             continue;
         }
-        try {
-            await withDeadline(core.deleteNamespacedSecret({ name, namespace: a.systemNamespace }));
-        } catch (err) {
-            if (statusOf(err) !== 404) throw err;
-        }
+        await deleteSecret(core, a.systemNamespace, name);
         deleted.push(`${a.systemNamespace}/${name}`);
     }
     if (left.length > 0) {

@@ -1,9 +1,10 @@
 /**
  * Direct Kubernetes API access from the program, for the few checks and steps the engine cannot express
- * (removalGuard.ts, adoption.ts): with the same self-contained kubeconfig the cluster's provider gets, so the
+ * (removalGuard.ts, adoption.ts, tokenCleanup.ts): with the same self-contained kubeconfig the cluster's provider gets, so the
  * program never reaches a cluster by another identity than Pulumi does.
  */
 import type * as K8s from "@kubernetes/client-node";
+import { SERVICE_ACCOUNT_NAME_ANNOTATION, SERVICE_ACCOUNT_TOKEN_TYPE } from "../argocd/names";
 import type { ClusterAccess } from "../stack/kubeconfig";
 
 // @kubernetes/client-node is an ES module only; this project compiles to CommonJS, where TypeScript would turn
@@ -55,5 +56,26 @@ export async function withDeadline<T>(call: Promise<T>, ms = CALL_DEADLINE_MS): 
         return await Promise.race([call, deadline]);
     } finally {
         clearTimeout(timer);
+    }
+}
+
+/** The token Secrets the token controller keeps for a ServiceAccount (its name annotation, the token type). */
+export async function serviceAccountTokenSecrets(
+    core: K8s.CoreV1Api,
+    namespace: string,
+    serviceAccount: string,
+): Promise<K8s.V1Secret[]> {
+    const list = await withDeadline(
+        core.listNamespacedSecret({ namespace, fieldSelector: `type=${SERVICE_ACCOUNT_TOKEN_TYPE}` }),
+    );
+    return list.items.filter((s) => s.metadata?.annotations?.[SERVICE_ACCOUNT_NAME_ANNOTATION] === serviceAccount);
+}
+
+/** Deletes a Secret; one already gone counts as deleted. Deleting a token Secret revokes its token. */
+export async function deleteSecret(core: K8s.CoreV1Api, namespace: string, name: string): Promise<void> {
+    try {
+        await withDeadline(core.deleteNamespacedSecret({ name, namespace }));
+    } catch (err) {
+        if (statusOf(err) !== 404) throw err;
     }
 }

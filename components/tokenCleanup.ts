@@ -6,15 +6,12 @@
  * later one. Argo CD would then hold a revoked token. Here the old token Secrets are deleted (which revokes
  * their tokens) only once the cluster Secret's step is done, i.e. it holds the current token.
  */
+
+import type * as K8s from "@kubernetes/client-node";
 import * as pulumi from "@pulumi/pulumi";
-import {
-    CLUSTER_IDENTIFIER_ANNOTATION,
-    SERVICE_ACCOUNT_NAME_ANNOTATION,
-    SERVICE_ACCOUNT_TOKEN_TYPE,
-    STACK_ANNOTATION,
-} from "../argocd/names";
+import { CLUSTER_IDENTIFIER_ANNOTATION, STACK_ANNOTATION } from "../argocd/names";
 import type { ClusterAccess } from "../stack/kubeconfig";
-import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
+import { clientNode, deleteSecret, describeFailure, kubeConfigOf, serviceAccountTokenSecrets } from "./kubeClient";
 
 /** Which token Secrets on the target are this registration's. */
 export interface TokenOwner {
@@ -43,9 +40,11 @@ export function revokeSupersededTokens(
     return pulumi.all([switched, current]).apply(async ([, currentName]) => {
         if (pulumi.runtime.isDryRun()) return true;
         const where = `${owner.systemNamespace}/${owner.serviceAccount}`;
+        let core: K8s.CoreV1Api;
         let names: string[];
         try {
-            names = await supersededTokenSecrets(owner, currentName);
+            core = (await kubeConfigOf(owner.target)).makeApiClient((await clientNode()).CoreV1Api);
+            names = await supersededTokenSecrets(core, owner, currentName);
         } catch (err) {
             await pulumi.log.warn(
                 `cluster "${owner.clusterName}": cannot list the token Secrets of ${where} on the target ` +
@@ -54,17 +53,14 @@ export function revokeSupersededTokens(
             );
             return true;
         }
-        const k8s = await clientNode();
-        const core = (await kubeConfigOf(owner.target)).makeApiClient(k8s.CoreV1Api);
         const deleted: string[] = [];
         const failed: string[] = [];
         for (const name of names) {
             try {
-                await withDeadline(core.deleteNamespacedSecret({ name, namespace: owner.systemNamespace }));
+                await deleteSecret(core, owner.systemNamespace, name);
                 deleted.push(name);
             } catch (err) {
-                if (statusOf(err) === 404) deleted.push(name);
-                else failed.push(`${name} (${describeFailure(err)})`);
+                failed.push(`${name} (${describeFailure(err)})`);
             }
         }
         if (deleted.length > 0) {
@@ -84,20 +80,11 @@ export function revokeSupersededTokens(
     });
 }
 
-async function supersededTokenSecrets(owner: TokenOwner, currentName: string): Promise<string[]> {
-    const k8s = await clientNode();
-    const core = (await kubeConfigOf(owner.target)).makeApiClient(k8s.CoreV1Api);
-    const list = await withDeadline(
-        core.listNamespacedSecret({
-            namespace: owner.systemNamespace,
-            fieldSelector: `type=${SERVICE_ACCOUNT_TOKEN_TYPE}`,
-        }),
-    );
-    return list.items
+async function supersededTokenSecrets(core: K8s.CoreV1Api, owner: TokenOwner, currentName: string): Promise<string[]> {
+    return (await serviceAccountTokenSecrets(core, owner.systemNamespace, owner.serviceAccount))
         .filter((s) => {
             const annotations = s.metadata?.annotations ?? {};
             return (
-                annotations[SERVICE_ACCOUNT_NAME_ANNOTATION] === owner.serviceAccount &&
                 annotations[STACK_ANNOTATION] === owner.stack &&
                 annotations[CLUSTER_IDENTIFIER_ANNOTATION] === owner.clusterIdentifier &&
                 s.metadata?.name !== currentName
