@@ -87,7 +87,7 @@ export function claimProblems(
                         `hold two Secrets for one server and use either`,
                     fix:
                         secret.stack === undefined
-                            ? "delete that Secret (argocd cluster rm, or kubectl delete), or drop this entry"
+                            ? `delete that Secret (kubectl -n ${argocdNamespace} delete secret ${secret.secretName}), or drop this entry`
                             : `keep the cluster in one stack: remove it from stack ${secret.stack} or from this one`,
                 });
             } else if (secret.name === claim.name) {

@@ -7,7 +7,8 @@
  * a ServiceAccount of its own, so no object on the target conflicts first), production-eu's Argo CD name for
  * another server, and a server whose cluster Secret `argocd cluster add` made, without `adopt: true`. And a
  * hand-made second Secret for production-eu's server makes production-eu's own preview fail: Argo CD would use
- * either of the two. Steps build on each other and run in order in one world.
+ * either of the two. The read-only previewer, which may not list Secrets, previews with a warning, and its up
+ * is refused before anything is written. Steps build on each other and run in order in one world.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -195,5 +196,39 @@ describe("stacks sharing one Argo CD never claim the same cluster", { timeout: 1
         const deleted = await eu.argocd.admin("DELETE", `${SECRETS}/alpha-by-hand`);
         assert.equal(deleted.status, 200);
         await eu.succeed("preview", "--expect-no-changes");
+    });
+    it("6. the read-only previewer may not list cluster Secrets: its preview warns, its up is refused, nothing changes", async () => {
+        const admin = eu.plane.kubeconfig;
+        const everything = await eu.everyOwnedObject();
+        us.useKubeconfig(await eu.previewerKubeconfig());
+        us.writeConfig(
+            usEntries({
+                name: "alpha-us",
+                server: eu.a.server,
+                context: "target-a",
+                serviceAccount: "argocd-manager-us",
+            }),
+        );
+        try {
+            const preview = await us.pulumi("preview");
+            assert.equal(preview.code, 0, preview.output.slice(-4000));
+            assert.match(
+                preview.output,
+                /cannot list the cluster Secrets in argocd on the Argo CD cluster here \(the API answered 403: [^\n]*cannot list resource "secrets"[^\n]*\), so it is not checked[^\n]*; up checks it/,
+                preview.output,
+            );
+            const up = await us.pulumi("up", "--yes");
+            assert.notEqual(up.code, 0, up.output.slice(-4000));
+            assert.match(
+                up.output,
+                /cannot list the cluster Secrets in argocd on the Argo CD cluster \(the API answered 403: secrets is forbidden: User "system:serviceaccount:kube-system:argocd-clusters-previewer" cannot list resource "secrets"/,
+                up.output.slice(-4000),
+            );
+            assert.deepEqual(await eu.everyOwnedObject(), everything, "nothing was written on any cluster");
+        } finally {
+            us.useKubeconfig(admin);
+            us.writeConfig(usEntries());
+        }
+        await us.succeed("preview", "--expect-no-changes");
     });
 });
