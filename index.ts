@@ -13,6 +13,7 @@ import {
 } from "./argocd/names";
 import { type Adoption, finishAdoption, foreignObjects } from "./components/adoption";
 import { childName } from "./components/childNames";
+import { claimConflicts } from "./components/claims";
 import { ClusterRegistration } from "./components/clusterRegistration";
 import { clusterProvider } from "./components/providers";
 import { lastUp, refuseRemovalsInUse } from "./components/removalGuard";
@@ -24,7 +25,8 @@ import { type ClusterSpec, ConfigurationError } from "./stack/settings";
 
 async function main() {
     // All throw before any resource is registered: anything wrong in the stack file, a removal that would break
-    // Applications still deploying to the cluster, an adoption of another stack's objects.
+    // Applications still deploying to the cluster, an adoption of another stack's objects, a server or Argo CD name
+    // that another stack (or argocd cluster add) registered in the same Argo CD.
     const stackFile = stackFileName();
     const now = runTime();
     const stack = stackAnnotationValue(pulumi.getProject(), pulumi.getStack());
@@ -53,7 +55,10 @@ async function main() {
         });
     });
     const foreign = await foreignObjects([...adoptions.values()]);
-    if (foreign.length > 0) throw new ConfigurationError(stackFile, foreign);
+    // Another stack's, or the CLI's, cluster Secret for the same server or name (stacks sharing one Argo CD).
+    const claims = clusters.map((c) => ({ ...c, secretName: clusterSecretName(c.server) }));
+    const claimed = await claimConflicts(claims, argocd, stack);
+    if (foreign.length + claimed.length > 0) throw new ConfigurationError(stackFile, [...foreign, ...claimed]);
     if (clusters.some((c) => narrowedKey(c) !== undefined && !c.retire)) {
         const namespace = argocd.namespace;
         const { problems, unchecked } = respectRbacProblems(

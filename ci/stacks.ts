@@ -3,7 +3,8 @@
  * first), never by hand. Which stacks are not production is policy/stacks.ts's definition, read from
  * policy/config.json exactly as the policy pack reads it: a stack deploys without approval only if every policy
  * whose level depends on the stack kind lists it in `nonProductionStacks`; every other stack, a new stack file
- * included, is production-like (the protected, approved deploy). docs/pipelines.md.
+ * included, is production-like (the protected, approved deploy). Stacks sharing one Argo CD that register the
+ * same server or Argo CD name fail the listing (ci/claims.ts). docs/pipelines.md.
  *
  *   node dist/ci/stacks.js [--root DIR] [--format names|json|github-output|gitlab-preview|gitlab-deploy]
  */
@@ -12,6 +13,7 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { dependsOnStackKind, POLICIES } from "../policy/policies";
 import { isProductionStack } from "../policy/stacks";
+import { claimClashes, type StackConfig } from "./claims";
 
 /** `Pulumi.<stack>.yaml`; the project file Pulumi.yaml and anything else are not stack files. */
 const STACK_FILE = /^Pulumi\.(.+)\.yaml$/;
@@ -51,6 +53,8 @@ function stacksOf(root: string): PipelineStack[] {
         seen.set(secret, stack);
     }
     if (names.length === 0) problems.push(`no Pulumi.<stack>.yaml in ${root}`);
+    // Stacks sharing one Argo CD may not claim the same server or Argo CD name: fail before any preview runs.
+    problems.push(...claimClashes(names.map((stack) => ({ stack, config: stackConfig(root, stack) }))));
     if (problems.length > 0) throw new Error(problems.join("\n"));
     return names.map((stack) => {
         // Fail closed: production unless every production-dependent policy relaxes it, and production when no
@@ -65,6 +69,19 @@ function stacksOf(root: string): PipelineStack[] {
             environment: production ? "production" : stack,
         };
     });
+}
+
+/** The `config:` block of Pulumi.<stack>.yaml; a file that is not YAML fails the listing, naming it. */
+function stackConfig(root: string, stack: string): StackConfig {
+    const file = `Pulumi.${stack}.yaml`;
+    let doc: unknown;
+    try {
+        doc = yaml.load(fs.readFileSync(path.join(root, file), "utf8"));
+    } catch (error) {
+        throw new Error(`${file} is not valid YAML: ${error instanceof Error ? error.message.split("\n")[0] : error}`);
+    }
+    const config = (doc as { config?: unknown } | null)?.config;
+    return config !== null && typeof config === "object" ? (config as StackConfig) : {};
 }
 
 /** GitHub: step outputs for $GITHUB_OUTPUT, each a JSON array of matrix entries. */

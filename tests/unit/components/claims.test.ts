@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { clusterSecretName } from "../../../argocd/clusterSecret";
+import { type Claim, claimProblems, type LiveClusterSecret } from "../../../components/claims";
+
+const EU = "argocd-clusters/production-eu";
+const US = "argocd-clusters/production-us";
+const A = "https://api.a.example:6443";
+const B = "https://api.b.example:6443";
+
+function claim(name: string, server: string, more: Partial<Claim> = {}): Claim {
+    return { name, server, adopt: false, retire: false, secretName: clusterSecretName(server), ...more };
+}
+
+/** A cluster Secret as the program would have written it for `server`, or as `stack` says. */
+function secret(name: string, server: string, stack: string | undefined, secretName = clusterSecretName(server)) {
+    return { secretName, stack, server, name } satisfies LiveClusterSecret;
+}
+
+describe("stacks sharing one Argo CD claim each cluster once", () => {
+    it("a stack's own Secrets, and other stacks' other clusters, are no claim", () => {
+        const live = [secret("alpha", A, US), secret("beta", B, EU)];
+        assert.deepEqual(claimProblems([claim("alpha", A)], live, US, "argocd"), []);
+    });
+
+    it("refuses the server another stack registers, naming that stack, the entry and the fix", () => {
+        const [problem, ...rest] = claimProblems(
+            [claim("beta", B), claim("alpha-us", A)],
+            [secret("alpha", A, EU)],
+            US,
+            "argocd",
+        );
+        assert.deepEqual(rest, []);
+        assert.equal(problem.path, "argocd-clusters:clusters[1].server");
+        assert.match(
+            problem.message,
+            new RegExp(`cluster Secret argocd/${clusterSecretName(A)}, which belongs to stack ${EU}`),
+        );
+        assert.match(problem.fix, /remove it from stack argocd-clusters\/production-eu/);
+    });
+
+    it("refuses a Secret no stack made (argocd cluster add) unless the entry adopts it", () => {
+        const live = [secret("alpha", A, undefined)];
+        const [problem] = claimProblems([claim("alpha", A)], live, US, "argocd");
+        assert.equal(problem.path, "argocd-clusters:clusters[0]");
+        assert.match(problem.message, /not made by a stack \(argocd cluster add\?\)/);
+        assert.match(problem.fix, /adopt: true/);
+        assert.deepEqual(claimProblems([claim("alpha", A, { adopt: true })], live, US, "argocd"), []);
+    });
+
+    it("leaves adopting another stack's Secret to the adoption check, which reports it at the adopt key", () => {
+        assert.deepEqual(
+            claimProblems([claim("alpha", A, { adopt: true })], [secret("alpha", A, EU)], US, "argocd"),
+            [],
+        );
+    });
+
+    it("refuses a server that another Secret name holds, trailing slash or not, even with adopt", () => {
+        for (const [server, stack] of [
+            [`${A}/`, undefined],
+            [A, EU],
+        ] as const) {
+            const live = [secret("by-hand", server, stack, "by-hand")];
+            const problems = claimProblems([claim("alpha", A, { adopt: true })], live, US, "argocd");
+            assert.equal(problems.length, 1, JSON.stringify(problems));
+            assert.equal(problems[0].path, "argocd-clusters:clusters[0].server");
+            assert.match(problems[0].message, /cluster Secret argocd\/by-hand .*two Secrets for one server/);
+        }
+    });
+
+    it("refuses an Argo CD name that another stack's or the CLI's Secret holds for another server", () => {
+        for (const stack of [EU, undefined]) {
+            const [problem, ...rest] = claimProblems([claim("alpha", B)], [secret("alpha", A, stack)], US, "argocd");
+            assert.deepEqual(rest, []);
+            assert.equal(problem.path, "argocd-clusters:clusters[0].name");
+            assert.match(problem.message, /Argo CD name "alpha" is already the cluster Secret .* for https:\/\/api\.a/);
+            assert.match(problem.message, /two clusters with the same name/);
+        }
+    });
+
+    it("lists every problem at once, and none for a retired entry", () => {
+        const live = [secret("alpha", A, EU), secret("beta", B, undefined)];
+        const problems = claimProblems(
+            [claim("alpha", A), claim("beta", B), claim("gone", A, { retire: true })],
+            live,
+            US,
+            "argocd",
+        );
+        assert.deepEqual(
+            problems.map((p) => p.path),
+            ["argocd-clusters:clusters[0].server", "argocd-clusters:clusters[1]"],
+        );
+    });
+});
