@@ -13,16 +13,13 @@
  * annotation; the API server goes by the claim), and the report says so. Pure: "now" is handed in.
  */
 import { TOKEN_ROTATES_AT_ANNOTATION } from "../argocd/names";
+import {
+    TOKEN_EXPIRES_AT_ANNOTATION,
+    TOKEN_KIND_ANNOTATION,
+    TOKEN_RENEWS_AT_ANNOTATION,
+} from "../argocd/tokenAnnotations";
 import type { TokenClaims } from "./tokenClaims";
 import { formatDuration } from "./tokenClaims";
-
-/**
- * The contract's annotation names for bound tokens and the kind. They belong in argocd/names.ts next to
- * token-rotates-at; they are spelled here until the bound kind lands there (the strings are the contract).
- */
-export const TOKEN_KIND_ANNOTATION = "argocd-clusters/token-kind";
-export const TOKEN_EXPIRES_AT_ANNOTATION = "argocd-clusters/token-expires-at";
-export const TOKEN_RENEWS_AT_ANNOTATION = "argocd-clusters/token-renews-at";
 
 /** Where `warnWithin` comes from when the caller sets none: three days, a long weekend without a run. */
 export const DEFAULT_WARN_WITHIN_SECONDS = 72 * 3_600;

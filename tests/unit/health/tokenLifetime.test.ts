@@ -5,17 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import {
+    TOKEN_EXPIRES_AT_ANNOTATION,
+    TOKEN_KIND_ANNOTATION,
+    TOKEN_RENEWS_AT_ANNOTATION,
+} from "../../../argocd/tokenAnnotations";
 import type { CheckResult } from "../../../components/connectionCheck";
 import type { DecodedClusterSecret } from "../../../health/clusterSecrets";
 import { registrationReport } from "../../../health/registrationReport";
 import { tokenAgeCell } from "../../../health/table";
-import {
-    DEFAULT_WARN_WITHIN_SECONDS,
-    TOKEN_EXPIRES_AT_ANNOTATION,
-    TOKEN_KIND_ANNOTATION,
-    TOKEN_RENEWS_AT_ANNOTATION,
-    tokenLifetime,
-} from "../../../health/tokenLifetime";
+import { DEFAULT_WARN_WITHIN_SECONDS, tokenLifetime } from "../../../health/tokenLifetime";
 import { clusterSpec } from "../../support/fixtures";
 
 const H = 3_600;
