@@ -106,8 +106,9 @@ export function summarizeCluster(key: string, steps: Step[], sources: Sources): 
                 : issuedBefore !== undefined && issuedNow !== undefined && issuedBefore !== issuedNow
                   ? ` (scheduled: the token issued ${md(issuedBefore)} is rotateEvery old)`
                   : "";
-        const next = token.nextRotation ? `; next rotation from ${md(token.nextRotation)}` : "";
-        details.push(`token rotated${why}${next}`);
+        details.push(`token rotated${why}`);
+        // On a line of its own: the line above is what people (and scripts) already match.
+        if (token.nextRotation) details.push(`next token rotation from ${md(token.nextRotation)}`);
     }
     details.push(...token.details);
     warnings.push(...token.warnings);

@@ -77,7 +77,7 @@ describe("the registration summary's token lines", () => {
             "2027-01-01T00:00:00Z";
         assert.match(
             summarize(digest),
-            /^ {2}- token rotated \(tokenRotation `2026-11` → `2026-12`\); next rotation from `2027-01-01T00:00:00Z`$/m,
+            /^ {2}- token rotated \(tokenRotation `2026-11` → `2026-12`\)\n {2}- next token rotation from `2027-01-01T00:00:00Z`$/m,
         );
     });
 
