@@ -10,11 +10,12 @@
  * the stack file are (default: the project); --result also writes the JSON report to FILE; --state is accepted
  * and unused (the report reads the hub, never the stack's state). Exit 0: every registration healthy
  * (unreachable from here counts as healthy unless --require-reachable); 1: any is not; 2: usage, the stack file,
- * or the Argo CD cluster could not be read. Prints no credential.
+ * the Argo CD cluster could not be read, or ARGOCD_CLUSTERS_NOW is no time. Prints no credential.
  *
  * Tokens (health/tokenLifetime.ts): less than --warn-within left (a Go duration, default 72h) warns; an expired
- * token, or one with less than --fail-within left (default 0), fails. A scheduled pipeline passes its own period
- * as --fail-within, so it fails while a person still has time to act. "Now" is stack/now.ts's, as for `up`.
+ * token, or one with less than --fail-within left (default 0), fails. A scheduled pipeline passes twice its
+ * period as --fail-within, so it fails while a person still has time to act. "Now" is stack/now.ts's, as for
+ * `up`.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
