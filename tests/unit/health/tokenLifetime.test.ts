@@ -15,6 +15,7 @@ import type { DecodedClusterSecret } from "../../../health/clusterSecrets";
 import { registrationReport } from "../../../health/registrationReport";
 import { tokenAgeCell } from "../../../health/table";
 import { DEFAULT_WARN_WITHIN_SECONDS, tokenLifetime } from "../../../health/tokenLifetime";
+import { main } from "../../../health/verify";
 import { clusterSpec } from "../../support/fixtures";
 
 const H = 3_600;
@@ -229,5 +230,21 @@ describe("in the registration's report", () => {
         assert.equal(r.ok, true);
         assert.equal(r.warnings.length, 1);
         assert.equal(tokenAgeCell(r, ISSUED + 31 * D), "secret, unknown, rotation overdue");
+    });
+});
+
+describe("the report's now", () => {
+    it("is ARGOCD_CLUSTERS_NOW as for up: a value that is no time is refused (exit 2) before anything is read", async () => {
+        const saved = process.env.ARGOCD_CLUSTERS_NOW;
+        process.env.ARGOCD_CLUSTERS_NOW = "next tuesday";
+        try {
+            const run = await main(["--stack", "test", "--", "--cwd", "/nonexistent"]);
+            assert.equal(run.code, 2);
+            assert.match(run.err, /ARGOCD_CLUSTERS_NOW is "next tuesday", not an RFC 3339 time/);
+            assert.doesNotMatch(run.err, /no project directory/, "refused before the project is looked at");
+        } finally {
+            if (saved === undefined) delete process.env.ARGOCD_CLUSTERS_NOW;
+            else process.env.ARGOCD_CLUSTERS_NOW = saved;
+        }
     });
 });
