@@ -9,11 +9,14 @@ import type { DecodedClusterSecret } from "./clusterSecrets";
 import { rightsOfEntry, rightsOfMode } from "./expectedRights";
 import { type Observed, type RegistrationReport, registrationReport } from "./registrationReport";
 import { tokenClaims } from "./tokenClaims";
+import type { LifetimeLimits } from "./tokenLifetime";
 
 export interface CheckContext {
     stackFile: string;
     requireReachable: boolean;
     now: () => number;
+    /** When a token's time left warns or fails (verify's --warn-within and --fail-within). */
+    limits?: LifetimeLimits;
 }
 
 export async function checkRegistration(
@@ -27,6 +30,7 @@ export async function checkRegistration(
         stackFile: ctx.stackFile,
         requireReachable: ctx.requireReachable,
         now: ctx.now(),
+        limits: ctx.limits,
     };
     const conn = secret.connection;
     if (conn) {

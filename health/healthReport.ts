@@ -21,7 +21,7 @@ export interface HealthReport {
     registrations: RegistrationReport[];
 }
 
-export const STATUSES: Status[] = ["healthy", "unreachable", "undeclared", "broken", "missing"];
+export const STATUSES: Status[] = ["healthy", "unreachable", "expiring", "undeclared", "broken", "missing"];
 
 /** How many Secrets are checked at once: enough for a large hub, few enough for a small runner. */
 const PARALLEL_CHECKS = 4;

@@ -10,13 +10,15 @@ import type { ClusterSettings } from "../stack/settings";
 import { type Checks, classify, UNCHECKED } from "./classify";
 import type { DecodedClusterSecret } from "./clusterSecrets";
 import type { TokenClaims } from "./tokenClaims";
+import { DEFAULT_WARN_WITHIN_SECONDS, type LifetimeLimits, type TokenKind, tokenLifetime } from "./tokenLifetime";
 
 /**
  * missing: declared, but Argo CD has no cluster Secret of the stack for it; broken: Argo CD cannot use it;
  * undeclared: a Secret of the stack that its stack file no longer declares; unreachable: not reached from
- * here (Argo CD may reach it over another network); healthy: everything checked held.
+ * here (Argo CD may reach it over another network); expiring: its token has expired, or expires before the
+ * next scheduled run could renew it (--fail-within); healthy: everything checked held.
  */
-export type Status = "healthy" | "unreachable" | "undeclared" | "broken" | "missing";
+export type Status = "healthy" | "unreachable" | "expiring" | "undeclared" | "broken" | "missing";
 
 export interface Finding {
     message: string;
@@ -24,10 +26,17 @@ export interface Finding {
 }
 
 export interface TokenReport {
+    /** The token-kind annotation; null on a Secret written before token kinds. */
+    kind: TokenKind | null;
     /** ISO 8601; null without an iat claim. */
     issuedAt: string | null;
     ageSeconds: number | null;
+    /** ISO 8601: the token's exp claim, else the token-expires-at annotation; null: it never expires. */
     expiresAt: string | null;
+    /** ISO 8601: from when `up` renews a bound token (token-renews-at, moved with exp if they disagree). */
+    renewsAt: string | null;
+    /** ISO 8601: from when `up` rotates a secret-kind token (token-rotates-at); null without rotateEvery. */
+    rotatesAt: string | null;
     serviceAccount: string | null;
     tokenSecret: string | null;
 }
@@ -70,12 +79,17 @@ export interface Observed {
     /** Seconds since the epoch. */
     now: number;
     requireReachable: boolean;
+    /** When a token's expiry warns or fails; a warning from three days, failure only once expired, without. */
+    limits?: LifetimeLimits;
 }
 
 const NO_TOKEN: TokenReport = {
+    kind: null,
     issuedAt: null,
     ageSeconds: null,
     expiresAt: null,
+    renewsAt: null,
+    rotatesAt: null,
     serviceAccount: null,
     tokenSecret: null,
 };
@@ -100,6 +114,7 @@ export function tokenReport(claims: TokenClaims | undefined, now: number): Token
     if (!claims) return NO_TOKEN;
     const iso = (s: number | undefined) => (s === undefined ? null : new Date(s * 1000).toISOString());
     return {
+        ...NO_TOKEN,
         issuedAt: iso(claims.issuedAt),
         ageSeconds: claims.issuedAt === undefined ? null : Math.max(0, Math.floor(now - claims.issuedAt)),
         expiresAt: iso(claims.expiresAt),
@@ -107,6 +122,8 @@ export function tokenReport(claims: TokenClaims | undefined, now: number): Token
         tokenSecret: claims.tokenSecret ?? null,
     };
 }
+
+const DEFAULT_LIMITS: LifetimeLimits = { warnWithin: DEFAULT_WARN_WITHIN_SECONDS, failWithin: 0 };
 
 /** Whether a registration of this status lets the whole report pass. */
 export function passes(status: Status, requireReachable: boolean): boolean {
@@ -161,7 +178,18 @@ export function registrationReport(o: Observed): RegistrationReport {
             fix: `run scripts/up to remove it, or add the entry back to ${o.stackFile}`,
         });
     }
-    const status: Status = connectionStatus === "broken" ? "broken" : !entry ? "undeclared" : connectionStatus;
+    // The token's time left, also when the server cannot be reached from here: an expired token is lost anyway.
+    const lifetime = tokenLifetime(label, secret.annotations, o.claims, o.now, o.limits ?? DEFAULT_LIMITS);
+    problems.push(...lifetime.failures);
+    warnings.push(...lifetime.warnings);
+    const status: Status =
+        connectionStatus === "broken"
+            ? "broken"
+            : lifetime.failures.length > 0
+              ? "expiring"
+              : !entry
+                ? "undeclared"
+                : connectionStatus;
     return {
         name: secret.name || entry?.name || secret.secretName,
         server: secret.server,
@@ -172,7 +200,13 @@ export function registrationReport(o: Observed): RegistrationReport {
         status,
         ok: passes(status, o.requireReachable),
         checks,
-        token: tokenReport(o.claims, o.now),
+        token: {
+            ...tokenReport(o.claims, o.now),
+            kind: lifetime.lifetime.kind,
+            expiresAt: lifetime.lifetime.expiresAt,
+            renewsAt: lifetime.lifetime.renewsAt,
+            rotatesAt: lifetime.lifetime.rotatesAt,
+        },
         argocd: view,
         problems,
         warnings,

@@ -11,11 +11,24 @@ export function printable(text: string): string {
     return text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 
+/** "bound, 3d4h, expires in 26d, renews in 19d": the kind when annotated, the age, then what comes next. */
 export function tokenAgeCell(r: RegistrationReport, now: number): string {
-    const age = r.token.ageSeconds === null ? "unknown" : formatDuration(r.token.ageSeconds);
-    if (r.token.expiresAt === null) return age;
-    const left = Date.parse(r.token.expiresAt) / 1000 - now;
-    return left <= 0 ? `${age}, expired` : `${age}, expires in ${formatDuration(left)}`;
+    const parts: string[] = r.token.kind === null ? [] : [r.token.kind];
+    parts.push(r.token.ageSeconds === null ? "unknown" : formatDuration(r.token.ageSeconds));
+    const until = (at: string) => Date.parse(at) / 1000 - now;
+    if (r.token.expiresAt !== null) {
+        const left = until(r.token.expiresAt);
+        parts.push(left <= 0 ? "expired" : `expires in ${formatDuration(left)}`);
+        if (left > 0 && r.token.renewsAt !== null) {
+            const renew = until(r.token.renewsAt);
+            parts.push(renew <= 0 ? "renewal overdue" : `renews in ${formatDuration(renew)}`);
+        }
+    }
+    if (r.token.rotatesAt !== null) {
+        const rotate = until(r.token.rotatesAt);
+        parts.push(rotate <= 0 ? "rotation overdue" : `rotates in ${formatDuration(rotate)}`);
+    }
+    return parts.join(", ");
 }
 
 export function argoCdCell(r: RegistrationReport): string {

@@ -3,25 +3,35 @@
  * people whenever they doubt a registration. Reads the stack file as the program does, lists the stack's
  * cluster Secrets on the Argo CD cluster and checks each from the Secret alone (health/*).
  *
- *   node dist/health/verify.js --stack NAME [--json] [--require-reachable] [-- --cwd DIR [--result FILE] [--state DIR]]
+ *   node dist/health/verify.js --stack NAME [--json] [--require-reachable] [--warn-within DUR] [--fail-within DUR]
+ *                              [-- --cwd DIR [--result FILE] [--state DIR]]
  *
  * After `--` come the flags scripts/preview and scripts/up pass to the engine: --cwd is where Pulumi.yaml and
  * the stack file are (default: the project); --result also writes the JSON report to FILE; --state is accepted
  * and unused (the report reads the hub, never the stack's state). Exit 0: every registration healthy
  * (unreachable from here counts as healthy unless --require-reachable); 1: any is not; 2: usage, the stack file,
- * or the Argo CD cluster could not be read. Prints no credential.
+ * the Argo CD cluster could not be read, or ARGOCD_CLUSTERS_NOW is no time. Prints no credential.
+ *
+ * Tokens (health/tokenLifetime.ts): less than --warn-within left (a Go duration, default 72h) warns; an expired
+ * token, or one with less than --fail-within left (default 0), fails. A scheduled pipeline passes twice its
+ * period as --fail-within, so it fails while a person still has time to act. "Now" is stack/now.ts's, as for
+ * `up`.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stackAnnotationValue } from "../argocd/names";
+import { parseDuration } from "../stack/duration";
+import { runTime } from "../stack/now";
 import { decodeClusterSecret, ListError, listStackSecrets } from "./clusterSecrets";
 import { exitCode, type HealthReport, healthReport } from "./healthReport";
 import { readStack, StackFileError } from "./stackFile";
 import { formatTable } from "./table";
+import { DEFAULT_WARN_WITHIN_SECONDS, type LifetimeLimits } from "./tokenLifetime";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 
-export const USAGE = "usage: scripts/verify --stack NAME [--json] [--require-reachable] [-- --cwd DIR [--result FILE]]";
+export const USAGE =
+    "usage: scripts/verify --stack NAME [--json] [--require-reachable] [--warn-within DUR] [--fail-within DUR] [-- --cwd DIR [--result FILE]]";
 
 export interface Options {
     stack: string;
@@ -29,11 +39,16 @@ export interface Options {
     requireReachable: boolean;
     cwd?: string;
     result?: string;
+    limits: LifetimeLimits;
 }
 
 /** Parses the command line; a string is the usage error. */
 export function parseArgs(argv: string[]): Options | string {
-    const options: Partial<Options> = { json: false, requireReachable: false };
+    const options: Partial<Options> = {
+        json: false,
+        requireReachable: false,
+        limits: { warnWithin: DEFAULT_WARN_WITHIN_SECONDS, failWithin: 0 },
+    };
     let afterDashes = false;
     for (let i = 0; i < argv.length; i++) {
         const [flag, inline] = argv[i].startsWith("--") ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
@@ -47,10 +62,18 @@ export function parseArgs(argv: string[]): Options | string {
             (!afterDashes && flag === "--stack") ||
             flag === "--cwd" ||
             flag === "--result" ||
-            (afterDashes && flag === "--state")
+            (afterDashes && flag === "--state") ||
+            (!afterDashes && (flag === "--warn-within" || flag === "--fail-within"))
         ) {
             const value = inline ?? argv[++i];
             if (value === undefined || value === "") return `${flag} needs a value`;
+            if (flag === "--warn-within" || flag === "--fail-within") {
+                const ms = parseDuration(value);
+                if (ms === undefined) return `${flag} ${JSON.stringify(value)} is not a Go duration such as 72h or 90m`;
+                const limits = options.limits as LifetimeLimits;
+                if (flag === "--warn-within") limits.warnWithin = ms / 1000;
+                else limits.failWithin = ms / 1000;
+            }
             if (flag === "--stack") options.stack = value;
             if (flag === "--cwd") options.cwd = value;
             if (flag === "--result") options.result = value;
@@ -72,6 +95,13 @@ export async function main(argv: string[]): Promise<{ code: number; out: string;
     const dir = path.resolve(options.cwd ?? PROJECT_DIR);
     let report: HealthReport;
     let tokens: string[] = [];
+    let now: number;
+    try {
+        // The same "now" as the program's (ARGOCD_CLUSTERS_NOW or the clock), so a test or a rehearsal moves both.
+        now = runTime().getTime() / 1000;
+    } catch (err) {
+        return { code: 2, out: "", err: `${(err as Error).message}\n` };
+    }
     try {
         // Relative kubeconfig paths in the stack file resolve from the project directory, as for the program.
         process.chdir(dir);
@@ -92,7 +122,7 @@ export async function main(argv: string[]): Promise<{ code: number; out: string;
                 ours,
                 others,
             },
-            { stackFile, requireReachable: options.requireReachable, now: () => Date.now() / 1000 },
+            { stackFile, requireReachable: options.requireReachable, now: () => now, limits: options.limits },
         );
     } catch (err) {
         if (err instanceof StackFileError || err instanceof ListError)
@@ -103,7 +133,7 @@ export async function main(argv: string[]): Promise<{ code: number; out: string;
     }
     const json = `${JSON.stringify(report, null, 2)}\n`;
     if (options.result) fs.writeFileSync(options.result, withoutTokens(json, tokens));
-    const out = options.json ? json : formatTable(report, Date.now() / 1000);
+    const out = options.json ? json : formatTable(report, now);
     return { code: exitCode(report), out: withoutTokens(out, tokens), err: "" };
 }
 

@@ -17,6 +17,7 @@ import { type Kind, type Part, partOf, RBAC_PARTS } from "./registrationParts";
 import type { Step } from "./resourceSteps";
 import { rightsLines } from "./rightsLines";
 import type { DesiredCluster, Sources } from "./stackClusters";
+import { tokenLines } from "./tokenLines";
 
 /** Labels this program writes itself; the summary reports only the user's. */
 const OWN_LABELS = [SECRET_TYPE_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL, ARGOCD_KUBERNETES_VERSION_LABEL];
@@ -92,6 +93,7 @@ export function summarizeCluster(key: string, steps: Step[], sources: Sources): 
     // Token
     const suffix = find("tokenSuffix");
     const rotated = kind === "changed" && (suffix?.change === "replace" || find("token")?.change === "replace");
+    const token = tokenLines(kind, secret, label);
     if (rotated) {
         const keeper = (key: string) =>
             [suffix?.old, suffix?.new].map((s) => plainString(at(s, "inputs", "keepers", key)));
@@ -105,8 +107,17 @@ export function summarizeCluster(key: string, steps: Step[], sources: Sources): 
                   ? ` (scheduled: the token issued ${md(issuedBefore)} is rotateEvery old)`
                   : "";
         details.push(`token rotated${why}`);
+        // On a line of its own: the line above is what people (and scripts) already match.
+        if (token.nextRotation) details.push(`next token rotation from ${md(token.nextRotation)}`);
+    }
+    details.push(...token.details);
+    warnings.push(...token.warnings);
+    if (rotated || token.renewed) {
         // The new token is in the config, and the whole stringData when the token is not known yet.
         explained.add("config").add("contents");
+        // The token's times move with it (argocd/tokenAnnotations.ts); other annotations still show.
+        const annotations = secret?.keys.filter((k) => /^metadata\.annotations\b/.test(k)) ?? [];
+        if (annotations.length > 0 && annotations.every((k) => /token-/.test(k))) explained.add("annotations");
     }
 
     // Rename

@@ -329,7 +329,14 @@ describe("classifying real connection checks against a loopback API server", () 
             by.new.problems[0].message,
             /declared in Pulumi\.test\.yaml, but Argo CD has no cluster Secret cluster-new\.example-\w+ of this stack/,
         );
-        assert.deepEqual(report.counts, { healthy: 0, unreachable: 0, undeclared: 1, broken: 0, missing: 1 });
+        assert.deepEqual(report.counts, {
+            healthy: 0,
+            unreachable: 0,
+            expiring: 0,
+            undeclared: 1,
+            broken: 0,
+            missing: 1,
+        });
         assert.equal(exitCode(report), 1);
     });
 
@@ -362,9 +369,12 @@ describe("classifying real connection checks against a loopback API server", () 
             "warnings",
         ]);
         assert.deepEqual(json.registrations[0].token, {
+            kind: null,
             issuedAt: new Date((NOW - 273_600) * 1000).toISOString(),
             ageSeconds: 273_600,
             expiresAt: new Date((NOW + 3_600) * 1000).toISOString(),
+            renewsAt: null,
+            rotatesAt: null,
             serviceAccount: "kube-system/argocd-manager",
             tokenSecret: null,
         });
@@ -486,7 +496,22 @@ describe("reading the stack and the command line", () => {
     it("parses the command line as the scripts pass it; bad usage and an unreadable hub exit 2", async () => {
         assert.deepEqual(
             parseArgs(["--stack", "s", "--json", "--", "--cwd", "/w", "--state", "/s", "--result", "/r"]),
-            { json: true, requireReachable: false, stack: "s", cwd: "/w", result: "/r" },
+            {
+                json: true,
+                requireReachable: false,
+                limits: { warnWithin: 72 * 3_600, failWithin: 0 },
+                stack: "s",
+                cwd: "/w",
+                result: "/r",
+            },
+        );
+        assert.deepEqual(
+            (parseArgs(["--stack", "s", "--warn-within", "240h", "--fail-within=25h"]) as { limits: unknown }).limits,
+            { warnWithin: 240 * 3_600, failWithin: 25 * 3_600 },
+        );
+        assert.match(
+            parseArgs(["--stack", "s", "--fail-within", "1d"]) as string,
+            /--fail-within "1d" is not a Go duration such as 72h or 90m/,
         );
         assert.match(parseArgs(["--json"]) as string, /--stack NAME is required/);
         assert.match(parseArgs(["--stack", "s", "--state", "/s"]) as string, /unknown argument --state/);

@@ -185,6 +185,8 @@ describe("GitHub workflows", () => {
             for (const [file, output] of [
                 ["preview.yml", "preview"],
                 ["deploy.yml", "production"],
+                ["renew.yml", "production"],
+                ["renew.yml", "non-production"],
             ]) {
                 const text = fs.readFileSync(path.join(WORKFLOWS, file), "utf8");
                 const broken = text.replace(`needs.stacks.outputs.${output})`, `needs.stacks.outputs.${output}s)`);
@@ -192,6 +194,27 @@ describe("GitHub workflows", () => {
                 const run = lint(file, broken);
                 assert.equal(run.status, 1, run.stdout + run.stderr);
                 assert.match(run.stdout, new RegExp(`"${output}s" is not defined`));
+            }
+        });
+    });
+
+    it("actionlint checks renew.yml's schedule and its health step: a bad cron, an undefined output both fail", (t) => {
+        withActionlint(t, (lint) => {
+            const text = fs.readFileSync(path.join(WORKFLOWS, "renew.yml"), "utf8");
+            for (const [from, to, expected] of [
+                // A sixth field (seconds) is no GitHub cron: the schedule would never run.
+                ['- cron: "17 3 * * *"', '- cron: "0 17 3 * * *"', /invalid CRON format/],
+                [
+                    "needs.stacks.outputs.production != '[]'",
+                    "needs.stacks.outputs.productions != '[]'",
+                    /"productions" is not defined/,
+                ],
+            ] as const) {
+                const broken = text.replace(from, to);
+                assert.notEqual(broken, text, `renew.yml has ${from}`);
+                const run = lint("renew.yml", broken);
+                assert.equal(run.status, 1, run.stdout + run.stderr);
+                assert.match(run.stdout, expected);
             }
         });
     });
@@ -225,6 +248,7 @@ describe("GitHub workflows", () => {
         for (const [file, outputs] of [
             ["preview.yml", ["preview"]],
             ["deploy.yml", ["non-production", "production"]],
+            ["renew.yml", ["non-production", "production"]],
         ] as const) {
             const stacks = load(`.github/workflows/${file}`).jobs.stacks;
             const step = stacks.steps.find((s: Obj) => s.id === "stacks");
@@ -560,7 +584,9 @@ describe(".gitlab-ci.yml and the child pipelines scripts/stacks generates from i
             ["deploy", "stacks/deploy.yml", "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"],
         ]) {
             const job = jobs[name];
-            assert.deepEqual(job.rules, [{ if: rule }], name);
+            // A scheduled pipeline renews instead of deploying (tests/unit/pipelines/renew.test.ts).
+            const rules = name === "deploy" ? job.rules.filter((r: Obj) => !/schedule/.test(r.if)) : job.rules;
+            assert.deepEqual(rules, [{ if: rule }], name);
             assert.deepEqual(job.trigger.include, [{ artifact: file, job: "stacks" }], name);
             assert.ok(job.needs.includes("stacks") && job.needs.includes("unit"), name);
             assert.ok(
@@ -637,7 +663,12 @@ describe(".gitlab-ci.yml and the child pipelines scripts/stacks generates from i
     it("reports every registration's health with scripts/verify right after scripts/up", () => {
         const lines = (resolve(deploy[`deploy:${STACKS[0]}`], deploy).script as string[]).map((l) => l.trim());
         const up = lines.indexOf('scripts/up --stack "$STACK"');
-        assert.ok(up >= 0 && lines[up + 1] === 'scripts/verify --stack "$STACK"', lines.join("; "));
+        // A deploy fails on an expired token only; a scheduled renewal passes RENEW_FAIL_WITHIN (renew.test.ts).
+        assert.ok(
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template.
+            up >= 0 && lines[up + 1] === 'scripts/verify --stack "$STACK" --fail-within "${RENEW_FAIL_WITHIN:-0s}"',
+            lines.join("; "),
+        );
     });
 
     it("never prints a credential", () => {
