@@ -19,6 +19,8 @@ import type { Plugin } from "./engineTools";
 import { programSettings, serveProgramProcess } from "./programProcess";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+/** Holds pulumi-resource-pulumi-nodejs, which serves the program's dynamic providers (components/boundToken.ts). */
+const DYNAMIC_PROVIDER_DIR = path.join(PROJECT_DIR, "engine", "bin");
 
 export interface EngineOptions {
     /** Directory with Pulumi.yaml and the stack file. Default: the project. */
@@ -77,6 +79,9 @@ function installPlugins(home: string, plugins: Plugin[]): void {
 function engineEnv(options: EngineOptions, home: string): NodeJS.ProcessEnv {
     return {
         ...process.env,
+        // The dynamic provider plugin (engine/bin/pulumi-resource-pulumi-nodejs): a release CLI ships it, a CLI
+        // built by dev/toolchain does not. The engine looks for plugins on PATH first.
+        PATH: [DYNAMIC_PROVIDER_DIR, process.env.PATH].filter(Boolean).join(path.delimiter),
         PULUMI_BACKEND_URL: backendUrlOf(options),
         PULUMI_HOME: home,
         PULUMI_CONFIG_PASSPHRASE: options.passphrase,

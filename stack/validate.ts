@@ -48,6 +48,7 @@ import {
     type StackSpec,
     type TlsSpec,
     TOKEN_KINDS,
+    type Duration,
     type TokenSpec,
     VERIFY_MODES,
     type VerifyMode,
@@ -122,6 +123,7 @@ interface Checked<T, R extends Reach = Reach> {
 export function validateStack(
     raw: RawStackConfig,
     kubeconfigs: Kubeconfigs,
+    absentToken: TokenSpec = SECRET_TOKEN,
 ): { settings?: StackSpec; problems: Problem[] } {
     const p = new Problems();
     for (const key of raw.projectKeys) {
@@ -146,7 +148,7 @@ export function validateStack(
         stack: raw.stack,
         argocdName: argocd.name,
         secretKeys: raw.secretKeys,
-        token: validateStackToken(p, raw.token),
+        token: validateStackToken(p, raw.token, absentToken),
     };
     const clusters = validateClusters(p, raw.clusters, context);
 
@@ -391,7 +393,7 @@ function validateCluster(
     const token = validateToken(p, `${path}.token`, o.token) ?? context.token;
     const annotations = validateMetadata(p, `${path}.annotations`, o.annotations, RESERVED_ANNOTATIONS, false);
     if (annotations) {
-        const scheduled = token.rotateEvery !== undefined;
+        const scheduled = token.rotateEvery !== undefined || token.kind === "bound";
         checkAnnotationsSize(p, `${path}.annotations`, annotations, context.stack, context.argocdName, scheduled);
     }
     const tls = validateTls(p, `${path}.tls`, o.tls);
@@ -669,8 +671,8 @@ function validateVerify(p: Problems, path: string, raw: unknown): VerifyMode | u
     return value as VerifyMode;
 }
 
-/** No automatic rotation: what a stack without `argocd-clusters:token` has always done. */
-const DEFAULT_TOKEN: TokenSpec = { kind: "secret" };
+/** A token Secret rotated only by tokenRotation: what stacks made before token kinds existed have. */
+export const SECRET_TOKEN: TokenSpec = { kind: "secret" };
 
 /**
  * Below an hour a rotation would come at nearly every run and the token Secret would be replaced over and
@@ -678,18 +680,20 @@ const DEFAULT_TOKEN: TokenSpec = { kind: "secret" };
  */
 const MIN_ROTATE_EVERY_MS = 3_600_000;
 /** Ten years: a longer period means no rotation, and its dates would overflow what Date can hold. */
-const MAX_ROTATE_EVERY_MS = 87_600 * 3_600_000;
+const MAX_DURATION_MS = 87_600 * 3_600_000;
+/** The API server refuses a TokenRequest for less than 10 minutes. */
+const MIN_LIFETIME_MS = 600_000;
 
-function validateStackToken(p: Problems, raw: unknown): TokenSpec {
+function validateStackToken(p: Problems, raw: unknown, absent: TokenSpec): TokenSpec {
     if (raw === null) {
         p.add(
             TOKEN_KEY,
             NULL_MESSAGE,
-            "write e.g. {kind: secret, rotateEvery: 720h}, or remove the key for no automatic rotation",
+            "write e.g. {kind: bound, lifetime: 720h, renewBefore: 168h}, or remove the key for the stack's default",
         );
-        return DEFAULT_TOKEN;
+        return absent;
     }
-    return validateToken(p, TOKEN_KEY, raw) ?? DEFAULT_TOKEN;
+    return validateToken(p, TOKEN_KEY, raw) ?? absent;
 }
 
 /** A `token` object; undefined when unset (null is reported by the object holding it) or wrong. */
@@ -698,45 +702,67 @@ function validateToken(p: Problems, path: string, raw: unknown): TokenSpec | und
     const o = p.object(path, raw, TOKEN_KEYS);
     if (!o) return undefined;
     const before = p.list.length;
-    const kindFix = "write kind: secret (a token Secret, rotated with rotateEvery)";
+    const kindFix =
+        "write kind: bound (a TokenRequest token with lifetime and renewBefore) or kind: secret (a token Secret, rotated with rotateEvery)";
     const kind = p.required(`${path}.kind`, o.kind, kindFix);
-    if (kind === "bound") {
-        p.add(
-            `${path}.kind`,
-            "is bound: time-bound tokens from the TokenRequest API are not supported yet",
-            "use kind: secret with rotateEvery (e.g. 720h) for now",
-        );
-    } else if (kind !== undefined && !(TOKEN_KINDS as readonly string[]).includes(kind)) {
+    if (kind !== undefined && !(TOKEN_KINDS as readonly string[]).includes(kind)) {
         p.add(`${path}.kind`, `is "${kind}", not one of ${TOKEN_KINDS.join(", ")}`, kindFix);
     }
-    const rotateEvery = validateRotateEvery(p, `${path}.rotateEvery`, o.rotateEvery);
+    if (kind === "bound") {
+        if (o.rotateEvery !== undefined)
+            p.add(
+                `${path}.rotateEvery`,
+                "is set for a bound token, which renews before it expires instead",
+                "remove rotateEvery and set lifetime and renewBefore, or write kind: secret",
+            );
+        const lifetime = validateDuration(p, `${path}.lifetime`, o.lifetime, MIN_LIFETIME_MS, "10m", "e.g. 720h (30 days)");
+        const renewBefore = validateDuration(p, `${path}.renewBefore`, o.renewBefore, 1000, "1s", "e.g. 168h (7 days)");
+        if (lifetime && lifetime.ms % 1000 !== 0)
+            p.add(`${path}.lifetime`, `is ${lifetime.text}, not a whole number of seconds`, "give whole seconds, e.g. 720h");
+        if (lifetime && renewBefore && renewBefore.ms >= lifetime.ms) {
+            p.add(
+                `${path}.renewBefore`,
+                `is ${renewBefore.text}, not shorter than lifetime ${lifetime.text}: every up would renew the token`,
+                "make renewBefore a part of lifetime, e.g. lifetime: 720h with renewBefore: 168h",
+            );
+        }
+        if (p.list.length > before || !lifetime || !renewBefore) return undefined;
+        return { kind: "bound", lifetime, renewBefore };
+    }
+    for (const key of ["lifetime", "renewBefore"] as const) {
+        if (o[key] !== undefined && kind === "secret")
+            p.add(
+                `${path}.${key}`,
+                "is set for a secret token, which has no expiry",
+                "remove it, or write kind: bound to get a time-bound token",
+            );
+    }
+    const rotateEvery =
+        o.rotateEvery === undefined
+            ? undefined
+            : validateDuration(p, `${path}.rotateEvery`, o.rotateEvery, MIN_ROTATE_EVERY_MS, "1h", "e.g. 720h (30 days)");
     if (p.list.length > before) return undefined;
     return rotateEvery ? { kind: "secret", rotateEvery } : { kind: "secret" };
 }
 
-function validateRotateEvery(p: Problems, path: string, raw: unknown): TokenSpec["rotateEvery"] {
-    const fix = "give a duration in hours as Go writes it, e.g. 720h (30 days) or 168h (7 days)";
-    if (typeof raw === "number") {
-        return p.add(path, `is the number ${raw}, without a unit`, fix);
-    }
+/** A required Go duration between `minMs` and ten years. */
+function validateDuration(
+    p: Problems,
+    path: string,
+    raw: unknown,
+    minMs: number,
+    minText: string,
+    example: string,
+): Duration | undefined {
+    const fix = `give a duration in hours as Go writes it, ${example}`;
+    if (raw === undefined) return p.add(path, "is missing", fix);
+    if (typeof raw === "number") return p.add(path, `is the number ${raw}, without a unit`, fix);
     const text = p.string(path, raw, fix);
     if (text === undefined) return undefined;
     const ms = parseDuration(text);
     if (ms === undefined) return p.add(path, `${JSON.stringify(text)} is not a duration`, fix);
-    if (ms < MIN_ROTATE_EVERY_MS) {
-        return p.add(
-            path,
-            `is ${text}, under the minimum of 1h`,
-            "rotate at most hourly, e.g. 720h (30 days); a token Secret is replaced at every due run",
-        );
-    }
-    if (ms > MAX_ROTATE_EVERY_MS) {
-        return p.add(
-            path,
-            `is ${text}, over the maximum of 87600h (ten years)`,
-            "rotate at least every ten years, e.g. 720h (30 days); without rotateEvery a token is never rotated",
-        );
-    }
+    if (ms < minMs) return p.add(path, `is ${text}, under the minimum of ${minText}`, fix);
+    if (ms > MAX_DURATION_MS) return p.add(path, `is ${text}, over the maximum of 87600h (ten years)`, fix);
     return { text, ms };
 }
 
