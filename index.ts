@@ -28,10 +28,14 @@ async function main() {
     const stackFile = stackFileName();
     const now = runTime();
     const stack = stackAnnotationValue(pulumi.getProject(), pulumi.getStack());
+    const raw = readRawConfig();
+    // Checked before the state is read, so a bad stack file registers nothing; the default token for entries
+    // without one is valid whichever it is, so only the last up's choice below can change the result.
+    let { settings } = loadStack(raw, stackFile, process.env, absentToken("bound"));
     const last = await lastUp();
     // What entries without `token` get, decided once per stack and recorded (tokenDefault): never a silent change.
     const tokenDefault = absentTokenKind(last);
-    const { settings } = loadStack(readRawConfig(), stackFile, process.env, absentToken(tokenDefault));
+    if (tokenDefault !== "bound") ({ settings } = loadStack(raw, stackFile, process.env, absentToken(tokenDefault)));
     const { argocd, clusters } = settings;
     await refuseRemovalsInUse(last.registrations, clusters, argocd.access, argocd.namespace, stackFile, stack);
     // A new argocd.name or namespace replaces every cluster Secret, delete first (clusterRegistration.ts).

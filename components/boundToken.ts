@@ -48,8 +48,11 @@ interface TokenOutputs {
     token: string;
     /** RFC 3339, UTC: the token's `exp` claim. */
     expiresAt: string;
-    /** The target's own CA (kube-root-ca.crt), base64 PEM, as a legacy token Secret's ca.crt would give it. */
-    caData?: string;
+    /**
+     * The target's own CA (kube-root-ca.crt), base64 PEM, as a legacy token Secret's ca.crt would give it; ""
+     * when it cannot be read. Always present: an output missing from state reads as unknown in a preview.
+     */
+    caData: string;
 }
 
 /** The inputs whose change issues a new token. Credentials are not among them: new ones reach the same token. */
@@ -143,7 +146,7 @@ async function issue(inputs: TokenInputs): Promise<TokenOutputs> {
     );
     const token = answer?.status?.token;
     if (typeof token !== "string" || token === "") throw new Error("the TokenRequest answer holds no token");
-    let caData: string | undefined;
+    let caData = "";
     try {
         const rootCa = await call(connection, "GET", `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/kube-root-ca.crt`);
         const pem = rootCa?.data?.["ca.crt"];
@@ -160,7 +163,7 @@ async function issue(inputs: TokenInputs): Promise<TokenOutputs> {
         lifetimeSeconds: inputs.lifetimeSeconds,
         token,
         expiresAt: expiryOf(token, answer?.status?.expirationTimestamp),
-        ...(caData ? { caData } : {}),
+        caData,
     };
 }
 
@@ -191,7 +194,7 @@ export interface BoundTokenArgs {
 export class BoundToken extends pulumi.dynamic.Resource {
     declare readonly token: pulumi.Output<string>;
     declare readonly expiresAt: pulumi.Output<string>;
-    declare readonly caData: pulumi.Output<string | undefined>;
+    declare readonly caData: pulumi.Output<string>;
 
     constructor(name: string, args: BoundTokenArgs, opts: pulumi.CustomResourceOptions) {
         super(

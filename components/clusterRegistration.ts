@@ -182,7 +182,9 @@ function createBoundToken(
     return {
         resource: token,
         secretName: boundObject.metadata.name,
-        credential: pulumi.all([token.token, token.caData]).apply(([bearerToken, ca]) => ({ bearerToken, ca })),
+        credential: pulumi
+            .all([token.token, token.caData])
+            .apply(([bearerToken, ca]) => ({ bearerToken, ca: ca === "" ? undefined : ca })),
         expiresAt: token.expiresAt,
         renewsAt: renews,
     };

@@ -15,12 +15,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import type { Plugin } from "./engineTools";
+import { type Plugin, provideDynamicProviderPlugin } from "./engineTools";
 import { programSettings, serveProgramProcess } from "./programProcess";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
-/** Holds pulumi-resource-pulumi-nodejs, which serves the program's dynamic providers (components/boundToken.ts). */
-const DYNAMIC_PROVIDER_DIR = path.join(PROJECT_DIR, "engine", "bin");
 
 export interface EngineOptions {
     /** Directory with Pulumi.yaml and the stack file. Default: the project. */
@@ -79,9 +77,8 @@ function installPlugins(home: string, plugins: Plugin[]): void {
 function engineEnv(options: EngineOptions, home: string): NodeJS.ProcessEnv {
     return {
         ...process.env,
-        // The dynamic provider plugin (engine/bin/pulumi-resource-pulumi-nodejs): a release CLI ships it, a CLI
-        // built by dev/toolchain does not. The engine looks for plugins on PATH first.
-        PATH: [DYNAMIC_PROVIDER_DIR, process.env.PATH].filter(Boolean).join(path.delimiter),
+        // Where engine/bin/pulumi-resource-pulumi-nodejs finds the SDK that serves the dynamic providers.
+        ARGOCD_CLUSTERS_PROJECT_DIR: PROJECT_DIR,
         PULUMI_BACKEND_URL: backendUrlOf(options),
         PULUMI_HOME: home,
         PULUMI_CONFIG_PASSPHRASE: options.passphrase,
@@ -215,6 +212,12 @@ export async function runPulumi(args: string[], options: EngineOptions): Promise
     fs.mkdirSync(path.join(options.stateDir, "backend"), { recursive: true });
     const home = path.join(options.stateDir, "home");
     installPlugins(home, options.plugins);
+    try {
+        provideDynamicProviderPlugin(options.pulumiBinary);
+    } catch (err) {
+        // Only programs with bound tokens need it; the CLI then says which plugin it misses.
+        console.error(`warning: cannot place the dynamic provider plugin beside ${options.pulumiBinary}: ${err}`);
+    }
     const env = engineEnv(options, home);
     await ensureStack(options, workDir, env);
 

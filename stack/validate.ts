@@ -715,8 +715,8 @@ function validateToken(p: Problems, path: string, raw: unknown): TokenSpec | und
                 "is set for a bound token, which renews before it expires instead",
                 "remove rotateEvery and set lifetime and renewBefore, or write kind: secret",
             );
-        const lifetime = validateDuration(p, `${path}.lifetime`, o.lifetime, MIN_LIFETIME_MS, "10m", "e.g. 720h (30 days)");
-        const renewBefore = validateDuration(p, `${path}.renewBefore`, o.renewBefore, 1000, "1s", "e.g. 168h (7 days)");
+        const lifetime = validateDuration(p, `${path}.lifetime`, o.lifetime, LIFETIME);
+        const renewBefore = validateDuration(p, `${path}.renewBefore`, o.renewBefore, RENEW_BEFORE);
         if (lifetime && lifetime.ms % 1000 !== 0)
             p.add(`${path}.lifetime`, `is ${lifetime.text}, not a whole number of seconds`, "give whole seconds, e.g. 720h");
         if (lifetime && renewBefore && renewBefore.ms >= lifetime.ms) {
@@ -740,29 +740,55 @@ function validateToken(p: Problems, path: string, raw: unknown): TokenSpec | und
     const rotateEvery =
         o.rotateEvery === undefined
             ? undefined
-            : validateDuration(p, `${path}.rotateEvery`, o.rotateEvery, MIN_ROTATE_EVERY_MS, "1h", "e.g. 720h (30 days)");
+            : validateDuration(p, `${path}.rotateEvery`, o.rotateEvery, ROTATE_EVERY);
     if (p.list.length > before) return undefined;
     return rotateEvery ? { kind: "secret", rotateEvery } : { kind: "secret" };
 }
 
-/** A required Go duration between `minMs` and ten years. */
-function validateDuration(
-    p: Problems,
-    path: string,
-    raw: unknown,
-    minMs: number,
-    minText: string,
-    example: string,
-): Duration | undefined {
-    const fix = `give a duration in hours as Go writes it, ${example}`;
-    if (raw === undefined) return p.add(path, "is missing", fix);
-    if (typeof raw === "number") return p.add(path, `is the number ${raw}, without a unit`, fix);
-    const text = p.string(path, raw, fix);
+/** The bounds of one duration key and what to say when a value is out of them. */
+interface DurationRule {
+    minMs: number;
+    minText: string;
+    /** When the value is no duration at all. */
+    fix: string;
+    tooShort: string;
+    tooLong: string;
+}
+
+const ROTATE_EVERY: DurationRule = {
+    minMs: MIN_ROTATE_EVERY_MS,
+    minText: "1h",
+    fix: "give a duration in hours as Go writes it, e.g. 720h (30 days) or 168h (7 days)",
+    tooShort: "rotate at most hourly, e.g. 720h (30 days); a token Secret is replaced at every due run",
+    tooLong: "rotate at least every ten years, e.g. 720h (30 days); without rotateEvery a token is never rotated",
+};
+
+const LIFETIME: DurationRule = {
+    minMs: MIN_LIFETIME_MS,
+    minText: "10m",
+    fix: "give the token's lifetime as Go writes durations, e.g. 720h (30 days)",
+    tooShort: "give at least 10m, the API server's minimum for a TokenRequest; e.g. 720h (30 days)",
+    tooLong: "give at most 87600h; a shorter lifetime, e.g. 720h (30 days), is what makes a stolen token expire",
+};
+
+const RENEW_BEFORE: DurationRule = {
+    minMs: 1000,
+    minText: "1s",
+    fix: "give how long before expiry an up renews the token, as Go writes durations, e.g. 168h (7 days)",
+    tooShort: "give at least the time between two scheduled runs, e.g. 168h (7 days)",
+    tooLong: "give less than lifetime, e.g. 168h (7 days)",
+};
+
+/** A required Go duration within `rule`'s bounds and ten years. */
+function validateDuration(p: Problems, path: string, raw: unknown, rule: DurationRule): Duration | undefined {
+    if (raw === undefined) return p.add(path, "is required for kind: bound", rule.fix);
+    if (typeof raw === "number") return p.add(path, `is the number ${raw}, without a unit`, rule.fix);
+    const text = p.string(path, raw, rule.fix);
     if (text === undefined) return undefined;
     const ms = parseDuration(text);
-    if (ms === undefined) return p.add(path, `${JSON.stringify(text)} is not a duration`, fix);
-    if (ms < minMs) return p.add(path, `is ${text}, under the minimum of ${minText}`, fix);
-    if (ms > MAX_DURATION_MS) return p.add(path, `is ${text}, over the maximum of 87600h (ten years)`, fix);
+    if (ms === undefined) return p.add(path, `${JSON.stringify(text)} is not a duration`, rule.fix);
+    if (ms < rule.minMs) return p.add(path, `is ${text}, under the minimum of ${rule.minText}`, rule.tooShort);
+    if (ms > MAX_DURATION_MS) return p.add(path, `is ${text}, over the maximum of 87600h (ten years)`, rule.tooLong);
     return { text, ms };
 }
 

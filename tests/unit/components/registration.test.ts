@@ -89,9 +89,11 @@ describe("ClusterRegistration in cluster-wide mode", () => {
         });
         // Ours, not Argo CD's managed-by: `argocd cluster rm` must not think the CLI owns it.
         // The identity of the provider that writes it: a replacement on the same cluster then conflicts.
+        // And the kind of token it holds, for people and the health report.
         assert.deepEqual(secret.inputs.metadata.annotations, {
             "argocd-clusters/stack": "argocd-clusters/test",
             "argocd-clusters/cluster-identifier": "argocd:argocd",
+            "argocd-clusters/token-kind": "secret",
         });
 
         // The token is decoded from the token Secret; the CA is the target's own, so TLS is verified.
