@@ -58,8 +58,14 @@ interface TokenOutputs {
 /** The inputs whose change issues a new token. Credentials are not among them: new ones reach the same token. */
 const REPLACE_ON = ["namespace", "serviceAccount", "boundObjectName", "boundObjectUid", "lifetimeSeconds"] as const;
 
+/** The parts of the API's answers the provider reads: a TokenRequest's status, a ConfigMap's data. */
+interface ApiAnswer {
+    status?: { token?: unknown; expirationTimestamp?: string };
+    data?: Record<string, unknown>;
+}
+
 /** One JSON call to the target. Failures carry the status and the API's reason, never a credential. */
-function call(conn: TargetConnection, method: string, path: string, body?: unknown): Promise<any> {
+function call(conn: TargetConnection, method: string, path: string, body?: unknown): Promise<ApiAnswer> {
     const url = new URL(conn.server);
     const prefix = url.pathname.replace(/\/+$/, "");
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -148,7 +154,11 @@ async function issue(inputs: TokenInputs): Promise<TokenOutputs> {
     if (typeof token !== "string" || token === "") throw new Error("the TokenRequest answer holds no token");
     let caData = "";
     try {
-        const rootCa = await call(connection, "GET", `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/kube-root-ca.crt`);
+        const rootCa = await call(
+            connection,
+            "GET",
+            `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/kube-root-ca.crt`,
+        );
         const pem = rootCa?.data?.["ca.crt"];
         if (typeof pem === "string" && pem !== "") caData = Buffer.from(pem, "utf8").toString("base64");
     } catch {
@@ -200,7 +210,13 @@ export class BoundToken extends pulumi.dynamic.Resource {
         super(
             provider,
             name,
-            { ...args, connection: pulumi.secret(args.connection), token: undefined, expiresAt: undefined, caData: undefined },
+            {
+                ...args,
+                connection: pulumi.secret(args.connection),
+                token: undefined,
+                expiresAt: undefined,
+                caData: undefined,
+            },
             { ...opts, additionalSecretOutputs: ["token"] },
             "argocd-clusters",
             "BoundToken",
@@ -218,9 +234,13 @@ export async function targetConnection(access: ClusterAccess): Promise<TargetCon
     if (!cluster) throw new Error(`kubeconfig context "${access.context}" has no cluster`);
     const options: https.RequestOptions = {};
     await kc.applyToHTTPSOptions(options);
-    const text = (v: unknown) => (v === undefined || v === null ? undefined : Buffer.isBuffer(v) ? v.toString("utf8") : String(v));
+    const text = (v: unknown) =>
+        v === undefined || v === null ? undefined : Buffer.isBuffer(v) ? v.toString("utf8") : String(v);
     const headers = (options.headers ?? {}) as Record<string, unknown>;
-    const connection: TargetConnection = { server: cluster.server, insecure: options.rejectUnauthorized === false || cluster.skipTLSVerify };
+    const connection: TargetConnection = {
+        server: cluster.server,
+        insecure: options.rejectUnauthorized === false || cluster.skipTLSVerify,
+    };
     const ca = text(options.ca);
     const cert = text(options.cert);
     const key = text(options.key);

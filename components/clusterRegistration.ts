@@ -11,6 +11,9 @@ import {
     ARGOCD_KUBERNETES_VERSION_LABEL,
     ARGOCD_REFRESH_ANNOTATION,
     argocdClusterIdentifier,
+    BOUND_TOKEN_OBJECT_TYPE,
+    BOUND_TOKEN_SERVICE_ACCOUNT_ANNOTATION,
+    boundTokenObjectName,
     CLUSTER_IDENTIFIER_ANNOTATION,
     CLUSTER_REGISTRATION_TYPE,
     ENVIRONMENT_LABEL,
@@ -29,12 +32,10 @@ import {
     TOKEN_RENEWS_AT_ANNOTATION,
     TOKEN_ROTATES_AT_ANNOTATION,
     targetClusterIdentifier,
-    BOUND_TOKEN_OBJECT_TYPE,
-    BOUND_TOKEN_SERVICE_ACCOUNT_ANNOTATION,
-    boundTokenObjectName,
 } from "../argocd/names";
 import { normalizeServer } from "../stack/server";
 import type { ArgoCDSpec, ClusterSpec, VerifyMode } from "../stack/settings";
+import { BoundToken, type TargetConnection, targetConnection } from "./boundToken";
 import { childName } from "./childNames";
 import { type AccessCheck, type ArgoConnection, checkConnection, expectedAccess } from "./connectionCheck";
 import {
@@ -46,7 +47,6 @@ import {
 } from "./managerAccess";
 import { revokeSupersededTokens } from "./tokenCleanup";
 import { type BoundTokenSchedule, renewsAt, type TokenSchedule } from "./tokenSchedule";
-import { BoundToken, type TargetConnection, targetConnection } from "./boundToken";
 
 export { CLUSTER_REGISTRATION_TYPE };
 
@@ -141,12 +141,19 @@ function createBoundToken(
         childName(step.name, "boundTokenObject"),
         {
             metadata: {
-                name: pulumi.all([account.metadata.name, suffix.hex]).apply(([sa, hex]) => boundTokenObjectName(sa, hex)),
+                name: pulumi
+                    .all([account.metadata.name, suffix.hex])
+                    .apply(([sa, hex]) => boundTokenObjectName(sa, hex)),
                 namespace: account.metadata.namespace,
                 labels: step.labels,
                 annotations: { ...step.annotations, [BOUND_TOKEN_SERVICE_ACCOUNT_ANNOTATION]: account.metadata.name },
                 ownerReferences: [
-                    { apiVersion: "v1", kind: "ServiceAccount", name: account.metadata.name, uid: account.metadata.uid },
+                    {
+                        apiVersion: "v1",
+                        kind: "ServiceAccount",
+                        name: account.metadata.name,
+                        uid: account.metadata.uid,
+                    },
                 ],
             },
             type: BOUND_TOKEN_OBJECT_TYPE,
@@ -237,7 +244,10 @@ export class ClusterRegistration extends pulumi.ComponentResource {
         const token =
             cluster.token.kind === "bound"
                 ? createBoundToken(step, this, cluster, account, boundSchedule(args))
-                : secretToken(createTokenSecret(step, account, cluster.tokenRotation, args.tokenSchedule?.issuedAt), cluster);
+                : secretToken(
+                      createTokenSecret(step, account, cluster.tokenRotation, args.tokenSchedule?.issuedAt),
+                      cluster,
+                  );
         const secret = createClusterSecret(name, this, args, token, [...rights, token.resource]);
 
         this.secretName = secret.metadata.name;
@@ -261,9 +271,7 @@ export class ClusterRegistration extends pulumi.ComponentResource {
                 clusterIdentifier: targetClusterIdentifier(cluster.server),
             },
             secret.metadata.name,
-            cluster.token.kind === "bound"
-                ? { boundObject: token.secretName }
-                : { tokenSecret: token.secretName },
+            cluster.token.kind === "bound" ? { boundObject: token.secretName } : { tokenSecret: token.secretName },
             this,
         );
         this.registerOutputs({

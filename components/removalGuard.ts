@@ -41,7 +41,9 @@ export interface LastUp {
 export async function lastUp(): Promise<LastUp> {
     const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
     const [registrations, argocdName, argocdNamespace, tokenDefault] = await Promise.all(
-        ["registrations", "argocdName", "argocdNamespace", "tokenDefault"].map(async (key) => (await self.getOutputDetails(key)).value),
+        ["registrations", "argocdName", "argocdNamespace", "tokenDefault"].map(
+            async (key) => (await self.getOutputDetails(key)).value,
+        ),
     );
     const recorded =
         registrations !== null && typeof registrations === "object"

@@ -60,50 +60,52 @@ export function revokeSupersededTokens(
     current: CurrentToken,
     parent: pulumi.Resource,
 ): pulumi.Output<boolean> {
-    return pulumi.all([switched, current.tokenSecret, current.boundObject]).apply(async ([, tokenSecret, boundObject]) => {
-        if (pulumi.runtime.isDryRun()) return true;
-        const where = `${owner.systemNamespace}/${owner.serviceAccount}`;
-        let core: K8s.CoreV1Api;
-        let names: string[];
-        try {
-            core = (await kubeConfigOf(owner.target)).makeApiClient((await clientNode()).CoreV1Api);
-            names = [
-                ...(await supersededTokenSecrets(core, owner, tokenSecret)),
-                ...(await supersededBoundObjects(core, owner, boundObject)),
-            ];
-        } catch (err) {
-            await pulumi.log.warn(
-                `cluster "${owner.clusterName}": cannot list the token Secrets of ${where} on the target ` +
-                    `(${describeFailure(err)}), so superseded tokens were not revoked; the next up tries again`,
-                parent,
-            );
-            return true;
-        }
-        const deleted: string[] = [];
-        const failed: string[] = [];
-        for (const name of names) {
+    return pulumi
+        .all([switched, current.tokenSecret, current.boundObject])
+        .apply(async ([, tokenSecret, boundObject]) => {
+            if (pulumi.runtime.isDryRun()) return true;
+            const where = `${owner.systemNamespace}/${owner.serviceAccount}`;
+            let core: K8s.CoreV1Api;
+            let names: string[];
             try {
-                await deleteSecret(core, owner.systemNamespace, name);
-                deleted.push(name);
+                core = (await kubeConfigOf(owner.target)).makeApiClient((await clientNode()).CoreV1Api);
+                names = [
+                    ...(await supersededTokenSecrets(core, owner, tokenSecret)),
+                    ...(await supersededBoundObjects(core, owner, boundObject)),
+                ];
             } catch (err) {
-                failed.push(`${name} (${describeFailure(err)})`);
+                await pulumi.log.warn(
+                    `cluster "${owner.clusterName}": cannot list the token Secrets of ${where} on the target ` +
+                        `(${describeFailure(err)}), so superseded tokens were not revoked; the next up tries again`,
+                    parent,
+                );
+                return true;
             }
-        }
-        if (deleted.length > 0) {
-            await pulumi.log.info(
-                `cluster "${owner.clusterName}": deleted superseded token Secret(s) of ${where}, revoking them: ${deleted.join(", ")}`,
-                parent,
-            );
-        }
-        if (failed.length > 0) {
-            await pulumi.log.warn(
-                `cluster "${owner.clusterName}": superseded token Secret(s) of ${where} could NOT be deleted, so their ` +
-                    `tokens still work: ${failed.join(", ")}. Delete them by hand, or run up again`,
-                parent,
-            );
-        }
-        return true;
-    });
+            const deleted: string[] = [];
+            const failed: string[] = [];
+            for (const name of names) {
+                try {
+                    await deleteSecret(core, owner.systemNamespace, name);
+                    deleted.push(name);
+                } catch (err) {
+                    failed.push(`${name} (${describeFailure(err)})`);
+                }
+            }
+            if (deleted.length > 0) {
+                await pulumi.log.info(
+                    `cluster "${owner.clusterName}": deleted superseded token Secret(s) of ${where}, revoking them: ${deleted.join(", ")}`,
+                    parent,
+                );
+            }
+            if (failed.length > 0) {
+                await pulumi.log.warn(
+                    `cluster "${owner.clusterName}": superseded token Secret(s) of ${where} could NOT be deleted, so their ` +
+                        `tokens still work: ${failed.join(", ")}. Delete them by hand, or run up again`,
+                    parent,
+                );
+            }
+            return true;
+        });
 }
 
 async function supersededTokenSecrets(

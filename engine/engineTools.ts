@@ -75,7 +75,14 @@ function readRecord(): EngineTools | undefined {
 export const DYNAMIC_PROVIDER_PLUGIN = "pulumi-resource-pulumi-nodejs";
 
 /** This project's copy (engine/bin), for CLIs built from the Go modules, which come without it. */
-export const OWN_DYNAMIC_PROVIDER_PLUGIN = path.resolve(__dirname, "..", "..", "engine", "bin", DYNAMIC_PROVIDER_PLUGIN);
+export const OWN_DYNAMIC_PROVIDER_PLUGIN = path.resolve(
+    __dirname,
+    "..",
+    "..",
+    "engine",
+    "bin",
+    DYNAMIC_PROVIDER_PLUGIN,
+);
 
 /**
  * Puts the dynamic provider plugin beside the CLI, where the CLI looks for its bundled plugins (after PATH, but

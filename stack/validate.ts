@@ -45,10 +45,10 @@ import { normalizeServer, quoteServer, validateServer } from "./server";
 import {
     type ArgoCDSpec,
     type ClusterSpec,
+    type Duration,
     type StackSpec,
     type TlsSpec,
     TOKEN_KINDS,
-    type Duration,
     type TokenSpec,
     VERIFY_MODES,
     type VerifyMode,
@@ -718,7 +718,11 @@ function validateToken(p: Problems, path: string, raw: unknown): TokenSpec | und
         const lifetime = validateDuration(p, `${path}.lifetime`, o.lifetime, LIFETIME);
         const renewBefore = validateDuration(p, `${path}.renewBefore`, o.renewBefore, RENEW_BEFORE);
         if (lifetime && lifetime.ms % 1000 !== 0)
-            p.add(`${path}.lifetime`, `is ${lifetime.text}, not a whole number of seconds`, "give whole seconds, e.g. 720h");
+            p.add(
+                `${path}.lifetime`,
+                `is ${lifetime.text}, not a whole number of seconds`,
+                "give whole seconds, e.g. 720h",
+            );
         if (lifetime && renewBefore && renewBefore.ms >= lifetime.ms) {
             p.add(
                 `${path}.renewBefore`,

@@ -69,7 +69,10 @@ describe("bound tokens against real clusters and the real engine", { timeout: 90
         assert.equal(annotations["argocd-clusters/token-kind"], "bound");
         assert.equal(annotations["argocd-clusters/token-expires-at"], expiresAt);
         assert.equal(annotations["argocd-clusters/token-renews-at"], renewsAt);
-        assert.equal((await world.clusterSecret(world.b))!.object.metadata.annotations["argocd-clusters/token-kind"], "secret");
+        assert.equal(
+            (await world.clusterSecret(world.b))!.object.metadata.annotations["argocd-clusters/token-kind"],
+            "secret",
+        );
 
         const creds = credentialsFrom(secret);
         assert.equal((await kubeRequest(creds, "GET", "/api/v1/namespaces")).status, 200, "the bound token works");

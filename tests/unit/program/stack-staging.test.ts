@@ -22,7 +22,6 @@ describe("Pulumi.staging.yaml", () => {
         const registration = (run.outputs.registrations as any).staging;
         assert.deepEqual(run.outputs, {
             argocdNamespace: "openshift-gitops",
-            tokenDefault: "bound",
             registrations: {
                 staging: {
                     server: "https://api.cluster.staging:6443",
@@ -41,6 +40,7 @@ describe("Pulumi.staging.yaml", () => {
             },
         });
         assert.match(registration.tokenSecretName, /^argocd-manager-bound-[0-9a-f]{8}$/);
+        assert.equal(run.exports.tokenDefault, "bound", "a new stack records that its default is bound");
 
         const secret = mocks.named("cluster-api.cluster.staging-2867269650-cluster-secret");
         assert.equal(secret.inputs.metadata.namespace, "openshift-gitops");

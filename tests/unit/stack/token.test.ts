@@ -1,8 +1,8 @@
 /** `token` and `argocd-clusters:token`: every problem with its exact message, and what an entry ends up with. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { validateStack } from "../../../stack/validate";
 import { NEW_STACK_TOKEN } from "../../../components/tokenSchedule";
+import { validateStack } from "../../../stack/validate";
 import { SEPARATE_CLUSTERS } from "../../support/fixtures";
 
 const entry = (extra: Record<string, unknown> = {}) => ({
@@ -52,14 +52,26 @@ describe("token: accepted", () => {
 
     it("kind: bound with lifetime and renewBefore, stack-wide or per entry", () => {
         const { settings, problems } = validate(
-            [entry(), entry({ name: "dev", server: "https://api.dev:6443", context: "dev", token: { kind: "bound", lifetime: "10m", renewBefore: "5m" } })],
+            [
+                entry(),
+                entry({
+                    name: "dev",
+                    server: "https://api.dev:6443",
+                    context: "dev",
+                    token: { kind: "bound", lifetime: "10m", renewBefore: "5m" },
+                }),
+            ],
             { kind: "bound", lifetime: "720h", renewBefore: "168h" },
         );
         assert.deepEqual(problems, []);
         assert.deepEqual(
             settings?.clusters.map((c) => c.token),
             [
-                { kind: "bound", lifetime: { text: "720h", ms: 720 * 3_600_000 }, renewBefore: { text: "168h", ms: 168 * 3_600_000 } },
+                {
+                    kind: "bound",
+                    lifetime: { text: "720h", ms: 720 * 3_600_000 },
+                    renewBefore: { text: "168h", ms: 168 * 3_600_000 },
+                },
                 { kind: "bound", lifetime: { text: "10m", ms: 600_000 }, renewBefore: { text: "5m", ms: 300_000 } },
             ],
         );
@@ -193,17 +205,9 @@ describe("token: refused, every problem at once", () => {
             ),
             [
                 ["argocd-clusters:token.rotateEvery", "is the number 720, without a unit", HOURS_FIX],
-                [
-                    "argocd-clusters:clusters[0].token.kind",
-                    "is required",
-                    KIND_FIX,
-                ],
+                ["argocd-clusters:clusters[0].token.kind", "is required", KIND_FIX],
                 ["argocd-clusters:clusters[0].token.rotateEvery", '"30d" is not a duration', HOURS_FIX],
-                [
-                    "argocd-clusters:clusters[1].token.kind",
-                    'is "jwt", not one of secret, bound',
-                    KIND_FIX,
-                ],
+                ["argocd-clusters:clusters[1].token.kind", 'is "jwt", not one of secret, bound', KIND_FIX],
                 [
                     "argocd-clusters:clusters[1].token.rotateEvery",
                     "is 30m, under the minimum of 1h",
