@@ -7,8 +7,9 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
+import { clusterSecretName } from "../../argocd/clusterSecret";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
-import { credentialsFrom, eventually, World } from "../support/world";
+import { ARGOCD_NS, credentialsFrom, eventually, World } from "../support/world";
 
 const HOUR = 3_600_000;
 
@@ -21,6 +22,55 @@ function claims(token: string): { exp: number; iat: number; [key: string]: unkno
 
 function rfc3339(ms: number): string {
     return new Date(ms).toISOString().replace(".000Z", "Z");
+}
+
+const POLICY = "e2e-deny-bound-cluster-secret-writes";
+const VAP = "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies";
+const BINDINGS = "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings";
+
+/**
+ * Denies writes (not their dry runs) of alpha's cluster Secret, so an `up` issues the new token but cannot
+ * switch Argo CD to it (as tests/e2e/interruptedRotation.e2e.test.ts does for secret tokens). Undone by
+ * `allow`. Resolves once an admin's update is refused.
+ */
+async function denyClusterSecretWrites(): Promise<() => Promise<void>> {
+    const name = clusterSecretName(world.a.server);
+    const created = await world.argocd.admin("POST", VAP, {
+        metadata: { name: POLICY },
+        spec: {
+            failurePolicy: "Fail",
+            matchConstraints: {
+                resourceRules: [
+                    {
+                        apiGroups: [""],
+                        apiVersions: ["v1"],
+                        operations: ["CREATE", "UPDATE", "DELETE"],
+                        resources: ["secrets"],
+                        resourceNames: [name],
+                    },
+                ],
+            },
+            validations: [{ expression: "has(request.dryRun) && request.dryRun == true", message: "e2e: denied" }],
+        },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const bound = await world.argocd.admin("POST", BINDINGS, {
+        metadata: { name: POLICY },
+        spec: { policyName: POLICY, validationActions: ["Deny"] },
+    });
+    assert.equal(bound.status, 201, JSON.stringify(bound.body));
+    const patch = (value: string | null) =>
+        world.argocd.admin(
+            "PATCH",
+            `/api/v1/namespaces/${ARGOCD_NS}/secrets/${name}`,
+            { metadata: { annotations: { "e2e/probe": value } } },
+            "application/merge-patch+json",
+        );
+    await eventually(async () => (await patch(`${Date.now()}`)).status !== 200, true, "the policy denies writes");
+    return async () => {
+        for (const p of [`${BINDINGS}/${POLICY}`, `${VAP}/${POLICY}`]) await world.argocd.admin("DELETE", p);
+        await eventually(async () => (await patch(null)).status, 200, "writes are allowed again");
+    };
 }
 
 /** Alpha and beta take nothing of their own: the new stack's default decides. */
@@ -117,6 +167,64 @@ describe("bound tokens against real clusters and the real engine", { timeout: 90
         assert.equal(alpha.tokenExpiresAt, rfc3339(exp * 1000));
         assert.equal(secret.object.metadata.annotations["argocd-clusters/token-expires-at"], alpha.tokenExpiresAt);
         assert.equal(await world.bearerToken(world.b), betaToken, "beta, a secret token, is untouched");
+        await world.succeed("up", "--expect-no-changes");
+        expiresAt = alpha.tokenExpiresAt;
+        renewsAt = alpha.tokenRenewsAt;
+    });
+
+    it("4. a renewal that cannot switch Argo CD keeps the old token working; the next up switches, then revokes", async () => {
+        const oldToken = await world.bearerToken(world.a);
+        const oldObject = (await world.succeed("outputs")).registrations.alpha.tokenSecretName;
+        const allow = await denyClusterSecretWrites();
+        world.env.ARGOCD_CLUSTERS_NOW = renewsAt;
+        const failed = await world.pulumi("up", "--continue-on-error");
+        assert.notEqual(failed.code, 0, "the switch must fail");
+        assert.equal(await world.bearerToken(world.a), oldToken);
+        const creds = credentialsFrom((await world.clusterSecret(world.a))!);
+        const deadline = Date.now() + 15_000;
+        while (Date.now() < deadline) {
+            // The API server caches authentications for a few seconds: a revoked token shows within 15 s.
+            assert.equal((await kubeRequest(creds, "GET", "/api")).status, 200, "the token Argo CD holds works");
+            await new Promise((r) => setTimeout(r, 500));
+        }
+        const kept = await world.a.admin("GET", `/api/v1/namespaces/kube-system/secrets/${oldObject}`);
+        assert.equal(kept.status, 200, "the bound object of the token Argo CD holds is kept");
+
+        await allow();
+        await world.succeed("up");
+        const switched = credentialsFrom((await world.clusterSecret(world.a))!);
+        assert.notEqual(switched.bearerToken, oldToken);
+        assert.equal((await kubeRequest(switched, "GET", "/api")).status, 200, "the new token works");
+        await eventually(
+            async () => (await kubeRequest({ ...switched, bearerToken: oldToken }, "GET", "/api")).status,
+            401,
+            "the old token is revoked once Argo CD holds the new one",
+        );
+    });
+
+    it("5. moving beta from secret to bound switches it, then revokes its token Secret", async () => {
+        // The clock again: beta's new token lives 24h by the API server's clock.
+        world.env.ARGOCD_CLUSTERS_NOW = undefined;
+        const oldToken = await world.bearerToken(world.b);
+        const oldTokenSecret = (await world.succeed("outputs")).registrations.beta.tokenSecretName;
+        const [alpha, beta] = world.clusterEntries();
+        world.writeConfig([alpha, { ...beta, token: { kind: "bound", lifetime: "24h", renewBefore: "1h" } }], {
+            "argocd-clusters:token": undefined,
+        });
+        await world.succeed("up");
+        const { beta: recorded } = (await world.succeed("outputs")).registrations;
+        assert.equal(recorded.tokenKind, "bound");
+        const creds = credentialsFrom((await world.clusterSecret(world.b))!);
+        const { exp, iat } = claims(creds.bearerToken);
+        assert.equal((exp - iat) * 1000, 24 * HOUR);
+        assert.equal((await kubeRequest(creds, "GET", "/api")).status, 200, "beta's bound token works");
+        await eventually(
+            async () => (await kubeRequest({ ...creds, bearerToken: oldToken }, "GET", "/api")).status,
+            401,
+            "beta's secret token is revoked",
+        );
+        const gone = await world.b.admin("GET", `/api/v1/namespaces/kube-system/secrets/${oldTokenSecret}`);
+        assert.equal(gone.status, 404, "its token Secret is deleted");
         await world.succeed("up", "--expect-no-changes");
     });
 });
