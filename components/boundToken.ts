@@ -13,7 +13,7 @@
 import * as https from "node:https";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterAccess } from "../stack/kubeconfig";
-import { kubeConfigOf } from "./kubeClient";
+import { describeFailure, kubeConfigOf } from "./kubeClient";
 
 /**
  * How the provider reaches the target: the kubeconfig's credentials as client-node resolved them (client
@@ -226,14 +226,21 @@ export class BoundToken extends pulumi.dynamic.Resource {
 
 /**
  * The target's connection as client-node resolves the kubeconfig's one context (an exec plugin runs here, in
- * the program). Only what an HTTPS request needs; run at most once per `up` per target. Never logged.
+ * the program). Only what an HTTPS request needs; resolved once per registration and run. Never logged, and a
+ * failure says only its status or code: an exec plugin's output may hold a credential.
  */
 export async function targetConnection(access: ClusterAccess): Promise<TargetConnection> {
     const kc = await kubeConfigOf(access);
     const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error(`kubeconfig context "${access.context}" has no cluster`);
+    if (!cluster) throw new pulumi.RunError(`kubeconfig context "${access.context}" has no cluster`);
     const options: https.RequestOptions = {};
-    await kc.applyToHTTPSOptions(options);
+    try {
+        await kc.applyToHTTPSOptions(options);
+    } catch (err) {
+        throw new pulumi.RunError(
+            `cannot get the credentials of kubeconfig context "${access.context}" for the bound token (${describeFailure(err)})`,
+        );
+    }
     const text = (v: unknown) =>
         v === undefined || v === null ? undefined : Buffer.isBuffer(v) ? v.toString("utf8") : String(v);
     const headers = (options.headers ?? {}) as Record<string, unknown>;

@@ -38,7 +38,9 @@ export function tokenSchedule(
 ): TokenSchedule | undefined {
     if (token.kind !== "secret" || !token.rotateEvery) return undefined;
     const period = token.rotateEvery.ms;
-    const issued = last?.tokenIssuedAt !== undefined ? Date.parse(last.tokenIssuedAt) : Number.NaN;
+    // A recorded bound token's issue time says nothing about the token Secret this kind issues.
+    const issued =
+        last?.tokenIssuedAt !== undefined && last.tokenKind !== "bound" ? Date.parse(last.tokenIssuedAt) : Number.NaN;
     // No usable record: the current token's age is unknown (rotateEvery was just set, or the registration is
     // new), so a token issued now starts the clock. For a new registration that token is its first anyway.
     const renewal: TokenSchedule["renewal"] = Number.isNaN(issued)

@@ -136,6 +136,18 @@ describe("boundTokenSchedule", () => {
     });
 });
 
+describe("tokenSchedule after a bound token", () => {
+    it("a registration moving from bound to secret with rotateEvery starts its period now", () => {
+        const every: TokenSpec = { kind: "secret", rotateEvery: { text: "720h", ms: 720 * HOUR } };
+        const last = { tokenKind: "bound", tokenIssuedAt: "2030-01-01T00:00:00Z", tokenRotation: "1" };
+        assert.deepEqual(tokenSchedule(every, "1", last, at("2030-01-10T00:00:00Z")), {
+            issuedAt: "2030-01-10T00:00:00Z",
+            rotatesAt: "2030-02-09T00:00:00Z",
+            renewal: "first",
+        });
+    });
+});
+
 describe("absentTokenKind: the kind entries without a token get", () => {
     it("bound for a new stack, secret for a stack whose registrations predate kinds, then what was recorded", () => {
         assert.equal(absentTokenKind({ registrations: [] }), "bound");
