@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { clusterSecretName } from "../../argocd/clusterSecret";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
+import { ensureToolchain } from "../../dev/toolchain/toolchain";
 import { ARGOCD_NS, credentialsFrom, eventually, World } from "../support/world";
 
 const HOUR = 3_600_000;
@@ -161,6 +162,13 @@ describe("bound tokens against real clusters and the real engine", { timeout: 90
         );
         const gone = await world.a.admin("GET", `/api/v1/namespaces/kube-system/secrets/${oldObject}`);
         assert.equal(gone.status, 404, "the old token's bound object is deleted");
+
+        // Argo CD's own code (dev/toolchain/argocd-judge) reads the cluster Secret, connects and syncs with it.
+        const judged = await world.judge(await ensureToolchain(), { target: world.a });
+        assert.equal(judged.code, 0, `${judged.stdout}\n${judged.stderr}`);
+        assert.equal(judged.reports[0]?.credential, "bearerToken");
+        assert.equal(judged.reports[0]?.version?.ok, true, judged.stdout);
+        assert.ok(!`${judged.stdout}${judged.stderr}`.includes(creds.bearerToken), "the judge printed no token");
 
         const { alpha } = (await world.succeed("outputs")).registrations;
         const { exp } = claims(creds.bearerToken);
