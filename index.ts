@@ -18,7 +18,7 @@ import { ClusterRegistration } from "./components/clusterRegistration";
 import { clusterProvider } from "./components/providers";
 import { lastUp, refuseRemovalsInUse } from "./components/removalGuard";
 import { narrowedKey, readRespectRbac, respectRbacProblems } from "./components/respectRbac";
-import { tokenSchedule } from "./components/tokenSchedule";
+import { absentToken, absentTokenKind, boundTokenSchedule, tokenSchedule } from "./components/tokenSchedule";
 import { loadStack, readRawConfig, stackFileName } from "./stack/config";
 import { runTime } from "./stack/now";
 import { type ClusterSpec, ConfigurationError } from "./stack/settings";
@@ -30,9 +30,15 @@ async function main() {
     const stackFile = stackFileName();
     const now = runTime();
     const stack = stackAnnotationValue(pulumi.getProject(), pulumi.getStack());
-    const { settings } = loadStack(readRawConfig(), stackFile);
-    const { argocd, clusters } = settings;
+    const raw = readRawConfig();
+    // Checked before the state is read, so a bad stack file registers nothing; the default token for entries
+    // without one is valid whichever it is, so only the last up's choice below can change the result.
+    let { settings } = loadStack(raw, stackFile, process.env, absentToken("bound"));
     const last = await lastUp();
+    // What entries without `token` get, decided once per stack and recorded (tokenDefault): never a silent change.
+    const tokenDefault = absentTokenKind(last);
+    if (tokenDefault !== "bound") ({ settings } = loadStack(raw, stackFile, process.env, absentToken(tokenDefault)));
+    const { argocd, clusters } = settings;
     await refuseRemovalsInUse(last.registrations, clusters, argocd.access, argocd.namespace, stackFile, stack);
     // A new argocd.name or namespace replaces every cluster Secret, delete first (clusterRegistration.ts).
     const hubMove =
@@ -93,11 +99,16 @@ async function main() {
             // By server, as the resources are keyed: a renamed cluster keeps its token and its schedule.
             const recorded = last.registrations.find((r) => r.server === cluster.server);
             const schedule = tokenSchedule(cluster.token, cluster.tokenRotation, recorded, now);
+            const bound =
+                cluster.token.kind === "bound"
+                    ? boundTokenSchedule(cluster.token, cluster.tokenRotation, recorded, now)
+                    : undefined;
             const registration = new ClusterRegistration(name, {
                 cluster,
                 argocd,
                 hubMove,
                 tokenSchedule: schedule,
+                boundTokenSchedule: bound,
                 targetProvider: clusterProvider(
                     childName(name, "provider"),
                     cluster.access,
@@ -116,11 +127,22 @@ async function main() {
                     tokenSecretName: registration.tokenSecretName,
                     mode: registration.mode,
                     namespaces: cluster.namespaces ?? [],
+                    tokenKind: registration.tokenKind,
                     // With rotateEvery: read back by the next run to know when to rotate (tokenSchedule.ts).
                     ...(schedule
                         ? {
                               tokenIssuedAt: schedule.issuedAt,
                               tokenRotatesAt: schedule.rotatesAt,
+                              tokenRotation: cluster.tokenRotation,
+                          }
+                        : {}),
+                    // Bound kind: read back by the next run to know when to renew (boundTokenSchedule).
+                    ...(bound && cluster.token.lifetime
+                        ? {
+                              tokenIssuedAt: bound.issuedAt,
+                              tokenExpiresAt: registration.tokenExpiresAt,
+                              tokenRenewsAt: registration.tokenRenewsAt,
+                              tokenLifetime: cluster.token.lifetime.text,
                               tokenRotation: cluster.tokenRotation,
                           }
                         : {}),
@@ -136,6 +158,7 @@ async function main() {
         registrations: Object.fromEntries(registrations),
         argocdNamespace: argocd.namespace,
         argocdName: argocd.name,
+        tokenDefault,
     };
 }
 

@@ -71,6 +71,21 @@ export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
  */
 export const TOKEN_ISSUED_AT_ANNOTATION = "argocd-clusters/token-issued-at";
 export const TOKEN_ROTATES_AT_ANNOTATION = "argocd-clusters/token-rotates-at";
+/** On every cluster Secret: the kind of token it holds, `secret` or `bound`. */
+export const TOKEN_KIND_ANNOTATION = "argocd-clusters/token-kind";
+/**
+ * On the cluster Secret of a bound token (RFC 3339, UTC): its expiry (the `exp` claim), and from when the next
+ * `up` renews it (expiry minus renewBefore).
+ */
+export const TOKEN_EXPIRES_AT_ANNOTATION = "argocd-clusters/token-expires-at";
+export const TOKEN_RENEWS_AT_ANNOTATION = "argocd-clusters/token-renews-at";
+
+/**
+ * A bound token's bound object on the target: a Secret of this type, holding nothing. Deleting it revokes the
+ * token at once; it names its ServiceAccount in BOUND_TOKEN_SERVICE_ACCOUNT_ANNOTATION.
+ */
+export const BOUND_TOKEN_OBJECT_TYPE = "argocd-clusters/bound-token";
+export const BOUND_TOKEN_SERVICE_ACCOUNT_ANNOTATION = "argocd-clusters/service-account";
 
 /** Keys owned by this program: users may not set them through `labels` / `annotations`. */
 export const RESERVED_LABELS = [SECRET_TYPE_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL];
@@ -82,6 +97,9 @@ export const RESERVED_ANNOTATIONS = [
     PATCH_FORCE_ANNOTATION,
     TOKEN_ISSUED_AT_ANNOTATION,
     TOKEN_ROTATES_AT_ANNOTATION,
+    TOKEN_KIND_ANNOTATION,
+    TOKEN_EXPIRES_AT_ANNOTATION,
+    TOKEN_RENEWS_AT_ANNOTATION,
 ];
 
 /** `argocd-clusters:argocd.name` unless set. */
@@ -123,6 +141,11 @@ export function roleName(serviceAccount: string): string {
 
 export function roleBindingName(serviceAccount: string): string {
     return `${serviceAccount}-role-binding`;
+}
+
+/** A bound token's bound object, with a suffix that changes with every renewal, as token Secrets have. */
+export function boundTokenObjectName(serviceAccount: string, suffix: string): string {
+    return `${serviceAccount}-bound-${suffix}`;
 }
 
 /** Token Secrets carry a random suffix that changes with `tokenRotation`, so a rotation is a new Secret. */

@@ -13,6 +13,10 @@ export const CHILD_SUFFIXES = {
     tokenSuffix: "-token-suffix",
     token: "-token",
     clusterSecret: "-cluster-secret",
+    /** Bound kind: the bound object's random suffix, the bound object, and the TokenRequest token. */
+    boundTokenSuffix: "-bound-token-suffix",
+    boundTokenObject: "-bound-token-object",
+    boundToken: "-bound-token",
     /** The target cluster's provider: a sibling of the component, not a child (index.ts). */
     provider: "-k8s",
 } as const;

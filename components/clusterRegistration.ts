@@ -5,11 +5,15 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { clusterConfigJson, clusterSecretData, clusterSecretName, decodeToken } from "../argocd/clusterSecret";
 import {
     ARGOCD_KUBERNETES_VERSION_LABEL,
     ARGOCD_REFRESH_ANNOTATION,
     argocdClusterIdentifier,
+    BOUND_TOKEN_OBJECT_TYPE,
+    BOUND_TOKEN_SERVICE_ACCOUNT_ANNOTATION,
+    boundTokenObjectName,
     CLUSTER_IDENTIFIER_ANNOTATION,
     CLUSTER_REGISTRATION_TYPE,
     ENVIRONMENT_LABEL,
@@ -22,12 +26,16 @@ import {
     SECRET_TYPE_LABEL,
     STACK_ANNOTATION,
     stackAnnotationValue,
+    TOKEN_EXPIRES_AT_ANNOTATION,
     TOKEN_ISSUED_AT_ANNOTATION,
+    TOKEN_KIND_ANNOTATION,
+    TOKEN_RENEWS_AT_ANNOTATION,
     TOKEN_ROTATES_AT_ANNOTATION,
     targetClusterIdentifier,
 } from "../argocd/names";
 import { normalizeServer } from "../stack/server";
 import type { ArgoCDSpec, ClusterSpec, VerifyMode } from "../stack/settings";
+import { BoundToken, type TargetConnection, targetConnection } from "./boundToken";
 import { childName } from "./childNames";
 import { type AccessCheck, type ArgoConnection, checkConnection, expectedAccess } from "./connectionCheck";
 import {
@@ -38,7 +46,7 @@ import {
     type StepContext,
 } from "./managerAccess";
 import { revokeSupersededTokens } from "./tokenCleanup";
-import type { TokenSchedule } from "./tokenSchedule";
+import { type BoundTokenSchedule, renewsAt, type TokenSchedule } from "./tokenSchedule";
 
 export { CLUSTER_REGISTRATION_TYPE };
 
@@ -69,6 +77,124 @@ export interface ClusterRegistrationArgs {
      * (tokenSchedule.ts). Unset: only a new tokenRotation replaces the token.
      */
     tokenSchedule?: TokenSchedule;
+    /** With `token.kind: bound` (required then): whether this run renews the token (boundTokenSchedule). */
+    boundTokenSchedule?: BoundTokenSchedule;
+}
+
+/** The token the cluster Secret carries, whichever kind issued it. */
+interface IssuedToken {
+    resource: pulumi.Resource;
+    /** The token Secret (secret kind) or the bound object (bound kind) on the target. */
+    secretName: pulumi.Output<string>;
+    /** The token and the target's own CA (base64 PEM) as its issuer gave them. Secret. */
+    credential: pulumi.Output<{ bearerToken: string; ca?: string }>;
+    expiresAt?: pulumi.Output<string>;
+    renewsAt?: pulumi.Output<string>;
+}
+
+function secretToken(token: k8s.core.v1.Secret, cluster: ClusterSpec): IssuedToken {
+    return {
+        resource: token,
+        secretName: token.metadata.name,
+        credential: pulumi.all([token.metadata.name, token.data]).apply(([tokenSecret, data]) => ({
+            bearerToken: decodeToken(data, cluster.name, tokenSecret),
+            ca: data["ca.crt"],
+        })),
+    };
+}
+
+function boundSchedule(args: ClusterRegistrationArgs): BoundTokenSchedule {
+    if (!args.boundTokenSchedule)
+        throw new pulumi.RunError(`cluster "${args.cluster.name}": a bound token needs its schedule (index.ts)`);
+    return args.boundTokenSchedule;
+}
+
+/**
+ * Bound kind: the bound object (an empty Secret whose suffix changes with every renewal) and the TokenRequest
+ * token bound to it. A new issue time (boundTokenSchedule) means a new object and so a new token, created before
+ * the old one is dropped. The object is kept on delete, like token Secrets: tokenCleanup.ts deletes superseded
+ * ones, which revokes their tokens, once Argo CD holds the new one; its owner, the ServiceAccount, takes it
+ * along when the registration is removed.
+ */
+function createBoundToken(
+    step: StepContext,
+    parent: pulumi.Resource,
+    cluster: ClusterSpec,
+    account: k8s.core.v1.ServiceAccount,
+    schedule: BoundTokenSchedule,
+): IssuedToken {
+    const lifetime = cluster.token.lifetime!;
+    const renewBefore = cluster.token.renewBefore!;
+    const suffix = new random.RandomId(
+        childName(step.name, "boundTokenSuffix"),
+        {
+            byteLength: 4,
+            keepers: {
+                tokenRotation: cluster.tokenRotation,
+                issuedAt: schedule.issuedAt,
+                lifetime: String(lifetime.ms / 1000),
+            },
+        },
+        { parent },
+    );
+    const boundObject = new k8s.core.v1.Secret(
+        childName(step.name, "boundTokenObject"),
+        {
+            metadata: {
+                name: pulumi
+                    .all([account.metadata.name, suffix.hex])
+                    .apply(([sa, hex]) => boundTokenObjectName(sa, hex)),
+                namespace: account.metadata.namespace,
+                labels: step.labels,
+                annotations: { ...step.annotations, [BOUND_TOKEN_SERVICE_ACCOUNT_ANNOTATION]: account.metadata.name },
+                ownerReferences: [
+                    {
+                        apiVersion: "v1",
+                        kind: "ServiceAccount",
+                        name: account.metadata.name,
+                        uid: account.metadata.uid,
+                    },
+                ],
+            },
+            type: BOUND_TOKEN_OBJECT_TYPE,
+        },
+        { parent, provider: step.provider, dependsOn: [account], retainOnDelete: true },
+    );
+    let connection: Promise<TargetConnection> | undefined;
+    const token = new BoundToken(
+        childName(step.name, "boundToken"),
+        {
+            // Resolved only when the engine needs it, once per run.
+            connection: boundObject.metadata.uid.apply(() => (connection ??= targetConnection(cluster.access))),
+            namespace: account.metadata.namespace,
+            serviceAccount: account.metadata.name,
+            boundObjectName: boundObject.metadata.name,
+            boundObjectUid: boundObject.metadata.uid,
+            lifetimeSeconds: lifetime.ms / 1000,
+        },
+        { parent, dependsOn: [account, boundObject] },
+    );
+    const renews = token.expiresAt.apply((expiresAt) => {
+        const at = renewsAt(expiresAt, renewBefore.ms);
+        // The API server may issue less than asked (--service-account-max-token-expiration): then every up renews.
+        if (schedule.renewal && Date.parse(at) <= Date.parse(schedule.issuedAt))
+            pulumi.log.warn(
+                `cluster "${cluster.name}": the target issued the bound token until ${expiresAt}, less than ` +
+                    `renewBefore ${renewBefore.text} after now, so every up renews it. fix: lower token.renewBefore, or ` +
+                    "raise the target's --service-account-max-token-expiration",
+                parent,
+            );
+        return at;
+    });
+    return {
+        resource: token,
+        secretName: boundObject.metadata.name,
+        credential: pulumi
+            .all([token.token, token.caData])
+            .apply(([bearerToken, ca]) => ({ bearerToken, ca: ca === "" ? undefined : ca })),
+        expiresAt: token.expiresAt,
+        renewsAt: renews,
+    };
 }
 
 export class ClusterRegistration extends pulumi.ComponentResource {
@@ -85,6 +211,11 @@ export class ClusterRegistration extends pulumi.ComponentResource {
      * cannot read stack config: it checks the cluster Secret really landed there.
      */
     readonly argocdNamespace: pulumi.Output<string>;
+    /** `secret` or `bound`. */
+    readonly tokenKind: pulumi.Output<string>;
+    /** Bound kind: the token's expiry (its `exp`) and from when an `up` renews it, RFC 3339 UTC. */
+    readonly tokenExpiresAt?: pulumi.Output<string>;
+    readonly tokenRenewsAt?: pulumi.Output<string>;
 
     constructor(name: string, args: ClusterRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
         super(CLUSTER_REGISTRATION_TYPE, name, {}, opts);
@@ -110,13 +241,22 @@ export class ClusterRegistration extends pulumi.ComponentResource {
                       : []),
               ]
             : createClusterRoleAndBinding(step, account, cluster.rules, cluster.allowWildcardRbac);
-        const token = createTokenSecret(step, account, cluster.tokenRotation, args.tokenSchedule?.issuedAt);
-        const secret = createClusterSecret(name, this, args, token, [...rights, token]);
+        const token =
+            cluster.token.kind === "bound"
+                ? createBoundToken(step, this, cluster, account, boundSchedule(args))
+                : secretToken(
+                      createTokenSecret(step, account, cluster.tokenRotation, args.tokenSchedule?.issuedAt),
+                      cluster,
+                  );
+        const secret = createClusterSecret(name, this, args, token, [...rights, token.resource]);
 
         this.secretName = secret.metadata.name;
         this.server = pulumi.output(cluster.server);
         this.serviceAccount = pulumi.interpolate`${account.metadata.namespace}/${account.metadata.name}`;
-        this.tokenSecretName = token.metadata.name;
+        this.tokenSecretName = token.secretName;
+        this.tokenKind = pulumi.output(cluster.token.kind);
+        this.tokenExpiresAt = token.expiresAt;
+        this.tokenRenewsAt = token.renewsAt;
         this.mode = pulumi.output<RegistrationMode>(isNamespaced(cluster) ? "namespaced" : "cluster-wide");
         this.argocdNamespace = pulumi.output(argocd.namespace);
         // Resolves once superseded tokens are revoked, after the cluster Secret's step. A component output, so the
@@ -131,7 +271,7 @@ export class ClusterRegistration extends pulumi.ComponentResource {
                 clusterIdentifier: targetClusterIdentifier(cluster.server),
             },
             secret.metadata.name,
-            token.metadata.name,
+            cluster.token.kind === "bound" ? { boundObject: token.secretName } : { tokenSecret: token.secretName },
             this,
         );
         this.registerOutputs({
@@ -233,20 +373,20 @@ function createClusterSecret(
     name: string,
     parent: pulumi.Resource,
     args: ClusterRegistrationArgs,
-    token: k8s.core.v1.Secret,
+    token: IssuedToken,
     dependsOn: pulumi.Resource[],
 ): k8s.core.v1.Secret {
     const { cluster, argocd } = args;
     // What Argo CD will connect with, kept for the check that runs right before the Secret is written.
     let pending: { conn: ArgoConnection; expected: AccessCheck[] } | undefined;
-    const connection = pulumi.all([token.metadata.name, token.data]).apply(([tokenSecret, data]): ArgoConnection => {
+    const connection = token.credential.apply((credential): ArgoConnection => {
         const conn: ArgoConnection = {
             server: cluster.server,
-            bearerToken: decodeToken(data, cluster.name, tokenSecret),
+            bearerToken: credential.bearerToken,
             insecure: cluster.tls.insecure,
             // TLS is verified unless told otherwise, with the CA chosen by caFor. client-go refuses a CA
             // together with insecure, so an insecure registration carries none.
-            caData: cluster.tls.insecure ? undefined : caFor(cluster, data["ca.crt"]),
+            caData: cluster.tls.insecure ? undefined : caFor(cluster, credential.ca),
             serverName: cluster.tls.serverName,
             proxyUrl: cluster.proxyUrl,
         };
@@ -286,6 +426,14 @@ function createClusterSecret(
         ...ownershipAnnotations(),
         ...adoptAnnotations(cluster.adopt),
         [CLUSTER_IDENTIFIER_ANNOTATION]: argocdClusterIdentifier(argocd.name),
+        [TOKEN_KIND_ANNOTATION]: cluster.token.kind,
+        ...(token.expiresAt && token.renewsAt && args.boundTokenSchedule
+            ? {
+                  [TOKEN_ISSUED_AT_ANNOTATION]: args.boundTokenSchedule.issuedAt,
+                  [TOKEN_EXPIRES_AT_ANNOTATION]: token.expiresAt,
+                  [TOKEN_RENEWS_AT_ANNOTATION]: token.renewsAt,
+              }
+            : {}),
         ...(args.tokenSchedule
             ? {
                   [TOKEN_ISSUED_AT_ANNOTATION]: args.tokenSchedule.issuedAt,

@@ -33,13 +33,17 @@ export interface LastUp {
     /** The Argo CD cluster's `argocd.name` and namespace then; unset for stacks made before they were recorded. */
     argocdName?: string;
     argocdNamespace?: string;
+    /** The kind entries without a `token` got (tokenSchedule.ts absentTokenKind); unset before it was recorded. */
+    tokenDefault?: string;
 }
 
 /** Reads this very stack's outputs (a StackReference to itself): a new stack has none. */
 export async function lastUp(): Promise<LastUp> {
     const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
-    const [registrations, argocdName, argocdNamespace] = await Promise.all(
-        ["registrations", "argocdName", "argocdNamespace"].map(async (key) => (await self.getOutputDetails(key)).value),
+    const [registrations, argocdName, argocdNamespace, tokenDefault] = await Promise.all(
+        ["registrations", "argocdName", "argocdNamespace", "tokenDefault"].map(
+            async (key) => (await self.getOutputDetails(key)).value,
+        ),
     );
     const recorded =
         registrations !== null && typeof registrations === "object"
@@ -51,12 +55,16 @@ export async function lastUp(): Promise<LastUp> {
                       // When its token was issued, and under which tokenRotation (tokenSchedule.ts).
                       tokenIssuedAt: textOrUndefined(r?.tokenIssuedAt),
                       tokenRotation: textOrUndefined(r?.tokenRotation),
+                      tokenKind: textOrUndefined(r?.tokenKind),
+                      tokenExpiresAt: textOrUndefined(r?.tokenExpiresAt),
+                      tokenLifetime: textOrUndefined(r?.tokenLifetime),
                   }))
             : [];
     return {
         registrations: recorded,
         argocdName: textOrUndefined(argocdName),
         argocdNamespace: textOrUndefined(argocdNamespace),
+        tokenDefault: textOrUndefined(tokenDefault),
     };
 }
 

@@ -5,13 +5,35 @@
  * was switched: after a failed switch with --continue-on-error in the same run, or as a pending delete in a
  * later one. Argo CD would then hold a revoked token. Here the old token Secrets are deleted (which revokes
  * their tokens) only once the cluster Secret's step is done, i.e. it holds the current token.
+ *
+ * Bound tokens (`kind: bound`) the same way: each is bound to an empty Secret of its own (boundToken.ts), and
+ * deleting that object revokes the token at once. Whatever kind the registration has now, the other kind's
+ * leftovers are superseded too, so changing kind revokes the old token once Argo CD holds the new one.
  */
 
 import type * as K8s from "@kubernetes/client-node";
 import * as pulumi from "@pulumi/pulumi";
-import { CLUSTER_IDENTIFIER_ANNOTATION, STACK_ANNOTATION } from "../argocd/names";
+import {
+    BOUND_TOKEN_OBJECT_TYPE,
+    BOUND_TOKEN_SERVICE_ACCOUNT_ANNOTATION,
+    CLUSTER_IDENTIFIER_ANNOTATION,
+    STACK_ANNOTATION,
+} from "../argocd/names";
 import type { ClusterAccess } from "../stack/kubeconfig";
-import { clientNode, deleteSecret, describeFailure, kubeConfigOf, serviceAccountTokenSecrets } from "./kubeClient";
+import {
+    clientNode,
+    deleteSecret,
+    describeFailure,
+    kubeConfigOf,
+    serviceAccountTokenSecrets,
+    withDeadline,
+} from "./kubeClient";
+
+/** The registration's current token: its token Secret (secret kind) or its bound object (bound kind). */
+export interface CurrentToken {
+    tokenSecret?: pulumi.Output<string>;
+    boundObject?: pulumi.Output<string>;
+}
 
 /** Which token Secrets on the target are this registration's. */
 export interface TokenOwner {
@@ -28,66 +50,98 @@ export interface TokenOwner {
 
 /**
  * Once `switched` resolves (the cluster Secret's step is done), during an `up` only: deletes every token Secret
- * of the registration's ServiceAccount that this stack made for this registration, except `current`. Never
+ * and bound object of the registration's ServiceAccount that this stack made for this registration, except
+ * `current`'s. Never
  * fails the run: what cannot be deleted is warned about, and the next `up` tries again. Resolves to true.
  */
 export function revokeSupersededTokens(
     owner: TokenOwner,
     switched: pulumi.Output<unknown>,
-    current: pulumi.Output<string>,
+    current: CurrentToken,
     parent: pulumi.Resource,
 ): pulumi.Output<boolean> {
-    return pulumi.all([switched, current]).apply(async ([, currentName]) => {
-        if (pulumi.runtime.isDryRun()) return true;
-        const where = `${owner.systemNamespace}/${owner.serviceAccount}`;
-        let core: K8s.CoreV1Api;
-        let names: string[];
-        try {
-            core = (await kubeConfigOf(owner.target)).makeApiClient((await clientNode()).CoreV1Api);
-            names = await supersededTokenSecrets(core, owner, currentName);
-        } catch (err) {
-            await pulumi.log.warn(
-                `cluster "${owner.clusterName}": cannot list the token Secrets of ${where} on the target ` +
-                    `(${describeFailure(err)}), so superseded tokens were not revoked; the next up tries again`,
-                parent,
-            );
-            return true;
-        }
-        const deleted: string[] = [];
-        const failed: string[] = [];
-        for (const name of names) {
+    return pulumi
+        .all([switched, current.tokenSecret, current.boundObject])
+        .apply(async ([, tokenSecret, boundObject]) => {
+            if (pulumi.runtime.isDryRun()) return true;
+            const where = `${owner.systemNamespace}/${owner.serviceAccount}`;
+            let core: K8s.CoreV1Api;
+            let names: string[];
             try {
-                await deleteSecret(core, owner.systemNamespace, name);
-                deleted.push(name);
+                core = (await kubeConfigOf(owner.target)).makeApiClient((await clientNode()).CoreV1Api);
+                names = [
+                    ...(await supersededTokenSecrets(core, owner, tokenSecret)),
+                    ...(await supersededBoundObjects(core, owner, boundObject)),
+                ];
             } catch (err) {
-                failed.push(`${name} (${describeFailure(err)})`);
+                await pulumi.log.warn(
+                    `cluster "${owner.clusterName}": cannot list the token Secrets of ${where} on the target ` +
+                        `(${describeFailure(err)}), so superseded tokens were not revoked; the next up tries again`,
+                    parent,
+                );
+                return true;
             }
-        }
-        if (deleted.length > 0) {
-            await pulumi.log.info(
-                `cluster "${owner.clusterName}": deleted superseded token Secret(s) of ${where}, revoking them: ${deleted.join(", ")}`,
-                parent,
-            );
-        }
-        if (failed.length > 0) {
-            await pulumi.log.warn(
-                `cluster "${owner.clusterName}": superseded token Secret(s) of ${where} could NOT be deleted, so their ` +
-                    `tokens still work: ${failed.join(", ")}. Delete them by hand, or run up again`,
-                parent,
-            );
-        }
-        return true;
-    });
+            const deleted: string[] = [];
+            const failed: string[] = [];
+            for (const name of names) {
+                try {
+                    await deleteSecret(core, owner.systemNamespace, name);
+                    deleted.push(name);
+                } catch (err) {
+                    failed.push(`${name} (${describeFailure(err)})`);
+                }
+            }
+            if (deleted.length > 0) {
+                await pulumi.log.info(
+                    `cluster "${owner.clusterName}": deleted superseded token Secret(s) of ${where}, revoking them: ${deleted.join(", ")}`,
+                    parent,
+                );
+            }
+            if (failed.length > 0) {
+                await pulumi.log.warn(
+                    `cluster "${owner.clusterName}": superseded token Secret(s) of ${where} could NOT be deleted, so their ` +
+                        `tokens still work: ${failed.join(", ")}. Delete them by hand, or run up again`,
+                    parent,
+                );
+            }
+            return true;
+        });
 }
 
-async function supersededTokenSecrets(core: K8s.CoreV1Api, owner: TokenOwner, currentName: string): Promise<string[]> {
-    return (await serviceAccountTokenSecrets(core, owner.systemNamespace, owner.serviceAccount))
+async function supersededTokenSecrets(
+    core: K8s.CoreV1Api,
+    owner: TokenOwner,
+    current: string | undefined,
+): Promise<string[]> {
+    return ours(await serviceAccountTokenSecrets(core, owner.systemNamespace, owner.serviceAccount), owner, current);
+}
+
+async function supersededBoundObjects(
+    core: K8s.CoreV1Api,
+    owner: TokenOwner,
+    current: string | undefined,
+): Promise<string[]> {
+    const list = await withDeadline(
+        core.listNamespacedSecret({
+            namespace: owner.systemNamespace,
+            fieldSelector: `type=${BOUND_TOKEN_OBJECT_TYPE}`,
+        }),
+    );
+    const boundToAccount = list.items.filter(
+        (s) => s.metadata?.annotations?.[BOUND_TOKEN_SERVICE_ACCOUNT_ANNOTATION] === owner.serviceAccount,
+    );
+    return ours(boundToAccount, owner, current);
+}
+
+/** This stack's Secrets for this registration, except the current one. */
+function ours(secrets: K8s.V1Secret[], owner: TokenOwner, current: string | undefined): string[] {
+    return secrets
         .filter((s) => {
             const annotations = s.metadata?.annotations ?? {};
             return (
                 annotations[STACK_ANNOTATION] === owner.stack &&
                 annotations[CLUSTER_IDENTIFIER_ANNOTATION] === owner.clusterIdentifier &&
-                s.metadata?.name !== currentName
+                s.metadata?.name !== current
             );
         })
         .map((s) => s.metadata!.name!);

@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import type { Plugin } from "./engineTools";
+import { type Plugin, provideDynamicProviderPlugin } from "./engineTools";
 import { programSettings, serveProgramProcess } from "./programProcess";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
@@ -77,6 +77,8 @@ function installPlugins(home: string, plugins: Plugin[]): void {
 function engineEnv(options: EngineOptions, home: string): NodeJS.ProcessEnv {
     return {
         ...process.env,
+        // Where engine/bin/pulumi-resource-pulumi-nodejs finds the SDK that serves the dynamic providers.
+        ARGOCD_CLUSTERS_PROJECT_DIR: PROJECT_DIR,
         PULUMI_BACKEND_URL: backendUrlOf(options),
         PULUMI_HOME: home,
         PULUMI_CONFIG_PASSPHRASE: options.passphrase,
@@ -210,6 +212,12 @@ export async function runPulumi(args: string[], options: EngineOptions): Promise
     fs.mkdirSync(path.join(options.stateDir, "backend"), { recursive: true });
     const home = path.join(options.stateDir, "home");
     installPlugins(home, options.plugins);
+    try {
+        provideDynamicProviderPlugin(options.pulumiBinary);
+    } catch (err) {
+        // Only programs with bound tokens need it; the CLI then says which plugin it misses.
+        console.error(`warning: cannot place the dynamic provider plugin beside ${options.pulumiBinary}: ${err}`);
+    }
     const env = engineEnv(options, home);
     await ensureStack(options, workDir, env);
 

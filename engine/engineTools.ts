@@ -70,3 +70,37 @@ function readRecord(): EngineTools | undefined {
     const binaries = [tools.pulumi, ...(tools.plugins ?? []).map((p) => p.binary)];
     return binaries.every((b) => typeof b === "string" && isExecutable(b)) ? tools : undefined;
 }
+
+/** The name of the dynamic provider plugin a Pulumi CLI release ships beside `pulumi`. */
+export const DYNAMIC_PROVIDER_PLUGIN = "pulumi-resource-pulumi-nodejs";
+
+/** This project's copy (engine/bin), for CLIs built from the Go modules, which come without it. */
+export const OWN_DYNAMIC_PROVIDER_PLUGIN = path.resolve(
+    __dirname,
+    "..",
+    "..",
+    "engine",
+    "bin",
+    DYNAMIC_PROVIDER_PLUGIN,
+);
+
+/**
+ * Puts the dynamic provider plugin beside the CLI, where the CLI looks for its bundled plugins (after PATH, but
+ * a plugin found on PATH is used with a warning on every run), unless one is already there, as in a release.
+ * Written to a temporary name and renamed: engines running at once see either none or the whole script.
+ */
+export function provideDynamicProviderPlugin(pulumiBinary: string): void {
+    const target = path.join(path.dirname(fs.realpathSync(pulumiBinary)), DYNAMIC_PROVIDER_PLUGIN);
+    const wanted = fs.readFileSync(OWN_DYNAMIC_PROVIDER_PLUGIN, "utf8");
+    if (isExecutable(target) && !isOurs(target, wanted)) return;
+    if (isExecutable(target) && fs.readFileSync(target, "utf8") === wanted) return;
+    const temporary = `${target}.${process.pid}.tmp`;
+    fs.writeFileSync(temporary, wanted, { mode: 0o755 });
+    fs.renameSync(temporary, target);
+}
+
+/** A release's own plugin is left alone; an older copy of ours is replaced. */
+function isOurs(file: string, wanted: string): boolean {
+    const firstLines = (text: string) => text.split("\n").slice(0, 3).join("\n");
+    return firstLines(fs.readFileSync(file, "utf8")) === firstLines(wanted);
+}

@@ -12,12 +12,12 @@
  * The token's `exp` wins over the annotation when they disagree (anyone who can edit the Secret can edit an
  * annotation; the API server goes by the claim), and the report says so. Pure: "now" is handed in.
  */
-import { TOKEN_ROTATES_AT_ANNOTATION } from "../argocd/names";
 import {
     TOKEN_EXPIRES_AT_ANNOTATION,
     TOKEN_KIND_ANNOTATION,
     TOKEN_RENEWS_AT_ANNOTATION,
-} from "../argocd/tokenAnnotations";
+    TOKEN_ROTATES_AT_ANNOTATION,
+} from "../argocd/names";
 import type { TokenClaims } from "./tokenClaims";
 import { formatDuration } from "./tokenClaims";
 

@@ -8,7 +8,7 @@ import { PROJECT } from "../argocd/names";
 import { ARGOCD_KEY, CLUSTERS_KEY, TOKEN_KEY } from "./keys";
 import { type Environment, KubeconfigReader } from "./kubeconfig";
 import { ConfigurationError } from "./problems";
-import type { StackSpec } from "./settings";
+import type { StackSpec, TokenSpec } from "./settings";
 import { type RawStackConfig, validateStack } from "./validate";
 
 export interface LoadedStack {
@@ -53,8 +53,14 @@ function isConfigSecret(key: string): boolean {
  * Validates `raw` into the stack's spec, every kubeconfig context resolved; throws a ConfigurationError naming
  * `stackFile` with every problem.
  */
-export function loadStack(raw: RawStackConfig, stackFile: string, env: Environment = process.env): LoadedStack {
-    const { settings, problems } = validateStack(raw, new KubeconfigReader(env));
+export function loadStack(
+    raw: RawStackConfig,
+    stackFile: string,
+    env: Environment = process.env,
+    /** What an entry gets when neither it nor the stack sets `token` (components/tokenSchedule.ts). */
+    absentToken?: TokenSpec,
+): LoadedStack {
+    const { settings, problems } = validateStack(raw, new KubeconfigReader(env), absentToken);
     if (!settings) throw new ConfigurationError(stackFile, problems);
     return { settings };
 }

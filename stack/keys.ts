@@ -56,6 +56,8 @@ export const RULE_KEYS = {
 export const TOKEN_KEYS = {
     kind: {},
     rotateEvery: { ifNull: "give a duration, e.g. 720h, or remove the key for no automatic rotation" },
+    lifetime: { ifNull: "give the bound token's lifetime, e.g. 720h" },
+    renewBefore: { ifNull: "give how long before expiry an up renews the bound token, e.g. 168h" },
 } as const satisfies KeyTable;
 
 export const ARGOCD_KEYS = {
@@ -89,7 +91,7 @@ export const CLUSTER_KEYS = {
     proxyUrl: { ifNull: "give the proxy URL, or remove the key for a direct connection" },
     disableCompression: { ifNull: BOOLEAN_OR_DEFAULT },
     token: {
-        ifNull: `write e.g. {kind: secret, rotateEvery: 720h}, or remove the key for ${TOKEN_KEY}'s default`,
+        ifNull: `write e.g. {kind: bound, lifetime: 720h, renewBefore: 168h}, or remove the key for ${TOKEN_KEY}'s default`,
         keys: TOKEN_KEYS,
     },
     tokenRotation: { ifNull: 'give a value, e.g. tokenRotation: "2026-11", or remove the key' },

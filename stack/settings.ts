@@ -34,15 +34,25 @@ export const TOKEN_KINDS = ["secret", "bound"] as const;
 /** One value type per key of TOKEN_KEYS. */
 interface TokenValues {
     /**
-     * `secret`: a service-account-token Secret, which never expires by itself. (`bound`, TokenRequest tokens
-     * with an expiry, is refused by validation until it is built.)
+     * `secret`: a service-account-token Secret, which never expires by itself. `bound`: a time-bound token from
+     * the TokenRequest API (components/boundToken.ts), renewed by the first `up` inside its renewal window.
      */
-    kind: "secret";
+    kind: (typeof TOKEN_KINDS)[number];
     /**
-     * How long a token is used before an `up` replaces it, as written (720h) and in milliseconds. Unset: only
-     * a new `tokenRotation` replaces it, as before this key existed.
+     * Secret kind: how long a token is used before an `up` replaces it, as written (720h) and in milliseconds.
+     * Unset: only a new `tokenRotation` replaces it, as before this key existed.
      */
-    rotateEvery?: { text: string; ms: number };
+    rotateEvery?: Duration;
+    /** Bound kind (always set there): the token's lifetime, its TokenRequest's expirationSeconds. */
+    lifetime?: Duration;
+    /** Bound kind (always set there): the first `up` this long before the token expires, or later, renews it. */
+    renewBefore?: Duration;
+}
+
+/** A duration as the stack file wrote it and in milliseconds. */
+export interface Duration {
+    text: string;
+    ms: number;
 }
 
 export type TokenSpec = Pick<TokenValues, TokenKey>;

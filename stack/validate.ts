@@ -45,6 +45,7 @@ import { normalizeServer, quoteServer, validateServer } from "./server";
 import {
     type ArgoCDSpec,
     type ClusterSpec,
+    type Duration,
     type StackSpec,
     type TlsSpec,
     TOKEN_KINDS,
@@ -122,6 +123,7 @@ interface Checked<T, R extends Reach = Reach> {
 export function validateStack(
     raw: RawStackConfig,
     kubeconfigs: Kubeconfigs,
+    absentToken: TokenSpec = SECRET_TOKEN,
 ): { settings?: StackSpec; problems: Problem[] } {
     const p = new Problems();
     for (const key of raw.projectKeys) {
@@ -146,7 +148,7 @@ export function validateStack(
         stack: raw.stack,
         argocdName: argocd.name,
         secretKeys: raw.secretKeys,
-        token: validateStackToken(p, raw.token),
+        token: validateStackToken(p, raw.token, absentToken),
     };
     const clusters = validateClusters(p, raw.clusters, context);
 
@@ -391,7 +393,7 @@ function validateCluster(
     const token = validateToken(p, `${path}.token`, o.token) ?? context.token;
     const annotations = validateMetadata(p, `${path}.annotations`, o.annotations, RESERVED_ANNOTATIONS, false);
     if (annotations) {
-        const scheduled = token.rotateEvery !== undefined;
+        const scheduled = token.rotateEvery !== undefined || token.kind === "bound";
         checkAnnotationsSize(p, `${path}.annotations`, annotations, context.stack, context.argocdName, scheduled);
     }
     const tls = validateTls(p, `${path}.tls`, o.tls);
@@ -669,8 +671,8 @@ function validateVerify(p: Problems, path: string, raw: unknown): VerifyMode | u
     return value as VerifyMode;
 }
 
-/** No automatic rotation: what a stack without `argocd-clusters:token` has always done. */
-const DEFAULT_TOKEN: TokenSpec = { kind: "secret" };
+/** A token Secret rotated only by tokenRotation: what stacks made before token kinds existed have. */
+export const SECRET_TOKEN: TokenSpec = { kind: "secret" };
 
 /**
  * Below an hour a rotation would come at nearly every run and the token Secret would be replaced over and
@@ -678,18 +680,20 @@ const DEFAULT_TOKEN: TokenSpec = { kind: "secret" };
  */
 const MIN_ROTATE_EVERY_MS = 3_600_000;
 /** Ten years: a longer period means no rotation, and its dates would overflow what Date can hold. */
-const MAX_ROTATE_EVERY_MS = 87_600 * 3_600_000;
+const MAX_DURATION_MS = 87_600 * 3_600_000;
+/** The API server refuses a TokenRequest for less than 10 minutes. */
+const MIN_LIFETIME_MS = 600_000;
 
-function validateStackToken(p: Problems, raw: unknown): TokenSpec {
+function validateStackToken(p: Problems, raw: unknown, absent: TokenSpec): TokenSpec {
     if (raw === null) {
         p.add(
             TOKEN_KEY,
             NULL_MESSAGE,
-            "write e.g. {kind: secret, rotateEvery: 720h}, or remove the key for no automatic rotation",
+            "write e.g. {kind: bound, lifetime: 720h, renewBefore: 168h}, or remove the key for the stack's default",
         );
-        return DEFAULT_TOKEN;
+        return absent;
     }
-    return validateToken(p, TOKEN_KEY, raw) ?? DEFAULT_TOKEN;
+    return validateToken(p, TOKEN_KEY, raw) ?? absent;
 }
 
 /** A `token` object; undefined when unset (null is reported by the object holding it) or wrong. */
@@ -698,45 +702,97 @@ function validateToken(p: Problems, path: string, raw: unknown): TokenSpec | und
     const o = p.object(path, raw, TOKEN_KEYS);
     if (!o) return undefined;
     const before = p.list.length;
-    const kindFix = "write kind: secret (a token Secret, rotated with rotateEvery)";
+    const kindFix =
+        "write kind: bound (a TokenRequest token with lifetime and renewBefore) or kind: secret (a token Secret, rotated with rotateEvery)";
     const kind = p.required(`${path}.kind`, o.kind, kindFix);
-    if (kind === "bound") {
-        p.add(
-            `${path}.kind`,
-            "is bound: time-bound tokens from the TokenRequest API are not supported yet",
-            "use kind: secret with rotateEvery (e.g. 720h) for now",
-        );
-    } else if (kind !== undefined && !(TOKEN_KINDS as readonly string[]).includes(kind)) {
+    if (kind !== undefined && !(TOKEN_KINDS as readonly string[]).includes(kind)) {
         p.add(`${path}.kind`, `is "${kind}", not one of ${TOKEN_KINDS.join(", ")}`, kindFix);
     }
-    const rotateEvery = validateRotateEvery(p, `${path}.rotateEvery`, o.rotateEvery);
+    if (kind === "bound") {
+        if (o.rotateEvery !== undefined)
+            p.add(
+                `${path}.rotateEvery`,
+                "is set for a bound token, which renews before it expires instead",
+                "remove rotateEvery and set lifetime and renewBefore, or write kind: secret",
+            );
+        const lifetime = validateDuration(p, `${path}.lifetime`, o.lifetime, LIFETIME);
+        const renewBefore = validateDuration(p, `${path}.renewBefore`, o.renewBefore, RENEW_BEFORE);
+        if (lifetime && lifetime.ms % 1000 !== 0)
+            p.add(
+                `${path}.lifetime`,
+                `is ${lifetime.text}, not a whole number of seconds`,
+                "give whole seconds, e.g. 720h",
+            );
+        if (lifetime && renewBefore && renewBefore.ms >= lifetime.ms) {
+            p.add(
+                `${path}.renewBefore`,
+                `is ${renewBefore.text}, not shorter than lifetime ${lifetime.text}: every up would renew the token`,
+                "make renewBefore a part of lifetime, e.g. lifetime: 720h with renewBefore: 168h",
+            );
+        }
+        if (p.list.length > before || !lifetime || !renewBefore) return undefined;
+        return { kind: "bound", lifetime, renewBefore };
+    }
+    for (const key of ["lifetime", "renewBefore"] as const) {
+        if (o[key] !== undefined && kind === "secret")
+            p.add(
+                `${path}.${key}`,
+                "is set for a secret token, which has no expiry",
+                "remove it, or write kind: bound to get a time-bound token",
+            );
+    }
+    const rotateEvery =
+        o.rotateEvery === undefined
+            ? undefined
+            : validateDuration(p, `${path}.rotateEvery`, o.rotateEvery, ROTATE_EVERY);
     if (p.list.length > before) return undefined;
     return rotateEvery ? { kind: "secret", rotateEvery } : { kind: "secret" };
 }
 
-function validateRotateEvery(p: Problems, path: string, raw: unknown): TokenSpec["rotateEvery"] {
-    const fix = "give a duration in hours as Go writes it, e.g. 720h (30 days) or 168h (7 days)";
-    if (typeof raw === "number") {
-        return p.add(path, `is the number ${raw}, without a unit`, fix);
-    }
-    const text = p.string(path, raw, fix);
+/** The bounds of one duration key and what to say when a value is out of them. */
+interface DurationRule {
+    minMs: number;
+    minText: string;
+    /** When the value is no duration at all. */
+    fix: string;
+    tooShort: string;
+    tooLong: string;
+}
+
+const ROTATE_EVERY: DurationRule = {
+    minMs: MIN_ROTATE_EVERY_MS,
+    minText: "1h",
+    fix: "give a duration in hours as Go writes it, e.g. 720h (30 days) or 168h (7 days)",
+    tooShort: "rotate at most hourly, e.g. 720h (30 days); a token Secret is replaced at every due run",
+    tooLong: "rotate at least every ten years, e.g. 720h (30 days); without rotateEvery a token is never rotated",
+};
+
+const LIFETIME: DurationRule = {
+    minMs: MIN_LIFETIME_MS,
+    minText: "10m",
+    fix: "give the token's lifetime as Go writes durations, e.g. 720h (30 days)",
+    tooShort: "give at least 10m, the API server's minimum for a TokenRequest; e.g. 720h (30 days)",
+    tooLong: "give at most 87600h; a shorter lifetime, e.g. 720h (30 days), is what makes a stolen token expire",
+};
+
+const RENEW_BEFORE: DurationRule = {
+    minMs: 1000,
+    minText: "1s",
+    fix: "give how long before expiry an up renews the token, as Go writes durations, e.g. 168h (7 days)",
+    tooShort: "give at least the time between two scheduled runs, e.g. 168h (7 days)",
+    tooLong: "give less than lifetime, e.g. 168h (7 days)",
+};
+
+/** A required Go duration within `rule`'s bounds and ten years. */
+function validateDuration(p: Problems, path: string, raw: unknown, rule: DurationRule): Duration | undefined {
+    if (raw === undefined) return p.add(path, "is required for kind: bound", rule.fix);
+    if (typeof raw === "number") return p.add(path, `is the number ${raw}, without a unit`, rule.fix);
+    const text = p.string(path, raw, rule.fix);
     if (text === undefined) return undefined;
     const ms = parseDuration(text);
-    if (ms === undefined) return p.add(path, `${JSON.stringify(text)} is not a duration`, fix);
-    if (ms < MIN_ROTATE_EVERY_MS) {
-        return p.add(
-            path,
-            `is ${text}, under the minimum of 1h`,
-            "rotate at most hourly, e.g. 720h (30 days); a token Secret is replaced at every due run",
-        );
-    }
-    if (ms > MAX_ROTATE_EVERY_MS) {
-        return p.add(
-            path,
-            `is ${text}, over the maximum of 87600h (ten years)`,
-            "rotate at least every ten years, e.g. 720h (30 days); without rotateEvery a token is never rotated",
-        );
-    }
+    if (ms === undefined) return p.add(path, `${JSON.stringify(text)} is not a duration`, rule.fix);
+    if (ms < rule.minMs) return p.add(path, `is ${text}, under the minimum of ${rule.minText}`, rule.tooShort);
+    if (ms > MAX_DURATION_MS) return p.add(path, `is ${text}, over the maximum of 87600h (ten years)`, rule.tooLong);
     return { text, ms };
 }
 

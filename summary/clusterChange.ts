@@ -115,7 +115,7 @@ export function summarizeCluster(key: string, steps: Step[], sources: Sources): 
     if (rotated || token.renewed) {
         // The new token is in the config, and the whole stringData when the token is not known yet.
         explained.add("config").add("contents");
-        // The token's times move with it (argocd/tokenAnnotations.ts); other annotations still show.
+        // The token's times move with it (argocd/names.ts); other annotations still show.
         const annotations = secret?.keys.filter((k) => /^metadata\.annotations\b/.test(k)) ?? [];
         if (annotations.length > 0 && annotations.every((k) => /token-/.test(k))) explained.add("annotations");
     }

@@ -5,12 +5,12 @@
  * a change of kind. A bound token's new expiry is known only once `up` asks for it: the preview shows it as
  * unknown, which is itself the sign that this run renews it.
  */
-import { TOKEN_ROTATES_AT_ANNOTATION } from "../argocd/names";
 import {
     TOKEN_EXPIRES_AT_ANNOTATION,
     TOKEN_KIND_ANNOTATION,
     TOKEN_RENEWS_AT_ANNOTATION,
-} from "../argocd/tokenAnnotations";
+    TOKEN_ROTATES_AT_ANNOTATION,
+} from "../argocd/names";
 import { at, hidden, plainString } from "./engineValues";
 import { md } from "./markdown";
 import type { Kind } from "./registrationParts";
@@ -69,7 +69,7 @@ export function tokenLines(kind: Kind, secret: Step | undefined, label: string):
             const old =
                 oldExpires === undefined || oldExpires === "unknown"
                     ? ""
-                    : `; the old one is no longer used and works at most until it expires at ${md(oldExpires)}`;
+                    : `; the old one is revoked once Argo CD holds the new one (its bound object is deleted), and expires at ${md(oldExpires)} at the latest`;
             result.details.push(`token renewed (bound): the new token ${schedule}${old}`);
         }
     }

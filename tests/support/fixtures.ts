@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterRegistration } from "../../components/clusterRegistration";
-import type { TokenSchedule } from "../../components/tokenSchedule";
+import type { BoundTokenSchedule, TokenSchedule } from "../../components/tokenSchedule";
 import type { ClusterSpec, TlsSpec } from "../../stack/settings";
 import { type Kubeconfigs, validateStack } from "../../stack/validate";
 import { resolvedValue } from "./mocks";
@@ -63,6 +63,7 @@ export async function register(
     name: string,
     options: SpecOptions = {},
     tokenSchedule?: TokenSchedule,
+    boundTokenSchedule?: BoundTokenSchedule,
 ): Promise<ClusterRegistration> {
     const { argocd, target } = testProviders();
     const registration = new ClusterRegistration(name, {
@@ -72,6 +73,7 @@ export async function register(
         argocd: { name: "argocd", namespace: "argocd" },
         hubMove: false,
         tokenSchedule,
+        boundTokenSchedule,
         targetProvider: target,
         argocdProvider: argocd,
     });

@@ -21,6 +21,9 @@ export interface Registered {
 export const TEST_CA_PEM =
     "-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIBADAKBggqhkjOPQQDAjAjMSEwHwYDVQQDDBhrM3Mtc2Vy\n-----END CERTIFICATE-----\n";
 
+/** When the simulated TokenRequest API issues bound tokens. */
+export const MOCK_ISSUE_TIME = "2030-01-01T00:00:00Z";
+
 /** The token the simulated controller issues for a token Secret: derived from its name, so rotation changes it. */
 export function tokenFor(secretName: string): string {
     return `eyJhbGciOiJSUzI1NiJ9.${secretName}.signature`;
@@ -82,6 +85,16 @@ export class ClusterMocks implements pulumi.runtime.Mocks {
                       namespace: b64(inputs.metadata?.namespace ?? ""),
                   }
                 : {};
+        }
+        if (args.type.endsWith(":BoundToken") && !this.preview) {
+            // The TokenRequest (components/boundToken.ts): a token per bound object, valid for its lifetime
+            // from the mocks' fixed issue time.
+            state.token = tokenFor(String(inputs.boundObjectName));
+            state.expiresAt = new Date(Date.parse(MOCK_ISSUE_TIME) + Number(inputs.lifetimeSeconds) * 1000)
+                .toISOString()
+                .replace(".000Z", "Z");
+            state.caData = b64(TEST_CA_PEM);
+            delete state.connection;
         }
         if (args.type === "pulumi:pulumi:StackReference") {
             // The program reads its own stack's last outputs (removalGuard.ts): a new stack has none.

@@ -89,9 +89,11 @@ describe("ClusterRegistration in cluster-wide mode", () => {
         });
         // Ours, not Argo CD's managed-by: `argocd cluster rm` must not think the CLI owns it.
         // The identity of the provider that writes it: a replacement on the same cluster then conflicts.
+        // And the kind of token it holds, for people and the health report.
         assert.deepEqual(secret.inputs.metadata.annotations, {
             "argocd-clusters/stack": "argocd-clusters/test",
             "argocd-clusters/cluster-identifier": "argocd:argocd",
+            "argocd-clusters/token-kind": "secret",
         });
 
         // The token is decoded from the token Secret; the CA is the target's own, so TLS is verified.
@@ -292,5 +294,86 @@ describe("scheduled token rotation (token.rotateEvery)", () => {
         const annotations = c.one("cluster-secret").inputs.metadata.annotations;
         assert.equal(annotations["argocd-clusters/token-issued-at"], undefined);
         assert.equal(annotations["argocd-clusters/token-rotates-at"], undefined);
+    });
+});
+
+describe("bound tokens (token.kind: bound)", () => {
+    // The provider reaches the target with the kubeconfig's credentials, resolved by the program.
+    const kubeconfig = [
+        "apiVersion: v1",
+        "kind: Config",
+        "current-context: t",
+        "contexts: [{name: t, context: {cluster: t, user: t}}]",
+        "clusters: [{name: t, cluster: {server: 'https://bound.example:6443'}}]",
+        "users: [{name: t, user: {token: target-credential}}]",
+    ].join("\n");
+    const access = { context: "t", kubeconfig, server: "https://bound.example:6443" };
+    const bound = {
+        access,
+        token: {
+            kind: "bound" as const,
+            lifetime: { text: "720h", ms: 720 * 3_600_000 },
+            renewBefore: { text: "168h", ms: 168 * 3_600_000 },
+        },
+    };
+
+    it("issues a TokenRequest token bound to its own object, secret, and annotates its expiry", async () => {
+        const registration = await register("bound-a", { server: "https://bound.example:6443", ...bound }, undefined, {
+            issuedAt: "2030-01-01T00:00:00Z",
+            renewal: "first",
+        });
+        const c = children("bound-a");
+        assert.equal(c.all.filter((r) => r.name === "bound-a-token").length, 0, "no token Secret");
+        const object = c.one("bound-token-object");
+        assert.equal(object.inputs.type, "argocd-clusters/bound-token");
+        assert.match(object.inputs.metadata.name, /^argocd-manager-bound-[0-9a-f]{8}$/);
+        assert.equal(object.inputs.metadata.namespace, "kube-system");
+        assert.equal(object.inputs.metadata.annotations["argocd-clusters/service-account"], "argocd-manager");
+        assert.equal(object.inputs.metadata.ownerReferences[0].kind, "ServiceAccount", "removed with its account");
+        assert.match(object.provider ?? "", /::target-k8s::/);
+        assert.deepEqual(c.one("bound-token-suffix").inputs.keepers, {
+            tokenRotation: "",
+            issuedAt: "2030-01-01T00:00:00Z",
+            lifetime: "2592000",
+        });
+
+        const token = c.one("bound-token");
+        assert.equal(token.inputs.lifetimeSeconds, 720 * 3600);
+        assert.equal(token.inputs.boundObjectName, object.inputs.metadata.name);
+        assert.ok(isSecretValue(token.rawInputs.connection), "the target's credentials are a secret input");
+        assert.equal(token.inputs.connection.authorization, "Bearer target-credential");
+        assert.equal(token.inputs.connection.server, "https://bound.example:6443");
+
+        const secret = c.one("cluster-secret");
+        assert.ok(isSecretValue(secret.rawInputs.stringData), "the cluster Secret's data stays secret");
+        assert.equal(
+            JSON.parse(secret.inputs.stringData.config).bearerToken,
+            tokenFor(object.inputs.metadata.name),
+            "Argo CD gets the bound token",
+        );
+        const annotations = secret.inputs.metadata.annotations;
+        assert.equal(annotations["argocd-clusters/token-kind"], "bound");
+        assert.equal(annotations["argocd-clusters/token-issued-at"], "2030-01-01T00:00:00Z");
+        assert.equal(annotations["argocd-clusters/token-expires-at"], "2030-01-31T00:00:00Z");
+        assert.equal(annotations["argocd-clusters/token-renews-at"], "2030-01-24T00:00:00Z");
+        assert.equal(annotations["argocd-clusters/token-rotates-at"], undefined);
+        assert.equal(await resolvedValue(registration.tokenKind), "bound");
+        assert.equal(await resolvedValue(registration.tokenExpiresAt!), "2030-01-31T00:00:00Z");
+        assert.equal(await resolvedValue(registration.tokenRenewsAt!), "2030-01-24T00:00:00Z");
+        assert.equal(await resolvedValue(registration.tokenSecretName), object.inputs.metadata.name);
+    });
+
+    it("the same issue time keeps the bound object and so the token; a new one replaces both", async () => {
+        const kept = { issuedAt: "2030-01-01T00:00:00Z" };
+        await register("bound-b", { server: "https://bound-b.example:6443", ...bound }, undefined, kept);
+        await register("bound-c", { server: "https://bound-b.example:6443", ...bound }, undefined, kept);
+        await register("bound-d", { server: "https://bound-b.example:6443", ...bound }, undefined, {
+            issuedAt: "2030-01-24T00:00:00Z",
+            renewal: "due",
+        });
+        const [b, c, d] = ["bound-b", "bound-c", "bound-d"].map(children);
+        const name = (x: ReturnType<typeof children>) => x.one("bound-token-object").inputs.metadata.name;
+        assert.equal(name(b), name(c));
+        assert.notEqual(name(b), name(d));
     });
 });

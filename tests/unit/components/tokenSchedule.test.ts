@@ -1,7 +1,13 @@
 /** The rotation decision with "now" moved: pure, so no test waits for a period to pass. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { tokenSchedule } from "../../../components/tokenSchedule";
+import {
+    absentTokenKind,
+    boundTokenSchedule,
+    NEW_STACK_TOKEN,
+    renewsAt,
+    tokenSchedule,
+} from "../../../components/tokenSchedule";
 import type { TokenSpec } from "../../../stack/settings";
 
 const HOUR = 3_600_000;
@@ -70,3 +76,87 @@ describe("tokenSchedule", () => {
         assert.equal(tokenSchedule(every168h, "", last, at("2026-11-08T00:00:00Z"))?.renewal, "due");
     });
 });
+
+describe("boundTokenSchedule", () => {
+    const bound: TokenSpec = NEW_STACK_TOKEN; // lifetime 720h, renewBefore 168h
+    const expires = "2030-01-31T00:00:00Z";
+    const renews = "2030-01-24T00:00:00Z"; // expires - 168h
+    const recorded = {
+        tokenKind: "bound",
+        tokenIssuedAt: "2030-01-01T00:00:00Z",
+        tokenExpiresAt: expires,
+        tokenLifetime: "720h",
+        tokenRotation: "1",
+    };
+
+    it("a new registration gets a token issued now", () => {
+        assert.deepEqual(boundTokenSchedule(bound, "1", undefined, at("2030-01-01T00:00:00.900Z")), {
+            issuedAt: "2030-01-01T00:00:00Z",
+            renewal: "first",
+        });
+    });
+
+    it("before expiry minus renewBefore it keeps the recorded token: the run is a no-op", () => {
+        assert.deepEqual(boundTokenSchedule(bound, "1", recorded, at("2030-01-23T23:59:59Z")), {
+            issuedAt: recorded.tokenIssuedAt,
+            expiresAt: expires,
+        });
+    });
+
+    it("from expiry minus renewBefore on, including after expiry, it renews", () => {
+        for (const now of [renews, "2030-01-30T00:00:00Z", "2030-06-01T00:00:00Z"]) {
+            assert.deepEqual(boundTokenSchedule(bound, "1", recorded, at(now)), {
+                issuedAt: rfc(now),
+                renewal: "due",
+            });
+        }
+    });
+
+    it("a new tokenRotation, a new lifetime or another recorded kind renews at once", () => {
+        const early = at("2030-01-02T00:00:00Z");
+        assert.equal(boundTokenSchedule(bound, "2", recorded, early).renewal, "tokenRotation");
+        assert.equal(boundTokenSchedule(bound, "1", { ...recorded, tokenLifetime: "24h" }, early).renewal, "lifetime");
+        assert.equal(
+            boundTokenSchedule(bound, "1", { ...recorded, tokenLifetime: "43200m" }, early).renewal,
+            undefined,
+            "the same lifetime written otherwise is no change",
+        );
+        assert.equal(boundTokenSchedule(bound, "1", { tokenRotation: "1" }, early).renewal, "kind");
+        assert.equal(boundTokenSchedule(bound, "1", { ...recorded, tokenKind: "secret" }, early).renewal, "kind");
+        assert.equal(
+            boundTokenSchedule(bound, "1", { ...recorded, tokenExpiresAt: undefined }, early).renewal,
+            "first",
+            "an unknown expiry is renewed rather than trusted",
+        );
+    });
+
+    it("renewsAt is expiry minus renewBefore; an expiry that is no time is an error, never a silent date", () => {
+        assert.equal(renewsAt(expires, 168 * HOUR), renews);
+        assert.throws(() => renewsAt("soon", HOUR), /not a time/);
+    });
+});
+
+describe("tokenSchedule after a bound token", () => {
+    it("a registration moving from bound to secret with rotateEvery starts its period now", () => {
+        const every: TokenSpec = { kind: "secret", rotateEvery: { text: "720h", ms: 720 * HOUR } };
+        const last = { tokenKind: "bound", tokenIssuedAt: "2030-01-01T00:00:00Z", tokenRotation: "1" };
+        assert.deepEqual(tokenSchedule(every, "1", last, at("2030-01-10T00:00:00Z")), {
+            issuedAt: "2030-01-10T00:00:00Z",
+            rotatesAt: "2030-02-09T00:00:00Z",
+            renewal: "first",
+        });
+    });
+});
+
+describe("absentTokenKind: the kind entries without a token get", () => {
+    it("bound for a new stack, secret for a stack whose registrations predate kinds, then what was recorded", () => {
+        assert.equal(absentTokenKind({ registrations: [] }), "bound");
+        assert.equal(absentTokenKind({ registrations: [{}] }), "secret");
+        assert.equal(absentTokenKind({ tokenDefault: "bound", registrations: [{}] }), "bound");
+        assert.equal(absentTokenKind({ tokenDefault: "secret", registrations: [] }), "secret");
+    });
+});
+
+function rfc(iso: string): string {
+    return new Date(iso).toISOString().replace(".000Z", "Z");
+}

@@ -5,11 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-    TOKEN_EXPIRES_AT_ANNOTATION,
-    TOKEN_KIND_ANNOTATION,
-    TOKEN_RENEWS_AT_ANNOTATION,
-} from "../../../argocd/tokenAnnotations";
+import { TOKEN_EXPIRES_AT_ANNOTATION, TOKEN_KIND_ANNOTATION, TOKEN_RENEWS_AT_ANNOTATION } from "../../../argocd/names";
 import type { CheckResult } from "../../../components/connectionCheck";
 import type { DecodedClusterSecret } from "../../../health/clusterSecrets";
 import { registrationReport } from "../../../health/registrationReport";

@@ -11,10 +11,15 @@ describe("Pulumi.staging.yaml", () => {
     it("registers the staging cluster with OpenShift GitOps, cluster-wide", async () => {
         const run = await result;
         assert.ok("outputs" in run, `the program failed: ${"error" in run ? run.error.message : ""}`);
-        // The token Secret the program registered on the target, as the mocks received it.
-        const tokenSecret = mocks.named("cluster-api.cluster.staging-2867269650-token");
-        assert.equal(tokenSecret.type, "kubernetes:core/v1:Secret");
-        assert.equal(tokenSecret.inputs.type, "kubernetes.io/service-account-token");
+        // The stack file asks for bound tokens: the bound object and the TokenRequest token bound to it, as the
+        // mocks received them (their TokenRequest issues at MOCK_ISSUE_TIME).
+        const boundObject = mocks.named("cluster-api.cluster.staging-2867269650-bound-token-object");
+        assert.equal(boundObject.type, "kubernetes:core/v1:Secret");
+        assert.equal(boundObject.inputs.type, "argocd-clusters/bound-token");
+        const token = mocks.named("cluster-api.cluster.staging-2867269650-bound-token");
+        assert.equal(token.inputs.lifetimeSeconds, 720 * 3600);
+        assert.equal(token.inputs.boundObjectName, boundObject.inputs.metadata.name);
+        const registration = (run.outputs.registrations as any).staging;
         assert.deepEqual(run.outputs, {
             argocdNamespace: "openshift-gitops",
             registrations: {
@@ -22,13 +27,20 @@ describe("Pulumi.staging.yaml", () => {
                     server: "https://api.cluster.staging:6443",
                     secretName: "cluster-api.cluster.staging-2867269650",
                     serviceAccount: "kube-system/argocd-manager",
-                    tokenSecretName: tokenSecret.inputs.metadata.name,
+                    tokenSecretName: boundObject.inputs.metadata.name,
                     mode: "cluster-wide",
                     namespaces: [],
+                    tokenKind: "bound",
+                    tokenIssuedAt: registration.tokenIssuedAt,
+                    tokenExpiresAt: "2030-01-31T00:00:00Z",
+                    tokenRenewsAt: "2030-01-24T00:00:00Z",
+                    tokenLifetime: "720h",
+                    tokenRotation: "2026-11",
                 },
             },
         });
-        assert.match((run.outputs.registrations as any).staging.tokenSecretName, /^argocd-manager-token-[0-9a-f]{8}$/);
+        assert.match(registration.tokenSecretName, /^argocd-manager-bound-[0-9a-f]{8}$/);
+        assert.equal(run.exports.tokenDefault, "bound", "a new stack records that its default is bound");
 
         const secret = mocks.named("cluster-api.cluster.staging-2867269650-cluster-secret");
         assert.equal(secret.inputs.metadata.namespace, "openshift-gitops");

@@ -30,7 +30,7 @@ describe("the registration summary's token lines", () => {
                 "Changed:",
                 "- `staging` (`https://api.cluster.staging:6443`)",
                 "  - token renewed (bound): the new token expires one lifetime after `up` issues it; " +
-                    "the old one is no longer used and works at most until it expires at `2026-12-08T03:17:00Z`",
+                    "the old one is revoked once Argo CD holds the new one (its bound object is deleted), and expires at `2026-12-08T03:17:00Z` at the latest",
                 "",
             ].join("\n"),
         );
@@ -45,7 +45,7 @@ describe("the registration summary's token lines", () => {
         });
         assert.match(
             summarize(digest),
-            /^ {2}- token renewed \(bound\): the new token expires `2027-01-07T03:17:00Z`, renewed from `2026-12-31T03:17:00Z`; the old one .* `2026-12-08T03:17:00Z`$/m,
+            /^ {2}- token renewed \(bound\): the new token expires `2027-01-07T03:17:00Z`, renewed from `2026-12-31T03:17:00Z`; the old one .* `2026-12-08T03:17:00Z` at the latest$/m,
         );
     });
 

@@ -1,0 +1,265 @@
+/**
+ * A time-bound ServiceAccount token (`token: {kind: bound}`) from the TokenRequest API, as a Pulumi resource.
+ * A TokenRequest is no Kubernetes object the kubernetes provider can manage, so a dynamic provider issues it:
+ * create = POST .../serviceaccounts/<sa>/token on the target, bound to a small Secret (the bound object) that
+ * the program manages; a new bound object or lifetime means replace (create before delete); delete does nothing,
+ * since a TokenRequest leaves nothing to delete. The old token is revoked by deleting its bound object, which
+ * the program does once Argo CD's cluster Secret holds the new one (tokenCleanup.ts), else it simply expires.
+ *
+ * The provider runs in another process (pulumi-resource-pulumi-nodejs), from a serialized copy of the
+ * functions below: they use only Node's built-in modules and nothing else from this project, and never log.
+ * The token is a secret output, the target's credentials secret inputs: neither is in plaintext state.
+ */
+import * as https from "node:https";
+import * as pulumi from "@pulumi/pulumi";
+import type { ClusterAccess } from "../stack/kubeconfig";
+import { describeFailure, kubeConfigOf } from "./kubeClient";
+
+/**
+ * How the provider reaches the target: the kubeconfig's credentials as client-node resolved them (client
+ * certificate, bearer token, exec plugin output), so the provider needs no kubeconfig parser. Secret.
+ */
+export interface TargetConnection {
+    server: string;
+    ca?: string;
+    cert?: string;
+    key?: string;
+    authorization?: string;
+    insecure: boolean;
+    servername?: string;
+}
+
+interface TokenInputs {
+    connection: TargetConnection;
+    namespace: string;
+    serviceAccount: string;
+    boundObjectName: string;
+    boundObjectUid: string;
+    lifetimeSeconds: number;
+}
+
+/** What state records: the inputs that decide replacement (no credentials), the token and what it says. */
+interface TokenOutputs {
+    namespace: string;
+    serviceAccount: string;
+    boundObjectName: string;
+    boundObjectUid: string;
+    lifetimeSeconds: number;
+    token: string;
+    /** RFC 3339, UTC: the token's `exp` claim. */
+    expiresAt: string;
+    /**
+     * The target's own CA (kube-root-ca.crt), base64 PEM, as a legacy token Secret's ca.crt would give it; ""
+     * when it cannot be read. Always present: an output missing from state reads as unknown in a preview.
+     */
+    caData: string;
+}
+
+/** The inputs whose change issues a new token. Credentials are not among them: new ones reach the same token. */
+const REPLACE_ON = ["namespace", "serviceAccount", "boundObjectName", "boundObjectUid", "lifetimeSeconds"] as const;
+
+/** The parts of the API's answers the provider reads: a TokenRequest's status, a ConfigMap's data. */
+interface ApiAnswer {
+    status?: { token?: unknown; expirationTimestamp?: string };
+    data?: Record<string, unknown>;
+}
+
+/** One JSON call to the target. Failures carry the status and the API's reason, never a credential. */
+function call(conn: TargetConnection, method: string, path: string, body?: unknown): Promise<ApiAnswer> {
+    const url = new URL(conn.server);
+    const prefix = url.pathname.replace(/\/+$/, "");
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+        const request = https.request(
+            {
+                method,
+                host: url.hostname,
+                port: url.port || 443,
+                path: `${prefix}${path}`,
+                ca: conn.ca,
+                cert: conn.cert,
+                key: conn.key,
+                servername: conn.servername,
+                rejectUnauthorized: !conn.insecure,
+                timeout: 60_000,
+                headers: {
+                    Accept: "application/json",
+                    ...(payload ? { "Content-Type": "application/json" } : {}),
+                    ...(conn.authorization ? { Authorization: conn.authorization } : {}),
+                },
+            },
+            (response) => {
+                const chunks: Buffer[] = [];
+                response.on("data", (c: Buffer) => chunks.push(c));
+                response.on("end", () => {
+                    const text = Buffer.concat(chunks).toString("utf8");
+                    const status = response.statusCode ?? 0;
+                    if (status >= 200 && status < 300) {
+                        try {
+                            resolve(JSON.parse(text));
+                        } catch {
+                            reject(new Error(`${method} ${path}: the API answered ${status} with no JSON`));
+                        }
+                        return;
+                    }
+                    let reason = "";
+                    try {
+                        reason = String(JSON.parse(text).message ?? "");
+                    } catch {}
+                    reject(new Error(`${method} ${path}: the API answered ${status}${reason ? `: ${reason}` : ""}`));
+                });
+            },
+        );
+        request.on("timeout", () => request.destroy(new Error(`${method} ${path}: no answer in 60s`)));
+        request.on("error", (err: NodeJS.ErrnoException) =>
+            reject(new Error(`${method} ${path}: the call failed (${err.code ?? err.message})`)),
+        );
+        if (payload) request.write(payload);
+        request.end();
+    });
+}
+
+/** The `exp` claim of a JWT as RFC 3339 UTC; the API's own answer is only a fallback. */
+function expiryOf(token: string, fallback: string | undefined): string {
+    try {
+        const claims = JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8"));
+        if (typeof claims.exp === "number") return new Date(claims.exp * 1000).toISOString().replace(".000Z", "Z");
+    } catch {}
+    if (fallback) return new Date(fallback).toISOString().replace(".000Z", "Z");
+    throw new Error("the issued token carries no expiry");
+}
+
+async function issue(inputs: TokenInputs): Promise<TokenOutputs> {
+    const { connection, namespace, serviceAccount } = inputs;
+    const answer = await call(
+        connection,
+        "POST",
+        `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(serviceAccount)}/token`,
+        {
+            apiVersion: "authentication.k8s.io/v1",
+            kind: "TokenRequest",
+            spec: {
+                // No audiences: the API server's own, which is what Argo CD presents the token to.
+                expirationSeconds: inputs.lifetimeSeconds,
+                boundObjectRef: {
+                    apiVersion: "v1",
+                    kind: "Secret",
+                    name: inputs.boundObjectName,
+                    uid: inputs.boundObjectUid,
+                },
+            },
+        },
+    );
+    const token = answer?.status?.token;
+    if (typeof token !== "string" || token === "") throw new Error("the TokenRequest answer holds no token");
+    let caData = "";
+    try {
+        const rootCa = await call(
+            connection,
+            "GET",
+            `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/kube-root-ca.crt`,
+        );
+        const pem = rootCa?.data?.["ca.crt"];
+        if (typeof pem === "string" && pem !== "") caData = Buffer.from(pem, "utf8").toString("base64");
+    } catch {
+        // Only a fallback CA (clusterRegistration.ts caFor): the check before the cluster Secret is written
+        // proves whichever CA is chosen.
+    }
+    return {
+        namespace,
+        serviceAccount,
+        boundObjectName: inputs.boundObjectName,
+        boundObjectUid: inputs.boundObjectUid,
+        lifetimeSeconds: inputs.lifetimeSeconds,
+        token,
+        expiresAt: expiryOf(token, answer?.status?.expirationTimestamp),
+        caData,
+    };
+}
+
+const provider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: TokenInputs) {
+        const outs = await issue(inputs);
+        return { id: `${inputs.namespace}/${inputs.serviceAccount}/${inputs.boundObjectName}`, outs };
+    },
+    async diff(_id: string, olds: TokenOutputs, news: TokenInputs) {
+        const replaces = REPLACE_ON.filter((key) => olds[key] !== news[key]);
+        return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };
+    },
+    async delete() {
+        // Nothing to delete: the token is revoked by deleting its bound object (tokenCleanup.ts), never here,
+        // where the engine could do it before or without Argo CD being switched to the new token.
+    },
+};
+
+export interface BoundTokenArgs {
+    connection: pulumi.Input<TargetConnection>;
+    namespace: pulumi.Input<string>;
+    serviceAccount: pulumi.Input<string>;
+    boundObjectName: pulumi.Input<string>;
+    boundObjectUid: pulumi.Input<string>;
+    lifetimeSeconds: pulumi.Input<number>;
+}
+
+export class BoundToken extends pulumi.dynamic.Resource {
+    declare readonly token: pulumi.Output<string>;
+    declare readonly expiresAt: pulumi.Output<string>;
+    declare readonly caData: pulumi.Output<string>;
+
+    constructor(name: string, args: BoundTokenArgs, opts: pulumi.CustomResourceOptions) {
+        super(
+            provider,
+            name,
+            {
+                ...args,
+                connection: pulumi.secret(args.connection),
+                token: undefined,
+                expiresAt: undefined,
+                caData: undefined,
+            },
+            { ...opts, additionalSecretOutputs: ["token"] },
+            "argocd-clusters",
+            "BoundToken",
+        );
+    }
+}
+
+/**
+ * The target's connection as client-node resolves the kubeconfig's one context (an exec plugin runs here, in
+ * the program). Only what an HTTPS request needs; resolved once per registration and run. Never logged, and a
+ * failure says only its status or code: an exec plugin's output may hold a credential.
+ */
+export async function targetConnection(access: ClusterAccess): Promise<TargetConnection> {
+    const kc = await kubeConfigOf(access);
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new pulumi.RunError(`kubeconfig context "${access.context}" has no cluster`);
+    const options: https.RequestOptions = {};
+    try {
+        await kc.applyToHTTPSOptions(options);
+    } catch (err) {
+        throw new pulumi.RunError(
+            `cannot get the credentials of kubeconfig context "${access.context}" for the bound token (${describeFailure(err)})`,
+        );
+    }
+    const text = (v: unknown) =>
+        v === undefined || v === null ? undefined : Buffer.isBuffer(v) ? v.toString("utf8") : String(v);
+    const headers = (options.headers ?? {}) as Record<string, unknown>;
+    const connection: TargetConnection = {
+        server: cluster.server,
+        insecure: options.rejectUnauthorized === false || cluster.skipTLSVerify,
+    };
+    const ca = text(options.ca);
+    const cert = text(options.cert);
+    const key = text(options.key);
+    const basic = options.auth ? `Basic ${Buffer.from(options.auth).toString("base64")}` : undefined;
+    const authorization = text(headers.Authorization ?? headers.authorization) ?? basic;
+    const servername = text(options.servername) ?? cluster.tlsServerName;
+    return {
+        ...connection,
+        ...(ca ? { ca } : {}),
+        ...(cert ? { cert } : {}),
+        ...(key ? { key } : {}),
+        ...(authorization ? { authorization } : {}),
+        ...(servername ? { servername } : {}),
+    };
+}
