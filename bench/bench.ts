@@ -27,6 +27,7 @@ import * as yaml from "js-yaml";
 import { LocalControlPlane } from "../dev/controlPlane/controlPlane";
 import { ensureToolchain, type Toolchain } from "../dev/toolchain/toolchain";
 import { PROJECT_DIR, writeProjectFile } from "../engine/engine";
+import { type ProfileSummary, programProfile } from "./cpuProfile";
 import { measureShape, openshiftShapedCrds, type ShapeFigures, shapeLikeOpenshift } from "./openshiftShape";
 import { type Measurement, measure } from "./procTree";
 
@@ -100,6 +101,8 @@ interface SizeResult {
     runs: Partial<Record<EngineOp, Run[]>>;
     /** Lever variants (same size, same run): preview and up of the program with the variant's environment. */
     levers: Record<string, { env: Record<string, string>; preview: Run[]; upNoChange: Run[] }>;
+    /** Lever (d): a CPU profile of the program's process during one more preview (not timed with the others). */
+    profile?: ProfileSummary;
     error?: string;
 }
 
@@ -302,6 +305,7 @@ async function benchSize(
     t: Targets,
     keep: boolean,
     variants: Variant[],
+    warmUp: boolean,
     out: SizeResult,
 ): Promise<void> {
     const targets = Array.from({ length: n }, (_, i) => `target-${i + 1}`);
@@ -375,6 +379,17 @@ async function benchSize(
                 return r;
             };
 
+            if (warmUp && rep === 1) {
+                // Unrecorded: the first engine run after the servers were shaped pays one-off costs (the API
+                // servers' first build of the merged OpenAPI document, a cold page cache for the plugins).
+                await engine(undefined, "warm-up, providers-only preview (not recorded)", "warm-up", EMPTY_JS, [
+                    ...pulumiArgs("preview", providersDir, path.join(workDir, "warm-up-state"), res("warm-up")),
+                    "--providers",
+                    ["argocd", ...targets].join(","),
+                    "--kubeconfig",
+                    t.kubeconfig,
+                ]);
+            }
             await engine(
                 "emptyPreview",
                 "empty program preview",
@@ -438,6 +453,22 @@ async function benchSize(
                 out.levers[v.name].preview.push(p);
                 out.levers[v.name].upNoChange.push(u);
                 fs.rmSync(vState, { recursive: true, force: true });
+            }
+            if (variants.length > 0 && rep === 1) {
+                const profileDir = path.join(workDir, "cpu-profiles");
+                await engine(
+                    undefined,
+                    "pulumi.js preview with CPU profiles (lever d; not recorded)",
+                    "profile-preview",
+                    PULUMI_JS,
+                    pulumiArgs("preview", programDir, path.join(workDir, "profile-state"), res("profile-preview")),
+                    {
+                        NODE_OPTIONS:
+                            `${process.env.NODE_OPTIONS ?? ""} --cpu-prof --cpu-prof-dir=${profileDir}`.trim(),
+                    },
+                );
+                out.profile = programProfile(profileDir);
+                if (!out.profile) log(`  no CPU profile of the program found in ${profileDir}`);
             }
             writeStack(["target-1"]);
             await engine(
@@ -899,6 +930,33 @@ function report(env: Environment, sizes: SizeResult[], mocks: MockResult[]): str
             lines.push("");
         }
 
+        for (const s of ok.filter((z) => z.profile)) {
+            const p = s.profile!;
+            lines.push(
+                `### What a profile shows: the program's Node process during a preview at N=${s.n} (lever d)`,
+                "",
+            );
+            lines.push(
+                `V8 CPU profile (NODE_OPTIONS=--cpu-prof) of the program's own process, ${f(p.totalMs / 1000)} s of samples`,
+                "(idle left out). The providers are Go processes, outside it: their share is in the by-program table below.",
+                "",
+            );
+            lines.push(
+                table(
+                    ["self time by package", "ms", "share"],
+                    p.byPackage.slice(0, 12).map((b) => [b.name, f(b.ms, 0), `${f((100 * b.ms) / p.totalMs, 1)}%`]),
+                ),
+            );
+            lines.push("");
+            lines.push(
+                table(
+                    ["functions with the most self time", "ms"],
+                    p.topFunctions.map((b) => [`\`${b.name}\``, f(b.ms, 0)]),
+                ),
+            );
+            lines.push("");
+        }
+
         const shard = ok.find((s) => s.n === 20);
         if (shard) {
             const p = secs(shard, "preview");
@@ -1061,9 +1119,9 @@ async function main(): Promise<number> {
             "no-engine": { type: "boolean", default: false },
             "no-mocks": { type: "boolean", default: false },
             keep: { type: "boolean", default: false },
-            "per-server": { type: "string", default: "25" },
+            "per-server": { type: "string", default: "50" },
             bare: { type: "boolean", default: false },
-            levers: { type: "string", default: LEVERS.map((l) => l.name).join(",") },
+            levers: { type: "string", default: "stack-traces-kept,provider-gomaxprocs-1,provider-gomemlimit-100mib" },
             "lever-size": { type: "string", default: "20" },
             out: { type: "string", default: path.join(PROJECT_DIR, "bench") },
         },
@@ -1122,7 +1180,15 @@ async function main(): Promise<number> {
                 const out: SizeResult = { n, runs: {}, levers: {} };
                 sizeResults.push(out);
                 try {
-                    await benchSize(n, repeat, targets, values.keep!, n === leverSize ? variants : [], out);
+                    await benchSize(
+                        n,
+                        repeat,
+                        targets,
+                        values.keep!,
+                        n === leverSize ? variants : [],
+                        n === sizes[0],
+                        out,
+                    );
                 } catch (err) {
                     out.error = err instanceof Error ? err.message : String(err);
                     log(`N=${n} FAILED: ${out.error}`);

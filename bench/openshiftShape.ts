@@ -335,19 +335,24 @@ export async function shapeLikeOpenshift(
                 `${cluster.name}: creating CRD ${(crd.metadata as { name: string }).name}: ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`,
             );
     });
-    const expectedDefinitions = crds.reduce((n, c) => n + (c.spec as { versions: unknown[] }).versions.length, 0);
+    const expectedVersions = crds.reduce((n, c) => n + (c.spec as { versions: unknown[] }).versions.length, 0);
     const deadline = Date.now() + timeoutMs;
+    // Every served version appears as a kind and a list kind; the document settles only after the last CRD's
+    // controller has published it, so wait until three reads a few seconds apart agree.
+    const seen: number[] = [];
     for (;;) {
         const figures = await measureShape(cluster);
-        if (figures.shapedDefinitions >= expectedDefinitions) {
+        seen.push(figures.shapedDefinitions);
+        const settled = seen.length >= 3 && seen.slice(-3).every((v) => v === figures.shapedDefinitions);
+        if (figures.shapedDefinitions >= expectedVersions && settled) {
             const { shapedDefinitions: _, ...rest } = figures;
             return { ...rest, crds: crds.length, installSeconds: (Date.now() - started) / 1000 };
         }
         if (Date.now() > deadline)
             throw new Error(
-                `${cluster.name}: /openapi/v2 holds ${figures.shapedDefinitions} of ${expectedDefinitions} generated definitions after ${timeoutMs / 1000}s`,
+                `${cluster.name}: /openapi/v2 holds ${figures.shapedDefinitions} generated definitions (at least ${expectedVersions} expected), not settled after ${timeoutMs / 1000}s`,
             );
-        await new Promise((resolve) => setTimeout(resolve, 2000));
+        await new Promise((resolve) => setTimeout(resolve, 3000));
     }
 }
 
