@@ -1,22 +1,29 @@
 /**
- * Benchmark of the program against the real engine, providers and local clusters, with three baselines measured
- * in the same run (an empty Pulumi program through the same wrapper: the engine's floor; a program of only the
- * N+1 kubernetes providers: the floor of one explicit provider per cluster; the same API calls made directly
- * with @kubernetes/client-node: the physical limit), and the program's own cost under mocks.
+ * Benchmark of the program against the real engine, providers and local API servers shaped like OpenShift,
+ * with three baselines measured in the same run (an empty Pulumi program through the same wrapper: the engine's
+ * floor; a program of only the N+1 kubernetes providers: the floor of one explicit provider per cluster; the
+ * same API calls made directly with @kubernetes/client-node: the physical limit), the levers of issue 13 A/B,
+ * a CPU profile of the program, and the program's own cost under mocks.
  * A measurement, not a test: nothing here asserts on time. Prints the tables and writes them to
  * bench/results.md, with every raw figure in bench/results.json.
  *
- *   npm run bench -- [--sizes 1,5,20] [--repeat 3] [--mock-sizes 1,100,1000] [--mock-repeat R]
- *                    [--no-engine] [--no-mocks] [--keep] [--out DIR]
+ *   npm run bench -- [--sizes 1,5,20,50] [--repeat 1] [--per-server 50] [--bare] [--levers a,b|none]
+ *                    [--lever-size 20] [--mock-sizes 1,100] [--mock-repeat R] [--no-engine] [--no-mocks]
+ *                    [--keep] [--out DIR]
  *
- * Per size N: N+1 local clusters (one is the Argo CD cluster), a scratch work dir with the project's
- * Pulumi.yaml and a Pulumi.local.yaml registering the N targets (cluster-wide), then per repetition, each
- * operation its own process: empty preview + up, providers-only preview + up, `pulumi.js preview` (fresh
- * stack) + `up` + `destroy`, direct create + delete. Figures are medians over the repetitions. Memory is the peak of the summed VmRSS of the
- * whole process tree (wrapper node process, pulumi CLI, every plugin), sampled every 100 ms.
+ * Once for all sizes: the Argo CD cluster's API server and ceil(max size / --per-server) target API servers
+ * (one shared etcd), each given 180 generated CRDs (openshiftShape.ts; --bare leaves them bare). Registration
+ * i reaches its server under its own URL (a loopback alias 127.0.1.x per registration on that server) with its
+ * own ServiceAccount. Per size N and repetition, each operation its own process: an unrecorded warm-up on the
+ * first size; empty preview + up; providers-only preview + up; `pulumi.js preview` (fresh stack), `up`, `up`
+ * with no change, then at --lever-size each lever's preview (fresh stack) and up with no change, a preview
+ * under CPU profiling, then `up` with one entry's tokenRotation changed and `destroy`; direct create + delete.
+ * Figures are medians over the repetitions. Memory is the peak of the summed VmRSS (and RssAnon) of the whole
+ * process tree (wrapper node process, pulumi CLI, every plugin), sampled every 100 ms. /openapi downloads are
+ * counted from the API servers' audit logs.
  *
- * --keep keeps each size's work dir (engine output of every operation, timestamped, and the state) in $TMPDIR;
- * --out writes results.md/results.json elsewhere than bench/ (for exploratory runs).
+ * --keep keeps each size's work dir (engine output of every operation, and the state) and the servers' files in
+ * $TMPDIR; --out writes results.md/results.json elsewhere than bench/ (for exploratory runs).
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -1112,9 +1119,9 @@ function sizesArg(text: string | undefined, name: string): number[] {
 async function main(): Promise<number> {
     const { values } = parseArgs({
         options: {
-            sizes: { type: "string", default: "1,5,20" },
-            repeat: { type: "string", default: "3" },
-            "mock-sizes": { type: "string", default: "1,100,1000" },
+            sizes: { type: "string", default: "1,5,20,50" },
+            repeat: { type: "string", default: "1" },
+            "mock-sizes": { type: "string", default: "1,100" },
             "mock-repeat": { type: "string" },
             "no-engine": { type: "boolean", default: false },
             "no-mocks": { type: "boolean", default: false },
