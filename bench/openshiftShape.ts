@@ -341,7 +341,15 @@ export async function shapeLikeOpenshift(
     // controller has published it, so wait until three reads a few seconds apart agree.
     const seen: number[] = [];
     for (;;) {
-        const figures = await measureShape(cluster);
+        // A loaded machine can take longer than a request's timeout to build the document: try again.
+        const figures = await measureShape(cluster).catch((err: Error) => {
+            if (Date.now() > deadline) throw err;
+            return undefined;
+        });
+        if (!figures) {
+            await new Promise((resolve) => setTimeout(resolve, 3000));
+            continue;
+        }
         seen.push(figures.shapedDefinitions);
         const settled = seen.length >= 3 && seen.slice(-3).every((v) => v === figures.shapedDefinitions);
         if (figures.shapedDefinitions >= expectedVersions && settled) {
