@@ -573,6 +573,10 @@ interface Environment {
     leverSize?: number;
     serversStartSeconds?: number;
     shape?: Targets["shape"];
+    durationSeconds?: number;
+    /** Written after a size while larger ones were still to run. */
+    partial?: boolean;
+    command?: string;
 }
 
 function describeEnvironment(toolchain: Toolchain, sizes: number[], repeat: number, mockSizes: number[]): Environment {
@@ -630,6 +634,11 @@ function report(env: Environment, sizes: SizeResult[], mocks: MockResult[]): str
                     "load average (1/5/15 min)",
                     `start ${env.loadAvgStart.map((v) => v.toFixed(2)).join(" / ")}, end ${env.loadAvgEnd?.map((v) => v.toFixed(2)).join(" / ") ?? "?"}`,
                 ],
+                [
+                    "duration",
+                    `${clock((env.durationSeconds ?? NaN) * 1000)} (min:s) for the whole run${env.partial ? "; PARTIAL: written after a size, larger sizes still to run" : ""}`,
+                ],
+                ["command", `\`${env.command ?? "?"}\``],
                 ["node", env.node],
                 ["pulumi", `${env.pulumi} (CLI), pulumi-resource-kubernetes ${env.pulumiKubernetes}`],
                 ["@kubernetes/client-node", env.clientNode],
@@ -1116,6 +1125,22 @@ function sizesArg(text: string | undefined, name: string): number[] {
     return sizes;
 }
 
+/** Writes results.md and results.json; `partial` marks a run that has sizes still to go. */
+function write(out: string, env: Environment, sizes: SizeResult[], mocks: MockResult[], partial = false): string {
+    env.loadAvgEnd = os.loadavg();
+    env.durationSeconds = (Date.now() - benchStarted) / 1000;
+    env.partial = partial;
+    const markdown = report(env, sizes, mocks);
+    const outDir = path.resolve(out);
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, "results.md"), `${markdown}\n`);
+    fs.writeFileSync(
+        path.join(outDir, "results.json"),
+        `${JSON.stringify({ environment: env, engine: sizes, mocks }, null, 2)}\n`,
+    );
+    return markdown;
+}
+
 async function main(): Promise<number> {
     const { values } = parseArgs({
         options: {
@@ -1128,7 +1153,7 @@ async function main(): Promise<number> {
             keep: { type: "boolean", default: false },
             "per-server": { type: "string", default: "50" },
             bare: { type: "boolean", default: false },
-            levers: { type: "string", default: "stack-traces-kept,provider-gomaxprocs-1,provider-gomemlimit-100mib" },
+            levers: { type: "string", default: "stack-traces-kept,provider-gomaxprocs-1" },
             "lever-size": { type: "string", default: "20" },
             out: { type: "string", default: path.join(PROJECT_DIR, "bench") },
         },
@@ -1156,6 +1181,7 @@ async function main(): Promise<number> {
     const toolchain = await ensureToolchain((line) => log(`[toolchain] ${line}`));
     const env = describeEnvironment(toolchain, sizes, repeat, mockSizes);
     env.perServer = perServer;
+    env.command = ["npm run bench --", ...process.argv.slice(2)].join(" ").replace(/ --$/, "");
     env.shaped = !values.bare;
     env.leverSize = sizes.includes(leverSize) ? leverSize : undefined;
     log(
@@ -1200,24 +1226,19 @@ async function main(): Promise<number> {
                     out.error = err instanceof Error ? err.message : String(err);
                     log(`N=${n} FAILED: ${out.error}`);
                 }
+                // After every size, so that a run stopped before its largest size still leaves its figures.
+                write(values.out!, env, sizeResults, mockResults, n !== sizes[sizes.length - 1]);
             }
         } finally {
             log("stopping the API servers");
             await targets.plane.stop({ keepFiles: values.keep });
         }
     }
-    env.loadAvgEnd = os.loadavg();
-
-    const markdown = report(env, sizeResults, mockResults);
-    const outDir = path.resolve(values.out!);
-    fs.mkdirSync(outDir, { recursive: true });
-    fs.writeFileSync(path.join(outDir, "results.md"), `${markdown}\n`);
-    fs.writeFileSync(
-        path.join(outDir, "results.json"),
-        `${JSON.stringify({ environment: env, engine: sizeResults, mocks: mockResults }, null, 2)}\n`,
-    );
+    const markdown = write(values.out!, env, sizeResults, mockResults);
     console.log(`\n${markdown}\n`);
-    log(`done in ${clock(Date.now() - benchStarted)}; wrote ${path.join(outDir, "results.md")} and results.json`);
+    log(
+        `done in ${clock(Date.now() - benchStarted)}; wrote ${path.join(path.resolve(values.out!), "results.md")} and results.json`,
+    );
     return sizeResults.some((s) => s.error) || mockResults.some((m) => m.error) ? 1 : 0;
 }
 
