@@ -81,6 +81,11 @@ async function main() {
         }
     }
 
+    // Lever (a) of bench/results.md: no stack trace captured for each promise and resource the SDK makes while they
+    // are registered (debuggablePromise, a pre-allocated Error per resource); restored right after, so errors of the
+    // program's own code keep theirs. ARGOCD_CLUSTERS_KEEP_STACK_TRACES=1 keeps them (debugging, the bench's A/B).
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (process.env.ARGOCD_CLUSTERS_KEEP_STACK_TRACES !== "1") Error.stackTraceLimit = 0;
     const argocdProvider = clusterProvider(ARGOCD_PROVIDER_NAME, argocd.access, argocdClusterIdentifier(argocd.name), {
         // Stacks made before argocd.name identified this provider by its API URL, under the name "argocd". The
         // engine does not replace resources whose provider is an alias of their old one, so moving to the new
@@ -153,6 +158,7 @@ async function main() {
                 },
             ] as const;
         });
+    Error.stackTraceLimit = stackTraceLimit;
 
     return {
         registrations: Object.fromEntries(registrations),

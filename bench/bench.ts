@@ -1,22 +1,29 @@
 /**
- * Benchmark of the program against the real engine, providers and local clusters, with three baselines measured
- * in the same run (an empty Pulumi program through the same wrapper: the engine's floor; a program of only the
- * N+1 kubernetes providers: the floor of one explicit provider per cluster; the same API calls made directly
- * with @kubernetes/client-node: the physical limit), and the program's own cost under mocks.
+ * Benchmark of the program against the real engine, providers and local API servers shaped like OpenShift,
+ * with three baselines measured in the same run (an empty Pulumi program through the same wrapper: the engine's
+ * floor; a program of only the N+1 kubernetes providers: the floor of one explicit provider per cluster; the
+ * same API calls made directly with @kubernetes/client-node: the physical limit), the levers of issue 13 A/B,
+ * a CPU profile of the program, and the program's own cost under mocks.
  * A measurement, not a test: nothing here asserts on time. Prints the tables and writes them to
  * bench/results.md, with every raw figure in bench/results.json.
  *
- *   npm run bench -- [--sizes 1,5,20] [--repeat 3] [--mock-sizes 1,100,1000] [--mock-repeat R]
- *                    [--no-engine] [--no-mocks] [--keep] [--out DIR]
+ *   npm run bench -- [--sizes 1,5,20,50] [--repeat 1] [--per-server 50] [--bare] [--levers a,b|none]
+ *                    [--lever-size 20] [--mock-sizes 1,100] [--mock-repeat R] [--no-engine] [--no-mocks]
+ *                    [--keep] [--out DIR]
  *
- * Per size N: N+1 local clusters (one is the Argo CD cluster), a scratch work dir with the project's
- * Pulumi.yaml and a Pulumi.local.yaml registering the N targets (cluster-wide), then per repetition, each
- * operation its own process: empty preview + up, providers-only preview + up, `pulumi.js preview` (fresh
- * stack) + `up` + `destroy`, direct create + delete. Figures are medians over the repetitions. Memory is the peak of the summed VmRSS of the
- * whole process tree (wrapper node process, pulumi CLI, every plugin), sampled every 100 ms.
+ * Once for all sizes: the Argo CD cluster's API server and ceil(max size / --per-server) target API servers
+ * (one shared etcd), each given 180 generated CRDs (openshiftShape.ts; --bare leaves them bare). Registration
+ * i reaches its server under its own URL (a loopback alias 127.0.1.x per registration on that server) with its
+ * own ServiceAccount. Per size N and repetition, each operation its own process: an unrecorded warm-up on the
+ * first size; empty preview + up; providers-only preview + up; `pulumi.js preview` (fresh stack), `up`, `up`
+ * with no change, then at --lever-size each lever's preview (fresh stack) and up with no change, a preview
+ * under CPU profiling, then `up` with one entry's tokenRotation changed and `destroy`; direct create + delete.
+ * Figures are medians over the repetitions. Memory is the peak of the summed VmRSS (and RssAnon) of the whole
+ * process tree (wrapper node process, pulumi CLI, every plugin), sampled every 100 ms. /openapi downloads are
+ * counted from the API servers' audit logs.
  *
- * --keep keeps each size's work dir (engine output of every operation, timestamped, and the state) in $TMPDIR;
- * --out writes results.md/results.json elsewhere than bench/ (for exploratory runs).
+ * --keep keeps each size's work dir (engine output of every operation, and the state) and the servers' files in
+ * $TMPDIR; --out writes results.md/results.json elsewhere than bench/ (for exploratory runs).
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -27,6 +34,8 @@ import * as yaml from "js-yaml";
 import { LocalControlPlane } from "../dev/controlPlane/controlPlane";
 import { ensureToolchain, type Toolchain } from "../dev/toolchain/toolchain";
 import { PROJECT_DIR, writeProjectFile } from "../engine/engine";
+import { type ProfileSummary, programProfile } from "./cpuProfile";
+import { measureShape, openshiftShapedCrds, type ShapeFigures, shapeLikeOpenshift } from "./openshiftShape";
 import { type Measurement, measure } from "./procTree";
 
 const DIST = path.join(PROJECT_DIR, "dist");
@@ -63,6 +72,9 @@ interface Run {
     /** The operation's own summary (change counts), or the script's own timings. */
     result?: any;
     loadAvg1: number;
+    /** GETs of /openapi/v2 and /openapi/v3* across every API server while the operation ran (audit logs). */
+    openapiV2Gets?: number;
+    openapiV3Gets?: number;
 }
 
 type EngineOp =
@@ -72,6 +84,8 @@ type EngineOp =
     | "providersUp"
     | "preview"
     | "up"
+    | "upNoChange"
+    | "upRotation"
     | "destroy"
     | "directCreate"
     | "directDelete";
@@ -82,6 +96,8 @@ const ENGINE_OPS: EngineOp[] = [
     "providersUp",
     "preview",
     "up",
+    "upNoChange",
+    "upRotation",
     "destroy",
     "directCreate",
     "directDelete",
@@ -89,8 +105,11 @@ const ENGINE_OPS: EngineOp[] = [
 
 interface SizeResult {
     n: number;
-    clusterStartSeconds: number;
     runs: Partial<Record<EngineOp, Run[]>>;
+    /** Lever variants (same size, same run): preview and up of the program with the variant's environment. */
+    levers: Record<string, { env: Record<string, string>; preview: Run[]; upNoChange: Run[] }>;
+    /** Lever (d): a CPU profile of the program's process during one more preview (not timed with the others). */
+    profile?: ProfileSummary;
     error?: string;
 }
 
@@ -164,40 +183,141 @@ async function run(
     };
 }
 
-function stackConfig(plane: LocalControlPlane, targets: string[]): Record<string, unknown> {
-    return {
-        config: {
-            "pulumi:disable-default-providers": ["kubernetes"],
-            "argocd-clusters:argocd": { namespace: ARGOCD_NS, context: "argocd", kubeconfig: plane.kubeconfig },
-            "argocd-clusters:clusters": targets.map((name) => ({
-                name,
-                server: plane.cluster(name).server,
-                context: name,
-            })),
-        },
-    };
+/**
+ * The bench's API servers, started once for every size: the Argo CD cluster and ceil(maxN / perServer) target
+ * servers, each shaped like OpenShift (openshiftShape.ts) unless --bare. Registration i reaches its server under
+ * its own URL (one loopback alias per registration on that server, so its own cluster Secret) and has its own
+ * ServiceAccount, as distinct registrations on one real cluster would.
+ */
+interface Targets {
+    plane: LocalControlPlane;
+    kubeconfig: string;
+    /** Context name -> server URL the registration uses. */
+    servers: Map<string, string>;
+    shape: { bare: ShapeFigure; argocd?: ShapeFigure; target?: ShapeFigure };
 }
+type ShapeFigure = Partial<ShapeFigures> & { openapiV2Bytes: number };
 
-async function benchSize(
-    n: number,
-    repeat: number,
-    toolchain: Toolchain,
-    keep: boolean,
-    out: SizeResult,
-): Promise<void> {
-    const targets = Array.from({ length: n }, (_, i) => `target-${i + 1}`);
-    log(`N=${n}: starting ${n + 1} local clusters (shared etcd, one kube-apiserver + kube-controller-manager each)`);
-    const startedAt = Date.now();
-    const plane = await LocalControlPlane.start(["argocd", ...targets], toolchain);
-    out.clusterStartSeconds = (Date.now() - startedAt) / 1000;
-    log(`N=${n}: clusters ready in ${out.clusterStartSeconds.toFixed(1)}s`);
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `argocd-clusters-bench-${n}-`));
+const serviceAccountOf = (target: string) => `argocd-manager-${target.replace(/^target-/, "")}`;
+
+async function startTargets(maxN: number, perServer: number, shaped: boolean, toolchain: Toolchain): Promise<Targets> {
+    const serverCount = Math.ceil(maxN / perServer);
+    const aliases = Array.from({ length: perServer }, (_, j) => `127.0.1.${j + 1}`);
+    const names = ["argocd", ...Array.from({ length: serverCount }, (_, s) => `server-${s + 1}`)];
+    log(`starting ${names.length} API servers (${serverCount} for targets, ${perServer} registrations each at most)`);
+    const plane = await LocalControlPlane.start(names, toolchain, { shared: { aliases, auditOpenapi: true } });
     try {
         const created = await plane
             .cluster("argocd")
             .admin("POST", "/api/v1/namespaces", { metadata: { name: ARGOCD_NS } });
         if (created.status !== 201)
             throw new Error(`creating namespace ${ARGOCD_NS}: ${created.status} ${JSON.stringify(created.body)}`);
+        const bare = await measureShape(plane.cluster("server-1"));
+        const shape: Targets["shape"] = { bare };
+        if (shaped) {
+            const crds = openshiftShapedCrds();
+            log(`installing ${crds.length} generated CRDs on every server`);
+            const figures = await Promise.all(plane.clusters.map((c) => shapeLikeOpenshift(c, crds)));
+            shape.argocd = figures[0];
+            shape.target = figures[1];
+            log(
+                `shaped: /openapi/v2 ${(figures[1].openapiV2Bytes / 2 ** 20).toFixed(1)} MiB, ${figures[1].discoveryGroups} groups, ${figures[1].discoveryResources} resources (${figures.map((f) => f.installSeconds.toFixed(0)).join("/")} s)`,
+            );
+        }
+        const servers = new Map<string, string>();
+        const argocd = plane.cluster("argocd");
+        const clusters: Record<string, unknown>[] = [
+            {
+                name: "argocd",
+                cluster: { server: argocd.server, "certificate-authority-data": argocd.caPem.toString("base64") },
+            },
+        ];
+        const users: Record<string, unknown>[] = [{ name: "argocd", user: { token: argocd.adminToken } }];
+        const contexts: Record<string, unknown>[] = [
+            { name: "argocd", context: { cluster: "argocd", user: "argocd" } },
+        ];
+        for (let i = 0; i < maxN; i++) {
+            const name = `target-${i + 1}`;
+            const server = plane.cluster(`server-${Math.floor(i / perServer) + 1}`);
+            const url = server.aliasServer(aliases[i % perServer]);
+            servers.set(name, url);
+            clusters.push({
+                name,
+                cluster: { server: url, "certificate-authority-data": server.caPem.toString("base64") },
+            });
+            users.push({ name, user: { token: server.adminToken } });
+            contexts.push({ name, context: { cluster: name, user: name } });
+        }
+        const kubeconfig = path.join(plane.dir, "bench.kubeconfig");
+        fs.writeFileSync(
+            kubeconfig,
+            yaml.dump({ apiVersion: "v1", kind: "Config", clusters, users, contexts, "current-context": "argocd" }),
+            { mode: 0o600 },
+        );
+        return { plane, kubeconfig, servers, shape };
+    } catch (err) {
+        await plane.stop();
+        throw err;
+    }
+}
+
+function stackConfig(t: Targets, targets: string[], rotated: string[] = []): Record<string, unknown> {
+    return {
+        config: {
+            "pulumi:disable-default-providers": ["kubernetes"],
+            "argocd-clusters:argocd": { namespace: ARGOCD_NS, context: "argocd", kubeconfig: t.kubeconfig },
+            "argocd-clusters:clusters": targets.map((name) => ({
+                name,
+                server: t.servers.get(name),
+                context: name,
+                serviceAccount: serviceAccountOf(name),
+                tokenRotation: rotated.includes(name) ? "2" : "1",
+            })),
+        },
+    };
+}
+
+/** /openapi/v2 and v3 GETs across every server, from their audit logs. */
+function openapiGets(t: Targets): { v2: number; v3: number } {
+    const total = { v2: 0, v3: 0 };
+    for (const c of t.plane.clusters) {
+        const n = c.openapiRequests();
+        total.v2 += n.v2;
+        total.v3 += n.v3;
+    }
+    return total;
+}
+
+/**
+ * The levers measured A/B against the program as committed (issue 13). Each is an environment only: the
+ * program reads ARGOCD_CLUSTERS_KEEP_STACK_TRACES (index.ts), the engine hands ARGOCD_CLUSTERS_PROVIDER_* to each
+ * kubernetes provider as GOMAXPROCS, GOGC, GOMEMLIMIT (components/providers.ts, envVarMappings).
+ */
+const LEVERS: Variant[] = [
+    { name: "stack-traces-kept", env: { ARGOCD_CLUSTERS_KEEP_STACK_TRACES: "1" } },
+    { name: "provider-gomaxprocs-1", env: { ARGOCD_CLUSTERS_PROVIDER_GOMAXPROCS: "1" } },
+    { name: "provider-gogc-50", env: { ARGOCD_CLUSTERS_PROVIDER_GOGC: "50" } },
+    { name: "provider-gomemlimit-100mib", env: { ARGOCD_CLUSTERS_PROVIDER_GOMEMLIMIT: "100MiB" } },
+];
+
+/** A lever measured A/B: the program run with these extra environment variables (and nothing else changed). */
+interface Variant {
+    name: string;
+    env: Record<string, string>;
+}
+
+async function benchSize(
+    n: number,
+    repeat: number,
+    t: Targets,
+    keep: boolean,
+    variants: Variant[],
+    warmUp: boolean,
+    out: SizeResult,
+): Promise<void> {
+    const targets = Array.from({ length: n }, (_, i) => `target-${i + 1}`);
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `argocd-clusters-bench-${n}-`));
+    try {
         const programDir = path.join(workDir, "program");
         const emptyDir = path.join(workDir, "empty");
         const providersDir = path.join(workDir, "providers");
@@ -205,27 +325,42 @@ async function benchSize(
             fs.mkdirSync(dir);
             writeProjectFile(dir);
         }
-        const env = { ...process.env, KUBECONFIG: plane.kubeconfig, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE };
-        const add = (op: EngineOp, r: Run & { log: string }, logName: string) => {
+        const baseEnv = { ...process.env, KUBECONFIG: t.kubeconfig, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE };
+        const timed = async (
+            what: string,
+            logName: string,
+            script: string,
+            args: string[],
+            resultFile: string,
+            extraEnv: Record<string, string> = {},
+        ): Promise<Run> => {
+            const before = openapiGets(t);
+            const r = await run(what, process.execPath, [script, ...args], { ...baseEnv, ...extraEnv }, resultFile);
+            const after = openapiGets(t);
             const { log: text, ...figures } = r;
-            out.runs[op] ??= [];
-            out.runs[op].push(figures);
+            const result = { ...figures, openapiV2Gets: after.v2 - before.v2, openapiV3Gets: after.v3 - before.v3 };
             fs.writeFileSync(path.join(workDir, `${logName}.log`), text);
+            return result;
         };
+        const add = (op: EngineOp, r: Run) => {
+            out.runs[op] ??= [];
+            out.runs[op].push(r);
+        };
+        const writeStack = (rotated: string[] = []) =>
+            fs.writeFileSync(path.join(programDir, "Pulumi.local.yaml"), yaml.dump(stackConfig(t, targets, rotated)));
         for (let rep = 1; rep <= repeat; rep++) {
             const tag = `N=${n} rep ${rep}/${repeat}`;
             // A fresh stack each time: new state dir, and a stack file without the previous salt.
             const state = path.join(workDir, `state-${rep}`);
             const emptyState = path.join(workDir, `empty-state-${rep}`);
             const providersState = path.join(workDir, `providers-state-${rep}`);
-            fs.writeFileSync(path.join(programDir, "Pulumi.local.yaml"), yaml.dump(stackConfig(plane, targets)));
+            writeStack();
             for (const dir of [emptyDir, providersDir]) {
                 fs.writeFileSync(
                     path.join(dir, "Pulumi.local.yaml"),
                     yaml.dump({ config: { "pulumi:disable-default-providers": ["kubernetes"] } }),
                 );
             }
-
             const pulumiArgs = (op: string, dir: string, st: string, result: string) => [
                 op,
                 "--stack",
@@ -238,134 +373,159 @@ async function benchSize(
                 result,
             ];
             const res = (name: string) => path.join(workDir, `${name}-${rep}.json`);
+            const engine = async (
+                op: EngineOp | undefined,
+                what: string,
+                name: string,
+                script: string,
+                args: string[],
+                extraEnv: Record<string, string> = {},
+            ) => {
+                const r = await timed(`${tag}: ${what}`, `${name}-${rep}`, script, args, res(name), extraEnv);
+                if (op) add(op, r);
+                return r;
+            };
 
-            add(
+            if (warmUp && rep === 1) {
+                // Unrecorded: the first engine run after the servers were shaped pays one-off costs (the API
+                // servers' first build of the merged OpenAPI document, a cold page cache for the plugins).
+                await engine(undefined, "warm-up, providers-only preview (not recorded)", "warm-up", EMPTY_JS, [
+                    ...pulumiArgs("preview", providersDir, path.join(workDir, "warm-up-state"), res("warm-up")),
+                    "--providers",
+                    ["argocd", ...targets].join(","),
+                    "--kubeconfig",
+                    t.kubeconfig,
+                ]);
+            }
+            await engine(
                 "emptyPreview",
-                await run(
-                    `${tag}: empty program preview`,
-                    process.execPath,
-                    [EMPTY_JS, ...pulumiArgs("preview", emptyDir, emptyState, res("empty-preview"))],
-                    env,
-                    res("empty-preview"),
-                ),
-                `empty-preview-${rep}`,
+                "empty program preview",
+                "empty-preview",
+                EMPTY_JS,
+                pulumiArgs("preview", emptyDir, emptyState, res("empty-preview")),
             );
-            add(
+            await engine(
                 "emptyUp",
-                await run(
-                    `${tag}: empty program up`,
-                    process.execPath,
-                    [EMPTY_JS, ...pulumiArgs("up", emptyDir, emptyState, res("empty-up"))],
-                    env,
-                    res("empty-up"),
-                ),
-                `empty-up-${rep}`,
+                "empty program up",
+                "empty-up",
+                EMPTY_JS,
+                pulumiArgs("up", emptyDir, emptyState, res("empty-up")),
             );
-
-            const providers = ["--providers", ["argocd", ...targets].join(","), "--kubeconfig", plane.kubeconfig];
-            add(
-                "providersPreview",
-                await run(
-                    `${tag}: providers-only program preview`,
-                    process.execPath,
-                    [
-                        EMPTY_JS,
-                        ...pulumiArgs("preview", providersDir, providersState, res("providers-preview")),
-                        ...providers,
-                    ],
-                    env,
-                    res("providers-preview"),
-                ),
-                `providers-preview-${rep}`,
-            );
-            add(
-                "providersUp",
-                await run(
-                    `${tag}: providers-only program up`,
-                    process.execPath,
-                    [EMPTY_JS, ...pulumiArgs("up", providersDir, providersState, res("providers-up")), ...providers],
-                    env,
-                    res("providers-up"),
-                ),
-                `providers-up-${rep}`,
-            );
-
-            add(
+            const providers = ["--providers", ["argocd", ...targets].join(","), "--kubeconfig", t.kubeconfig];
+            await engine("providersPreview", "providers-only program preview", "providers-preview", EMPTY_JS, [
+                ...pulumiArgs("preview", providersDir, providersState, res("providers-preview")),
+                ...providers,
+            ]);
+            await engine("providersUp", "providers-only program up", "providers-up", EMPTY_JS, [
+                ...pulumiArgs("up", providersDir, providersState, res("providers-up")),
+                ...providers,
+            ]);
+            await engine(
                 "preview",
-                await run(
-                    `${tag}: pulumi.js preview (fresh stack)`,
-                    process.execPath,
-                    [PULUMI_JS, ...pulumiArgs("preview", programDir, state, res("preview"))],
-                    env,
-                    res("preview"),
-                ),
-                `preview-${rep}`,
+                "pulumi.js preview (fresh stack)",
+                "preview",
+                PULUMI_JS,
+                pulumiArgs("preview", programDir, state, res("preview")),
             );
-            add(
-                "up",
-                await run(
-                    `${tag}: pulumi.js up`,
-                    process.execPath,
-                    [PULUMI_JS, ...pulumiArgs("up", programDir, state, res("up"))],
-                    env,
-                    res("up"),
-                ),
-                `up-${rep}`,
+            await engine("up", "pulumi.js up", "up", PULUMI_JS, pulumiArgs("up", programDir, state, res("up")));
+            await engine(
+                "upNoChange",
+                "pulumi.js up, no change",
+                "up-no-change",
+                PULUMI_JS,
+                pulumiArgs("up", programDir, state, res("up-no-change")),
             );
-            add(
+            // Each lever A/B against the program as it is: a preview on a fresh stack (nothing to clean up) and an up
+            // with no change on the stack just made (every provider configured, every resource registered and
+            // checked: the cost the levers act on, without a destroy per variant).
+            for (const v of variants) {
+                const vState = path.join(workDir, `state-${v.name}-${rep}`);
+                const p = await engine(
+                    undefined,
+                    `pulumi.js preview, lever ${v.name}`,
+                    `${v.name}-preview`,
+                    PULUMI_JS,
+                    pulumiArgs("preview", programDir, vState, res(`${v.name}-preview`)),
+                    v.env,
+                );
+                const u = await engine(
+                    undefined,
+                    `pulumi.js up, no change, lever ${v.name}`,
+                    `${v.name}-up-no-change`,
+                    PULUMI_JS,
+                    pulumiArgs("up", programDir, state, res(`${v.name}-up-no-change`)),
+                    v.env,
+                );
+                out.levers[v.name] ??= { env: v.env, preview: [], upNoChange: [] };
+                out.levers[v.name].preview.push(p);
+                out.levers[v.name].upNoChange.push(u);
+                fs.rmSync(vState, { recursive: true, force: true });
+            }
+            if (variants.length > 0 && rep === 1) {
+                const profileDir = path.join(workDir, "cpu-profiles");
+                await engine(
+                    undefined,
+                    "pulumi.js preview with CPU profiles (lever d; not recorded)",
+                    "profile-preview",
+                    PULUMI_JS,
+                    pulumiArgs("preview", programDir, path.join(workDir, "profile-state"), res("profile-preview")),
+                    {
+                        NODE_OPTIONS:
+                            `${process.env.NODE_OPTIONS ?? ""} --cpu-prof --cpu-prof-dir=${profileDir}`.trim(),
+                    },
+                );
+                out.profile = programProfile(profileDir);
+                if (!out.profile) log(`  no CPU profile of the program found in ${profileDir}`);
+            }
+            writeStack(["target-1"]);
+            await engine(
+                "upRotation",
+                "pulumi.js up, one token rotated",
+                "up-rotation",
+                PULUMI_JS,
+                pulumiArgs("up", programDir, state, res("up-rotation")),
+            );
+            await engine(
                 "destroy",
-                await run(
-                    `${tag}: pulumi.js destroy`,
-                    process.execPath,
-                    [PULUMI_JS, ...pulumiArgs("destroy", programDir, state, res("destroy"))],
-                    env,
-                    res("destroy"),
-                ),
-                `destroy-${rep}`,
+                "pulumi.js destroy",
+                "destroy",
+                PULUMI_JS,
+                pulumiArgs("destroy", programDir, state, res("destroy")),
             );
 
             const directArgs = (phase: string, result: string) => [
-                DIRECT_JS,
                 phase,
                 "--kubeconfig",
-                plane.kubeconfig,
+                t.kubeconfig,
                 "--argocd",
                 "argocd",
                 "--namespace",
                 ARGOCD_NS,
                 "--targets",
                 targets.join(","),
+                "--service-accounts",
+                targets.map(serviceAccountOf).join(","),
                 "--result",
                 result,
             ];
-            add(
+            await engine(
                 "directCreate",
-                await run(
-                    `${tag}: direct API calls, create`,
-                    process.execPath,
-                    directArgs("create", res("direct-create")),
-                    env,
-                    res("direct-create"),
-                ),
-                `direct-create-${rep}`,
+                "direct API calls, create",
+                "direct-create",
+                DIRECT_JS,
+                directArgs("create", res("direct-create")),
             );
-            add(
+            await engine(
                 "directDelete",
-                await run(
-                    `${tag}: direct API calls, delete`,
-                    process.execPath,
-                    directArgs("delete", res("direct-delete")),
-                    env,
-                    res("direct-delete"),
-                ),
-                `direct-delete-${rep}`,
+                "direct API calls, delete",
+                "direct-delete",
+                DIRECT_JS,
+                directArgs("delete", res("direct-delete")),
             );
             if (!keep)
                 for (const dir of [state, emptyState, providersState]) fs.rmSync(dir, { recursive: true, force: true });
         }
     } finally {
-        log(`N=${n}: stopping the clusters`);
-        await plane.stop();
         if (keep) log(`N=${n}: logs and state kept in ${workDir}`);
         else fs.rmSync(workDir, { recursive: true, force: true });
     }
@@ -408,6 +568,15 @@ interface Environment {
     sizes: number[];
     repeat: number;
     mockSizes: number[];
+    perServer?: number;
+    shaped?: boolean;
+    leverSize?: number;
+    serversStartSeconds?: number;
+    shape?: Targets["shape"];
+    durationSeconds?: number;
+    /** Written after a size while larger ones were still to run. */
+    partial?: boolean;
+    command?: string;
 }
 
 function describeEnvironment(toolchain: Toolchain, sizes: number[], repeat: number, mockSizes: number[]): Environment {
@@ -465,6 +634,11 @@ function report(env: Environment, sizes: SizeResult[], mocks: MockResult[]): str
                     "load average (1/5/15 min)",
                     `start ${env.loadAvgStart.map((v) => v.toFixed(2)).join(" / ")}, end ${env.loadAvgEnd?.map((v) => v.toFixed(2)).join(" / ") ?? "?"}`,
                 ],
+                [
+                    "duration",
+                    `${clock((env.durationSeconds ?? NaN) * 1000)} (min:s) for the whole run${env.partial ? "; PARTIAL: written after a size, larger sizes still to run" : ""}`,
+                ],
+                ["command", `\`${env.command ?? "?"}\``],
                 ["node", env.node],
                 ["pulumi", `${env.pulumi} (CLI), pulumi-resource-kubernetes ${env.pulumiKubernetes}`],
                 ["@kubernetes/client-node", env.clientNode],
@@ -472,59 +646,96 @@ function report(env: Environment, sizes: SizeResult[], mocks: MockResult[]): str
                     "run",
                     `sizes ${env.sizes.join(", ") || "none"}, ${env.repeat} repetition(s), median reported; mock sizes ${env.mockSizes.join(", ") || "none"}`,
                 ],
+                [
+                    "targets",
+                    `${env.shaped ? "shaped like OpenShift (bench/openshiftShape.ts)" : "bare kube-apiservers (--bare)"}; up to ${env.perServer ?? "?"} registrations per target API server, each its own URL and ServiceAccount; servers started and shaped in ${f(env.serversStartSeconds ?? NaN, 0)} s`,
+                ],
             ],
         ),
     );
     lines.push("");
 
+    if (env.shape) {
+        lines.push("## What the targets serve", "");
+        lines.push(
+            "Read as the cluster admin after the generated CRDs were Established and in `/openapi/v2`; bytes of the",
+            "document as compact JSON. A real OpenShift 4.x cluster: about 95 CRDs in a base install of 4.8",
+            "(openshift/svt#661), more with each operator; its `/openapi/v2` is of the order of 10–20 MB.",
+            "",
+        );
+        const row = (name: string, v?: ShapeFigure) => [
+            name,
+            v?.crds === undefined ? "–" : String(v.crds),
+            v ? f(v.openapiV2Bytes / 2 ** 20, 1) : "–",
+            v ? String(v.openapiV2Bytes) : "–",
+            String(v?.openapiV2Definitions ?? "–"),
+            String(v?.discoveryGroups ?? "–"),
+            String(v?.discoveryGroupVersions ?? "–"),
+            String(v?.discoveryResources ?? "–"),
+            v?.installSeconds === undefined ? "–" : f(v.installSeconds, 1),
+        ];
+        lines.push(
+            table(
+                [
+                    "server",
+                    "generated CRDs",
+                    "/openapi/v2 MiB",
+                    "/openapi/v2 bytes",
+                    "definitions",
+                    "discovery groups",
+                    "group versions",
+                    "resources",
+                    "install s",
+                ],
+                [
+                    row("bare kube-apiserver", env.shape.bare),
+                    row("target (shaped)", env.shape.target),
+                    row("Argo CD cluster (shaped)", env.shape.argocd),
+                ],
+            ),
+        );
+        lines.push("");
+    }
+
     if (ok.length > 0) {
         lines.push("## Real engine, local clusters (median wall-clock seconds, each operation its own process)", "");
         lines.push(
-            "`preview` is on a fresh stack. Baselines, measured at each size with the same clusters running and through the",
-        );
-        lines.push(
-            "same wrapper (one CLI call, the program served from the wrapper's process): `empty`, a program that registers",
-        );
-        lines.push(
-            "nothing (the engine's floor); `providers`, a program that registers only the N+1 kubernetes providers and",
-        );
-        lines.push(
-            "nothing else (the floor of any program with one explicit provider per cluster: the engine starts each",
-        );
-        lines.push(
-            "provider's plugin one after another, and each configured provider reads the cluster's OpenAPI schema);",
-        );
-        lines.push(
-            "`direct`, the same API calls made with @kubernetes/client-node, in parallel (whole process; in brackets",
-        );
-        lines.push(
-            "the calls alone, without Node start-up). `up` includes the preview the CLI runs before updating.",
+            "`preview` is on a fresh stack; `up` creates every registration; `up, no change` runs again with nothing",
+            "changed; `up, rotation` after `tokenRotation` of one entry changed; `destroy` removes them all. Baselines,",
+            "measured at each size against the same servers and through the same wrapper (one CLI call): `empty`, a",
+            "program that registers nothing (the engine's floor); `providers`, a program that registers only the N+1",
+            "kubernetes providers (the floor of any program with one explicit provider per cluster: the engine starts",
+            "each provider's plugin one after another, and each configured provider reads its cluster's OpenAPI",
+            "document); `direct`, the same API calls made with @kubernetes/client-node, in parallel (whole process; in",
+            "brackets the calls alone). `up` includes the preview the CLI runs before updating.",
             "",
         );
         lines.push(
             table(
                 [
                     "N",
-                    "clusters start",
                     "empty preview",
                     "empty up",
                     "providers preview",
                     "providers up",
                     "preview",
                     "up",
+                    "up, no change",
+                    "up, rotation",
                     "destroy",
                     "direct create",
                     "direct delete",
                 ],
                 ok.map((s) => [
                     String(s.n),
-                    f(s.clusterStartSeconds, 1),
                     f(secs(s, "emptyPreview")),
                     f(secs(s, "emptyUp")),
                     f(secs(s, "providersPreview")),
                     f(secs(s, "providersUp")),
                     f(secs(s, "preview")),
                     f(secs(s, "up")),
+                    f(secs(s, "upNoChange")),
+                    f(secs(s, "upRotation")),
                     f(secs(s, "destroy")),
                     `${f(secs(s, "directCreate"))} (${f(calls(s, "directCreate"))})`,
                     `${f(secs(s, "directDelete"))} (${f(calls(s, "directDelete"))})`,
@@ -533,101 +744,285 @@ function report(env: Environment, sizes: SizeResult[], mocks: MockResult[]): str
         );
         lines.push("");
         lines.push(
+            "### `/openapi/v2` downloads per operation (GETs in the API servers' audit logs; in brackets `/openapi/v3*`)",
+            "",
+            "Each configured kubernetes provider should fetch its own server's document: N+1 providers per engine pass.",
+            "",
+        );
+        const gets = (s: SizeResult, op: EngineOp) =>
+            `${f(
+                med(s, op, (r) => r.openapiV2Gets ?? NaN),
+                0,
+            )} (${f(
+                med(s, op, (r) => r.openapiV3Gets ?? NaN),
+                0,
+            )})`;
+        const getOps: EngineOp[] = [
+            "providersPreview",
+            "providersUp",
+            "preview",
+            "up",
+            "upNoChange",
+            "upRotation",
+            "destroy",
+        ];
+        lines.push(
+            table(
+                ["N", "providers (N+1)", ...getOps],
+                ok.map((s) => [String(s.n), String(s.n + 1), ...getOps.map((op) => gets(s, op))]),
+            ),
+        );
+        lines.push("");
+        lines.push(
             "### Peak memory of the process tree (MiB, summed VmRSS; in brackets summed RssAnon) and CPU (user+system s of the tree)",
             "",
         );
         const both = (s: SizeResult, op: EngineOp) => `${f(mem(s, op), 0)} (${f(anon(s, op), 0)})`;
+        const memOps: EngineOp[] = [
+            "emptyPreview",
+            "providersPreview",
+            "providersUp",
+            "preview",
+            "up",
+            "upNoChange",
+            "upRotation",
+            "destroy",
+            "directCreate",
+        ];
+        const cpuOps: EngineOp[] = ["providersPreview", "providersUp", "preview", "up", "upNoChange"];
         lines.push(
             table(
-                [
-                    "N",
-                    "empty preview",
-                    "empty up",
-                    "providers preview",
-                    "preview",
-                    "up",
-                    "destroy",
-                    "direct create",
-                    "CPU empty up",
-                    "CPU providers preview",
-                    "CPU preview",
-                    "CPU up",
-                    "CPU direct create",
-                ],
+                ["N", ...memOps, ...cpuOps.map((op) => `CPU ${op}`)],
                 ok.map((s) => [
                     String(s.n),
-                    both(s, "emptyPreview"),
-                    both(s, "emptyUp"),
-                    both(s, "providersPreview"),
-                    both(s, "preview"),
-                    both(s, "up"),
-                    both(s, "destroy"),
-                    both(s, "directCreate"),
-                    f(cpu(s, "emptyUp"), 1),
-                    f(cpu(s, "providersPreview"), 1),
-                    f(cpu(s, "preview"), 1),
-                    f(cpu(s, "up"), 1),
-                    f(cpu(s, "directCreate"), 1),
+                    ...memOps.map((op) => both(s, op)),
+                    ...cpuOps.map((op) => f(cpu(s, op), 1)),
                 ]),
             ),
         );
         lines.push("");
         lines.push(
             "VmRSS counts file-backed pages in every process that maps them: each provider plugin process maps the same",
-        );
-        lines.push(
             "executable, whose pages the page cache holds once. RssAnon leaves those out: closer to what each process adds.",
             "",
         );
-        lines.push("### Ratios (same run)", "");
+        lines.push("### Against the floor (same run): the issue's targets are ≤ 1.15× and ≤ 10% above", "");
         const b = base;
+        const per = (s: SizeResult, v: (s: SizeResult) => number) =>
+            b && s.n !== b.n ? (v(s) - v(b)) / (s.n - b.n) : NaN;
         lines.push(
             table(
                 [
                     "N",
-                    "preview / empty preview",
-                    "providers preview / empty preview",
                     "preview / providers preview",
-                    "up / empty up",
                     "up / providers up",
+                    "up, no change / providers up",
+                    "CPU: preview / providers preview",
+                    "CPU: up / providers up",
+                    "CPU: up, no change / providers up",
+                    "providers preview / empty preview",
                     "up / direct create",
-                    "up / direct calls",
-                    `preview(N) / preview(${b?.n ?? "?"})`,
-                    `providers preview(N) / providers preview(${b?.n ?? "?"})`,
-                    `up(N) / up(${b?.n ?? "?"})`,
-                    "marginal s per cluster, preview / up",
-                    "peak MiB per cluster, preview / up",
-                    "peak anon MiB per cluster, preview / up",
+                    "marginal s per registration: preview / providers preview",
+                    "marginal s: up / providers up",
+                    "marginal MiB RSS per registration: preview / providers preview",
+                    "marginal MiB anon: preview / providers preview",
+                    "marginal MiB RSS: up / providers up",
+                    "marginal MiB anon: up / providers up",
                 ],
-                ok.map((s) => {
-                    const dn = b && s.n !== b.n ? s.n - b.n : NaN;
-                    return [
-                        String(s.n),
-                        x(secs(s, "preview") / secs(s, "emptyPreview")),
-                        x(secs(s, "providersPreview") / secs(s, "emptyPreview")),
-                        x(secs(s, "preview") / secs(s, "providersPreview")),
-                        x(secs(s, "up") / secs(s, "emptyUp")),
-                        x(secs(s, "up") / secs(s, "providersUp")),
-                        x(secs(s, "up") / secs(s, "directCreate")),
-                        x(secs(s, "up") / calls(s, "directCreate")),
-                        b ? x(secs(s, "preview") / secs(b, "preview")) : "–",
-                        b ? x(secs(s, "providersPreview") / secs(b, "providersPreview")) : "–",
-                        b ? x(secs(s, "up") / secs(b, "up")) : "–",
-                        b
-                            ? `${f((secs(s, "preview") - secs(b, "preview")) / dn)} / ${f((secs(s, "up") - secs(b, "up")) / dn)}`
-                            : "–",
-                        b
-                            ? `${f((mem(s, "preview") - mem(b, "preview")) / dn, 1)} / ${f((mem(s, "up") - mem(b, "up")) / dn, 1)}`
-                            : "–",
-                        b
-                            ? `${f((anon(s, "preview") - anon(b, "preview")) / dn, 1)} / ${f((anon(s, "up") - anon(b, "up")) / dn, 1)}`
-                            : "–",
-                    ];
-                }),
+                ok.map((s) => [
+                    String(s.n),
+                    x(secs(s, "preview") / secs(s, "providersPreview")),
+                    x(secs(s, "up") / secs(s, "providersUp")),
+                    x(secs(s, "upNoChange") / secs(s, "providersUp")),
+                    x(cpu(s, "preview") / cpu(s, "providersPreview")),
+                    x(cpu(s, "up") / cpu(s, "providersUp")),
+                    x(cpu(s, "upNoChange") / cpu(s, "providersUp")),
+                    x(secs(s, "providersPreview") / secs(s, "emptyPreview")),
+                    x(secs(s, "up") / secs(s, "directCreate")),
+                    `${f(per(s, (z) => secs(z, "preview")))} / ${f(per(s, (z) => secs(z, "providersPreview")))}`,
+                    `${f(per(s, (z) => secs(z, "up")))} / ${f(per(s, (z) => secs(z, "providersUp")))}`,
+                    `${f(
+                        per(s, (z) => mem(z, "preview")),
+                        1,
+                    )} / ${f(
+                        per(s, (z) => mem(z, "providersPreview")),
+                        1,
+                    )}`,
+                    `${f(
+                        per(s, (z) => anon(z, "preview")),
+                        1,
+                    )} / ${f(
+                        per(s, (z) => anon(z, "providersPreview")),
+                        1,
+                    )}`,
+                    `${f(
+                        per(s, (z) => mem(z, "up")),
+                        1,
+                    )} / ${f(
+                        per(s, (z) => mem(z, "providersUp")),
+                        1,
+                    )}`,
+                    `${f(
+                        per(s, (z) => anon(z, "up")),
+                        1,
+                    )} / ${f(
+                        per(s, (z) => anon(z, "providersUp")),
+                        1,
+                    )}`,
+                ]),
             ),
         );
         lines.push("");
-        lines.push(`Per cluster figures are (value(N) − value(${b?.n ?? "?"})) / (N − ${b?.n ?? "?"}).`, "");
+        lines.push(
+            `Marginal figures are (value(N) − value(${b?.n ?? "?"})) / (N − ${b?.n ?? "?"}). On a shared machine wall time moves`,
+            "with the other load (see the load average above); CPU seconds of the process tree move much less, so the CPU",
+            "ratios are the steadier comparison with the floor.",
+            "",
+        );
+
+        const withLevers = ok.filter((s) => Object.keys(s.levers).length > 0);
+        for (const s of withLevers) {
+            lines.push(`### Levers, A/B at N=${s.n} (same run; each a fresh stack; median)`, "");
+            lines.push(
+                "`as committed` is the program's own preview (fresh stack) and up with no change above; each lever's are",
+                "run right after them, on the same stack. Each lever changes only the environment:",
+                "`stack-traces-kept` sets ARGOCD_CLUSTERS_KEEP_STACK_TRACES (the program then captures stack traces while",
+                "registering, as before the lever); `provider-*` hand GOMAXPROCS, GOGC or GOMEMLIMIT to each kubernetes",
+                "provider process.",
+                "",
+            );
+            const rowFor = (name: string, env: string, p: Run[], u: Run[]) => {
+                const m = (rs: Run[], pick: (r: Run) => number) => median(rs.map(pick));
+                const program = (r: Run) => r.byProgram["node run"]?.peakRssMiB ?? NaN;
+                return [
+                    name,
+                    env,
+                    f(m(p, (r) => r.seconds)),
+                    x(m(p, (r) => r.seconds) / secs(s, "providersPreview")),
+                    f(m(u, (r) => r.seconds)),
+                    x(m(u, (r) => r.seconds) / secs(s, "providersUp")),
+                    `${f(
+                        m(p, (r) => r.peakRssMiB),
+                        0,
+                    )} (${f(
+                        m(p, (r) => r.peakAnonMiB),
+                        0,
+                    )})`,
+                    `${f(
+                        m(u, (r) => r.peakRssMiB),
+                        0,
+                    )} (${f(
+                        m(u, (r) => r.peakAnonMiB),
+                        0,
+                    )})`,
+                    `${f(m(p, program), 0)} / ${f(m(u, program), 0)}`,
+                    `${f(
+                        m(p, (r) => r.cpuSeconds),
+                        1,
+                    )} (${x(m(p, (r) => r.cpuSeconds) / cpu(s, "providersPreview"))})`,
+                    `${f(
+                        m(u, (r) => r.cpuSeconds),
+                        1,
+                    )} (${x(m(u, (r) => r.cpuSeconds) / cpu(s, "providersUp"))})`,
+                    `${f(
+                        m(p, (r) => r.byProgram["node run"]?.cpuSeconds ?? NaN),
+                        1,
+                    )} / ${f(
+                        m(u, (r) => r.byProgram["node run"]?.cpuSeconds ?? NaN),
+                        1,
+                    )}`,
+                ];
+            };
+            lines.push(
+                table(
+                    [
+                        "variant",
+                        "environment",
+                        "preview s",
+                        "/ providers preview",
+                        "up, no change s",
+                        "/ providers up",
+                        "preview peak MiB (anon)",
+                        "up, no change peak MiB (anon)",
+                        "program process peak MiB, preview / up no change",
+                        "preview CPU s (/ providers preview CPU)",
+                        "up, no change CPU s (/ providers up CPU)",
+                        "program process CPU s, preview / up no change",
+                    ],
+                    [
+                        rowFor("as committed", "", s.runs.preview ?? [], s.runs.upNoChange ?? []),
+                        ...Object.entries(s.levers).map(([name, l]) =>
+                            rowFor(
+                                name,
+                                Object.entries(l.env)
+                                    .map(([k, v]) => `${k}=${v}`)
+                                    .join(" "),
+                                l.preview,
+                                l.upNoChange,
+                            ),
+                        ),
+                    ],
+                ),
+            );
+            lines.push("");
+        }
+
+        for (const s of ok.filter((z) => z.profile)) {
+            const p = s.profile!;
+            lines.push(
+                `### What a profile shows: the program's Node process during a preview at N=${s.n} (lever d)`,
+                "",
+            );
+            lines.push(
+                `V8 CPU profile (NODE_OPTIONS=--cpu-prof) of the program's own process, ${f(p.totalMs / 1000)} s of samples`,
+                "(idle left out). The providers are Go processes, outside it: their share is in the by-program table below.",
+                "",
+            );
+            lines.push(
+                table(
+                    ["self time by package", "ms", "share"],
+                    p.byPackage.slice(0, 12).map((b) => [b.name, f(b.ms, 0), `${f((100 * b.ms) / p.totalMs, 1)}%`]),
+                ),
+            );
+            lines.push("");
+            lines.push(
+                table(
+                    ["functions with the most self time", "ms"],
+                    p.topFunctions.map((b) => [`\`${b.name}\``, f(b.ms, 0)]),
+                ),
+            );
+            lines.push("");
+        }
+
+        const shard = ok.find((s) => s.n === 20);
+        if (shard) {
+            const p = secs(shard, "preview");
+            const u = secs(shard, "up");
+            const nc = secs(shard, "upNoChange");
+            lines.push(
+                "### Sharding: one shard of 20, and 200 clusters as 10 shards of 20 (arithmetic, not measured)",
+                "",
+            );
+            lines.push(
+                `One shard of 20 registrations, measured above: preview ${f(p)} s, up ${f(u)} s (up with no change ${f(nc)} s),`,
+                `peak ${f(mem(shard, "up"), 0)} MiB RSS (${f(anon(shard, "up"), 0)} MiB anon) for the up's process tree. A 200-cluster`,
+                "environment as 10 such stacks sharing one Argo CD, run as a CI matrix with one shard per job on R runners of",
+                "this size: wall time = ceil(10 / R) × the shard's time (each runner holds one shard at a time; assumes the",
+                "runners do not slow each other and every shard costs what this one did; the Argo CD API server serves 10",
+                "shards' writes at once, which this arithmetic does not measure).",
+                "",
+            );
+            lines.push(
+                table(
+                    ["runners R", "rounds ceil(10/R)", "preview, wall s", "up, wall s", "up no change, wall s"],
+                    [1, 2, 5, 10].map((r) => {
+                        const rounds = Math.ceil(10 / r);
+                        return [String(r), String(rounds), f(rounds * p, 0), f(rounds * u, 0), f(rounds * nc, 0)];
+                    }),
+                ),
+            );
+            lines.push("");
+        }
 
         lines.push(
             "### Where it goes, by program (median peak MiB VmRSS (RssAnon) / CPU seconds; approximate: sampled every 100 ms)",
@@ -642,11 +1037,12 @@ function report(env: Environment, sizes: SizeResult[], mocks: MockResult[]): str
         for (const s of ok) {
             for (const op of [
                 "emptyPreview",
-                "emptyUp",
                 "providersPreview",
                 "providersUp",
                 "preview",
                 "up",
+                "upNoChange",
+                "upRotation",
                 "destroy",
             ] as EngineOp[]) {
                 const rs = s.runs[op] ?? [];
@@ -665,7 +1061,7 @@ function report(env: Environment, sizes: SizeResult[], mocks: MockResult[]): str
         lines.push(table(["N, operation", ...names], rows));
         lines.push("");
         const largest = ok[ok.length - 1];
-        for (const op of ["emptyPreview", "providersPreview", "preview", "up"] as EngineOp[]) {
+        for (const op of ["providersPreview", "preview", "up"] as EngineOp[]) {
             const first = largest.runs[op]?.[0];
             if (!first) continue;
             lines.push(
@@ -750,27 +1146,62 @@ function sizesArg(text: string | undefined, name: string): number[] {
     return sizes;
 }
 
+/** Writes results.md and results.json; `partial` marks a run that has sizes still to go. */
+function write(out: string, env: Environment, sizes: SizeResult[], mocks: MockResult[], partial = false): string {
+    env.loadAvgEnd = os.loadavg();
+    env.durationSeconds = (Date.now() - benchStarted) / 1000;
+    env.partial = partial;
+    const markdown = report(env, sizes, mocks);
+    const outDir = path.resolve(out);
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, "results.md"), `${markdown}\n`);
+    fs.writeFileSync(
+        path.join(outDir, "results.json"),
+        `${JSON.stringify({ environment: env, engine: sizes, mocks }, null, 2)}\n`,
+    );
+    return markdown;
+}
+
 async function main(): Promise<number> {
     const { values } = parseArgs({
         options: {
-            sizes: { type: "string", default: "1,5,20" },
-            repeat: { type: "string", default: "3" },
-            "mock-sizes": { type: "string", default: "1,100,1000" },
+            sizes: { type: "string", default: "1,5,20,50" },
+            repeat: { type: "string", default: "1" },
+            "mock-sizes": { type: "string", default: "1,100" },
             "mock-repeat": { type: "string" },
             "no-engine": { type: "boolean", default: false },
             "no-mocks": { type: "boolean", default: false },
             keep: { type: "boolean", default: false },
+            "per-server": { type: "string", default: "50" },
+            bare: { type: "boolean", default: false },
+            levers: { type: "string", default: "stack-traces-kept,provider-gomaxprocs-1" },
+            "lever-size": { type: "string", default: "20" },
+            "from-json": { type: "string" },
             out: { type: "string", default: path.join(PROJECT_DIR, "bench") },
         },
     });
+    if (values["from-json"]) {
+        // Renders results.md again from a run's raw figures (after a fix to the report), measuring nothing.
+        const raw = JSON.parse(fs.readFileSync(values["from-json"], "utf8"));
+        const markdown = report(raw.environment, raw.engine, raw.mocks);
+        fs.writeFileSync(path.join(path.resolve(values.out!), "results.md"), `${markdown}\n`);
+        return 0;
+    }
     const sizes = values["no-engine"] ? [] : sizesArg(values.sizes, "sizes");
     const mockSizes = values["no-mocks"] ? [] : sizesArg(values["mock-sizes"], "mock-sizes");
     const repeat = Number(values.repeat);
     const mockRepeat = Number(values["mock-repeat"] ?? values.repeat);
     if (!Number.isInteger(repeat) || repeat < 1 || !Number.isInteger(mockRepeat) || mockRepeat < 1)
         throw new Error("--repeat: a positive integer");
-    if (sizes.some((n) => n + 2 > 254))
-        throw new Error("--sizes: at most 252 targets (one loopback address per cluster)");
+    const perServer = Number(values["per-server"]);
+    if (!Number.isInteger(perServer) || perServer < 1 || perServer > 254)
+        throw new Error("--per-server: an integer from 1 to 254 (one loopback alias per registration on a server)");
+    const leverSize = Number(values["lever-size"]);
+    const leverNames = values.levers === "" || values.levers === "none" ? [] : values.levers!.split(",");
+    const unknown = leverNames.filter((name) => !LEVERS.some((l) => l.name === name));
+    if (unknown.length > 0)
+        throw new Error(`--levers: unknown ${unknown.join(", ")}; known: ${LEVERS.map((l) => l.name).join(", ")}`);
+    const variants = LEVERS.filter((l) => leverNames.includes(l.name));
     for (const file of [PULUMI_JS, EMPTY_JS, DIRECT_JS, MOCK_JS]) {
         if (!fs.existsSync(file))
             throw new Error(`${file} is missing: run \`npm run build\` first (npm run bench does)`);
@@ -778,6 +1209,10 @@ async function main(): Promise<number> {
 
     const toolchain = await ensureToolchain((line) => log(`[toolchain] ${line}`));
     const env = describeEnvironment(toolchain, sizes, repeat, mockSizes);
+    env.perServer = perServer;
+    env.command = ["npm run bench --", ...process.argv.slice(2)].join(" ").replace(/ --$/, "");
+    env.shaped = !values.bare;
+    env.leverSize = sizes.includes(leverSize) ? leverSize : undefined;
     log(
         `${env.nproc} CPUs, ${env.memoryGiB.toFixed(1)} GiB, node ${env.node}, pulumi ${env.pulumi}; load average ${env.loadAvgStart.map((v) => v.toFixed(2)).join(" ")}`,
     );
@@ -797,28 +1232,42 @@ async function main(): Promise<number> {
         }
     }
     const sizeResults: SizeResult[] = [];
-    for (const n of sizes) {
-        const out: SizeResult = { n, clusterStartSeconds: NaN, runs: {} };
-        sizeResults.push(out);
+    if (sizes.length > 0) {
+        const started = Date.now();
+        const targets = await startTargets(Math.max(...sizes), perServer, !values.bare, toolchain);
+        env.serversStartSeconds = (Date.now() - started) / 1000;
+        env.shape = targets.shape;
         try {
-            await benchSize(n, repeat, toolchain, values.keep!, out);
-        } catch (err) {
-            out.error = err instanceof Error ? err.message : String(err);
-            log(`N=${n} FAILED: ${out.error}`);
+            for (const n of sizes) {
+                const out: SizeResult = { n, runs: {}, levers: {} };
+                sizeResults.push(out);
+                try {
+                    await benchSize(
+                        n,
+                        repeat,
+                        targets,
+                        values.keep!,
+                        n === leverSize ? variants : [],
+                        n === sizes[0],
+                        out,
+                    );
+                } catch (err) {
+                    out.error = err instanceof Error ? err.message : String(err);
+                    log(`N=${n} FAILED: ${out.error}`);
+                }
+                // After every size, so that a run stopped before its largest size still leaves its figures.
+                write(values.out!, env, sizeResults, mockResults, n !== sizes[sizes.length - 1]);
+            }
+        } finally {
+            log("stopping the API servers");
+            await targets.plane.stop({ keepFiles: values.keep });
         }
     }
-    env.loadAvgEnd = os.loadavg();
-
-    const markdown = report(env, sizeResults, mockResults);
-    const outDir = path.resolve(values.out!);
-    fs.mkdirSync(outDir, { recursive: true });
-    fs.writeFileSync(path.join(outDir, "results.md"), `${markdown}\n`);
-    fs.writeFileSync(
-        path.join(outDir, "results.json"),
-        `${JSON.stringify({ environment: env, engine: sizeResults, mocks: mockResults }, null, 2)}\n`,
-    );
+    const markdown = write(values.out!, env, sizeResults, mockResults);
     console.log(`\n${markdown}\n`);
-    log(`done in ${clock(Date.now() - benchStarted)}; wrote ${path.join(outDir, "results.md")} and results.json`);
+    log(
+        `done in ${clock(Date.now() - benchStarted)}; wrote ${path.join(path.resolve(values.out!), "results.md")} and results.json`,
+    );
     return sizeResults.some((s) => s.error) || mockResults.some((m) => m.error) ? 1 : 0;
 }
 

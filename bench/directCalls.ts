@@ -6,7 +6,10 @@
  * program writes. `delete` removes them again, cluster Secret first, as the program does.
  *
  *   node dist/bench/directCalls.js <create|delete> --kubeconfig FILE --argocd CONTEXT --namespace NS
- *        --targets CTX1,CTX2,... [--result FILE]
+ *        --targets CTX1,CTX2,... [--service-accounts SA1,SA2,...] [--result FILE]
+ *
+ * --service-accounts gives each target its own ServiceAccount (default argocd-manager), for targets that share
+ * one API server under distinct URLs.
  *
  * --result receives {"callsSeconds": ...}: the time of the calls alone (kubeconfig parsing included), without
  * Node's start-up and module loading (the benchmark also times the whole process).
@@ -42,8 +45,6 @@ const importModule = new Function("url", "return import(url)") as (url: string) 
 let k8s: typeof K8s;
 
 const NS = DEFAULT_SYSTEM_NAMESPACE;
-const SA = DEFAULT_SERVICE_ACCOUNT;
-const TOKEN_SECRET = tokenSecretName(SA, "direct00");
 const LABELS = { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [PART_OF_LABEL]: PROJECT };
 
 interface Client {
@@ -51,13 +52,15 @@ interface Client {
     server: string;
     core: K8s.CoreV1Api;
     rbac: K8s.RbacAuthorizationV1Api;
+    /** Its own when targets share an API server (bench/bench.ts), as the program's registrations then have. */
+    serviceAccount: string;
 }
 
 /** One client per context, from one parse of the kubeconfig. */
-function clients(file: string, contexts: string[]): Client[] {
+function clients(file: string, contexts: string[], serviceAccounts: string[] = []): Client[] {
     const all = new k8s.KubeConfig();
     all.loadFromFile(file);
-    return contexts.map((context) => {
+    return contexts.map((context, i) => {
         const kc = new k8s.KubeConfig();
         kc.loadFromOptions({
             clusters: all.clusters,
@@ -72,6 +75,7 @@ function clients(file: string, contexts: string[]): Client[] {
             server,
             core: kc.makeApiClient(k8s.CoreV1Api),
             rbac: kc.makeApiClient(k8s.RbacAuthorizationV1Api),
+            serviceAccount: serviceAccounts[i] ?? DEFAULT_SERVICE_ACCOUNT,
         };
     });
 }
@@ -79,6 +83,8 @@ function clients(file: string, contexts: string[]): Client[] {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function register(target: Client, argocd: Client, argocdNamespace: string): Promise<void> {
+    const SA = target.serviceAccount;
+    const TOKEN_SECRET = tokenSecretName(SA, "direct00");
     await target.core.createNamespacedServiceAccount({
         namespace: NS,
         body: { metadata: { name: SA, namespace: NS, labels: LABELS } },
@@ -134,6 +140,8 @@ async function register(target: Client, argocd: Client, argocdNamespace: string)
 }
 
 async function unregister(target: Client, argocd: Client, argocdNamespace: string): Promise<void> {
+    const SA = target.serviceAccount;
+    const TOKEN_SECRET = tokenSecretName(SA, "direct00");
     await argocd.core.deleteNamespacedSecret({ name: clusterSecretName(target.server), namespace: argocdNamespace });
     await Promise.all([
         target.core.deleteNamespacedSecret({ name: TOKEN_SECRET, namespace: NS }),
@@ -151,19 +159,25 @@ async function main(): Promise<number> {
             argocd: { type: "string" },
             namespace: { type: "string", default: "argocd" },
             targets: { type: "string" },
+            "service-accounts": { type: "string" },
             result: { type: "string" },
         },
     });
     const phase = positionals[0];
     if (!["create", "delete"].includes(phase) || !values.kubeconfig || !values.argocd || !values.targets) {
         console.error(
-            "usage: directCalls.js <create|delete> --kubeconfig FILE --argocd CONTEXT --targets CTX1,CTX2 [--namespace NS] [--result FILE]",
+            "usage: directCalls.js <create|delete> --kubeconfig FILE --argocd CONTEXT --targets CTX1,CTX2 [--service-accounts SA1,SA2] [--namespace NS] [--result FILE]",
         );
         return 2;
     }
     k8s = await importModule(pathToFileURL(require.resolve("@kubernetes/client-node")).href);
     const started = process.hrtime.bigint();
-    const [argocd, ...targets] = clients(values.kubeconfig, [values.argocd, ...values.targets.split(",")]);
+    const [argocd, ...targets] = clients(
+        values.kubeconfig,
+        [values.argocd, ...values.targets.split(",")],
+        // Aligned with --targets, after the Argo CD context's slot.
+        [DEFAULT_SERVICE_ACCOUNT, ...(values["service-accounts"]?.split(",") ?? [])],
+    );
     const action = phase === "create" ? register : unregister;
     await Promise.all(targets.map((t) => action(t, argocd, values.namespace!)));
     const callsSeconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -7,6 +7,16 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ClusterAccess } from "../stack/kubeconfig";
 
 /**
+ * Go runtime settings for the provider processes alone (N+1 of them on one runner), not for the Pulumi CLI: the
+ * engine gives each provider GOMAXPROCS=$ARGOCD_CLUSTERS_PROVIDER_GOMAXPROCS and so on, when that variable is set.
+ */
+export const PROVIDER_ENV_MAPPINGS: Record<string, string> = {
+    ARGOCD_CLUSTERS_PROVIDER_GOMAXPROCS: "GOMAXPROCS",
+    ARGOCD_CLUSTERS_PROVIDER_GOGC: "GOGC",
+    ARGOCD_CLUSTERS_PROVIDER_GOMEMLIMIT: "GOMEMLIMIT",
+};
+
+/**
  * `clusterIdentifier` is what makes two runs "the same cluster": with it, a new kubeconfig (rotated
  * credentials, another machine's paths or spelling of the API URL, a renamed context) updates the provider
  * instead of replacing every resource under it. It comes from the stack file (names.ts), never from the
@@ -28,6 +38,6 @@ export function clusterProvider(
             // on every token rotation. Updated in place, the cluster Secret switches tokens atomically.
             enableSecretMutable: true,
         },
-        opts,
+        { ...opts, envVarMappings: PROVIDER_ENV_MAPPINGS },
     );
 }

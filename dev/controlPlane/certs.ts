@@ -20,7 +20,8 @@ function openssl(args: string[], cwd: string): void {
     execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
 }
 
-export function makeCerts(dir: string, commonName: string, host: string): ClusterCerts {
+/** `extraIps`: further addresses the serving certificate names (a server reached under several URLs). */
+export function makeCerts(dir: string, commonName: string, host: string, extraIps: string[] = []): ClusterCerts {
     fs.mkdirSync(dir, { recursive: true });
     openssl(
         [
@@ -69,7 +70,7 @@ export function makeCerts(dir: string, commonName: string, host: string): Cluste
             "basicConstraints=CA:FALSE",
             "keyUsage=critical,digitalSignature",
             "extendedKeyUsage=serverAuth",
-            `subjectAltName=IP:${host},IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes.default.svc`,
+            `subjectAltName=IP:${host},IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes.default.svc${extraIps.map((ip) => `,IP:${ip}`).join("")}`,
         ].join("\n"),
     );
     openssl(

@@ -41,6 +41,29 @@ export async function freePorts(count: number, host = "127.0.0.1"): Promise<numb
     return ports;
 }
 
+/**
+ * Options for the benchmark's shared servers; the tests use none of them.
+ * `aliases`: further loopback addresses (127.0.1.1, ...) the API server answers on, each making a distinct URL
+ * for one server, so that many registrations (each its own URL, hence its own cluster Secret) can share it. The
+ * server then listens on every address (kube-apiserver binds a single one) and its certificate names them all.
+ * `auditOpenapi`: an audit log of the `/openapi/*` requests, to count who downloads the OpenAPI documents.
+ */
+export interface SharedServerOptions {
+    aliases?: string[];
+    auditOpenapi?: boolean;
+}
+
+const OPENAPI_AUDIT_POLICY = [
+    "apiVersion: audit.k8s.io/v1",
+    "kind: Policy",
+    "omitStages: [RequestReceived]",
+    "rules:",
+    "  - level: Metadata",
+    '    nonResourceURLs: ["/openapi/*"]',
+    "  - level: None",
+    "",
+].join("\n");
+
 export class LocalCluster {
     readonly server: string;
     readonly adminToken = randomBytes(24).toString("hex");
@@ -63,10 +86,18 @@ export class LocalCluster {
         etcdUrl: string,
         binaries: Binaries,
         persistent = false,
+        readonly shared: SharedServerOptions = {},
     ) {
         this.server = `https://${host}:${port}`;
         fs.mkdirSync(dir, { recursive: true });
-        this.certs = makeCerts(path.join(dir, "pki"), name, host);
+        this.certs = makeCerts(path.join(dir, "pki"), name, host, shared.aliases ?? []);
+        const audit = shared.auditOpenapi
+            ? (() => {
+                  const policy = path.join(dir, "audit-policy.yaml");
+                  fs.writeFileSync(policy, OPENAPI_AUDIT_POLICY);
+                  return [`--audit-policy-file=${policy}`, `--audit-log-path=${this.auditLog}`];
+              })()
+            : [];
         this.caPem = fs.readFileSync(this.certs.caCert);
         const tokens = path.join(dir, "tokens.csv");
         fs.writeFileSync(tokens, `${this.adminToken},admin,admin,system:masters\n`, { mode: 0o600 });
@@ -81,8 +112,9 @@ export class LocalCluster {
                 `--etcd-servers=${etcdUrl}`,
                 `--etcd-prefix=/clusters/${name}`,
                 `--secure-port=${port}`,
-                `--bind-address=${host}`,
+                `--bind-address=${shared.aliases?.length ? "0.0.0.0" : host}`,
                 `--advertise-address=${host}`,
+                ...audit,
                 // Loopback cannot be a Service endpoint; nothing here needs the kubernetes Service's endpoints.
                 "--endpoint-reconciler-type=none",
                 `--tls-cert-file=${this.certs.servingCert}`,
@@ -125,6 +157,29 @@ export class LocalCluster {
             },
             persistent,
         });
+    }
+
+    /** The URL of this server under one of its aliases. */
+    aliasServer(alias: string): string {
+        if (!this.shared.aliases?.includes(alias)) throw new Error(`${this.name} has no alias ${alias}`);
+        return `https://${alias}:${this.port}`;
+    }
+
+    get auditLog(): string {
+        return path.join(this.dir, "audit.log");
+    }
+
+    /** Requests for `/openapi/v2` and `/openapi/v3...` logged so far (with auditOpenapi). */
+    openapiRequests(): { v2: number; v3: number } {
+        const counts = { v2: 0, v3: 0 };
+        if (!fs.existsSync(this.auditLog)) return counts;
+        for (const line of fs.readFileSync(this.auditLog, "utf8").split("\n")) {
+            if (!line) continue;
+            const uri: string = JSON.parse(line).requestURI ?? "";
+            if (uri.startsWith("/openapi/v2")) counts.v2++;
+            else if (uri.startsWith("/openapi/v3")) counts.v3++;
+        }
+        return counts;
     }
 
     /** A request as the cluster admin. */
@@ -232,7 +287,7 @@ export class LocalControlPlane {
     static async start(
         names: string[],
         binaries: Binaries,
-        options: { dir?: string; persistent?: boolean } = {},
+        options: { dir?: string; persistent?: boolean; shared?: SharedServerOptions } = {},
     ): Promise<LocalControlPlane> {
         const root = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "argocd-clusters-local-"));
         fs.mkdirSync(root, { recursive: true });
@@ -243,7 +298,10 @@ export class LocalControlPlane {
             await plane.etcd.start();
             for (const [i, name] of names.entries()) {
                 const host = `127.0.0.${i + 2}`;
-                const [apiPort, controllerManagerPort] = await freePorts(2, host);
+                // A server on every address (shared) needs a port free on every address.
+                const [apiPort, controllerManagerPort] = options.shared?.aliases?.length
+                    ? await freePorts(2, "0.0.0.0")
+                    : await freePorts(2, host);
                 plane.clusters.push(
                     new LocalCluster(
                         name,
@@ -254,6 +312,7 @@ export class LocalControlPlane {
                         plane.etcdUrl,
                         binaries,
                         persistent,
+                        options.shared,
                     ),
                 );
             }
