@@ -62,6 +62,9 @@ export { normalizeServer, quoteServer, withoutUserinfo } from "./server";
 const ARGOCD_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const PROXY_PROTOCOLS = ["http:", "https:", "socks5:"];
 
+/** Argo CD's name and address for the cluster it runs in (its common package: InClusterName, KubernetesInternalAPIServerAddr). */
+const IN_CLUSTER_NAME = "in-cluster";
+const IN_CLUSTER_SERVER = "https://kubernetes.default.svc";
 /**
  * Argo CD reads a shard with strconv.Atoi and honours it only below the application controller's replica
  * count, an int32: no larger shard can ever be used, and the bound keeps the number exact in JavaScript.
@@ -339,6 +342,15 @@ function validateCluster(
         p.add(`${path}.name`, `"${name}" has leading or trailing spaces`, "remove them");
     }
     const server = validateServer(p, `${path}.server`, o.server);
+    // Argo CD shows its own cluster as "in-cluster" whenever no Secret registers https://kubernetes.default.svc:
+    // another server under that name would make every Application addressing "in-cluster" ambiguous.
+    if (name === IN_CLUSTER_NAME && server !== undefined && server.replace(/\/+$/, "") !== IN_CLUSTER_SERVER) {
+        p.add(
+            `${path}.name`,
+            `"${IN_CLUSTER_NAME}" is the name Argo CD gives its own cluster (${IN_CLUSTER_SERVER})`,
+            "choose another name for this cluster",
+        );
+    }
     const kubeContext = p.required(
         `${path}.context`,
         o.context,

@@ -1052,3 +1052,21 @@ describe("validation reports", () => {
         );
     });
 });
+
+describe("the name Argo CD gives its own cluster", () => {
+    it("refuses in-cluster for another server: Applications addressing it by name would be ambiguous", () => {
+        expectOne(
+            [cluster({ name: "in-cluster" })],
+            "argocd-clusters:clusters[0].name",
+            /"in-cluster" is the name Argo CD gives its own cluster/,
+        );
+    });
+    it("accepts in-cluster for Argo CD's own address, with or without a trailing slash", () => {
+        for (const server of ["https://kubernetes.default.svc", "https://kubernetes.default.svc/"]) {
+            assert.deepEqual(
+                problemsOf([cluster({ name: "in-cluster", server })]).filter((p) => p.path.endsWith(".name")),
+                [],
+            );
+        }
+    });
+});
