@@ -63,7 +63,12 @@ async function main() {
     const foreign = await foreignObjects([...adoptions.values()]);
     // Another stack's, or the CLI's, cluster Secret for the same server or name (stacks sharing one Argo CD).
     const claims = clusters.map((c) => ({ ...c, secretName: clusterSecretName(c.server) }));
-    const claimed = await claimConflicts(claims, argocd, stack);
+    const claimed = await claimConflicts(
+        claims,
+        argocd,
+        stack,
+        last.registrations.map((r) => clusterSecretName(r.server)),
+    );
     if (foreign.length + claimed.length > 0) throw new ConfigurationError(stackFile, [...foreign, ...claimed]);
     if (clusters.some((c) => narrowedKey(c) !== undefined && !c.retire)) {
         const namespace = argocd.namespace;

@@ -73,7 +73,8 @@ function call(conn: TargetConnection, method: string, path: string, body?: unkno
         const request = https.request(
             {
                 method,
-                host: url.hostname,
+                // An IPv6 literal's brackets belong to the URL, not to the address the socket connects to.
+                host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
                 port: url.port || 443,
                 path: `${prefix}${path}`,
                 ca: conn.ca,
@@ -233,6 +234,13 @@ export async function targetConnection(access: ClusterAccess): Promise<TargetCon
     const kc = await kubeConfigOf(access);
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new pulumi.RunError(`kubeconfig context "${access.context}" has no cluster`);
+    // The provider's plain HTTPS request would go around the proxy and fail, or reach the target another way.
+    if (cluster.proxyUrl) {
+        throw new pulumi.RunError(
+            `kubeconfig context "${access.context}" reaches its cluster through proxy-url, which bound tokens do not ` +
+                "support yet: give this entry token: {kind: secret, rotateEvery: 720h}",
+        );
+    }
     const options: https.RequestOptions = {};
     try {
         await kc.applyToHTTPSOptions(options);

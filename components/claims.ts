@@ -51,9 +51,12 @@ export function claimProblems(
     live: LiveClusterSecret[],
     stack: string,
     argocdNamespace: string,
+    recorded: string[] = [],
 ): Problem[] {
     const problems: Problem[] = [];
-    const foreign = live.filter((s) => s.stack !== stack);
+    // The Secrets this stack's last up recorded are its own whatever their mark says: after a stack rename they
+    // still carry the old name until this up rewrites it.
+    const foreign = live.filter((s) => s.stack !== stack && !recorded.includes(s.secretName));
     claims.forEach((claim, i) => {
         if (claim.retire) return;
         const path = `argocd-clusters:clusters[${i}]`;
@@ -163,10 +166,11 @@ export async function claimConflicts(
     claims: Claim[],
     argocd: { access: ClusterAccess; namespace: string },
     stack: string,
+    recorded: string[] = [],
 ): Promise<Problem[]> {
     if (claims.every((c) => c.retire)) return [];
     const read = await readClusterSecrets(argocd.access, argocd.namespace);
-    if ("secrets" in read) return claimProblems(claims, read.secrets, stack, argocd.namespace);
+    if ("secrets" in read) return claimProblems(claims, read.secrets, stack, argocd.namespace, recorded);
     const what = `the cluster Secrets in ${argocd.namespace} on the Argo CD cluster`;
     if (read.status !== undefined && !pulumi.runtime.isDryRun()) {
         throw new pulumi.RunError(

@@ -154,11 +154,13 @@ describe("Argo CD's own code judges every cluster Secret the program writes", { 
             metadata: { name: "stale-alpha", labels: stale.metadata.labels },
             data: { ...stale.data, name: Buffer.from("stale-alpha").toString("base64") },
         };
+        // Written only after the up: a second Secret for alpha's server would be refused before anything is
+        // registered (components/claims.ts), as Argo CD would use either of the two.
+        world.writeConfig(world.clusterEntries("2"));
+        await world.succeed("up");
         const created = await world.argocd.admin("POST", `/api/v1/namespaces/${ARGOCD_NS}/secrets`, copy);
         assert.equal(created.status, 201, JSON.stringify(created.body));
         try {
-            world.writeConfig(world.clusterEntries("2"));
-            await world.succeed("up");
             await recordTokens();
             const alpha = await judge({ target: world.a, configMapNamespaces: ["default"] });
             assert.equal(alpha.code, 0, show(alpha.byName.alpha));

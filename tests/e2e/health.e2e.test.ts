@@ -92,7 +92,7 @@ describe("the health report reads every registration from its cluster Secret alo
         );
         assert.match(
             table.stdout,
-            /^alpha +https:\/\/127\.0\.0\.\d+:\d+ +healthy +yes +verified +accepted +expected +unknown +-$/m,
+            /^alpha +https:\/\/127\.0\.0\.\d+:\d+ +healthy +yes +verified +accepted +expected +secret, unknown +-$/m,
         );
     });
 

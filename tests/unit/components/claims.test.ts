@@ -39,6 +39,12 @@ describe("stacks sharing one Argo CD claim each cluster once", () => {
         assert.match(problem.fix, /remove it from stack argocd-clusters\/production-eu/);
     });
 
+    it("a renamed stack's Secrets, still marked with its old name, are its own when its last up recorded them", () => {
+        const live = [secret("alpha", A, "argocd-clusters/production-old")];
+        assert.equal(claimProblems([claim("alpha", A)], live, US, "argocd").length, 1, "unrecorded: refused");
+        assert.deepEqual(claimProblems([claim("alpha", A)], live, US, "argocd", [clusterSecretName(A)]), []);
+    });
+
     it("refuses a Secret no stack made (argocd cluster add) unless the entry adopts it", () => {
         const live = [secret("alpha", A, undefined)];
         const [problem] = claimProblems([claim("alpha", A)], live, US, "argocd");
