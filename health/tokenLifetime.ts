@@ -123,7 +123,12 @@ export function tokenLifetime(
         } else if (left < limits.failWithin) {
             failures.push({
                 message: `${label}: its token expires at ${rfc3339(expiry)}, in ${formatDuration(left)}, before the next scheduled run could renew it`,
-                fix: "run scripts/up now, and check why the scheduled pipeline did not renew it (renewBefore must be much longer than the schedule's period: docs/security.md)",
+                // Before its renewal time an up keeps the token: only a new tokenRotation renews it at once.
+                fix:
+                    renewal !== undefined && now < renewal
+                        ? `an up renews it only from ${rfc3339(renewal)}: set a new tokenRotation on the entry and run scripts/up now, ` +
+                          "then raise renewBefore well above the schedule's period (docs/security.md)"
+                        : "run scripts/up now, and check why the scheduled pipeline did not renew it (renewBefore must be much longer than the schedule's period: docs/security.md)",
             });
         } else if (renewal !== undefined && now >= renewal) {
             warnings.push(

@@ -91,6 +91,15 @@ describe("a bound token's time left", () => {
         );
     });
 
+    it("expiring before its renewal time (renewBefore shorter than failWithin): the fix is a tokenRotation, not an up", () => {
+        // renews-at is 7d before expiry: with a failWithin of 8d an up would not renew it yet.
+        const v = verdict(BOUND, BOUND_CLAIMS, EXPIRES - 7 * D - H, 8 * D);
+        assert.equal(v.failures.length, 1);
+        assert.match(v.failures[0].fix, /an up renews it only from 2027-02-07T08:00:00Z: set a new tokenRotation/);
+        const due = verdict(BOUND, BOUND_CLAIMS, EXPIRES - 7 * D + H, 8 * D);
+        assert.match(due.failures[0].fix, /^run scripts\/up now/);
+    });
+
     it("the token's exp wins over an edited annotation, says so, and moves renews-at with it", () => {
         // Someone pushed the annotations a year out; the token itself expires as issued.
         const edited = {
