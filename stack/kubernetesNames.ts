@@ -12,7 +12,10 @@ import {
     PROJECT,
     roleBindingName,
     STACK_ANNOTATION,
+    TOKEN_EXPIRES_AT_ANNOTATION,
     TOKEN_ISSUED_AT_ANNOTATION,
+    TOKEN_KIND_ANNOTATION,
+    TOKEN_RENEWS_AT_ANNOTATION,
     TOKEN_ROTATES_AT_ANNOTATION,
     tokenSecretName,
 } from "../argocd/names";
@@ -146,8 +149,10 @@ export function validateMetadata(
 
 /**
  * The cluster Secret's annotations as the API server counts them (TotalAnnotationSizeLimitB: every key and
- * value, in bytes), with the ones the program writes (the token's times with `tokenSchedule`) and room for Argo CD's
- * refresh request, an RFC 3339 time.
+ * value, in bytes), with every one the program may write (the token's kind and times, whichever kind and
+ * schedule: a bound kind adds expires-at and renews-at, a schedule issued-at and rotates-at) and room for Argo
+ * CD's refresh request, an RFC 3339 time. The most the program writes, so the result never depends on the
+ * kind an entry without `token` gets (decided after this check, index.ts).
  */
 export function checkAnnotationsSize(
     p: Problems,
@@ -155,19 +160,17 @@ export function checkAnnotationsSize(
     annotations: Record<string, string>,
     stack: string | undefined,
     argocdName: string,
-    tokenSchedule: boolean,
 ): void {
+    const time = "2006-01-02T15:04:05Z";
     const added: Record<string, string> = {
         [STACK_ANNOTATION]: `${PROJECT}/${stack ?? ""}`,
         [CLUSTER_IDENTIFIER_ANNOTATION]: argocdClusterIdentifier(argocdName),
         [ARGOCD_REFRESH_ANNOTATION]: "2006-01-02T15:04:05+07:00",
-        // Written only with token.rotateEvery.
-        ...(tokenSchedule
-            ? {
-                  [TOKEN_ISSUED_AT_ANNOTATION]: "2006-01-02T15:04:05Z",
-                  [TOKEN_ROTATES_AT_ANNOTATION]: "2006-01-02T15:04:05Z",
-              }
-            : {}),
+        [TOKEN_KIND_ANNOTATION]: "secret",
+        [TOKEN_ISSUED_AT_ANNOTATION]: time,
+        [TOKEN_ROTATES_AT_ANNOTATION]: time,
+        [TOKEN_EXPIRES_AT_ANNOTATION]: time,
+        [TOKEN_RENEWS_AT_ANNOTATION]: time,
     };
     const size = (entries: Record<string, string>) =>
         Object.entries(entries).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);

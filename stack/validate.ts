@@ -405,8 +405,7 @@ function validateCluster(
     const token = validateToken(p, `${path}.token`, o.token) ?? context.token;
     const annotations = validateMetadata(p, `${path}.annotations`, o.annotations, RESERVED_ANNOTATIONS, false);
     if (annotations) {
-        const scheduled = token.rotateEvery !== undefined || token.kind === "bound";
-        checkAnnotationsSize(p, `${path}.annotations`, annotations, context.stack, context.argocdName, scheduled);
+        checkAnnotationsSize(p, `${path}.annotations`, annotations, context.stack, context.argocdName);
     }
     const tls = validateTls(p, `${path}.tls`, o.tls);
     const proxyUrl = validateProxyUrl(p, `${path}.proxyUrl`, o.proxyUrl);
