@@ -13,7 +13,7 @@ import { ARGOCD_KUBERNETES_VERSION_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL, SECRE
 import { secretView } from "./clusterSecretView";
 import { at, plainString } from "./engineValues";
 import { changeLine, keyText, md } from "./markdown";
-import { type Kind, type Part, partOf, RBAC_PARTS } from "./registrationParts";
+import { BOUND_TOKEN_PARTS, type Kind, type Part, partOf, RBAC_PARTS } from "./registrationParts";
 import type { Step } from "./resourceSteps";
 import { rightsLines } from "./rightsLines";
 import type { DesiredCluster, Sources } from "./stackClusters";
@@ -105,7 +105,12 @@ export function summarizeCluster(key: string, steps: Step[], sources: Sources): 
                 ? ` (tokenRotation ${md(from)} → ${md(to)})`
                 : issuedBefore !== undefined && issuedNow !== undefined && issuedBefore !== issuedNow
                   ? ` (scheduled: the token issued ${md(issuedBefore)} is rotateEvery old)`
-                  : "";
+                  : issuedBefore === undefined && issuedNow !== undefined
+                    ? // No issue time recorded (tokenSchedule.ts renewal "first"): the clock starts with a new token.
+                      " (rotateEvery newly set: the current token's age is unknown, so the schedule starts with a new one)"
+                    : issuedBefore !== undefined && issuedNow === undefined
+                      ? ` (rotateEvery removed: the token issued ${md(issuedBefore)} is replaced by one without a schedule)`
+                      : "";
         details.push(`token rotated${why}`);
         // On a line of its own: the line above is what people (and scripts) already match.
         if (token.nextRotation) details.push(`next token rotation from ${md(token.nextRotation)}`);
@@ -199,6 +204,8 @@ export function summarizeCluster(key: string, steps: Step[], sources: Sources): 
             const part = partOf(s);
             if (part === "clusterSecret" || part === "component") return false;
             if (rotated && (part === "token" || part === "tokenSuffix")) return false;
+            // The bound token's suffix, object and TokenRequest are the renewal the token line explains.
+            if (token.renewed && BOUND_TOKEN_PARTS.includes(part)) return false;
             if (RBAC_PARTS.includes(part) && s.change !== "update" && s.change !== "replace") return false;
             if (
                 (part === "clusterRole" || part === "role") &&

@@ -29,6 +29,9 @@ export type Part =
     | "clusterSecret"
     | "token"
     | "tokenSuffix"
+    | "boundTokenSuffix"
+    | "boundTokenObject"
+    | "boundToken"
     | "serviceAccount"
     | "clusterRole"
     | "clusterRoleBinding"
@@ -36,15 +39,22 @@ export type Part =
     | "roleBinding"
     | "other";
 
-/** What a registration's resource is: by its type, and for Secrets by the child name components/childNames.ts gave it. */
+/**
+ * What a registration's resource is: by its type, and for RandomIds, Secrets and the bound token by the child
+ * name components/childNames.ts gave it (each token kind has its own suffix, Secret and token resource).
+ */
 export function partOf(step: Step): Part {
+    const child = parseChildName(step.name)?.part;
+    // The dynamic provider's type names the project (pulumi-nodejs:dynamic/<project>:BoundToken): go by name.
+    if (child === "boundToken") return "boundToken";
     switch (step.type) {
         case CLUSTER_REGISTRATION_TYPE:
             return "component";
         case KUBERNETES_PROVIDER_TYPE:
             return "provider";
         case "random:index/randomId:RandomId":
-            return "tokenSuffix";
+            // A bound token's suffix has no rotateEvery: it must not read as the secret kind's rotation.
+            return child === "boundTokenSuffix" ? "boundTokenSuffix" : "tokenSuffix";
         case "kubernetes:core/v1:ServiceAccount":
             return "serviceAccount";
         case "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole":
@@ -56,11 +66,13 @@ export function partOf(step: Step): Part {
         case "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding":
             return "roleBinding";
         case "kubernetes:core/v1:Secret":
-            switch (parseChildName(step.name)?.part) {
+            switch (child) {
                 case "clusterSecret":
                     return "clusterSecret";
                 case "token":
                     return "token";
+                case "boundTokenObject":
+                    return "boundTokenObject";
                 default:
                     return "other";
             }
@@ -68,6 +80,9 @@ export function partOf(step: Step): Part {
             return "other";
     }
 }
+
+/** A bound token's objects: replaced (or created, on a move to bound) together whenever the token is renewed. */
+export const BOUND_TOKEN_PARTS: Part[] = ["boundTokenSuffix", "boundTokenObject", "boundToken"];
 
 /** The objects that carry a registration's rights on its target. */
 export const RBAC_PARTS: Part[] = ["clusterRole", "role", "clusterRoleBinding", "roleBinding"];

@@ -35,6 +35,18 @@ describe("the registration summary's token lines", () => {
             ].join("\n"),
         );
         assert.doesNotMatch(out, /🛑|cluster Secret changes/, "the renewal explains the Secret's change");
+        // The bound parts' replacements are the renewal itself: no secret-kind rotation, no unexplained objects.
+        assert.doesNotMatch(out, /rotated|rotateEvery|bound-token|BoundToken/);
+    });
+
+    it("bound parts replaced without a renewal on the cluster Secret still show, as unexplained changes", () => {
+        const digest = fixture("renew-bound-token.json");
+        const annotations = secretStep(digest).newState.inputs.metadata.annotations;
+        Object.assign(annotations, secretStep(digest).oldState.inputs.metadata.annotations);
+        const out = summarize(digest);
+        assert.doesNotMatch(out, /token renewed|rotated/);
+        assert.match(out, /^ {2}- Secret `cluster-api\.cluster\.staging-2867269650-bound-token-object`: replace/m);
+        assert.match(out, /^ {2}- BoundToken `cluster-api\.cluster\.staging-2867269650-bound-token`: replace/m);
     });
 
     it("a new expiry already known (a readable preview) is shown with its renewal time", () => {
@@ -78,6 +90,32 @@ describe("the registration summary's token lines", () => {
         assert.match(
             summarize(digest),
             /^ {2}- token rotated \(tokenRotation `2026-11` → `2026-12`\)\n {2}- next token rotation from `2027-01-01T00:00:00Z`$/m,
+        );
+    });
+
+    it("rotateEvery newly set: the first up rotates, and the summary says why", () => {
+        const digest = fixture("rotate-token.json");
+        const suffix = digest.steps.find((s: Obj) => s.urn.endsWith("-token-suffix"));
+        suffix.oldState.inputs.keepers = { tokenRotation: "2026-12" };
+        suffix.oldState.outputs.keepers = { tokenRotation: "2026-12" };
+        suffix.newState.inputs.keepers = { tokenRotation: "2026-12", issuedAt: "2026-12-01T09:00:00Z" };
+        suffix.detailedDiff = { "keepers.issuedAt": { inputDiff: false, kind: "add-replace" } };
+        secretStep(digest).newState.inputs.metadata.annotations["argocd-clusters/token-rotates-at"] =
+            "2026-12-31T09:00:00Z";
+        assert.match(
+            summarize(digest),
+            /^ {2}- token rotated \(rotateEvery newly set: the current token's age is unknown, so the schedule starts with a new one\)\n {2}- next token rotation from `2026-12-31T09:00:00Z`$/m,
+        );
+    });
+
+    it("rotateEvery removed: the rotation says so", () => {
+        const digest = fixture("rotate-token.json");
+        const suffix = digest.steps.find((s: Obj) => s.urn.endsWith("-token-suffix"));
+        suffix.oldState.inputs.keepers = { tokenRotation: "2026-12", issuedAt: "2026-11-01T09:00:00Z" };
+        suffix.newState.inputs.keepers = { tokenRotation: "2026-12" };
+        assert.match(
+            summarize(digest),
+            /^ {2}- token rotated \(rotateEvery removed: the token issued `2026-11-01T09:00:00Z` is replaced by one without a schedule\)$/m,
         );
     });
 
