@@ -10,7 +10,7 @@
  * namespace; each reads the cluster Secrets of its own). Both default as the program defaults them. Stacks on
  * different Argo CD clusters that keep the default name are therefore checked as one: that fails closed, and
  * their fix is a distinct argocd.name. Entries are read as written, without the program's validation: an entry
- * without a server or name is the preview's to refuse.
+ * without a server or name is the preview's to refuse. An entry with `retire: true` claims nothing.
  */
 import { DEFAULT_ARGOCD_NAME, DEFAULT_ARGOCD_NAMESPACE, PROJECT } from "../argocd/names";
 
@@ -44,9 +44,13 @@ function argocdOf(config: StackConfig): string {
 function entriesOf(stack: string, config: StackConfig): Entry[] {
     const clusters = config[`${PROJECT}:clusters`];
     if (!Array.isArray(clusters)) return [];
-    return clusters.map((c, index) => {
+    return clusters.flatMap((c, index) => {
         const entry = (c ?? {}) as Record<string, unknown>;
-        return { stack, index, name: text(entry.name), server: text(entry.server) };
+        // A retired entry claims nothing: the program removes its registration (and registers nothing for it), so
+        // the cluster may already be listed in the stack it moves to. Only a literal true: anything else the
+        // program's validation refuses, and it keeps claiming here (fail closed).
+        if (entry.retire === true) return [];
+        return [{ stack, index, name: text(entry.name), server: text(entry.server) }];
     });
 }
 

@@ -30,6 +30,8 @@ interface PipelineStack {
     production: boolean;
     previewSecret: string;
     deploySecret: string;
+    /** The token health check's kubeconfig: may only read the cluster Secrets of the stack's Argo CD. */
+    verifySecret: string;
     environment: string;
 }
 
@@ -66,6 +68,7 @@ function stacksOf(root: string): PipelineStack[] {
             production,
             previewSecret: secretName("KUBECONFIG_PREVIEW", stack),
             deploySecret: secretName("KUBECONFIG_DEPLOY", stack),
+            verifySecret: secretName("KUBECONFIG_VERIFY", stack),
             environment: production ? "production" : stack,
         };
     });
@@ -86,7 +89,7 @@ function stackConfig(root: string, stack: string): StackConfig {
 
 /** GitHub: step outputs for $GITHUB_OUTPUT, each a JSON array of matrix entries. */
 function githubOutput(stacks: PipelineStack[]): string {
-    const entries = (list: PipelineStack[], secret: "previewSecret" | "deploySecret") =>
+    const entries = (list: PipelineStack[], secret: "previewSecret" | "deploySecret" | "verifySecret") =>
         JSON.stringify(list.map((s) => ({ stack: s.stack, "kubeconfig-secret": s[secret] })));
     return [
         `preview=${entries(stacks, "previewSecret")}`,
@@ -98,6 +101,8 @@ function githubOutput(stacks: PipelineStack[]): string {
             stacks.filter((s) => s.production),
             "deploySecret",
         )}`,
+        // Every stack, production included: renew.yml's token health check, which waits for no approval.
+        `verify=${entries(stacks, "verifySecret")}`,
     ].join("\n");
 }
 
@@ -108,7 +113,7 @@ function githubOutput(stacks: PipelineStack[]): string {
 function gitlabChild(root: string, stacks: PipelineStack[], kind: "preview" | "deploy"): string {
     const parent = yaml.load(fs.readFileSync(path.join(root, ".gitlab-ci.yml"), "utf8")) as Record<string, unknown>;
     const child: Record<string, unknown> = { default: parent.default };
-    for (const template of [".pulumi", `.${kind}`]) {
+    for (const template of [".pulumi", `.${kind}`, ...(kind === "deploy" ? [".token-health"] : [])]) {
         if (!parent[template]) throw new Error(`.gitlab-ci.yml has no ${template} template`);
         child[template] = parent[template];
     }
@@ -135,6 +140,16 @@ function gitlabChild(root: string, stacks: PipelineStack[], kind: "preview" | "d
                 // One up per stack at a time.
                 resource_group: `stack-${s.stack}`,
                 variables: { STACK: s.stack, DEPLOY_KUBECONFIG_VAR: s.deploySecret },
+            };
+            // In a scheduled renewal only (the renew trigger passes RENEW_FAIL_WITHIN), every stack's token health
+            // check, production's too: never manual and needing no job, so a production renewal nobody starts
+            // cannot keep it from running (a bound token would otherwise expire with nothing red).
+            child[`token-health:${s.stack}`] = {
+                extends: ".token-health",
+                stage: "deploy",
+                needs: [],
+                rules: [{ if: "$RENEW_FAIL_WITHIN && $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" }],
+                variables: { STACK: s.stack, VERIFY_KUBECONFIG_VAR: s.verifySecret },
             };
         }
     }

@@ -91,6 +91,39 @@ describe("stack files sharing one Argo CD claim each server and name once", () =
         );
     });
 
+    it("skips entries with retire: true, which claim nothing (the program removes their registration)", () => {
+        // A cluster moved from one stack to another: retired in the old stack file, registered in the new one.
+        const moved = [
+            { stack: "production-eu", config: stack([{ name: "shop", server: A, retire: true }]) },
+            { stack: "production-us", config: stack([{ name: "shop", server: A }]) },
+        ];
+        assert.deepEqual(claimClashes(moved), []);
+        // Only true retires: false, or anything else the program's validation refuses, still claims.
+        for (const retire of [false, "true"]) {
+            assert.equal(
+                claimClashes([
+                    { stack: "a", config: stack([{ name: "shop", server: A, retire }]) },
+                    { stack: "b", config: stack([{ name: "shop", server: A }]) },
+                ]).length,
+                1,
+                String(retire),
+            );
+        }
+        // The other entries of a stack with a retired one still count, at their own index.
+        const clashes = claimClashes([
+            {
+                stack: "a",
+                config: stack([
+                    { name: "old", server: B, retire: true },
+                    { name: "shop", server: A },
+                ]),
+            },
+            { stack: "b", config: stack([{ name: "shop", server: A }]) },
+        ]);
+        assert.equal(clashes.length, 1);
+        assert.match(clashes[0], /also registered by Pulumi\.a\.yaml: argocd-clusters:clusters\[1\]/);
+    });
+
     it("leaves clashes within one stack, and entries it cannot read, to the program's validation", () => {
         assert.deepEqual(
             claimClashes([

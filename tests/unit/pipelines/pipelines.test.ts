@@ -73,7 +73,7 @@ function githubOutput(root?: string): Record<"preview" | "non-production" | "pro
     const out = Object.fromEntries(
         lines.map((l) => [l.slice(0, l.indexOf("=")), JSON.parse(l.slice(l.indexOf("=") + 1))]),
     );
-    assert.deepEqual(Object.keys(out).sort(), ["non-production", "preview", "production"]);
+    assert.deepEqual(Object.keys(out).sort(), ["non-production", "preview", "production", "verify"]);
     return out as Record<"preview" | "non-production" | "production", MatrixEntry[]>;
 }
 
@@ -134,7 +134,14 @@ describe("GitHub workflows", () => {
         // shellcheck is not part of the toolchain: leaving it out keeps the result the same on every machine.
         const run = spawnSync(
             actionlint,
-            ["-no-color", "-shellcheck=", "-pyflakes=", ...files.map((f) => path.join(".github", "workflows", f))],
+            [
+                "-no-color",
+                "-shellcheck=",
+                "-pyflakes=",
+                "-config-file",
+                path.join(".github", "actionlint.yaml"),
+                ...files.map((f) => path.join(".github", "workflows", f)),
+            ],
             {
                 cwd: ROOT,
                 encoding: "utf8",
@@ -219,6 +226,43 @@ describe("GitHub workflows", () => {
         });
     });
 
+    it("actionlint's config ignores only its stale message on concurrency.queue, no other unknown key", (t) => {
+        const actionlint = findTool("actionlint");
+        if (!actionlint) {
+            t.skip("actionlint is not built");
+            return;
+        }
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "actionlint-config-"));
+        try {
+            fs.mkdirSync(path.join(dir, ".github", "workflows"), { recursive: true });
+            const job = (extra: string) =>
+                "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    concurrency:\n      group: g\n" +
+                `      cancel-in-progress: false\n      ${extra}\n    steps:\n      - run: echo hi\n`;
+            const lint = (text: string) => {
+                fs.writeFileSync(path.join(dir, ".github", "workflows", "w.yml"), text);
+                return spawnSync(
+                    actionlint,
+                    [
+                        "-no-color",
+                        "-shellcheck=",
+                        "-pyflakes=",
+                        "-config-file",
+                        path.join(ROOT, ".github", "actionlint.yaml"),
+                        path.join(".github", "workflows", "w.yml"),
+                    ],
+                    { cwd: dir, encoding: "utf8" },
+                );
+            };
+            const queued = lint(job("queue: max"));
+            assert.equal(queued.status, 0, queued.stdout + queued.stderr);
+            const bogus = lint(job("queues: max"));
+            assert.equal(bogus.status, 1, bogus.stdout);
+            assert.match(bogus.stdout, /unexpected key "queues" for "concurrency" section/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("pin every action to a full commit SHA, with its release in a comment", () => {
         for (const file of files) {
             const text = fs.readFileSync(path.join(WORKFLOWS, file), "utf8");
@@ -248,7 +292,7 @@ describe("GitHub workflows", () => {
         for (const [file, outputs] of [
             ["preview.yml", ["preview"]],
             ["deploy.yml", ["non-production", "production"]],
-            ["renew.yml", ["non-production", "production"]],
+            ["renew.yml", ["non-production", "production", "verify"]],
         ] as const) {
             const stacks = load(`.github/workflows/${file}`).jobs.stacks;
             const step = stacks.steps.find((s: Obj) => s.id === "stacks");
@@ -596,13 +640,13 @@ describe(".gitlab-ci.yml and the child pipelines scripts/stacks generates from i
         }
     });
 
-    it("has every job run the unit tests, scripts/stacks, scripts/preview or scripts/up, and the engine only through those", () => {
+    it("has every job run the unit tests, scripts/stacks, scripts/preview, scripts/up or (token health) scripts/verify, and the engine only through those", () => {
         for (const [name, job] of allJobs) {
             if (job.trigger) continue;
             const script = scriptOf(job);
             assert.match(
                 script,
-                /npm run test:unit|scripts\/stacks --format|scripts\/preview --stack|scripts\/up --stack/,
+                /npm run test:unit|scripts\/stacks --format|scripts\/preview --stack|scripts\/up --stack|scripts\/verify --stack/,
                 name,
             );
             assert.equal(callsEngineDirectly(script), false, name);
@@ -637,7 +681,10 @@ describe(".gitlab-ci.yml and the child pipelines scripts/stacks generates from i
     });
 
     it("deploys the default branch through scripts/up, non-production first, production-like by hand in `production`", () => {
-        const deploys = Object.entries<Obj>(jobsOf(deploy)).map(([name, job]) => [name, resolve(job, deploy)] as const);
+        // The renewal's token-health:<stack> jobs are renew.test.ts's.
+        const deploys = Object.entries<Obj>(jobsOf(deploy))
+            .filter(([name]) => name.startsWith("deploy:"))
+            .map(([name, job]) => [name, resolve(job, deploy)] as const);
         assert.deepEqual(deploys.map(([, job]) => job.variables.STACK).sort(), STACKS);
         const first = deploys.filter(([, job]) => NON_PRODUCTION.includes(job.variables.STACK)).map(([name]) => name);
         for (const [name, job] of deploys) {

@@ -47,14 +47,21 @@ describe("GitHub: renew.yml", () => {
     });
 
     it("runs each stack's job exactly as deploy.yml does, up to its health step", () => {
-        assert.deepEqual(Object.keys(renew.jobs), Object.keys(deploy.jobs));
-        assert.deepEqual(renew.jobs.stacks.outputs, deploy.jobs.stacks.outputs);
+        assert.deepEqual(Object.keys(renew.jobs), [...Object.keys(deploy.jobs), "token-health"]);
+        assert.deepEqual(renew.jobs.stacks.outputs, {
+            ...deploy.jobs.stacks.outputs,
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
+            verify: "${{ steps.stacks.outputs.verify }}",
+        });
         for (const name of ["non-production", "production"]) {
             const [r, d] = [renew.jobs[name], deploy.jobs[name]];
             // The same environment (secrets, approval), matrix and lock: a renewal never overlaps a deploy.
             for (const key of ["environment", "strategy", "concurrency", "env", "runs-on"])
                 assert.deepEqual(r[key], d[key], `${name}: ${key}`);
             assert.equal(r.concurrency["cancel-in-progress"], false);
+            // Queued, never cancelled: by default a job entering the group cancels the one pending there, so a
+            // renewal waiting for approval would let the next one cancel a deploy queued behind it.
+            assert.equal(r.concurrency.queue, "max", `${name}: every job of the group waits its turn`);
             const withoutHealth = (steps: Obj[]) => steps.filter((s) => !/scripts\/verify/.test(s.run ?? ""));
             assert.deepEqual(withoutHealth(r.steps), withoutHealth(d.steps), `${name}: the same steps as deploy`);
             const ups = r.steps.filter((s: Obj) => /scripts\/up/.test(s.run ?? ""));
@@ -77,6 +84,54 @@ describe("GitHub: renew.yml", () => {
         assert.doesNotMatch(condition, /needs\.non-production\.result/);
         assert.match(condition, /!cancelled\(\)/);
         assert.deepEqual(renew.jobs.production.needs, ["stacks", "non-production"]);
+    });
+
+    it("runs on main only, also by hand (workflow_dispatch may name any branch): every job says so", () => {
+        for (const [name, job] of Object.entries<Obj>(renew.jobs)) {
+            const condition = String(job.if ?? "").trim();
+            assert.match(condition, /^github\.ref == 'refs\/heads\/main'( &&|$)/, `${name}: if: ${condition}`);
+            // A top-level conjunct: no || anywhere could let another branch through.
+            assert.doesNotMatch(condition, /\|\|/, name);
+        }
+    });
+
+    it("checks every stack's tokens, production's too, in a job no approval or renewal holds back", () => {
+        const health = renew.jobs["token-health"];
+        assert.equal(health.needs, "stacks", "the stack list only: not the renewals, which may wait for a reviewer");
+        assert.match(health.if, /needs\.stacks\.outputs\.verify != '\[\]'/);
+        assert.equal(health.environment, "token-health", "an environment of its own, without reviewers");
+        assert.notEqual(health.environment, renew.jobs.production.environment);
+        assert.equal(health.concurrency, undefined, "not queued behind a renewal nobody approves");
+        assert.equal(health.strategy["fail-fast"], false);
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
+        assert.equal(health.strategy.matrix.include, "${{ fromJSON(needs.stacks.outputs.verify) }}");
+        // Its kubeconfig, and the renewals' report step as it is (it runs first, so no !cancelled() needed).
+        const kubeconfig = health.steps.find((s: Obj) => s.name === "kubeconfig");
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
+        assert.equal(kubeconfig.env.KUBECONFIG_CONTENT, "${{ secrets[matrix.kubeconfig-secret] }}");
+        const report = renew.jobs.production.steps.at(-1);
+        assert.deepEqual(health.steps.at(-1), { name: report.name, run: report.run });
+        assert.equal(
+            health.steps.some((s: Obj) => /scripts\/up|pulumi/.test(`${s.run ?? ""}${s.uses ?? ""}`)),
+            false,
+            "no renewal, no Pulumi",
+        );
+        // What the matrix receives: every stack file, each with its read-only KUBECONFIG_VERIFY_<STACK>.
+        const run = spawnSync(path.join(ROOT, "scripts", "stacks"), ["--format", "github-output"], {
+            encoding: "utf8",
+        });
+        const line = run.stdout.split("\n").find((l) => l.startsWith("verify="));
+        assert.ok(line, run.stdout + run.stderr);
+        const matrix: Obj[] = JSON.parse(line.slice("verify=".length));
+        const production = run.stdout.split("\n").find((l) => l.startsWith("production="));
+        assert.ok(JSON.parse(production!.slice("production=".length)).length > 0, "this repository has production");
+        assert.deepEqual(
+            matrix.map((m) => m.stack).sort(),
+            ["production", "staging"],
+            "every stack, production included",
+        );
+        for (const m of matrix)
+            assert.equal(m["kubeconfig-secret"], `KUBECONFIG_VERIFY_${m.stack.toUpperCase().replace(/-/g, "_")}`);
     });
 
     /** Runs the health step's script as the runner would, with a stand-in scripts/verify exiting `code`. */
@@ -183,6 +238,41 @@ describe("GitLab: pipeline schedules renew", () => {
         assert.equal(renew.trigger.strategy, "mirror", "the child's failure fails the scheduled pipeline");
         assert.deepEqual(renew.needs, ["stacks"], "not held back by a flaky unit test");
         assert.equal(renew.stage, config.deploy.stage);
+    });
+
+    it("a renewal's child checks every stack's tokens, production's too, never by hand and needing no job", () => {
+        const run = spawnSync(path.join(ROOT, "scripts", "stacks"), ["--format", "gitlab-deploy"], {
+            encoding: "utf8",
+        });
+        assert.equal(run.status, 0, run.stderr);
+        const child = yaml.load(run.stdout) as Obj;
+        const template = child[".token-health"];
+        assert.deepEqual(template, config[".token-health"], "the template of .gitlab-ci.yml, copied");
+        const script = (template.script as string[]).join("\n");
+        assert.match(script, /^scripts\/verify --stack "\$STACK" --fail-within "\$RENEW_FAIL_WITHIN"$/m);
+        assert.doesNotMatch(script, /scripts\/up|pulumi/);
+        assert.match(script, /scripts\/ci-kubeconfig "\$VERIFY_KUBECONFIG_VAR"/);
+        assert.notEqual(template.environment.name, "production", "no protected environment's approval");
+        const renewal = { ...DEFAULT, CI_PIPELINE_SOURCE: "parent_pipeline", CI_COMMIT_BRANCH: "main" };
+        const stacks = Object.keys(child).filter((k) => k.startsWith("token-health:"));
+        assert.deepEqual(stacks.sort(), ["token-health:production", "token-health:staging"]);
+        for (const name of stacks) {
+            const job = child[name];
+            const stack = name.slice("token-health:".length);
+            assert.deepEqual(job.needs, [], `${name}: waits for no renewal, manual or not`);
+            assert.equal(job.extends, ".token-health");
+            assert.ok(
+                job.rules.every((r: Obj) => r.when === undefined),
+                `${name}: never manual`,
+            );
+            assert.equal(runs(job.rules, { ...renewal, RENEW_FAIL_WITHIN: "48h" }), true, `${name} in a renewal`);
+            assert.equal(runs(job.rules, renewal), false, `${name}: not in a deploy`);
+            assert.equal(runs(job.rules, { ...renewal, CI_COMMIT_BRANCH: "topic", RENEW_FAIL_WITHIN: "48h" }), false);
+            assert.equal(job.variables.VERIFY_KUBECONFIG_VAR, `KUBECONFIG_VERIFY_${stack.toUpperCase()}`);
+            assert.ok(child.stages.includes(job.stage));
+        }
+        // The production renewal is still by hand: the check above is what does not wait for it.
+        assert.equal(child["deploy:production"].rules[0].when, "manual");
     });
 
     it("the child's health report fails on a token the next run could not renew, only in a renewal", () => {
