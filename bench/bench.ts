@@ -810,6 +810,15 @@ function report(env: Environment, sizes: SizeResult[], mocks: MockResult[]): str
         const b = base;
         const per = (s: SizeResult, v: (s: SizeResult) => number) =>
             b && s.n !== b.n ? (v(s) - v(b)) / (s.n - b.n) : NaN;
+        // "ours / floor" per registration, in MiB: one memory measure of an operation and of its floor.
+        const perPair = (s: SizeResult, m: (s: SizeResult, op: EngineOp) => number, op: EngineOp, floor: EngineOp) =>
+            `${f(
+                per(s, (z) => m(z, op)),
+                1,
+            )} / ${f(
+                per(s, (z) => m(z, floor)),
+                1,
+            )}`;
         lines.push(
             table(
                 [
@@ -841,34 +850,10 @@ function report(env: Environment, sizes: SizeResult[], mocks: MockResult[]): str
                     x(secs(s, "up") / secs(s, "directCreate")),
                     `${f(per(s, (z) => secs(z, "preview")))} / ${f(per(s, (z) => secs(z, "providersPreview")))}`,
                     `${f(per(s, (z) => secs(z, "up")))} / ${f(per(s, (z) => secs(z, "providersUp")))}`,
-                    `${f(
-                        per(s, (z) => mem(z, "preview")),
-                        1,
-                    )} / ${f(
-                        per(s, (z) => mem(z, "providersPreview")),
-                        1,
-                    )}`,
-                    `${f(
-                        per(s, (z) => anon(z, "preview")),
-                        1,
-                    )} / ${f(
-                        per(s, (z) => anon(z, "providersPreview")),
-                        1,
-                    )}`,
-                    `${f(
-                        per(s, (z) => mem(z, "up")),
-                        1,
-                    )} / ${f(
-                        per(s, (z) => mem(z, "providersUp")),
-                        1,
-                    )}`,
-                    `${f(
-                        per(s, (z) => anon(z, "up")),
-                        1,
-                    )} / ${f(
-                        per(s, (z) => anon(z, "providersUp")),
-                        1,
-                    )}`,
+                    perPair(s, mem, "preview", "providersPreview"),
+                    perPair(s, anon, "preview", "providersPreview"),
+                    perPair(s, mem, "up", "providersUp"),
+                    perPair(s, anon, "up", "providersUp"),
                 ]),
             ),
         );
