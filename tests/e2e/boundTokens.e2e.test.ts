@@ -6,11 +6,11 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { clusterSecretName } from "../../argocd/clusterSecret";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
 import { ensureToolchain } from "../../dev/toolchain/toolchain";
-import { ARGOCD_NS, credentialsFrom, eventually, World } from "../support/world";
+import { ARGOCD_NS, credentialsFrom, eventually, type World, worldPerSuite } from "../support/world";
 
 const HOUR = 3_600_000;
 
@@ -84,15 +84,8 @@ describe("bound tokens against real clusters and the real engine", { timeout: 90
     let expiresAt: string;
     let renewsAt: string;
 
-    before(
-        async () => {
-            world = await World.create();
-        },
-        { timeout: 5_400_000 },
-    );
-
-    after(async () => {
-        await world?.dispose();
+    worldPerSuite((started) => {
+        world = started;
     });
 
     it("1. a new stack gets bound tokens: issued for 720h, expiry recorded, the token works and stays secret", async () => {

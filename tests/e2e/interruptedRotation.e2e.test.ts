@@ -12,10 +12,18 @@
  * its token (step 4b).
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { clusterSecretName } from "../../argocd/clusterSecret";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
-import { ARGOCD_NS, configMapRoundTrip, credentialsFrom, eventually, type PulumiRun, World } from "../support/world";
+import {
+    ARGOCD_NS,
+    configMapRoundTrip,
+    credentialsFrom,
+    eventually,
+    type PulumiRun,
+    type World,
+    worldPerSuite,
+} from "../support/world";
 
 const POLICY = "e2e-deny-cluster-secret-writes";
 const VAP = "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies";
@@ -130,15 +138,8 @@ async function allowClusterSecretWrites(): Promise<void> {
 }
 
 describe("a token rotation interrupted before Argo CD is switched", { timeout: 900_000 }, () => {
-    before(
-        async () => {
-            world = await World.create();
-        },
-        { timeout: 5_400_000 },
-    );
-
-    after(async () => {
-        await world?.dispose();
+    worldPerSuite((started) => {
+        world = started;
     });
 
     it("1. up registers alpha with a token that works", async () => {

@@ -5,12 +5,19 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { clusterSecretName } from "../../argocd/clusterSecret";
 import type { LocalCluster } from "../../dev/controlPlane/controlPlane";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
 import { parsePreview, summarizePreview } from "../../summary/summary";
-import { ARGOCD_NS, configMapRoundTrip, credentialsFrom, eventually, World } from "../support/world";
+import {
+    ARGOCD_NS,
+    configMapRoundTrip,
+    credentialsFrom,
+    eventually,
+    type World,
+    worldPerSuite,
+} from "../support/world";
 
 const CLI_CLUSTER_RULES = [
     { apiGroups: ["*"], resources: ["*"], verbs: ["*"] },
@@ -35,15 +42,8 @@ async function tokenOf(target: LocalCluster): Promise<string> {
 }
 
 describe("argocd-clusters against real clusters and the real engine", { timeout: 900_000 }, () => {
-    before(
-        async () => {
-            world = await World.create();
-        },
-        { timeout: 5_400_000 },
-    );
-
-    after(async () => {
-        await world?.dispose();
+    worldPerSuite((started) => {
+        world = started;
     });
 
     it("1. preview plans every object and changes nothing on any cluster", async () => {

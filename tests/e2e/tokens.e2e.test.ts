@@ -4,10 +4,10 @@
  * on each other in one world.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
 import { parsePreview, summarizePreview } from "../../summary/summary";
-import { configMapRoundTrip, credentialsFrom, eventually, World } from "../support/world";
+import { configMapRoundTrip, credentialsFrom, eventually, type World, worldPerSuite } from "../support/world";
 
 const ISSUED = "2030-01-01T00:00:00Z";
 const ROTATES = "2030-01-31T00:00:00Z"; // ISSUED + 720h
@@ -24,15 +24,8 @@ function writeStack(rotation = "1"): void {
 }
 
 describe("scheduled token rotation against real clusters and the real engine", { timeout: 900_000 }, () => {
-    before(
-        async () => {
-            world = await World.create();
-        },
-        { timeout: 5_400_000 },
-    );
-
-    after(async () => {
-        await world?.dispose();
+    worldPerSuite((started) => {
+        world = started;
     });
 
     it("1. up issues the token and records when it was issued and when it rotates", async () => {

@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { after, before } from "node:test";
 import * as tls from "node:tls";
 import * as yaml from "js-yaml";
 import { clusterSecretName } from "../../argocd/clusterSecret";
@@ -578,4 +579,23 @@ async function relay(
                 server.close(() => resolve());
             }),
     };
+}
+
+/**
+ * One World for the enclosing describe: started before its first test (the first start may build the
+ * toolchain, hence the long timeout) and handed to `started`; disposed after its last test, also when the
+ * start failed halfway.
+ */
+export function worldPerSuite(started: (world: World) => void, stack?: string): void {
+    let world: World | undefined;
+    before(
+        async () => {
+            world = await World.create(stack);
+            started(world);
+        },
+        { timeout: 5_400_000 },
+    );
+    after(async () => {
+        await world?.dispose();
+    });
 }
