@@ -10,6 +10,7 @@ import type { CheckResult } from "../../../components/connectionCheck";
 import type { DecodedClusterSecret } from "../../../health/clusterSecrets";
 import { registrationReport } from "../../../health/registrationReport";
 import { tokenAgeCell } from "../../../health/table";
+import type { TokenClaims } from "../../../health/tokenClaims";
 import { DEFAULT_WARN_WITHIN_SECONDS, tokenLifetime } from "../../../health/tokenLifetime";
 import { main } from "../../../health/verify";
 import { clusterSpec } from "../../support/fixtures";
@@ -189,17 +190,20 @@ describe("in the registration's report", () => {
     }
     const unreachable: CheckResult = { outcome: "unreachable", reason: "connect ECONNREFUSED" } as CheckResult;
     const ok: CheckResult = { outcome: "ok" } as CheckResult;
-
-    it("an expired token fails the registration as expiring, even when the server cannot be reached from here", () => {
-        const r = registrationReport({
-            secret: secret(BOUND),
+    /** Cluster alpha's report, its Secret carrying `annotations`, with the check's `result` and token claims at `now`. */
+    const alphaReport = (annotations: Record<string, string>, result: CheckResult, claims: TokenClaims, now: number) =>
+        registrationReport({
+            secret: secret(annotations),
             entry: clusterSpec({ name: "alpha", server, context: "alpha" }),
             stackFile: "Pulumi.test.yaml",
-            result: unreachable,
-            claims: BOUND_CLAIMS,
-            now: EXPIRES + 1,
+            result,
+            claims,
+            now,
             requireReachable: false,
         });
+
+    it("an expired token fails the registration as expiring, even when the server cannot be reached from here", () => {
+        const r = alphaReport(BOUND, unreachable, BOUND_CLAIMS, EXPIRES + 1);
         assert.equal(r.status, "expiring");
         assert.equal(r.ok, false);
         assert.match(r.problems.map((p) => p.message).join("\n"), /its token expired at/);
@@ -207,30 +211,14 @@ describe("in the registration's report", () => {
     });
 
     it("a healthy bound registration shows its kind, expiry and renewal in the table", () => {
-        const r = registrationReport({
-            secret: secret(BOUND),
-            entry: clusterSpec({ name: "alpha", server, context: "alpha" }),
-            stackFile: "Pulumi.test.yaml",
-            result: ok,
-            claims: BOUND_CLAIMS,
-            now: ISSUED + D,
-            requireReachable: false,
-        });
+        const r = alphaReport(BOUND, ok, BOUND_CLAIMS, ISSUED + D);
         assert.equal(r.status, "healthy");
         assert.deepEqual(r.warnings, []);
         assert.equal(tokenAgeCell(r, ISSUED + D), "bound, 1d, expires in 29d, renews in 22d");
     });
 
     it("a secret-kind registration past its rotation stays healthy, with the warning and the cell saying overdue", () => {
-        const r = registrationReport({
-            secret: secret(SECRET),
-            entry: clusterSpec({ name: "alpha", server, context: "alpha" }),
-            stackFile: "Pulumi.test.yaml",
-            result: ok,
-            claims: LEGACY_CLAIMS,
-            now: ISSUED + 31 * D,
-            requireReachable: false,
-        });
+        const r = alphaReport(SECRET, ok, LEGACY_CLAIMS, ISSUED + 31 * D);
         assert.equal(r.status, "healthy");
         assert.equal(r.ok, true);
         assert.equal(r.warnings.length, 1);
