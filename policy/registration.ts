@@ -1,11 +1,14 @@
 /**
  * Which resources belong to a ClusterRegistration, and which of its Secrets is which. The pack knows a
  * registration's children by their URN (the registration's type is next to last in their type chain) and
- * their parent (the registration, named like its cluster Secret: `cluster-<host>-<fnv32a(server)>`); it never
- * parses child names (components/childNames.ts does, for the summary).
+ * their parent (the registration, named like its cluster Secret: `cluster-<host>-<fnv32a(server)>`). Which child
+ * is which is decided where the component names them, components/childNames.ts, for the pack and the summary
+ * alike: a registration has several Secrets (the cluster Secret, a token Secret, a bound token's object), and
+ * their contents are what a policy checks, so their contents cannot be what tells them apart.
  */
-import { CLUSTER_REGISTRATION_TYPE, SERVICE_ACCOUNT_TOKEN_TYPE } from "../argocd/names";
-import { get, type Resource } from "./resource";
+import { CLUSTER_REGISTRATION_TYPE } from "../argocd/names";
+import { type ChildPart, parseChildName } from "../components/childNames";
+import type { Resource } from "./resource";
 import { nameOf, typeChainOf } from "./urn";
 
 /** The type the component registers with (components/clusterRegistration.ts), which the pack matches. */
@@ -26,12 +29,17 @@ export function registrationOf(r: Resource): string {
     return r.parent ? nameOf(r.parent) : "(unknown registration)";
 }
 
-/** The Secret Argo CD reads the cluster from. */
-export function isClusterSecret(r: Resource): boolean {
-    return r.type === SECRET_TYPE && inRegistration(r) && get(r.props, "type") !== SERVICE_ACCOUNT_TOKEN_TYPE;
+/** A registration's Secret that the component named as `part`. */
+function isSecretChild(r: Pick<Resource, "urn" | "type">, part: ChildPart): boolean {
+    return r.type === SECRET_TYPE && inRegistration(r) && parseChildName(nameOf(r.urn))?.part === part;
 }
 
-/** The Secret the token controller fills with the ServiceAccount's token. */
-export function isTokenSecret(r: Resource): boolean {
-    return r.type === SECRET_TYPE && inRegistration(r) && get(r.props, "type") === SERVICE_ACCOUNT_TOKEN_TYPE;
+/** The Secret Argo CD reads the cluster from. */
+export function isClusterSecret(r: Pick<Resource, "urn" | "type">): boolean {
+    return isSecretChild(r, "clusterSecret");
+}
+
+/** The Secret the token controller fills with the ServiceAccount's token (kind secret). */
+export function isTokenSecret(r: Pick<Resource, "urn" | "type">): boolean {
+    return isSecretChild(r, "token");
 }

@@ -10,8 +10,6 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import * as k8s from "@pulumi/kubernetes";
-import * as policy from "@pulumi/policy";
-import * as pulumi from "@pulumi/pulumi";
 import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import {
     AnalyzeRequest,
@@ -23,7 +21,7 @@ import {
     AnalyzeStackRequest,
     EnforcementLevel,
 } from "@pulumi/pulumi/proto/analyzer_pb";
-import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
+import { specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as yaml from "js-yaml";
@@ -31,7 +29,6 @@ import { clusterSecretName } from "../../../argocd/clusterSecret";
 import { parseChildName } from "../../../components/childNames";
 import { CLUSTER_REGISTRATION_TYPE, ClusterRegistration } from "../../../components/clusterRegistration";
 import { enforcementLevelOf, PACK_NAME, POLICIES } from "../../../policy/policies";
-import { toPulumiPolicy } from "../../../policy/pulumiPolicies";
 import {
     inRegistration,
     isClusterSecret,
@@ -40,133 +37,11 @@ import {
     ROLE_TYPE,
 } from "../../../policy/registration";
 import { plain, UNKNOWN } from "../../../policy/resource";
-import { nameOf, stackOf, typeChainOf } from "../../../policy/urn";
+import { stackOf, typeChainOf } from "../../../policy/urn";
 import { clusterSpec, type SpecOptions } from "../../support/fixtures";
-import { isSecretValue, isUnknownInput, resolvedValue } from "../../support/mocks";
+import { resolvedValue } from "../../support/mocks";
+import { analyze, analyzeStack, asPackSees, type Bag, bags, named, UnknownValueError } from "../../support/pack";
 import { ROOT } from "../../support/program";
-
-/** The pack as policy/index.ts builds it from the table. */
-const policies = POLICIES.map(toPulumiPolicy);
-
-/** A resource as the engine hands it to a policy pack: secrets wrapped, unknowns as the unknown sentinel. */
-interface Bag {
-    urn: string;
-    type: string;
-    name: string;
-    parent?: string;
-    provider?: string;
-    /** What resource policies see (Analyze, before the step). */
-    inputs: Record<string, any>;
-    /** What stack policies see (AnalyzeStack, after it): the mocks' state, the registration's registered outputs. */
-    state: Record<string, any>;
-}
-
-/** A value the mocks received, in the engine's wire form. */
-function toWire(value: any): any {
-    if (isUnknownInput(value)) return unknownValue;
-    if (isSecretValue(value)) return { [specialSigKey]: specialSecretSig, value: toWire(value.value) };
-    if (Array.isArray(value)) return value.map(toWire);
-    if (value !== null && typeof value === "object") {
-        return Object.fromEntries(
-            Object.entries(value)
-                .filter(([, v]) => v !== undefined)
-                .map(([k, v]) => [k, toWire(v)]),
-        );
-    }
-    return value;
-}
-
-/** Every resource registered so far, as bags. URNs and registered outputs come from the mock monitor. */
-function bags(): Bag[] {
-    const monitor = pulumi.runtime.getMonitor() as unknown as { getRegisteredResources(): Map<string, { state: any }> };
-    const registered = [...monitor.getRegisteredResources()];
-    const registrations = registered
-        .map(([urn]) => urn)
-        .filter((urn) => urn.split("::")[2] === CLUSTER_REGISTRATION_TYPE);
-    return registered.map(([urn, { state }]) => {
-        const [, , qualifiedType, name] = urn.split("::");
-        const type = qualifiedType.split("$").pop()!;
-        const record = mocks.resources.filter((r) => r.type === type && r.name === name).pop();
-        assert.ok(record, `no mock record for ${urn}`);
-        // Children are named after their registration (components/childNames.ts).
-        const inRegistration = qualifiedType.startsWith(`${CLUSTER_REGISTRATION_TYPE}$`);
-        const child = inRegistration ? parseChildName(name) : undefined;
-        assert.ok(child || !inRegistration, `not a child name: ${urn}`);
-        const parent = child && registrations.find((r) => nameOf(r) === child.registration);
-        return {
-            urn,
-            type,
-            name,
-            parent,
-            provider: record.provider?.slice(0, record.provider.lastIndexOf("::")),
-            inputs: toWire(record.rawInputs),
-            // A component's state is the Struct of its registerOutputs.
-            state: typeof state?.toJavaScript === "function" ? state.toJavaScript() : state,
-        };
-    });
-}
-
-// What @pulumi/policy 1.21.0 does with a request's properties before a policy sees them: its own deserializer,
-// then a proxy that throws UnknownValueError on reading an unknown value. Both are internal, hence require.
-const { deserializeProperties } = require("@pulumi/policy/deserialize") as {
-    deserializeProperties(struct: Struct, proxySecrets: boolean): Record<string, unknown>;
-};
-const { unknownCheckingProxy, UnknownValueError } = policy as unknown as {
-    unknownCheckingProxy(props: Record<string, unknown>): Record<string, any>;
-    UnknownValueError: new () => Error;
-};
-function asPackSees(wire: Record<string, any>): Record<string, any> {
-    return unknownCheckingProxy(deserializeProperties(Struct.fromJavaScript(wire), false));
-}
-
-function named(name: string): policy.Policy {
-    const found = policies.find((p) => p.name === name);
-    assert.ok(found, `no policy ${name}`);
-    return found;
-}
-
-/** Runs a resource policy on a bag as the pack's server would; returns the violation messages. */
-function analyze(name: string, bag: Bag, config: object = {}): string[] {
-    const validate = (named(name) as policy.ResourceValidationPolicy).validateResource as policy.ResourceValidation;
-    const messages: string[] = [];
-    const args = {
-        type: bag.type,
-        urn: bag.urn,
-        name: bag.name,
-        props: asPackSees(bag.inputs),
-        opts: { parent: bag.parent ?? "", protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [] },
-        provider: bag.provider
-            ? { urn: bag.provider, type: "pulumi:providers:kubernetes", name: "", props: {} }
-            : undefined,
-        stackTags: new Map(),
-        getConfig: () => config,
-    } as unknown as policy.ResourceValidationArgs;
-    validate(args, (message) => messages.push(message));
-    return messages;
-}
-
-/** Runs a stack policy over bags; returns `urn: message` per violation. */
-function analyzeStack(name: string, all: Bag[]): { urn?: string; message: string }[] {
-    const validate = (named(name) as policy.StackValidationPolicy).validateStack;
-    const resources = all.map((bag) => ({
-        type: bag.type,
-        urn: bag.urn,
-        name: bag.name,
-        props: asPackSees(bag.state),
-        opts: { parent: bag.parent ?? "" },
-        provider: bag.provider
-            ? { urn: bag.provider, type: "pulumi:providers:kubernetes", name: "", props: {} }
-            : undefined,
-    }));
-    for (const r of resources)
-        (r as any).parent = resources.find((p) => p.urn === all.find((b) => b.urn === r.urn)?.parent);
-    const violations: { urn?: string; message: string }[] = [];
-    validate(
-        { resources, stackTags: new Map(), getConfig: () => ({}) } as unknown as policy.StackValidationArgs,
-        (message, urn) => violations.push({ urn, message }),
-    );
-    return violations;
-}
 
 /** A changed copy of a bag (the bag itself stays as the program made it). */
 function variant(bag: Bag, change: (b: Bag) => void): Bag {
@@ -232,7 +107,7 @@ const SYSTEM_SERVER = "https://system.example:6443";
 before(async () => {
     const run = await result;
     assert.ok("outputs" in run, `the program failed: ${"error" in run ? run.error.message : ""}`);
-    production = bags();
+    production = bags(mocks);
     cwUrn = (await resolvedValue((await register("cw", {})).urn))!;
     // Named as index.ts names registrations, so its Roles' names parse back (parseChildName).
     const system = await register(clusterSecretName(SYSTEM_SERVER), {
@@ -244,7 +119,7 @@ before(async () => {
     await register("optin", { allowWildcardRbac: true });
     await register("insecure", { tls: { insecure: true } });
     await new Promise((resolve) => setTimeout(resolve, 50));
-    all = bags();
+    all = bags(mocks);
 });
 
 describe("what the policy pack sees", () => {

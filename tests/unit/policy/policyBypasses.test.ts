@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import type * as policy from "@pulumi/policy";
 import { CLUSTER_REGISTRATION_TYPE, FULL_CLUSTER_RULES, type PolicyRule } from "../../../argocd/names";
+import { childName } from "../../../components/childNames";
 import { dependsOnStackKind, enforcementLevelOf, POLICIES, type PolicyEntry } from "../../../policy/policies";
 import { toPulumiPolicy } from "../../../policy/pulumiPolicies";
 import type { StackKind } from "../../../policy/stacks";
@@ -40,12 +41,14 @@ function analyze(
 ): string[] {
     const found = policies.find((p) => p.name === name) as policy.ResourceValidationPolicy;
     assert.ok(found, name);
-    const { urn, parent } = urns(stack, type, "cw-x");
+    // Named as the component names its children: the pack tells a registration's Secrets apart by that name.
+    const child = type === SECRET ? childName("cw", "clusterSecret") : "cw-x";
+    const { urn, parent } = urns(stack, type, child);
     const messages: string[] = [];
     const args = {
         type,
         urn,
-        name: "cw-x",
+        name: child,
         props,
         opts: { parent, protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [] },
         stackTags: new Map(),
