@@ -1,26 +1,35 @@
 /**
  * The main job on an embedded default: local clusters standing in for the OpenShift GitOps hub and the
- * staging and production clusters, registered by the real program, engine and providers with the
- * registrations of the real stack files.
+ * staging and production clusters, registered by the real program, engine and providers from the
+ * repository's own stack files, through the pipelines' own scripts (a preview with the policy pack and the
+ * registration summary, then `scripts/up`, which enforces the pack too).
  *
- *   npm run sandbox        builds what is missing, starts the clusters, runs `up`, prints the registrations
- *   npm run sandbox:down   destroys the stack and stops every process
+ *   npm run sandbox        builds what is missing, starts the clusters, previews and applies both stacks
+ *   npm run sandbox:down   destroys both stacks and stops every process
  *
- * Everything lives in .sandbox/ (gitignored): the clusters' data and logs, a kubeconfig, the stack file
- * Pulumi.local.yaml and the stack's state. Running `npm run sandbox` again re-applies Pulumi.local.yaml.
+ * Everything lives in .sandbox/ (gitignored): the clusters' data and logs, a kubeconfig, the stack files
+ * Pulumi.staging.yaml and Pulumi.production.yaml (the shipped ones, with only `server` pointed at a local
+ * cluster) and the stacks' state. Running `npm run sandbox` again re-applies both files.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as yaml from "js-yaml";
 import { PROJECT_DIR, writeProjectFile } from "../engine/engine";
 import { LocalControlPlane } from "./controlPlane/controlPlane";
 import { sleep } from "./controlPlane/process";
+import {
+    addShippedContexts,
+    copyShippedStackFile,
+    SHIPPED_ARGOCD_NAMESPACE,
+    SHIPPED_CONTEXTS,
+    SHIPPED_STACKS,
+} from "./shippedStacks";
 import { ensureToolchain } from "./toolchain/toolchain";
 
 const SANDBOX = path.join(PROJECT_DIR, ".sandbox");
 const PROCESSES = path.join(SANDBOX, "processes.json");
-const KUBECONFIG = path.join(SANDBOX, "clusters", "kubeconfig");
+/** The clusters' own kubeconfig (contexts hub, staging, production) plus the stack files' contexts. */
+const KUBECONFIG = path.join(SANDBOX, "kubeconfig");
 const PASSPHRASE = "sandbox";
 const CLUSTERS = ["hub", "staging", "production"];
 
@@ -41,43 +50,45 @@ function recordedPids(): number[] {
     return fs.existsSync(PROCESSES) ? (JSON.parse(fs.readFileSync(PROCESSES, "utf8")) as { pids: number[] }).pids : [];
 }
 
-/** The registrations of the real stack files, pointed at the local clusters. */
-function writeStackFile(servers: Record<string, string>): void {
-    const entry = (stack: string) => {
-        const file = yaml.load(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as {
-            config: Record<string, any>;
-        };
-        const [cluster] = file.config["argocd-clusters:clusters"];
-        return { ...cluster, server: servers[stack], context: stack };
-    };
-    const config = {
-        "pulumi:disable-default-providers": ["kubernetes"],
-        "argocd-clusters:argocd": { namespace: "openshift-gitops", context: "hub" },
-        "argocd-clusters:clusters": [entry("staging"), entry("production")],
-    };
-    const header =
-        "# Written by `npm run sandbox` from Pulumi.staging.yaml and Pulumi.production.yaml. Edit and rerun.\n";
-    fs.writeFileSync(path.join(SANDBOX, "Pulumi.local.yaml"), header + yaml.dump({ config }));
+/** The shipped stack files, pointed at the local clusters, and a kubeconfig with the contexts they name. */
+function writeStackFiles(plane: LocalControlPlane): void {
+    addShippedContexts(
+        plane.kubeconfig,
+        {
+            [SHIPPED_CONTEXTS.hub]: "hub",
+            [SHIPPED_CONTEXTS.staging]: "staging",
+            [SHIPPED_CONTEXTS.production]: "production",
+        },
+        KUBECONFIG,
+    );
+    for (const stack of SHIPPED_STACKS) copyShippedStackFile(stack, SANDBOX, plane.cluster(stack).server);
     writeProjectFile(SANDBOX);
 }
 
-function pulumi(operation: string): boolean {
+/** Runs scripts/<script> on a sandbox stack, with the engine pointed at the sandbox's files and state. */
+function script(name: "preview" | "up", stack: string, ...engineFlags: string[]): boolean {
+    const result = spawnSync(
+        path.join(PROJECT_DIR, "scripts", name),
+        ["--stack", stack, "--", "--cwd", SANDBOX, "--state", path.join(SANDBOX, "state"), ...engineFlags],
+        { stdio: "inherit", env: { ...process.env, KUBECONFIG, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE } },
+    );
+    return result.status === 0;
+}
+
+function destroy(stack: string): boolean {
     const result = spawnSync(
         process.execPath,
         [
             path.join(__dirname, "..", "engine", "pulumi.js"),
-            operation,
+            "destroy",
             "--stack",
-            "local",
+            stack,
             "--cwd",
             SANDBOX,
             "--state",
             path.join(SANDBOX, "state"),
         ],
-        {
-            stdio: "inherit",
-            env: { ...process.env, KUBECONFIG, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE },
-        },
+        { stdio: "inherit", env: { ...process.env, KUBECONFIG, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE } },
     );
     return result.status === 0;
 }
@@ -86,7 +97,7 @@ async function up(): Promise<number> {
     const toolchain = await ensureToolchain((line) => say(line));
     const running = recordedPids();
     if (running.length > 0 && running.every(alive)) {
-        say("clusters already running; re-applying .sandbox/Pulumi.local.yaml");
+        say("clusters already running; re-applying .sandbox/Pulumi.staging.yaml and .sandbox/Pulumi.production.yaml");
     } else {
         if (running.length > 0) await down();
         say(`starting local clusters: ${CLUSTERS.join(", ")}`);
@@ -95,17 +106,25 @@ async function up(): Promise<number> {
             persistent: true,
         });
         fs.writeFileSync(PROCESSES, JSON.stringify({ pids: plane.pids }));
-        await plane.cluster("hub").admin("POST", "/api/v1/namespaces", { metadata: { name: "openshift-gitops" } });
-        // As OpenShift GitOps sets it with spec.extraConfig: production's least-privilege registration needs it.
-        await plane.cluster("hub").admin("POST", "/api/v1/namespaces/openshift-gitops/configmaps", {
-            metadata: { name: "argocd-cm" },
+        const hub = plane.cluster("hub");
+        await hub.admin("POST", "/api/v1/namespaces", { metadata: { name: SHIPPED_ARGOCD_NAMESPACE } });
+        // As OpenShift GitOps sets it with spec.extraConfig (labelled, or Argo CD does not read it): production's
+        // least-privilege registration needs it.
+        await hub.admin("POST", `/api/v1/namespaces/${SHIPPED_ARGOCD_NAMESPACE}/configmaps`, {
+            metadata: { name: "argocd-cm", labels: { "app.kubernetes.io/part-of": "argocd" } },
             data: { "resource.respectRBAC": "normal" },
         });
         for (const ns of ["shop", "payments"])
             await plane.cluster("production").admin("POST", "/api/v1/namespaces", { metadata: { name: ns } });
-        writeStackFile(Object.fromEntries(plane.clusters.map((c) => [c.name, c.server])));
+        writeStackFiles(plane);
     }
-    if (!pulumi("up")) return 1;
+    // As the pipelines run each stack: the preview with the pack and its summary, then up (the pack again).
+    for (const stack of SHIPPED_STACKS) {
+        say(`previewing ${stack} with the policy pack`);
+        if (!script("preview", stack)) return 1;
+        say(`applying ${stack} (scripts/up)`);
+        if (!script("up", stack)) return 1;
+    }
     say("registered. Inspect with kubectl:");
     console.log(`  export KUBECONFIG=${KUBECONFIG}`);
     console.log(
@@ -114,7 +133,7 @@ async function up(): Promise<number> {
     console.log("  kubectl --context production get roles,rolebindings -A -l app.kubernetes.io/managed-by=pulumi");
     console.log("  kubectl --context staging get clusterrole argocd-manager-role -o yaml");
     console.log(
-        `Change ${path.relative(process.cwd(), path.join(SANDBOX, "Pulumi.local.yaml"))} and rerun \`npm run sandbox\`; stop with \`npm run sandbox:down\`.`,
+        `Change ${path.relative(process.cwd(), SANDBOX)}/Pulumi.staging.yaml or Pulumi.production.yaml and rerun \`npm run sandbox\`; stop with \`npm run sandbox:down\`.`,
     );
     return 0;
 }
@@ -122,8 +141,10 @@ async function up(): Promise<number> {
 async function down(): Promise<number> {
     const pids = recordedPids();
     if (pids.length > 0 && pids.every(alive) && fs.existsSync(path.join(SANDBOX, "state"))) {
-        say("destroying the sandbox stack");
-        if (!pulumi("destroy")) say("destroy failed; stopping the clusters anyway");
+        for (const stack of SHIPPED_STACKS) {
+            say(`destroying the sandbox stack ${stack}`);
+            if (!destroy(stack)) say(`destroy of ${stack} failed; stopping the clusters anyway`);
+        }
     }
     for (const pid of pids.filter(alive)) process.kill(pid, "SIGTERM");
     const deadline = Date.now() + 15_000;

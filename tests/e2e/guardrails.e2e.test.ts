@@ -8,11 +8,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { PROJECT_DIR } from "../../engine/engine";
 import { parsePreview, summarizePreview } from "../../summary/summary";
-import { World } from "../support/world";
-
-const POLICY_PACK = ["--policy-pack", path.join(PROJECT_DIR, "policy", "analyzer")];
+import { POLICY_PACK_FLAGS, World } from "../support/world";
 
 let world: World;
 
@@ -34,14 +31,14 @@ describe("pull-request guardrails against real clusters and the real engine", { 
     before(async () => {
         world = await World.create("production");
         world.writeConfig(compliant());
-        await world.succeed("up", ...POLICY_PACK);
+        await world.succeed("up");
     });
     after(async () => {
         await world?.dispose();
     });
 
     it("1. a policy-enforced preview of a compliant production stack passes", async () => {
-        const run = await world.pulumi("preview", "--expect-no-changes", ...POLICY_PACK);
+        const run = await world.pulumi("preview", "--expect-no-changes");
         assert.equal(run.code, 0, run.output.slice(-4000));
         assert.match(run.output, /argocd-clusters-guardrails/, "the engine ran the pack");
     });
@@ -51,7 +48,7 @@ describe("pull-request guardrails against real clusters and the real engine", { 
         const [alpha, beta, gamma] = world.clusterEntries();
         world.writeConfig([alpha, beta, { ...gamma, tls: { insecure: true } }]);
         try {
-            const run = await world.pulumi("preview", ...POLICY_PACK);
+            const run = await world.pulumi("preview");
             assert.notEqual(run.code, 0, "mandatory violations fail the preview");
             assert.match(run.output, /no-wildcard-rbac-in-production/);
             assert.match(run.output, /allowWildcardRbac/, "the message names the key that opts in");
@@ -122,7 +119,7 @@ describe("pull-request guardrails against real clusters and the real engine", { 
         const before = await world.everyOwnedObject();
         // `scripts/up --stack production` on a machine whose Pulumi has no Node.js language host and no backend set:
         // the wrapper's default local backend holds no state for the stack.
-        const up = await world.wrapper(["up", ...POLICY_PACK]);
+        const up = await world.wrapper(["up", ...POLICY_PACK_FLAGS]);
         assert.equal(up.code, 2, up.output.slice(-4000));
         assert.match(
             up.output,
@@ -137,7 +134,7 @@ describe("pull-request guardrails against real clusters and the real engine", { 
 
         // The backend the stack lives in, configured as pulumi login configures it: used as is, with its state.
         const configured = { PULUMI_BACKEND_URL: `file://${path.join(world.workDir, "state", "backend")}` };
-        const preview = await world.wrapper(["preview", "--expect-no-changes", ...POLICY_PACK], configured);
+        const preview = await world.wrapper(["preview", "--expect-no-changes", ...POLICY_PACK_FLAGS], configured);
         assert.equal(preview.code, 0, preview.output.slice(-4000));
 
         // A --state that would silently replace the configured backend is refused.

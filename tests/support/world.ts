@@ -139,7 +139,11 @@ export class World {
      * the real engine and providers. Targets are reached through $KUBECONFIG, Argo CD through an explicit path.
      */
     pulumi(operation: string, ...flags: string[]): Promise<PulumiRun> {
-        return this.run(process.execPath, [PULUMI, operation, "--stack", this.stack], flags);
+        return this.run(
+            process.execPath,
+            [PULUMI, operation, "--stack", this.stack],
+            [...packFlags(operation), ...flags],
+        );
     }
 
     /**
@@ -276,10 +280,8 @@ export class World {
                 ...argocd,
             },
             "argocd-clusters:clusters": clusters,
-            // The world's stacks predate token kinds: without a choice of the test's, their registrations keep
-            // today's token Secret, as every test written before bound tokens expects. A test passes
-            // `"argocd-clusters:token": undefined` to leave the key out and get the new-stack default.
-            "argocd-clusters:token": { kind: "secret" },
+            // No token kind of the harness's own: entries without `token` get the product's default for a new
+            // stack, as a user's do. A test that depends on the kind says so in `extra` or on its entries.
             ...extra,
         };
         for (const key of Object.keys(config) as (keyof typeof config)[])
@@ -445,6 +447,21 @@ export class World {
         walk(path.join(this.workDir, "state", "backend"));
         return files.join("\n");
     }
+}
+
+/**
+ * The policy pack flags scripts/preview and scripts/up pass (scripts/lib.sh): every preview and up of the e2e
+ * suite runs the pack with its shipped configuration, as the pipelines do.
+ */
+export const POLICY_PACK_FLAGS = [
+    "--policy-pack",
+    path.join(PROJECT_DIR, "policy", "analyzer"),
+    "--policy-pack-config",
+    path.join(PROJECT_DIR, "policy", "config.json"),
+];
+
+function packFlags(operation: string): string[] {
+    return operation === "preview" || operation === "up" ? POLICY_PACK_FLAGS : [];
 }
 
 /** Where each kind that rbac/*.yaml uses is created. */
