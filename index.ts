@@ -15,18 +15,21 @@ import { type Adoption, finishAdoption, foreignObjects } from "./components/adop
 import { childName } from "./components/childNames";
 import { claimConflicts } from "./components/claims";
 import { ClusterRegistration } from "./components/clusterRegistration";
+import { deploymentIdentity } from "./components/identity";
 import { clusterProvider } from "./components/providers";
 import { lastUp, refuseRemovalsInUse } from "./components/removalGuard";
 import { narrowedKey, readRespectRbac, respectRbacProblems } from "./components/respectRbac";
+import { foreignTargetObjects } from "./components/targetObjects";
 import { absentToken, absentTokenKind, boundTokenSchedule, tokenSchedule } from "./components/tokenSchedule";
 import { loadStack, readRawConfig, stackFileName } from "./stack/config";
 import { runTime } from "./stack/now";
 import { type ClusterSpec, ConfigurationError } from "./stack/settings";
 
 async function main() {
-    // All throw before any resource is registered: anything wrong in the stack file, a removal that would break
+    // All throw before any registration is made: anything wrong in the stack file, a removal that would break
     // Applications still deploying to the cluster, an adoption of another stack's objects, a server or Argo CD name
-    // that another stack (or argocd cluster add) registered in the same Argo CD.
+    // that another stack (or argocd cluster add) registered in the same Argo CD, an object on a target that an
+    // entry would write over and that is not ours.
     const stackFile = stackFileName();
     const now = runTime();
     const stack = stackAnnotationValue(pulumi.getProject(), pulumi.getStack());
@@ -39,6 +42,9 @@ async function main() {
     const tokenDefault = absentTokenKind(last);
     if (tokenDefault !== "bound") ({ settings } = loadStack(raw, stackFile, process.env, absentToken(tokenDefault)));
     const { argocd, clusters } = settings;
+    // The one resource registered before the checks: they prove ownership by it (components/identity.ts). It is
+    // made once; a run that a check stops only leaves the identity in the state.
+    const identity = await deploymentIdentity(last.registrations);
     await refuseRemovalsInUse(last.registrations, clusters, argocd.access, argocd.namespace, stackFile, stack);
     // A new argocd.name or namespace replaces every cluster Secret, delete first (clusterRegistration.ts).
     const hubMove =
@@ -63,13 +69,11 @@ async function main() {
     const foreign = await foreignObjects([...adoptions.values()]);
     // Another stack's, or the CLI's, cluster Secret for the same server or name (stacks sharing one Argo CD).
     const claims = clusters.map((c) => ({ ...c, secretName: clusterSecretName(c.server) }));
-    const claimed = await claimConflicts(
-        claims,
-        argocd,
-        stack,
-        last.registrations.map((r) => clusterSecretName(r.server)),
-    );
-    if (foreign.length + claimed.length > 0) throw new ConfigurationError(stackFile, [...foreign, ...claimed]);
+    const claimed = await claimConflicts(claims, argocd, identity.owner);
+    // Objects on the targets with the names an entry writes that are not ours: created, never taken over.
+    const taken = await foreignTargetObjects(clusters, identity.owner);
+    const problems = [...foreign, ...claimed, ...taken];
+    if (problems.length > 0) throw new ConfigurationError(stackFile, problems);
     if (clusters.some((c) => narrowedKey(c) !== undefined && !c.retire)) {
         const namespace = argocd.namespace;
         const { problems, unchecked } = respectRbacProblems(
@@ -116,6 +120,7 @@ async function main() {
             const registration = new ClusterRegistration(name, {
                 cluster,
                 argocd,
+                identity,
                 hubMove,
                 tokenSchedule: schedule,
                 boundTokenSchedule: bound,
@@ -170,6 +175,14 @@ async function main() {
         argocdNamespace: argocd.namespace,
         argocdName: argocd.name,
         tokenDefault,
+        // Who this deployment is (docs/ownership.md): its identity, as on every object it writes, and what it is.
+        owner: {
+            id: identity.id,
+            organization: pulumi.getOrganization(),
+            project: pulumi.getProject(),
+            stack: pulumi.getStack(),
+            argocdName: argocd.name,
+        },
     };
 }
 

@@ -26,6 +26,12 @@ export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const MANAGED_BY_VALUE = "pulumi";
 export const PART_OF_LABEL = "app.kubernetes.io/part-of";
 export const STACK_ANNOTATION = "argocd-clusters/stack";
+/**
+ * The deployment's identity (components/ownership.ts): random, generated once per stack and kept in its state,
+ * so two stacks, backends or organisations never share it, even under one stack name, and a renamed stack keeps
+ * it. STACK_ANNOTATION says who we are to people; this proves it to the program.
+ */
+export const OWNER_ANNOTATION = "argocd-clusters/owner";
 
 /** STACK_ANNOTATION's value: `<project>/<stack>`. */
 export function stackAnnotationValue(project: string, stack: string): string {
@@ -91,6 +97,7 @@ export const BOUND_TOKEN_SERVICE_ACCOUNT_ANNOTATION = "argocd-clusters/service-a
 export const RESERVED_LABELS = [SECRET_TYPE_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL];
 export const RESERVED_ANNOTATIONS = [
     STACK_ANNOTATION,
+    OWNER_ANNOTATION,
     ARGOCD_MANAGED_BY_ANNOTATION,
     ALLOW_WILDCARD_RBAC_ANNOTATION,
     CLUSTER_IDENTIFIER_ANNOTATION,

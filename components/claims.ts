@@ -11,13 +11,15 @@
  *   - write over one that `argocd cluster add` or a person made, without `adopt: true` (adoption.ts);
  *   - register a server that a Secret under another name already holds (Argo CD would use either);
  *   - take an Argo CD `name` that a Secret not of this stack holds for another server.
- * Secrets of this very stack never count against it: a moved or renamed registration replaces its own.
+ * Secrets of this very deployment never count against it (ownership.ts): a moved or renamed registration replaces
+ * its own.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_TYPE_CLUSTER, SECRET_TYPE_LABEL, STACK_ANNOTATION } from "../argocd/names";
+import { OWNER_ANNOTATION, SECRET_TYPE_CLUSTER, SECRET_TYPE_LABEL, STACK_ANNOTATION } from "../argocd/names";
 import type { ClusterAccess } from "../stack/kubeconfig";
 import type { ClusterSettings, Problem } from "../stack/settings";
 import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
+import { describeOwner, isOurs, type Owner } from "./ownership";
 
 /** What the check keeps of a cluster Secret: never its `config`, which holds the credentials. */
 export interface LiveClusterSecret {
@@ -25,6 +27,8 @@ export interface LiveClusterSecret {
     secretName: string;
     /** Its STACK_ANNOTATION, unset when no stack made it (`argocd cluster add`, a person, another tool). */
     stack?: string;
+    /** Its OWNER_ANNOTATION: the deployment that wrote it (ownership.ts); unset before identities. */
+    ownerId?: string;
     /** `server` and `name` from its data, decoded. */
     server: string;
     name: string;
@@ -38,25 +42,38 @@ function indexedServer(server: string): string {
     return server.replace(/\/+$/, "");
 }
 
-function owner(secret: LiveClusterSecret): string {
-    return secret.stack === undefined ? "not made by a stack (argocd cluster add?)" : `of stack ${secret.stack}`;
+function marks(secret: LiveClusterSecret) {
+    return {
+        annotations: {
+            ...(secret.stack !== undefined ? { [STACK_ANNOTATION]: secret.stack } : {}),
+            ...(secret.ownerId !== undefined ? { [OWNER_ANNOTATION]: secret.ownerId } : {}),
+        },
+    };
 }
 
 /**
- * Problems for every entry that claims what is not this stack's, given the cluster Secrets in Argo CD's
+ * Problems for every entry that claims what is not this deployment's, given the cluster Secrets in Argo CD's
  * namespace. `claims` are in stack-file order (their index is the key path's); retired entries claim nothing.
+ * Ours are the Secrets that carry our deployment identity, and those from before identities that carry our stack
+ * mark and our last up recorded (ownership.ts); a Secret of another deployment under the same stack name is not.
  */
 export function claimProblems(
     claims: Claim[],
     live: LiveClusterSecret[],
-    stack: string,
+    owner: Owner,
     argocdNamespace: string,
-    recorded: string[] = [],
 ): Problem[] {
     const problems: Problem[] = [];
-    // The Secrets this stack's last up recorded are its own whatever their mark says: after a stack rename they
-    // still carry the old name until this up rewrites it.
-    const foreign = live.filter((s) => s.stack !== stack && !recorded.includes(s.secretName));
+    const foreign = live.filter(
+        (s) =>
+            !isOurs(marks(s), owner, {
+                kind: "Secret",
+                namespace: argocdNamespace,
+                name: s.secretName,
+                server: s.server,
+            }),
+    );
+    const ownerOf = (s: LiveClusterSecret) => describeOwner(marks(s));
     claims.forEach((claim, i) => {
         if (claim.retire) return;
         const path = `argocd-clusters:clusters[${i}]`;
@@ -69,8 +86,8 @@ export function claimProblems(
                     problems.push({
                         path: `${path}.server`,
                         message:
-                            `${claim.server} is registered by the ${where(secret)}, which belongs to stack ${secret.stack}: ` +
-                            "two stacks sharing one Argo CD may not register the same cluster",
+                            `${claim.server} is registered by the ${where(secret)}, which belongs to ${ownerOf(secret)}: ` +
+                            "two stacks or deployments sharing one Argo CD may not register the same cluster",
                         fix: `keep the cluster in one stack: remove this entry, or remove it from stack ${secret.stack} (up there) first`,
                     });
                 } else if (!claim.adopt) {
@@ -86,7 +103,7 @@ export function claimProblems(
                 problems.push({
                     path: `${path}.server`,
                     message:
-                        `${claim.server} is also the server of the ${where(secret)} (${owner(secret)}): Argo CD would ` +
+                        `${claim.server} is also the server of the ${where(secret)} (${ownerOf(secret)}): Argo CD would ` +
                         `hold two Secrets for one server and use either`,
                     fix:
                         secret.stack === undefined
@@ -97,7 +114,7 @@ export function claimProblems(
                 problems.push({
                     path: `${path}.name`,
                     message:
-                        `Argo CD name "${claim.name}" is already the ${where(secret)} ${owner(secret)}, for ${secret.server}: ` +
+                        `Argo CD name "${claim.name}" is already the ${where(secret)} of ${ownerOf(secret)}, for ${secret.server}: ` +
                         "Applications whose destination is this name would fail to sync (two clusters with the same name)",
                     fix: "give this cluster another name: Argo CD names must be unique among every stack sharing this Argo CD",
                 });
@@ -134,6 +151,7 @@ export async function readClusterSecrets(
         secrets: list.items.map((s) => ({
             secretName: s.metadata?.name ?? "",
             stack: s.metadata?.annotations?.[STACK_ANNOTATION],
+            ownerId: s.metadata?.annotations?.[OWNER_ANNOTATION],
             server: text(s.data?.server),
             name: text(s.data?.name),
         })),
@@ -165,12 +183,11 @@ function forbidden(err: unknown): string | undefined {
 export async function claimConflicts(
     claims: Claim[],
     argocd: { access: ClusterAccess; namespace: string },
-    stack: string,
-    recorded: string[] = [],
+    owner: Owner,
 ): Promise<Problem[]> {
     if (claims.every((c) => c.retire)) return [];
     const read = await readClusterSecrets(argocd.access, argocd.namespace);
-    if ("secrets" in read) return claimProblems(claims, read.secrets, stack, argocd.namespace, recorded);
+    if ("secrets" in read) return claimProblems(claims, read.secrets, owner, argocd.namespace);
     const what = `the cluster Secrets in ${argocd.namespace} on the Argo CD cluster`;
     if (read.status !== undefined && !pulumi.runtime.isDryRun()) {
         throw new pulumi.RunError(

@@ -19,6 +19,7 @@ import {
     ENVIRONMENT_LABEL,
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
+    OWNER_ANNOTATION,
     PART_OF_LABEL,
     PATCH_FORCE_ANNOTATION,
     PROJECT,
@@ -38,6 +39,7 @@ import type { ArgoCDSpec, ClusterSpec, VerifyMode } from "../stack/settings";
 import { BoundToken, type TargetConnection, targetConnection } from "./boundToken";
 import { childName } from "./childNames";
 import { type AccessCheck, type ArgoConnection, checkConnection, expectedAccess } from "./connectionCheck";
+import type { DeploymentIdentity } from "./identity";
 import {
     createClusterRoleAndBinding,
     createRolesAndBindings,
@@ -65,6 +67,9 @@ export interface ClusterRegistrationArgs {
      * identified by `targetClusterIdentifier(cluster.server)`, which is recorded on every target object.
      */
     targetProvider: k8s.Provider;
+    /** The deployment identity (identity.ts): written on every object as OWNER_ANNOTATION, and what proves
+     * superseded tokens ours before they are revoked. */
+    identity: DeploymentIdentity;
     /** Provider for the Argo CD cluster, identified by `argocdClusterIdentifier(argocd.name)`; writes the cluster Secret. */
     argocdProvider: k8s.Provider;
     /**
@@ -226,7 +231,7 @@ export class ClusterRegistration extends pulumi.ComponentResource {
             provider: args.targetProvider,
             labels: ownershipLabels(),
             annotations: {
-                ...ownershipAnnotations(),
+                ...ownershipAnnotations(args.identity.id),
                 ...adoptAnnotations(cluster.adopt),
                 [CLUSTER_IDENTIFIER_ANNOTATION]: targetClusterIdentifier(cluster.server),
             },
@@ -267,7 +272,8 @@ export class ClusterRegistration extends pulumi.ComponentResource {
                 target: cluster.access,
                 systemNamespace: cluster.systemNamespace,
                 serviceAccount: cluster.serviceAccount,
-                stack: stackAnnotationValue(pulumi.getProject(), pulumi.getStack()),
+                owner: args.identity.owner,
+                server: cluster.server,
                 clusterIdentifier: targetClusterIdentifier(cluster.server),
             },
             secret.metadata.name,
@@ -360,9 +366,15 @@ function adoptAnnotations(adopt: boolean): Record<string, string> {
     return adopt ? { [PATCH_FORCE_ANNOTATION]: "true" } : {};
 }
 
-/** Says which stack manages an object, for whoever finds it with kubectl. */
-function ownershipAnnotations(): Record<string, string> {
-    return { [STACK_ANNOTATION]: stackAnnotationValue(pulumi.getProject(), pulumi.getStack()) };
+/**
+ * Our marks: which stack manages an object, for whoever finds it with kubectl, and the deployment identity that
+ * proves it to the program (ownership.ts).
+ */
+function ownershipAnnotations(ownerId: pulumi.Input<string>): Record<string, pulumi.Input<string>> {
+    return {
+        [STACK_ANNOTATION]: stackAnnotationValue(pulumi.getProject(), pulumi.getStack()),
+        [OWNER_ANNOTATION]: ownerId,
+    };
 }
 
 /**
@@ -423,7 +435,7 @@ function createClusterSecret(
     };
     const annotations = {
         ...cluster.annotations,
-        ...ownershipAnnotations(),
+        ...ownershipAnnotations(args.identity.id),
         ...adoptAnnotations(cluster.adopt),
         [CLUSTER_IDENTIFIER_ANNOTATION]: argocdClusterIdentifier(argocd.name),
         [TOKEN_KIND_ANNOTATION]: cluster.token.kind,

@@ -1,52 +1,81 @@
 /**
  * Which objects are ours, in one place: every create-over, change, delete or revocation of an object the
- * program did not just create asks here first. An object is ours only when it carries our exact mark; an
- * object without it belongs to someone else (another stack or deployment, `argocd cluster add`, a person) and
- * is never changed or deleted, except by an explicit `adopt`, which proves the CLI's objects by their names
- * and shape instead (adoption.ts).
+ * program did not just create asks here first (docs/ownership.md). An object is ours only when it carries our
+ * exact deployment identity, OWNER_ANNOTATION: a random id generated once per stack and kept in its state
+ * (identity.ts). An object without it belongs to someone else (another deployment, even one with the same stack
+ * name; `argocd cluster add`; a person) and is never changed or deleted, except by an explicit `adopt`, which
+ * proves the CLI's objects by their names and shape instead (adoption.ts).
  *
- * Deletes go through deleteIfOurs: it reads the object again right before, proves the mark on what it read,
- * and deletes with that read's uid and resourceVersion as preconditions, so an object changed or recreated by
- * someone else in between is left alone.
+ * Objects written before identities existed carry only a stack mark, which another deployment under the same
+ * stack name also writes. Such an object is ours only when our last up recorded it by name on that very cluster
+ * (the `registrations` output): our state made it. The next up writes our identity on it, and from then on only
+ * the identity counts.
+ *
+ * Deletes go through deleteSecretIfOurs: it reads the object again right before, proves ownership on what it
+ * read, and deletes with that read's uid and resourceVersion as preconditions, so an object changed or
+ * recreated by someone else in between is left alone.
  */
 import type * as K8s from "@kubernetes/client-node";
-import { STACK_ANNOTATION } from "../argocd/names";
+import { OWNER_ANNOTATION, STACK_ANNOTATION } from "../argocd/names";
 import { statusOf, withDeadline } from "./kubeClient";
 
 /** Who we are, as written on every object we create. */
 export interface Owner {
-    /** `<project>/<stack>`, as STACK_ANNOTATION records it. */
+    /** `<project>/<stack>`, as STACK_ANNOTATION records it: for people, and for objects from before identities. */
     stack: string;
+    /** Our OWNER_ANNOTATION; undefined while it is not known (the preview of a stack that has none yet). */
+    id: string | undefined;
+    /** Whether our last up recorded this object (only asked of objects without any identity). */
+    recorded?: (object: ObjectRef) => boolean;
+}
+
+/** An object on a cluster, as the ownership rules need to name it. */
+export interface ObjectRef {
+    kind: "ServiceAccount" | "ClusterRole" | "ClusterRoleBinding" | "Role" | "RoleBinding" | "Secret";
+    namespace?: string;
+    name: string;
+    /** The registration's server whose cluster holds it (a target object) or that it registers (a cluster Secret). */
+    server: string;
 }
 
 interface Marked {
     annotations?: Record<string, string> | { [key: string]: string };
 }
 
-/** Whether `metadata` carries exactly our mark. */
-export function isOurs(metadata: Marked | undefined, owner: Owner): boolean {
-    return metadata?.annotations?.[STACK_ANNOTATION] === owner.stack;
+/** Whether the object `ref` with `metadata` is ours (see the top of this file). */
+export function isOurs(metadata: Marked | undefined, owner: Owner, ref: ObjectRef): boolean {
+    const annotations = metadata?.annotations ?? {};
+    const id = annotations[OWNER_ANNOTATION];
+    if (id !== undefined) return owner.id !== undefined && id === owner.id;
+    // Any stack mark: a stack renamed since keeps the old name on its objects until this up rewrites them.
+    return annotations[STACK_ANNOTATION] !== undefined && (owner.recorded?.(ref) ?? false);
 }
 
-/** Who an object says it belongs to, for messages: its stack mark, or that it has none. */
+/** Who an object says it belongs to, for messages. */
 export function describeOwner(metadata: Marked | undefined): string {
-    const stack = metadata?.annotations?.[STACK_ANNOTATION];
-    return stack ? `stack ${stack}` : `no ${STACK_ANNOTATION} mark (argocd cluster add, a person or another tool)`;
+    const annotations = metadata?.annotations ?? {};
+    const id = annotations[OWNER_ANNOTATION];
+    const stack = annotations[STACK_ANNOTATION];
+    if (id !== undefined) return `another deployment (${OWNER_ANNOTATION}: ${id}${stack ? `, stack ${stack}` : ""})`;
+    if (stack !== undefined)
+        return `stack ${stack}, from before deployment identities, and not recorded by this stack's last up`;
+    return `no ${STACK_ANNOTATION} mark: argocd cluster add, a person or another tool`;
 }
 
-/** What deleteIfOurs did. */
+/** What deleteSecretIfOurs did. */
 export type DeleteOutcome = "deleted" | "gone" | "not ours";
 
 /**
- * Deletes the Secret `namespace/name` only if, read now, it carries our mark (and `also` holds for it); the
- * delete is conditional on exactly the object read. A Secret already gone is "gone"; one changed in between
- * (a 409 on the preconditions) is read again on the next run, and reported as "not ours" now.
+ * Deletes the Secret `namespace/name` (on the cluster of `server`) only if, read now, it is ours (and `also`
+ * holds for it); the delete is conditional on exactly the object read. A Secret already gone is "gone"; one
+ * changed in between (a 409 on the preconditions) is read again on the next run, and reported as "not ours" now.
  */
 export async function deleteSecretIfOurs(
     core: K8s.CoreV1Api,
     namespace: string,
     name: string,
     owner: Owner,
+    server: string,
     also: (secret: K8s.V1Secret) => boolean = () => true,
 ): Promise<DeleteOutcome> {
     let secret: K8s.V1Secret;
@@ -56,7 +85,8 @@ export async function deleteSecretIfOurs(
         if (statusOf(err) === 404) return "gone";
         throw err;
     }
-    if (!isOurs(secret.metadata, owner) || !also(secret)) return "not ours";
+    if (!isOurs(secret.metadata, owner, { kind: "Secret", namespace, name, server }) || !also(secret))
+        return "not ours";
     try {
         await withDeadline(
             core.deleteNamespacedSecret({

@@ -18,6 +18,12 @@ import type { RecordedToken } from "./tokenSchedule";
 export interface RecordedRegistration extends RecordedToken {
     name: string;
     server: string;
+    /** The cluster Secret's name, the ServiceAccount (`<namespace>/<name>`) and the current token's Secret or
+     * bound object; unset in outputs written before they were recorded. They prove objects from before deployment
+     * identities ours (identity.ts). */
+    secretName?: string;
+    serviceAccount?: string;
+    tokenSecretName?: string;
 }
 
 /** An Argo CD Application and how it names its destination cluster. */
@@ -52,6 +58,9 @@ export async function lastUp(): Promise<LastUp> {
                   .map(([name, r]) => ({
                       name,
                       server: r?.server as string,
+                      secretName: textOrUndefined(r?.secretName),
+                      serviceAccount: textOrUndefined(r?.serviceAccount),
+                      tokenSecretName: textOrUndefined(r?.tokenSecretName),
                       // When its token was issued, and under which tokenRotation (tokenSchedule.ts).
                       tokenIssuedAt: textOrUndefined(r?.tokenIssuedAt),
                       tokenRotation: textOrUndefined(r?.tokenRotation),

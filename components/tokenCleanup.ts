@@ -17,7 +17,6 @@ import {
     BOUND_TOKEN_OBJECT_TYPE,
     BOUND_TOKEN_SERVICE_ACCOUNT_ANNOTATION,
     CLUSTER_IDENTIFIER_ANNOTATION,
-    STACK_ANNOTATION,
 } from "../argocd/names";
 import type { ClusterAccess } from "../stack/kubeconfig";
 import {
@@ -28,6 +27,7 @@ import {
     serviceAccountTokenSecrets,
     withDeadline,
 } from "./kubeClient";
+import { isOurs, type Owner } from "./ownership";
 
 /** The registration's current token: its token Secret (secret kind) or its bound object (bound kind). */
 export interface CurrentToken {
@@ -42,8 +42,10 @@ export interface TokenOwner {
     target: ClusterAccess;
     systemNamespace: string;
     serviceAccount: string;
-    /** `<project>/<stack>`, as STACK_ANNOTATION records it. */
-    stack: string;
+    /** Who we are (ownership.ts): only objects that are provably ours are revoked. */
+    owner: Owner;
+    /** The registration's server, whose cluster holds the tokens. */
+    server: string;
     /** CLUSTER_IDENTIFIER_ANNOTATION of the registration's target objects. */
     clusterIdentifier: string;
 }
@@ -137,10 +139,15 @@ async function supersededBoundObjects(
 function ours(secrets: K8s.V1Secret[], owner: TokenOwner, current: string | undefined): string[] {
     return secrets
         .filter((s) => {
-            const annotations = s.metadata?.annotations ?? {};
+            const ref = {
+                kind: "Secret" as const,
+                namespace: owner.systemNamespace,
+                name: s.metadata?.name ?? "",
+                server: owner.server,
+            };
             return (
-                annotations[STACK_ANNOTATION] === owner.stack &&
-                annotations[CLUSTER_IDENTIFIER_ANNOTATION] === owner.clusterIdentifier &&
+                isOurs(s.metadata, owner.owner, ref) &&
+                s.metadata?.annotations?.[CLUSTER_IDENTIFIER_ANNOTATION] === owner.clusterIdentifier &&
                 s.metadata?.name !== current
             );
         })

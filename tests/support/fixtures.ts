@@ -2,7 +2,9 @@
 
 import assert from "node:assert/strict";
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { ClusterRegistration } from "../../components/clusterRegistration";
+import type { DeploymentIdentity } from "../../components/identity";
 import type { BoundTokenSchedule, TokenSchedule } from "../../components/tokenSchedule";
 import type { ClusterSpec, TlsSpec } from "../../stack/settings";
 import { type Kubeconfigs, validateStack } from "../../stack/validate";
@@ -23,6 +25,14 @@ export const SEPARATE_CLUSTERS: Kubeconfigs = {
         server: `https://${keyPath}`,
     }),
 };
+
+/** A deployment identity as identity.ts makes one (16 random bytes, hex). */
+export const TEST_OWNER_ID = "0123456789abcdef0123456789abcdef";
+
+/** The identity registrations of unit tests carry: a known id, stack `argocd-clusters/<stack>`. */
+export function testIdentity(stack = "test"): DeploymentIdentity {
+    return { id: pulumi.output(TEST_OWNER_ID), owner: { stack: `argocd-clusters/${stack}`, id: TEST_OWNER_ID } };
+}
 
 let providers: { argocd: k8s.Provider; target: k8s.Provider } | undefined;
 
@@ -71,6 +81,7 @@ export async function register(
         // end (tests/e2e/verify.e2e.test.ts).
         cluster: clusterSpec({ verify: "off", ...options }),
         argocd: { name: "argocd", namespace: "argocd" },
+        identity: testIdentity(),
         hubMove: false,
         tokenSchedule,
         boundTokenSchedule,

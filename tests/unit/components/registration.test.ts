@@ -4,7 +4,7 @@ const mocks = installMocks();
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { PRODUCTION, PRODUCTION_SECRET, register } from "../../support/fixtures";
+import { PRODUCTION, PRODUCTION_SECRET, register, TEST_OWNER_ID } from "../../support/fixtures";
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 
@@ -89,9 +89,10 @@ describe("ClusterRegistration in cluster-wide mode", () => {
         });
         // Ours, not Argo CD's managed-by: `argocd cluster rm` must not think the CLI owns it.
         // The identity of the provider that writes it: a replacement on the same cluster then conflicts.
-        // And the kind of token it holds, for people and the health report.
+        // And the kind of token it holds, for people and the health report. The deployment identity proves it ours.
         assert.deepEqual(secret.inputs.metadata.annotations, {
             "argocd-clusters/stack": "argocd-clusters/test",
+            "argocd-clusters/owner": TEST_OWNER_ID,
             "argocd-clusters/cluster-identifier": "argocd:argocd",
             "argocd-clusters/token-kind": "secret",
         });
@@ -118,6 +119,7 @@ describe("ClusterRegistration in cluster-wide mode", () => {
         await register("nooptin", { server: "https://nooptin.example:6443" });
         assert.deepEqual(children("nooptin").one("cluster-role").inputs.metadata.annotations, {
             "argocd-clusters/stack": "argocd-clusters/test",
+            "argocd-clusters/owner": TEST_OWNER_ID,
             "argocd-clusters/cluster-identifier": "https://nooptin.example:6443",
         });
     });

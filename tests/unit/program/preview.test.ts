@@ -25,6 +25,8 @@ describe("pulumi preview of a new stack", () => {
             "pulumi:providers:kubernetes",
             // The stack's own last outputs, read by the removal guard.
             "pulumi:pulumi:StackReference",
+            // The deployment identity (components/identity.ts) and the token Secret's suffix.
+            "random:index/randomId:RandomId",
             "random:index/randomId:RandomId",
         ]);
         const token = mocks.resources.find((r) => r.name.endsWith("-token"))!;
@@ -33,6 +35,9 @@ describe("pulumi preview of a new stack", () => {
         // Known parts of the cluster Secret are planned; its data waits for the token.
         assert.equal(secret.inputs.metadata.name, "cluster-api.cluster.production-2635694092");
         assert.ok(isUnknownInput(secret.inputs.stringData), "the cluster Secret's data waits for the token");
+        // A new stack has no identity before its first up: every object's mark waits for it.
+        for (const r of mocks.resources.filter((r) => r.type.startsWith("kubernetes:")))
+            assert.ok(isUnknownInput(r.inputs.metadata.annotations["argocd-clusters/owner"]), r.name);
         // The summary is planned too: known where it can be, unknown where the token Secret is involved.
         const registration = run.exports.registrations.production;
         assert.equal(await resolvedValue(registration.secretName), "cluster-api.cluster.production-2635694092");
