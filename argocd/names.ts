@@ -117,6 +117,9 @@ export const DEFAULT_ARGOCD_NAME = "argocd";
  * `argocd` and identified it by its API URL (LEGACY_ARGOCD_PROVIDER_NAME, see index.ts).
  */
 export const ARGOCD_PROVIDER_NAME = "argocd-cluster";
+
+/** Logical name of the stack's deployment identity, a RandomId (components/identity.ts); the summary finds it by it. */
+export const IDENTITY_RESOURCE_NAME = "deployment-identity";
 export const LEGACY_ARGOCD_PROVIDER_NAME = "argocd";
 
 /**

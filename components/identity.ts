@@ -9,13 +9,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { clusterSecretName } from "../argocd/clusterSecret";
-import { roleBindingName, roleName, stackAnnotationValue } from "../argocd/names";
+import { IDENTITY_RESOURCE_NAME, roleBindingName, roleName, stackAnnotationValue } from "../argocd/names";
 import { normalizeServer } from "../stack/server";
 import type { ObjectRef, Owner } from "./ownership";
 import type { RecordedRegistration } from "./removalGuard";
-
-/** The identity resource's name; the summary recognises it by this name. */
-export const IDENTITY_RESOURCE_NAME = "deployment-identity";
 
 /** The deployment identity of this stack, and the Owner the checks before registering use. */
 export interface DeploymentIdentity {

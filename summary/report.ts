@@ -3,7 +3,7 @@
  * when a cluster Secret is deleted or replaced, the warnings, the clusters added, removed and changed, and
  * the stack-level changes; the whole text passed through the last-pass redaction.
  */
-import { ARGOCD_PROVIDER_NAME, LEGACY_ARGOCD_PROVIDER_NAME, PROJECT } from "../argocd/names";
+import { ARGOCD_PROVIDER_NAME, IDENTITY_RESOURCE_NAME, LEGACY_ARGOCD_PROVIDER_NAME, PROJECT } from "../argocd/names";
 import { summarizeCluster } from "./clusterChange";
 import { changeLine } from "./markdown";
 import type { PreviewDigest } from "./previewDigest";
@@ -31,9 +31,11 @@ export function summarizePreview(digest: PreviewDigest, options: SummaryOptions 
 
     const byCluster = new Map<string, Step[]>();
     const others: Step[] = [];
+    const identityNotes: string[] = [];
     for (const step of steps) {
         const key = registrationOf(step);
         if (key !== undefined) byCluster.set(key, [...(byCluster.get(key) ?? []), step]);
+        else if (isIdentity(step)) identityNotes.push(...identityNote(step, sources.registered.size > 0));
         // A provider comes and goes with its resources (a first run creates the default random provider):
         // only a change to an existing one tells the reviewer something.
         else if (!(step.type.startsWith("pulumi:providers:") && (step.change === "create" || step.change === "delete")))
@@ -43,7 +45,7 @@ export function summarizePreview(digest: PreviewDigest, options: SummaryOptions 
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([key, clusterSteps]) => summarizeCluster(key, clusterSteps, sources));
 
-    const warnings = clusters.flatMap((c) => c.warnings);
+    const warnings = [...identityNotes, ...clusters.flatMap((c) => c.warnings)];
     const errors = (digest.diagnostics ?? []).filter((d) => d?.severity === "error").length;
     // Diagnostics are counted, not quoted: their text is free-form and may carry anything.
     if (errors)
@@ -101,4 +103,31 @@ export function summarizePreview(digest: PreviewDigest, options: SummaryOptions 
         }
     }
     return withoutCredentials(`${lines.join("\n")}\n`, digest);
+}
+
+const RANDOM_ID_TYPE = "random:index/randomId:RandomId";
+
+/** The stack's deployment identity (components/identity.ts), a child of no registration: by its type and name. */
+function isIdentity(step: Step): boolean {
+    return step.type === RANDOM_ID_TYPE && step.name === IDENTITY_RESOURCE_NAME;
+}
+
+/**
+ * What reviewers must know about a change of the deployment identity. A new stack's first one is nothing to
+ * say; a stack that has registrations gets one once, on upgrading, and every object it manages is updated to
+ * carry it; losing or replacing it disowns them all.
+ */
+function identityNote(step: Step, registered: boolean): string[] {
+    if (step.change === "create" && registered)
+        return [
+            "this stack gets its deployment identity (`argocd-clusters/owner`): every object it manages is updated once " +
+                "to carry it, in place (no token is replaced, no cluster Secret is deleted); from then on, only objects " +
+                "carrying it are this stack's to change or delete (docs/ownership.md)",
+        ];
+    if (step.change === "delete" || step.change === "replace")
+        return [
+            `the deployment identity is ${step.change === "delete" ? "deleted" : "replaced"}: every object of this stack ` +
+                "would stop being provably its own, and later runs would refuse them (docs/ownership.md)",
+        ];
+    return [];
 }

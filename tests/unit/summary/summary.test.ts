@@ -335,6 +335,29 @@ describe("registration summary input", () => {
         assert.match(out, /^Other:\n- ConfigMap `x`: update$/m);
     });
 
+    it("says loudly when an existing stack gets its deployment identity, or loses it, and nothing for a new stack", () => {
+        const identity = (op: string) => ({
+            op,
+            urn: "urn:pulumi:production::argocd-clusters::random:index/randomId:RandomId::deployment-identity",
+            newState:
+                op === "delete" ? undefined : { type: "random:index/randomId:RandomId", inputs: { byteLength: 16 } },
+        });
+        const existing = digest("rotate-token.json");
+        existing.steps!.push(identity("create"));
+        assert.match(
+            summarizePreview(existing),
+            /^- ⚠️ this stack gets its deployment identity \(`argocd-clusters\/owner`\): every object it manages is updated once/m,
+        );
+        const lost = digest("rotate-token.json");
+        lost.steps!.push(identity("delete"));
+        assert.match(summarizePreview(lost), /^- ⚠️ the deployment identity is deleted: every object of this stack/m);
+        // A real first preview of a stack (captured): nothing recorded yet.
+        const fresh = parsePreview(fs.readFileSync(path.join(CAPTURED, "create.json"), "utf8"));
+        const before = summarizePreview(fresh);
+        fresh.steps!.push(identity("create"));
+        assert.equal(summarizePreview(fresh), before, "a new stack's first identity is no news");
+    });
+
     it("rejects what is not a preview", () => {
         for (const input of [
             "",
