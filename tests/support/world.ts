@@ -54,15 +54,30 @@ export class World {
         readonly plane: LocalControlPlane,
         readonly workDir: string,
         readonly stack: string,
-        /** Whether dispose() stops the clusters: false for a second stack in the same world. */
-        private readonly ownsPlane = true,
+        /**
+         * What dispose() removes: the clusters and the work dir; only the work dir (another deployment on the
+         * same clusters); nothing (a second stack in the same work dir).
+         */
+        private readonly owns: "plane" | "workDir" | "nothing" = "plane",
     ) {
         this.kubeconfig = plane.kubeconfig;
     }
 
     /** Another stack of the same project, on the same clusters and state backend (a second team, or environment). */
     otherStack(stack: string): World {
-        const other = new World(this.plane, this.workDir, stack, false);
+        const other = new World(this.plane, this.workDir, stack, "nothing");
+        other.kubeconfig = this.kubeconfig;
+        return other;
+    }
+
+    /**
+     * Another deployment of the project on the same clusters: its own checkout and state backend (another team or
+     * organisation), the stack named `stack`, possibly the same name as this one's. dispose() removes its files.
+     */
+    otherDeployment(stack = this.stack): World {
+        const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "argocd-clusters-e2e-"));
+        writeProjectFile(workDir);
+        const other = new World(this.plane, workDir, stack, "workDir");
         other.kubeconfig = this.kubeconfig;
         return other;
     }
@@ -216,8 +231,8 @@ export class World {
     }
 
     async dispose(): Promise<void> {
-        if (!this.ownsPlane) return;
-        await this.plane.stop();
+        if (this.owns === "plane") await this.plane.stop();
+        if (this.owns === "nothing") return;
         fs.rmSync(this.workDir, { recursive: true, force: true });
     }
 
