@@ -47,6 +47,7 @@ import {
     createTokenSecret,
     type StepContext,
 } from "./managerAccess";
+import { refuseForeignOnCreate, targetObject } from "./targetObjects";
 import { revokeSupersededTokens } from "./tokenCleanup";
 import { type BoundTokenSchedule, renewsAt, type TokenSchedule } from "./tokenSchedule";
 
@@ -235,6 +236,10 @@ export class ClusterRegistration extends pulumi.ComponentResource {
                 ...adoptAnnotations(cluster.adopt),
                 [CLUSTER_IDENTIFIER_ANNOTATION]: targetClusterIdentifier(cluster.server),
             },
+            beforeCreate: cluster.adopt
+                ? undefined
+                : (kind, namespace) =>
+                      refuseForeignOnCreate(cluster, args.identity.owner, targetObject(cluster, kind, namespace)),
         };
 
         const account = createServiceAccount(step, cluster.systemNamespace, cluster.serviceAccount);

@@ -16,6 +16,7 @@ import {
     tokenSecretName,
 } from "../argocd/names";
 import { childName, roleBindingChildName, roleChildName } from "./childNames";
+import type { ObjectRef } from "./ownership";
 
 /** Where and how each step creates its object. */
 export interface StepContext {
@@ -26,6 +27,12 @@ export interface StepContext {
     /** Labels and annotations marking the object as ours. */
     labels: Record<string, string>;
     annotations: Record<string, pulumi.Input<string>>;
+    /**
+     * Run by the engine right before it creates the object of `kind` (in `namespace`) that a step writes
+     * (targetObjects.ts refuseForeignOnCreate): create, never take over. Unset with adopt, whose objects
+     * adoption.ts proves.
+     */
+    beforeCreate?: (kind: ObjectRef["kind"], namespace?: string) => () => Promise<void>;
 }
 
 function metadata(step: StepContext, name: pulumi.Input<string>, namespace?: pulumi.Input<string>) {
@@ -36,17 +43,23 @@ function options(step: StepContext, dependsOn: pulumi.Resource[] = []): pulumi.C
     return { parent: step.parent, provider: step.provider, dependsOn };
 }
 
+/** `options`, plus the check before the step's object of `kind` (in `namespace`) is created. */
+function guarded(step: StepContext, kind: ObjectRef["kind"], namespace?: string): pulumi.CustomResourceOptions {
+    const hook = step.beforeCreate?.(kind, namespace);
+    return { ...options(step), ...(hook ? { hooks: { beforeCreate: [hook] } } : {}) };
+}
+
 export function createServiceAccount(
     step: StepContext,
-    namespace: pulumi.Input<string>,
-    serviceAccount: pulumi.Input<string>,
+    namespace: string,
+    serviceAccount: string,
 ): k8s.core.v1.ServiceAccount {
     return new k8s.core.v1.ServiceAccount(
         childName(step.name, "serviceAccount"),
         {
             metadata: metadata(step, serviceAccount, namespace),
         },
-        options(step),
+        guarded(step, "ServiceAccount", namespace),
     );
 }
 
@@ -76,7 +89,7 @@ export function createClusterRoleAndBinding(
             },
             rules,
         },
-        options(step),
+        guarded(step, "ClusterRole"),
     );
     const binding = new k8s.rbac.v1.ClusterRoleBinding(
         childName(step.name, "clusterRoleBinding"),
@@ -85,7 +98,7 @@ export function createClusterRoleAndBinding(
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
             subjects: subjectOf(account),
         },
-        options(step),
+        guarded(step, "ClusterRoleBinding"),
     );
     return [role, binding];
 }
@@ -104,7 +117,7 @@ export function createRolesAndBindings(
                 metadata: metadata(step, account.metadata.name.apply(roleName), namespace),
                 rules,
             },
-            options(step),
+            guarded(step, "Role", namespace),
         );
         const binding = new k8s.rbac.v1.RoleBinding(
             roleBindingChildName(step.name, namespace),
@@ -113,7 +126,7 @@ export function createRolesAndBindings(
                 roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
                 subjects: subjectOf(account),
             },
-            options(step),
+            guarded(step, "RoleBinding", namespace),
         );
         return [role, binding];
     });

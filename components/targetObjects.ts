@@ -18,20 +18,40 @@ import type { ClusterSpec, Problem } from "../stack/settings";
 import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
 import { describeOwner, isOurs, type ObjectRef, type Owner } from "./ownership";
 
-/** The objects an entry writes on its target, with the key of the stack file each is named by. */
+/**
+ * The object of `kind` an entry writes on its target (in `namespace` for a Role or RoleBinding): the
+ * ServiceAccount, and the roles and bindings named after it (argocd/names.ts).
+ */
+export function targetObject(
+    cluster: Pick<ClusterSpec, "server" | "systemNamespace" | "serviceAccount">,
+    kind: ObjectRef["kind"],
+    namespace?: string,
+): ObjectRef {
+    const { server, serviceAccount } = cluster;
+    switch (kind) {
+        case "ServiceAccount":
+            return { kind, namespace: cluster.systemNamespace, name: serviceAccount, server };
+        case "ClusterRole":
+        case "Role":
+            return { kind, namespace, name: roleName(serviceAccount), server };
+        case "ClusterRoleBinding":
+        case "RoleBinding":
+            return { kind, namespace, name: roleBindingName(serviceAccount), server };
+        case "Secret":
+            throw new Error("token Secrets carry a random suffix: they are never met before they are created");
+    }
+}
+
+/** The objects an entry writes on its target, in the order it writes them. */
 export function targetObjects(cluster: ClusterSpec): ObjectRef[] {
-    const { server, systemNamespace, serviceAccount } = cluster;
-    const account: ObjectRef = { kind: "ServiceAccount", namespace: systemNamespace, name: serviceAccount, server };
-    const clusterWide: ObjectRef[] = [
-        { kind: "ClusterRole", name: roleName(serviceAccount), server },
-        { kind: "ClusterRoleBinding", name: roleBindingName(serviceAccount), server },
-    ];
+    const clusterWide = [targetObject(cluster, "ClusterRole"), targetObject(cluster, "ClusterRoleBinding")];
+    const account = targetObject(cluster, "ServiceAccount");
     if (cluster.namespaces === undefined || cluster.namespaces.length === 0) return [account, ...clusterWide];
     return [
         account,
-        ...cluster.namespaces.flatMap((namespace): ObjectRef[] => [
-            { kind: "Role", namespace, name: roleName(serviceAccount), server },
-            { kind: "RoleBinding", namespace, name: roleBindingName(serviceAccount), server },
+        ...cluster.namespaces.flatMap((namespace) => [
+            targetObject(cluster, "Role", namespace),
+            targetObject(cluster, "RoleBinding", namespace),
         ]),
         ...(cluster.clusterResources ? clusterWide : []),
     ];
@@ -118,4 +138,26 @@ export async function foreignTargetObjects(clusters: ClusterSpec[], owner: Owner
         }),
     );
     return checked.flat();
+}
+
+/**
+ * The same rule at the moment of writing, as a hook the engine runs before it creates `object` (during up
+ * only): the checks above ran before any registration, and someone may have created the object since, or the
+ * target may not have answered then. Throws, so the object is not written, when it exists and is not ours.
+ */
+export function refuseForeignOnCreate(
+    cluster: Pick<ClusterSpec, "name" | "access">,
+    owner: Owner,
+    object: ObjectRef,
+): () => Promise<void> {
+    return async () => {
+        const k8s = await clientNode();
+        const found = await read(k8s, await kubeConfigOf(cluster.access), object);
+        if (found.found && !isOurs(found.metadata, owner, object))
+            throw new pulumi.RunError(
+                `cluster "${cluster.name}": ${display(object)} appeared on the target before it was created, and it is ` +
+                    `not this stack's (${describeOwner(found.metadata)}); it was not written. fix: give the entry a ` +
+                    "ServiceAccount of its own, or adopt: true if argocd cluster add made it (docs/ownership.md)",
+            );
+    };
 }
