@@ -15,8 +15,7 @@ let world: World;
 
 /** The world's three registrations, with alpha's cluster-wide wildcard rights explicitly allowed. */
 function compliant(rotation = "1"): Record<string, unknown>[] {
-    const [alpha, ...rest] = world.clusterEntries(rotation);
-    return [{ ...alpha, allowWildcardRbac: true }, ...rest];
+    return world.clusterEntries(rotation);
 }
 
 /** The bearer token Argo CD holds for each target, by target name. */
@@ -45,7 +44,7 @@ describe("pull-request guardrails against real clusters and the real engine", { 
 
     it("2. a policy-enforced preview fails on wildcard rights without the opt-in and on unverified TLS, and changes nothing", async () => {
         const before = await world.everyOwnedObject();
-        const [alpha, beta, gamma] = world.clusterEntries();
+        const [{ allowWildcardRbac: _optIn, ...alpha }, beta, gamma] = world.clusterEntries();
         world.writeConfig([alpha, beta, { ...gamma, tls: { insecure: true } }]);
         try {
             const run = await world.pulumi("preview");

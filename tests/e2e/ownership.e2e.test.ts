@@ -100,7 +100,8 @@ describe("only what is provably ours, with a second deployment beside ours", { t
         const before = await cliObjects(c);
         const everything = await world.everyOwnedObject();
 
-        const gamma = { name: "gamma", server: c.server, context: "target-c" };
+        // Full cluster-wide rights, as the CLI grants, with the opt-in a production stack needs for them.
+        const gamma = { name: "gamma", server: c.server, context: "target-c", allowWildcardRbac: true };
         world.writeConfig([gamma]);
         for (const operation of ["preview", "up"]) {
             const run = await world.pulumi(operation);
@@ -134,6 +135,7 @@ describe("only what is provably ours, with a second deployment beside ours", { t
             server: a.server,
             context: "target-a",
             tokenRotation: rotation,
+            allowWildcardRbac: true,
             ...more,
         });
         const secretKind = { "argocd-clusters:token": { kind: "secret" } };

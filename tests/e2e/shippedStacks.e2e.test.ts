@@ -49,10 +49,14 @@ async function pipeline(
     const out = path.join(stack.workDir, `preview-out-${stack.stack}`);
     const preview = await stack.script("preview", "--out", out);
     assert.equal(preview.code, 0, `scripts/preview --stack ${stack.stack}:\n${preview.output.slice(-6000)}`);
-    assert.match(preview.output, /argocd-clusters-guardrails/, "the engine ran the policy pack");
     const summary = fs.readFileSync(path.join(out, `summary-${stack.stack}.md`), "utf8");
     const up = await stack.script("up");
     assert.equal(up.code, 0, `scripts/up --stack ${stack.stack}:\n${up.output.slice(-6000)}`);
+    assert.match(
+        up.output,
+        /Policies:\s*\n\s*✅ argocd-clusters-guardrails@v/,
+        "the engine ran the policy pack, which passed",
+    );
     const verify = await stack.script("verify", "--json", "--require-reachable");
     assert.equal(verify.code, 0, `scripts/verify --stack ${stack.stack}:\n${verify.output.slice(-6000)}`);
     // Converged: the pipelines' next preview, with the pack, has nothing to do.

@@ -249,7 +249,10 @@ export class World {
         return this.plane.cluster("argocd");
     }
 
-    /** The three registrations: cluster-wide, namespaced, custom rules. */
+    /**
+     * The three registrations: cluster-wide, namespaced, custom rules. Alpha's full cluster-wide rights carry
+     * the opt-in the policy pack requires in a production stack, which the world's stacks are to it.
+     */
     clusterEntries(rotation = "1"): Record<string, unknown>[] {
         return [
             {
@@ -258,6 +261,7 @@ export class World {
                 context: "target-a",
                 labels: { environment: this.stack },
                 tokenRotation: rotation,
+                allowWildcardRbac: true,
             },
             {
                 name: "beta",
