@@ -42,23 +42,29 @@ function kubeconfigWithShippedContexts(): string {
     return file;
 }
 
+/** A failed run's errors first (the engine's, then the program's echo of them), then its tail. */
+function failure(run: PulumiRun): string {
+    const errors = run.output.split("\n").filter((l) => /error|failed|refus/i.test(l) && !/grpc|^\s+at /.test(l));
+    return `${errors.slice(0, 40).join("\n")}\n...\n${run.output.slice(-3000)}`;
+}
+
 /** What the pipelines run for a stack: the policy-enforced preview with its summary, up, then the health report. */
 async function pipeline(
     stack: World,
 ): Promise<{ preview: PulumiRun; summary: string; up: PulumiRun; verify: PulumiRun }> {
     const out = path.join(stack.workDir, `preview-out-${stack.stack}`);
     const preview = await stack.script("preview", "--out", out);
-    assert.equal(preview.code, 0, `scripts/preview --stack ${stack.stack}:\n${preview.output.slice(-6000)}`);
+    assert.equal(preview.code, 0, `scripts/preview --stack ${stack.stack}:\n${failure(preview)}`);
     const summary = fs.readFileSync(path.join(out, `summary-${stack.stack}.md`), "utf8");
     const up = await stack.script("up");
-    assert.equal(up.code, 0, `scripts/up --stack ${stack.stack}:\n${up.output.slice(-6000)}`);
+    assert.equal(up.code, 0, `scripts/up --stack ${stack.stack}:\n${failure(up)}`);
     assert.match(
         up.output,
         /Policies:\s*\n\s*✅ argocd-clusters-guardrails@v/,
         "the engine ran the policy pack, which passed",
     );
     const verify = await stack.script("verify", "--json", "--require-reachable");
-    assert.equal(verify.code, 0, `scripts/verify --stack ${stack.stack}:\n${verify.output.slice(-6000)}`);
+    assert.equal(verify.code, 0, `scripts/verify --stack ${stack.stack}:\n${failure(verify)}`);
     // Converged: the pipelines' next preview, with the pack, has nothing to do.
     const again = await stack.pulumi("preview", "--expect-no-changes");
     assert.equal(again.code, 0, `preview --expect-no-changes of ${stack.stack}:\n${again.output.slice(-4000)}`);
