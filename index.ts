@@ -15,6 +15,7 @@ import { type Adoption, finishAdoption, foreignObjects } from "./components/adop
 import { childName } from "./components/childNames";
 import { claimConflicts } from "./components/claims";
 import { ClusterRegistration } from "./components/clusterRegistration";
+import type { Owner } from "./components/ownership";
 import { clusterProvider } from "./components/providers";
 import { lastUp, refuseRemovalsInUse } from "./components/removalGuard";
 import { narrowedKey, readRespectRbac, respectRbacProblems } from "./components/respectRbac";
@@ -30,6 +31,8 @@ async function main() {
     const stackFile = stackFileName();
     const now = runTime();
     const stack = stackAnnotationValue(pulumi.getProject(), pulumi.getStack());
+    // Who we are on the objects we write: ownership.ts proves an object ours before it is changed or deleted.
+    const owner: Owner = { stack };
     const raw = readRawConfig();
     // Checked before the state is read, so a bad stack file registers nothing; the default token for entries
     // without one is valid whichever it is, so only the last up's choice below can change the result.
@@ -39,7 +42,7 @@ async function main() {
     const tokenDefault = absentTokenKind(last);
     if (tokenDefault !== "bound") ({ settings } = loadStack(raw, stackFile, process.env, absentToken(tokenDefault)));
     const { argocd, clusters } = settings;
-    await refuseRemovalsInUse(last.registrations, clusters, argocd.access, argocd.namespace, stackFile, stack);
+    await refuseRemovalsInUse(last.registrations, clusters, argocd.access, argocd.namespace, stackFile, owner);
     // A new argocd.name or namespace replaces every cluster Secret, delete first (clusterRegistration.ts).
     const hubMove =
         last.registrations.length > 0 &&
