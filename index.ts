@@ -60,7 +60,8 @@ async function main() {
             serviceAccount: cluster.serviceAccount,
             argocdNamespace: argocd.namespace,
             secretName: clusterSecretName(cluster.server),
-            stack,
+            owner,
+            revokeCliToken: cluster.revokeCliToken,
         });
     });
     const foreign = await foreignObjects([...adoptions.values()]);

@@ -5,9 +5,9 @@
  * is never changed or deleted, except by an explicit `adopt`, which proves the CLI's objects by their names
  * and shape instead (adoption.ts).
  *
- * Deletes go through deleteIfOurs: it reads the object again right before, proves the mark on what it read,
- * and deletes with that read's uid and resourceVersion as preconditions, so an object changed or recreated by
- * someone else in between is left alone.
+ * Deletes go through deleteIfProven (deleteSecretIfOurs for our Secrets): it reads the object again right
+ * before, proves the mark (or the CLI's shape) on what it read, and deletes with that read's uid and
+ * resourceVersion as preconditions, so an object changed or recreated by someone else in between is left alone.
  */
 import type * as K8s from "@kubernetes/client-node";
 import { STACK_ANNOTATION } from "../argocd/names";
@@ -26,6 +26,11 @@ interface Marked {
 /** Whether `metadata` carries exactly our mark. */
 export function isOurs(metadata: Marked | undefined, owner: Owner): boolean {
     return metadata?.annotations?.[STACK_ANNOTATION] === owner.stack;
+}
+
+/** Whether `metadata` carries a mark of this program that is not ours: another stack's or deployment's. */
+export function isAnotherOwners(metadata: Marked | undefined, owner: Owner): boolean {
+    return metadata?.annotations?.[STACK_ANNOTATION] !== undefined && !isOurs(metadata, owner);
 }
 
 /** Who an object says it belongs to, for messages: its stack mark, or that it has none. */
@@ -49,24 +54,39 @@ export async function deleteSecretIfOurs(
     owner: Owner,
     also: (secret: K8s.V1Secret) => boolean = () => true,
 ): Promise<DeleteOutcome> {
-    let secret: K8s.V1Secret;
+    return deleteIfProven(
+        () => core.readNamespacedSecret({ name, namespace }),
+        (secret) => isOurs(secret.metadata, owner) && also(secret),
+        (preconditions) => core.deleteNamespacedSecret({ name, namespace, body: { preconditions } }),
+    );
+}
+
+/** What a conditional delete sends: exactly the object that was read and proven. */
+export interface Preconditions {
+    uid?: string;
+    resourceVersion?: string;
+}
+
+/**
+ * The one way an object is deleted: `read` it now, delete it only if `proof` holds for what was read, and only
+ * that very object (`remove` sends the read's uid and resourceVersion as preconditions). The proof is our mark
+ * (deleteSecretIfOurs) or, for an adoption, the exact name and shape of what `argocd cluster add` makes.
+ */
+export async function deleteIfProven<T extends { metadata?: K8s.V1ObjectMeta }>(
+    read: () => Promise<T>,
+    proof: (object: T) => boolean,
+    remove: (preconditions: Preconditions) => Promise<unknown>,
+): Promise<DeleteOutcome> {
+    let object: T;
     try {
-        secret = await withDeadline(core.readNamespacedSecret({ name, namespace }));
+        object = await withDeadline(read());
     } catch (err) {
         if (statusOf(err) === 404) return "gone";
         throw err;
     }
-    if (!isOurs(secret.metadata, owner) || !also(secret)) return "not ours";
+    if (!proof(object)) return "not ours";
     try {
-        await withDeadline(
-            core.deleteNamespacedSecret({
-                name,
-                namespace,
-                body: {
-                    preconditions: { uid: secret.metadata?.uid, resourceVersion: secret.metadata?.resourceVersion },
-                },
-            }),
-        );
+        await withDeadline(remove({ uid: object.metadata?.uid, resourceVersion: object.metadata?.resourceVersion }));
         return "deleted";
     } catch (err) {
         if (statusOf(err) === 404) return "gone";
