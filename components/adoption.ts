@@ -115,8 +115,12 @@ export async function foreignObjects(adoptions: Adoption[]): Promise<Problem[]> 
                 `${a.keyPath}.adopt: "${a.clusterName}" is already taken over; remove adopt: true, ` +
                     "which applies its objects with force for as long as it is set",
             );
+        } else {
+            // Before the takeover only: once the account is ours, a binding someone adds later is what it would
+            // be for any registration, and finishAdoption still deletes nothing but the CLI's own.
+            problems.push(...(await foreignBindings(a)));
         }
-        problems.push(...(await foreignBindings(a)), ...(await cliTokenProblems(a)));
+        problems.push(...(await cliTokenProblems(a)));
         const token = a.revokeCliToken
             ? `the up deletes the token Secret ${a.systemNamespace}/${a.revokeCliToken} once Argo CD holds the stack's token (revokeCliToken), which revokes the CLI's token for every Argo CD that holds it`
             : `the CLI's token stays valid (another Argo CD may hold it too); to revoke it, name its token Secret in ${a.keyPath}.revokeCliToken`;
@@ -296,8 +300,8 @@ export async function revokeCliToken(a: Adoption): Promise<string[]> {
  * The CLI's own bindings of the account that the entry does not declare (ours, applied by the engine, carry
  * our mark by now), each with its role when no other binding uses that role: without their removal the adopted
  * token would keep rights the stack file does not show. Only the CLI's exact names and shape are deleted; a
- * binding of any other shape was refused before the run (foreignBindings) and, should one appear since, is left
- * with a warning.
+ * binding of any other shape was refused before the takeover (foreignBindings) and, should one appear since,
+ * is left with a warning.
  */
 async function removeCliRights(a: Adoption): Promise<string[]> {
     const k8s = await clientNode();
