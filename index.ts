@@ -8,7 +8,6 @@ import {
     argocdClusterIdentifier,
     DEFAULT_ARGOCD_NAME,
     LEGACY_ARGOCD_PROVIDER_NAME,
-    stackAnnotationValue,
     targetClusterIdentifier,
 } from "./argocd/names";
 import { type Adoption, finishAdoption, foreignObjects } from "./components/adoption";
@@ -32,7 +31,6 @@ async function main() {
     // entry would write over and that is not ours.
     const stackFile = stackFileName();
     const now = runTime();
-    const stack = stackAnnotationValue(pulumi.getProject(), pulumi.getStack());
     const raw = readRawConfig();
     // Checked before the state is read, so a bad stack file registers nothing; the default token for entries
     // without one is valid whichever it is, so only the last up's choice below can change the result.
@@ -45,7 +43,9 @@ async function main() {
     // The one resource registered before the checks: they prove ownership by it (components/identity.ts). It is
     // made once; a run that a check stops only leaves the identity in the state.
     const identity = await deploymentIdentity(last.registrations);
-    await refuseRemovalsInUse(last.registrations, clusters, argocd.access, argocd.namespace, stackFile, stack);
+    // Who we are on the objects we write: ownership.ts proves an object ours before it is changed or deleted.
+    const owner = identity.owner;
+    await refuseRemovalsInUse(last.registrations, clusters, argocd.access, argocd.namespace, stackFile, owner);
     // A new argocd.name or namespace replaces every cluster Secret, delete first (clusterRegistration.ts).
     const hubMove =
         last.registrations.length > 0 &&
@@ -63,7 +63,9 @@ async function main() {
             serviceAccount: cluster.serviceAccount,
             argocdNamespace: argocd.namespace,
             secretName: clusterSecretName(cluster.server),
-            stack,
+            owner,
+            server: cluster.server,
+            revokeCliToken: cluster.revokeCliToken,
         });
     });
     const foreign = await foreignObjects([...adoptions.values()]);

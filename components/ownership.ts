@@ -11,9 +11,10 @@
  * (the `registrations` output): our state made it. The next up writes our identity on it, and from then on only
  * the identity counts.
  *
- * Deletes go through deleteSecretIfOurs: it reads the object again right before, proves ownership on what it
- * read, and deletes with that read's uid and resourceVersion as preconditions, so an object changed or
- * recreated by someone else in between is left alone.
+ * Deletes go through deleteIfProven (deleteSecretIfOurs for our Secrets): it reads the object again right
+ * before, proves ownership (or, for an adoption, the CLI's shape) on what it read, and deletes with that read's
+ * uid and resourceVersion as preconditions, so an object changed or recreated by someone else in between is
+ * left alone.
  */
 import type * as K8s from "@kubernetes/client-node";
 import { OWNER_ANNOTATION, STACK_ANNOTATION } from "../argocd/names";
@@ -51,6 +52,13 @@ export function isOurs(metadata: Marked | undefined, owner: Owner, ref: ObjectRe
     return annotations[STACK_ANNOTATION] !== undefined && (owner.recorded?.(ref) ?? false);
 }
 
+/** Whether `metadata` carries a mark of this program (a stack's or a deployment's) and the object is not ours. */
+export function isAnotherOwners(metadata: Marked | undefined, owner: Owner, ref: ObjectRef): boolean {
+    const annotations = metadata?.annotations ?? {};
+    const marked = annotations[STACK_ANNOTATION] !== undefined || annotations[OWNER_ANNOTATION] !== undefined;
+    return marked && !isOurs(metadata, owner, ref);
+}
+
 /** Who an object says it belongs to, for messages. */
 export function describeOwner(metadata: Marked | undefined): string {
     const annotations = metadata?.annotations ?? {};
@@ -78,25 +86,39 @@ export async function deleteSecretIfOurs(
     server: string,
     also: (secret: K8s.V1Secret) => boolean = () => true,
 ): Promise<DeleteOutcome> {
-    let secret: K8s.V1Secret;
+    return deleteIfProven(
+        () => core.readNamespacedSecret({ name, namespace }),
+        (secret) => isOurs(secret.metadata, owner, { kind: "Secret", namespace, name, server }) && also(secret),
+        (preconditions) => core.deleteNamespacedSecret({ name, namespace, body: { preconditions } }),
+    );
+}
+
+/** What a conditional delete sends: exactly the object that was read and proven. */
+export interface Preconditions {
+    uid?: string;
+    resourceVersion?: string;
+}
+
+/**
+ * The one way an object is deleted: `read` it now, delete it only if `proof` holds for what was read, and only
+ * that very object (`remove` sends the read's uid and resourceVersion as preconditions). The proof is our mark
+ * (deleteSecretIfOurs) or, for an adoption, the exact name and shape of what `argocd cluster add` makes.
+ */
+export async function deleteIfProven<T extends { metadata?: K8s.V1ObjectMeta }>(
+    read: () => Promise<T>,
+    proof: (object: T) => boolean,
+    remove: (preconditions: Preconditions) => Promise<unknown>,
+): Promise<DeleteOutcome> {
+    let object: T;
     try {
-        secret = await withDeadline(core.readNamespacedSecret({ name, namespace }));
+        object = await withDeadline(read());
     } catch (err) {
         if (statusOf(err) === 404) return "gone";
         throw err;
     }
-    if (!isOurs(secret.metadata, owner, { kind: "Secret", namespace, name, server }) || !also(secret))
-        return "not ours";
+    if (!proof(object)) return "not ours";
     try {
-        await withDeadline(
-            core.deleteNamespacedSecret({
-                name,
-                namespace,
-                body: {
-                    preconditions: { uid: secret.metadata?.uid, resourceVersion: secret.metadata?.resourceVersion },
-                },
-            }),
-        );
+        await withDeadline(remove({ uid: object.metadata?.uid, resourceVersion: object.metadata?.resourceVersion }));
         return "deleted";
     } catch (err) {
         if (statusOf(err) === 404) return "gone";

@@ -1,17 +1,22 @@
 /**
  * Removing a registration that Argo CD Applications still deploy to breaks them: Argo CD can no longer reach
  * their destination, and an ApplicationSet whose generator loses the cluster deletes the Applications it made.
- * So before any resource is registered, the program compares what the last `up` registered (this stack's own
- * `registrations` output) with the stack file, lists the Applications on the Argo CD cluster, and refuses a
- * removal while one of them still deploys to that cluster. An entry kept with `retire: true` is removed anyway,
- * with a warning naming the Applications.
+ * Giving a name another server moves them: Applications whose `destination.name` is that name deploy to the
+ * other cluster from the next sync on. So before any resource is registered, the program compares what each
+ * name and server pointed to at the last `up` (this stack's own `registrations` output, and its cluster Secrets)
+ * with what they point to in the stack file, lists the Applications on the Argo CD cluster, and refuses, while
+ * one of them still deploys to the old target: a removal (the name or the server is gone), and a name that now
+ * points to another server (a swap of two names, a name given to a new server). An entry kept with
+ * `retire: true` is removed anyway, and an entry with `nameMovedFrom: <old server>` takes its name from there
+ * anyway, each with a warning naming the Applications.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_TYPE_CLUSTER, SECRET_TYPE_LABEL, STACK_ANNOTATION } from "../argocd/names";
+import { SECRET_TYPE_CLUSTER, SECRET_TYPE_LABEL } from "../argocd/names";
 import type { ClusterAccess } from "../stack/kubeconfig";
 import { type ClusterSettings, ConfigurationError, type Problem } from "../stack/settings";
 import { CLUSTERS_KEY } from "../stack/validate";
 import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
+import { isOurs, type Owner } from "./ownership";
 import type { RecordedToken } from "./tokenSchedule";
 
 /** A registration as an `up` recorded it: the stack output `registrations` is keyed by name. */
@@ -93,17 +98,17 @@ export function mergeRegistrations(a: RecordedRegistration[], b: RecordedRegistr
 }
 
 /**
- * The registrations this stack's cluster Secrets on the Argo CD cluster hold (`argocd-clusters/stack` is this
- * stack). Empty where Secrets may not be listed: the read-only previewer relies on the recorded outputs.
+ * The registrations this stack's cluster Secrets on the Argo CD cluster hold (ownership.ts says which are
+ * ours). Empty where Secrets may not be listed: the read-only previewer relies on the recorded outputs.
  */
 export async function liveRegistrations(
     access: ClusterAccess,
     argocdNamespace: string,
-    stack: string,
+    owner: Owner,
 ): Promise<RecordedRegistration[]> {
     const k8s = await clientNode();
     const core = (await kubeConfigOf(access)).makeApiClient(k8s.CoreV1Api);
-    let items: { metadata?: { annotations?: Record<string, string> }; data?: Record<string, string> }[];
+    let items: { metadata?: { name?: string; annotations?: Record<string, string> }; data?: Record<string, string> }[];
     try {
         items = (
             await withDeadline(
@@ -118,7 +123,14 @@ export async function liveRegistrations(
     }
     const text = (value: string | undefined) => (value ? Buffer.from(value, "base64").toString("utf8") : "");
     return items
-        .filter((secret) => secret.metadata?.annotations?.[STACK_ANNOTATION] === stack)
+        .filter((secret) =>
+            isOurs(secret.metadata, owner, {
+                kind: "Secret",
+                namespace: argocdNamespace,
+                name: secret.metadata?.name ?? "",
+                server: text(secret.data?.server),
+            }),
+        )
         .map((secret) => ({ name: text(secret.data?.name), server: text(secret.data?.server) }))
         .filter((r) => r.name !== "" && r.server !== "");
 }
@@ -133,9 +145,8 @@ function sameServer(a: string, b: string): boolean {
 }
 
 /**
- * The recorded registrations that this run removes: no current entry has both their name and their server.
- * What an Application loses is then decided per destination form (applicationsInUse): a registration that moves
- * to a new server under the same name keeps Applications that use the name working, and the other way round.
+ * The recorded registrations that this run changes: no current entry has both their name and their server. What
+ * an Application of theirs loses is then decided per destination form (applicationsInUse).
  */
 export function removedRegistrations(
     recorded: RecordedRegistration[],
@@ -144,21 +155,31 @@ export function removedRegistrations(
     return recorded.filter((r) => !current.some((c) => sameServer(c.server, r.server) && c.name === r.name));
 }
 
-/** The Applications that still deploy to `removed`, with the registration each one uses. */
+/**
+ * The Applications that deployed to `removed` and no longer do after this run. By server: those whose server no
+ * entry keeps. By name: every one that uses its name, since no entry keeps that name on that server (it is gone,
+ * or points to another server now: a swap, a move). Either way they lose the cluster they deployed to.
+ */
 export function applicationsInUse(
     removed: RecordedRegistration,
     applications: ApplicationRef[],
     current: ClusterSettings[],
-): ApplicationRef[] {
+): { byServer: ApplicationRef[]; byName: ApplicationRef[] } {
     const serverGone = !current.some((c) => sameServer(c.server, removed.server));
-    const nameGone = !current.some((c) => c.name === removed.name);
-    return applications.filter((app) => {
-        const { server, name } = app.destination;
-        return (
-            (serverGone && server !== undefined && sameServer(server, removed.server)) ||
-            (nameGone && name === removed.name)
-        );
-    });
+    return {
+        byServer: applications.filter(
+            (app) =>
+                serverGone &&
+                app.destination.server !== undefined &&
+                sameServer(app.destination.server, removed.server),
+        ),
+        byName: applications.filter((app) => app.destination.name === removed.name),
+    };
+}
+
+/** The entry that holds `removed`'s name now, on another server, if one does. */
+export function nameSuccessor(removed: RecordedRegistration, current: ClusterSettings[]): ClusterSettings | undefined {
+    return current.find((c) => c.name === removed.name);
 }
 
 const APPLICATIONS = { group: "argoproj.io", version: "v1alpha1", plural: "applications" };
@@ -222,8 +243,9 @@ function describeApps(apps: ApplicationRef[]): string {
 }
 
 /**
- * Throws a ConfigurationError naming every registration this run would remove while Applications deploy to it;
- * warns for the ones kept with `retire: true`. Lists Applications only when something is removed.
+ * Throws a ConfigurationError naming every registration this run would remove, and every name it would point to
+ * another server, while Applications deploy to it; warns for the ones kept with `retire: true` or moved with
+ * `nameMovedFrom`. Lists Applications only when something is removed or moved.
  */
 export async function refuseRemovalsInUse(
     recorded: RecordedRegistration[],
@@ -231,33 +253,65 @@ export async function refuseRemovalsInUse(
     argocdAccess: ClusterAccess,
     argocdNamespace: string,
     stackFile: string,
-    stack: string,
+    owner: Owner,
 ): Promise<void> {
     const current = clusters.filter((c) => !c.retire);
     // The outputs lag behind a run that failed part-way (a registration it added is on the hub but not in
     // them): the stack's cluster Secrets themselves count too, where this identity may read them.
-    const live = await liveRegistrations(argocdAccess, argocdNamespace, stack);
-    const removed = removedRegistrations(mergeRegistrations(recorded, live), current);
+    const before = mergeRegistrations(recorded, await liveRegistrations(argocdAccess, argocdNamespace, owner));
+    warnStaleNameMoves(before, current);
+    const removed = removedRegistrations(before, current);
     if (removed.length === 0) return;
     const applications = await listApplications(argocdAccess, argocdNamespace);
     if (!Array.isArray(applications)) throw new ConfigurationError(stackFile, [applications]);
     const problems: Problem[] = [];
     for (const registration of removed) {
-        const inUse = applicationsInUse(registration, applications, current);
-        if (inUse.length === 0) continue;
+        const { byServer, byName } = applicationsInUse(registration, applications, current);
         const label = `"${registration.name}" (${registration.server})`;
-        const retired = clusters.findIndex((c) => c.retire && c.name === registration.name);
-        if (retired >= 0) {
-            pulumi.log.warn(
-                `retiring ${label} although ${inUse.length} Application(s) still deploy to it: ${describeApps(inUse)}`,
-            );
-            continue;
+        const successor = nameSuccessor(registration, current);
+        // Without a successor, the name is gone with the registration: its Applications are lost with it.
+        const lost = successor ? byServer : [...new Set([...byServer, ...byName])];
+        if (lost.length > 0) {
+            if (clusters.some((c) => c.retire && c.name === registration.name)) {
+                pulumi.log.warn(
+                    `retiring ${label} although ${lost.length} Application(s) still deploy to it: ${describeApps(lost)}`,
+                );
+            } else {
+                problems.push({
+                    path: CLUSTERS_KEY,
+                    message: `removing ${label} would break ${lost.length} Application(s) that still deploy to it: ${describeApps(lost)}`,
+                    fix: `move or delete those Applications first, or keep the entry with retire: true to remove the registration anyway`,
+                });
+            }
         }
-        problems.push({
-            path: CLUSTERS_KEY,
-            message: `removing ${label} would break ${inUse.length} Application(s) that still deploy to it: ${describeApps(inUse)}`,
-            fix: `move or delete those Applications first, or keep the entry with retire: true to remove the registration anyway`,
-        });
+        if (successor && byName.length > 0) {
+            const move = `${label} to ${successor.server}`;
+            if (successor.nameMovedFrom !== undefined && sameServer(successor.nameMovedFrom, registration.server)) {
+                pulumi.log.warn(
+                    `moving ${move} (nameMovedFrom): ${byName.length} Application(s) that deploy to it by name now deploy there: ${describeApps(byName)}`,
+                );
+            } else {
+                problems.push({
+                    path: `${CLUSTERS_KEY}[${clusters.indexOf(successor)}].name`,
+                    message: `moving ${move} would send ${byName.length} Application(s) that deploy to it by name to the other cluster: ${describeApps(byName)}`,
+                    fix:
+                        "give those Applications destination.server, or move or delete them first, or set " +
+                        `nameMovedFrom: ${registration.server} on this entry to move them with the name`,
+                });
+            }
+        }
     }
     if (problems.length > 0) throw new ConfigurationError(stackFile, problems);
+}
+
+/** `nameMovedFrom` acknowledges one move: once the name no longer pointed to that server before this run, it is a leftover. */
+function warnStaleNameMoves(before: RecordedRegistration[], current: ClusterSettings[]): void {
+    for (const c of current) {
+        if (c.nameMovedFrom === undefined) continue;
+        if (before.some((r) => r.name === c.name && sameServer(r.server, c.nameMovedFrom!))) continue;
+        pulumi.log.warn(
+            `nameMovedFrom of "${c.name}": the last up did not register "${c.name}" at ${c.nameMovedFrom}, so nothing moves ` +
+                "(once a move is done, the key is a leftover): remove it",
+        );
+    }
 }

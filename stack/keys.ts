@@ -96,7 +96,11 @@ export const CLUSTER_KEYS = {
     },
     tokenRotation: { ifNull: 'give a value, e.g. tokenRotation: "2026-11", or remove the key' },
     adopt: { ifNull: BOOLEAN_OR_DEFAULT },
+    revokeCliToken: {
+        ifNull: "give the name of the CLI's token Secret to delete, e.g. argocd-manager-long-lived-token, or remove the key to leave it",
+    },
     retire: { ifNull: BOOLEAN_OR_DEFAULT },
+    nameMovedFrom: { ifNull: "give the server this entry's name pointed to before, or remove the key" },
     customVerbs: { ifNull: "list the verbs of your aggregated APIs or webhooks that rules may use, or remove the key" },
     verify: { ifNull: "write auto, required or off, or remove the key for auto" },
 } as const satisfies KeyTable;

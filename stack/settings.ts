@@ -121,15 +121,26 @@ interface ClusterValues {
     /** Any new value issues a new token and retires the old one. */
     tokenRotation: string;
     /**
-     * Take over what `argocd cluster add` left for this cluster in one run, and revoke the CLI's token
-     * (adoption.ts). A one-time switch: remove it once done.
+     * Take over what `argocd cluster add` left for this cluster in one run (adoption.ts): its ServiceAccount,
+     * role and binding, and its cluster Secret in place. The CLI's token stays valid unless revokeCliToken
+     * names it. A one-time switch: remove it once done.
      */
     adopt: boolean;
+    /**
+     * With adopt: the name of the CLI's token Secret in systemNamespace to delete once the cluster Secret holds
+     * our token, which revokes the CLI's token for everyone who holds it (another Argo CD may).
+     */
+    revokeCliToken?: string;
     /**
      * Remove this registration although Argo CD Applications still deploy to it (removalGuard.ts): the entry
      * stays in the stack file, nothing is registered for it, and a warning names the Applications.
      */
     retire: boolean;
+    /**
+     * The server this entry's name pointed to at the last `up`: Applications that deploy by that name may follow
+     * it to this entry's server (removalGuard.ts), which otherwise refuses a name that changes its server.
+     */
+    nameMovedFrom?: string;
     /** The check before the cluster Secret is written: auto, required or off (connectionCheck.ts). */
     verify: VerifyMode;
 }

@@ -421,6 +421,27 @@ function validateCluster(
             "remove one: adopt takes a registration over, retire removes it",
         );
     }
+    const revokeCliToken = objectName(p, `${path}.revokeCliToken`, o.revokeCliToken);
+    if (o.revokeCliToken !== undefined && adopt !== true) {
+        p.add(
+            `${path}.revokeCliToken`,
+            "only applies with adopt: true",
+            "set adopt: true to take the CLI's registration over and revoke its token in the same up, or remove revokeCliToken",
+        );
+    }
+    const nameMovedFrom =
+        o.nameMovedFrom === undefined ? undefined : validateServer(p, `${path}.nameMovedFrom`, o.nameMovedFrom);
+    if (
+        nameMovedFrom !== undefined &&
+        server !== undefined &&
+        normalizeServer(nameMovedFrom) === normalizeServer(server)
+    ) {
+        p.add(
+            `${path}.nameMovedFrom`,
+            "is this entry's own server",
+            "remove it: it names the server the entry's name pointed to before it moved here",
+        );
+    }
 
     const reach =
         kubeContext !== undefined && usable(o.kubeconfig, kubeconfig)
@@ -453,7 +474,9 @@ function validateCluster(
             token,
             tokenRotation: tokenRotation ?? "",
             adopt: adopt ?? false,
+            revokeCliToken,
             retire: retire ?? false,
+            nameMovedFrom,
             verify: verify ?? "auto",
         },
         reach,

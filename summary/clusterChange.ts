@@ -218,10 +218,30 @@ export function summarizeCluster(key: string, steps: Step[], sources: Sources): 
             details.push(changeLine(partOf(s) === "provider" ? "Pulumi's provider for the target" : undefined, s));
     }
 
-    // Opt-ins a reviewer must see: a takeover of the CLI's objects, a removal past the Applications check.
+    // Opt-ins a reviewer must see: a takeover of the CLI's objects (what it deletes, what it leaves), a name that
+    // moves its Applications to another server, a removal past the Applications check.
     if (kind !== "removed" && desired?.adopt) {
         details.push(
-            "adopts what `argocd cluster add` left (adopt: true): its cluster Secret in place, then revokes the CLI's token",
+            "adopts what `argocd cluster add` left (adopt: true): its account, role and binding, and its cluster Secret in place; " +
+                "deletes only the CLI's own role and binding beyond the entry's rights, never a binding the CLI did not make",
+        );
+        if (desired.revokeCliToken) {
+            const secret = md(`${desired.systemNamespace}/${desired.revokeCliToken}`);
+            details.push(`then revokes the CLI's token: deletes its token Secret ${secret} (revokeCliToken)`);
+            warnings.push(
+                `${label}: revokeCliToken deletes the token Secret ${secret} once Argo CD holds the new token: ` +
+                    "every other Argo CD that holds the CLI's token for this cluster loses it",
+            );
+        } else {
+            details.push(
+                "the CLI's token stays valid, with the rights the stack now grants (revokeCliToken not set): " +
+                    "name its token Secret in revokeCliToken to revoke it",
+            );
+        }
+    }
+    if (kind !== "removed" && desired?.nameMovedFrom) {
+        warnings.push(
+            `${label}: Applications that deploy by its name move here from ${md(desired.nameMovedFrom)} (nameMovedFrom)`,
         );
     }
     if (kind === "removed" && sources.desired.get(key)?.retire) {

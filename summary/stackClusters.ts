@@ -4,6 +4,7 @@
  * last `up` registered (the stack output `registrations`, the plain source for a removed one).
  */
 import { clusterSecretName } from "../argocd/clusterSecret";
+import { DEFAULT_SYSTEM_NAMESPACE } from "../argocd/names";
 import { asObject, at, plainBoolean, plainString, plainStringMap } from "./engineValues";
 import type { PreviewDigest, PreviewStep } from "./previewDigest";
 
@@ -17,8 +18,13 @@ export interface DesiredCluster {
     ownCa: boolean;
     /** `adopt: true`: takes over what `argocd cluster add` left. */
     adopt: boolean;
+    /** With adopt: the CLI's token Secret to delete, which revokes the CLI's token, and its namespace. */
+    revokeCliToken?: string;
+    systemNamespace: string;
     /** `retire: true`: removed although Applications may still deploy to it. */
     retire: boolean;
+    /** The server the entry's name pointed to before: Applications by that name follow it here. */
+    nameMovedFrom?: string;
 }
 
 export function desiredClusters(digest: PreviewDigest, project: string): Map<string, DesiredCluster> {
@@ -44,7 +50,10 @@ export function desiredClusters(digest: PreviewDigest, project: string): Map<str
             serverName: plainString(at(entry, "tls", "serverName")),
             ownCa: at(entry, "tls", "caData") !== undefined,
             adopt: plainBoolean(at(entry, "adopt")) === true,
+            revokeCliToken: plainString(at(entry, "revokeCliToken")),
+            systemNamespace: plainString(at(entry, "systemNamespace")) ?? DEFAULT_SYSTEM_NAMESPACE,
             retire: plainBoolean(at(entry, "retire")) === true,
+            nameMovedFrom: plainString(at(entry, "nameMovedFrom")),
         });
     }
     return result;

@@ -24,6 +24,10 @@ const CLI_CLUSTER_RULES = [
     { nonResourceURLs: ["*"], verbs: ["*"] },
 ];
 
+/** The others that bindings of the CLI's account also serve (step 6b). */
+const PLATFORM_GROUP = { kind: "Group", name: "platform-admins", apiGroup: "rbac.authorization.k8s.io" };
+const TEAM_GROUP = { kind: "Group", name: "team-a", apiGroup: "rbac.authorization.k8s.io" };
+
 let world: World;
 /** Every bearer token seen during the run: none may appear in state or outputs. */
 const tokensSeen = new Set<string>();
@@ -235,7 +239,7 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         );
     });
 
-    it("6b. a cluster added with argocd cluster add is refused without adopt, and taken over in one up with it", async () => {
+    it("6b. a cluster added with argocd cluster add is refused without adopt, and taken over in one up with it, deleting only what the CLI made", async () => {
         // What `argocd cluster add target-c` leaves behind: the argocd-manager account with full rights and a
         // long-lived token on the target, and a cluster Secret holding that token on the Argo CD cluster.
         const c = world.c;
@@ -286,7 +290,20 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
             data: { name: b64("gamma"), server: b64(c.server), config: b64(JSON.stringify(config)) },
         });
 
-        // The same cluster, now in the stack file with the CLI's defaults (cluster-wide).
+        // Bindings of the account that the CLI did not make: a platform's cluster-admin binding for a Group and the
+        // account, and a team's RoleBinding. They serve others: adopt must neither delete them nor take the account
+        // over with them (issue 20, item 3: adopt deleted both, whole, and said nothing).
+        await create(c, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
+            metadata: { name: "platform-admins" },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+            subjects: [PLATFORM_GROUP, { kind: "ServiceAccount", name: "argocd-manager", namespace: "kube-system" }],
+        });
+        await create(c, "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", {
+            metadata: { name: "team-a-view" },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+            subjects: [TEAM_GROUP, { kind: "ServiceAccount", name: "argocd-manager", namespace: "kube-system" }],
+        });
+
         // The same cluster, now in the stack file with narrower rights than the CLI granted: namespace default only.
         const [alpha, beta] = world.clusterEntries("2");
         const gamma = { name: "gamma", server: c.server, context: "target-c", namespaces: ["default"] };
@@ -301,14 +318,45 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
             "Argo CD keeps the CLI's working registration",
         );
 
-        // The opt-in: adopt: true takes the CLI's registration over in one up. Meanwhile Argo CD must always find
-        // the cluster Secret, and every token it holds must work.
+        // adopt: true is refused while those bindings grant the account: it names each one and the fix, and changes
+        // nothing.
         world.writeConfig([alpha, beta, { ...gamma, adopt: true }]);
+        const refused = await world.pulumi("up");
+        assert.notEqual(refused.code, 0, "adopt is refused while bindings the CLI did not make grant the account");
+        for (const binding of [
+            "ClusterRoleBinding platform-admins on the target also grants kube-system/argocd-manager the ClusterRole cluster-admin",
+            "RoleBinding default/team-a-view on the target also grants kube-system/argocd-manager the ClusterRole view",
+        ]) {
+            assert.ok(refused.output.includes(binding), `${binding}\n${refused.output.slice(-4000)}`);
+        }
+        assert.match(refused.output, /fix: have its owner take kube-system\/argocd-manager out of it/);
+        assert.equal((await world.clusterSecret(c))!.config.bearerToken, cliToken, "nothing was taken over");
+        const platformAdmins = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/platform-admins";
+        const teamView = "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings/team-a-view";
+        assert.equal((await get(c, platformAdmins)).subjects.length, 2, "platform-admins survives whole");
+        assert.equal((await get(c, teamView)).subjects.length, 2, "team-a-view survives whole");
+        // Their owners take the account out of them (the fix the message gives); the bindings stay theirs.
+        for (const [urlPath, group] of [
+            [platformAdmins, PLATFORM_GROUP],
+            [teamView, TEAM_GROUP],
+        ] as const) {
+            const binding = await get(c, urlPath);
+            const res = await c.admin("PUT", urlPath, { ...binding, subjects: [group] });
+            assert.equal(res.status, 200, JSON.stringify(res.body));
+        }
+
+        // Now adopt takes the CLI's registration over in one up. Meanwhile Argo CD must always find the cluster
+        // Secret, and every token it holds must work.
         const preview = await world.pulumi("preview", "--json");
         assert.equal(preview.code, 0, preview.output.slice(-4000));
+        const digest = parsePreview(preview.stdout);
         assert.match(
-            summarizePreview(parsePreview(preview.stdout)),
-            /`gamma`[^\n]*adopts what `argocd cluster add` left \(adopt: true\)/,
+            summarizePreview(digest),
+            /`gamma`[^\n]*adopts what `argocd cluster add` left \(adopt: true\)[^\n]*; the CLI's token stays valid/,
+        );
+        assert.ok(
+            digest.diagnostics?.some((d) => d.message?.includes(`adopt of "gamma": the CLI's token stays valid`)),
+            "the preview says the CLI's token stays valid",
         );
         const secretPath = `/api/v1/namespaces/${ARGOCD_NS}/secrets/${clusterSecretName(c.server)}`;
         const seen: number[] = [];
@@ -343,9 +391,10 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         assert.equal(adopted.code, 0, adopted.output.slice(-4000));
         assert.ok(seen.length > 5, `the watcher saw the Secret during the up (${seen.length} reads)`);
         assert.deepEqual([...new Set(seen)], [200], "Argo CD always had the cluster Secret, with a working token");
+        // By default the CLI's token stays valid, and the run says so: another Argo CD may hold it.
         assert.match(
             adopted.output,
-            /deleted the token Secret\(s\) of argocd cluster add, revoking them: kube-system\/argocd-manager-long-lived-token/,
+            /adopt of "gamma": left the token Secret\(s\) of kube-system\/argocd-manager that the stack did not make[^\n]*: kube-system\/argocd-manager-long-lived-token/,
         );
 
         const ours = (await world.clusterSecret(c))!;
@@ -357,14 +406,15 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         );
         assert.notEqual(await tokenOf(c), cliToken);
         assert.deepEqual(await configMapRoundTrip(credentialsFrom(ours), "default"), [201, 200]);
-        assert.equal(await get(c, "/api/v1/namespaces/kube-system/secrets/argocd-manager-long-lived-token"), undefined);
         const creds = credentialsFrom(ours);
-        await eventually(
-            async () => (await kubeRequest({ ...creds, bearerToken: cliToken }, "GET", "/api")).status,
-            401,
-            "the CLI's token must be revoked",
-        );
+        assert.equal((await kubeRequest({ ...creds, bearerToken: cliToken }, "GET", "/api")).status, 200);
         assert.equal((await world.succeed("outputs")).registrations.gamma.adopted, true);
+        for (const [urlPath, group] of [
+            [platformAdmins, PLATFORM_GROUP],
+            [teamView, TEAM_GROUP],
+        ] as const) {
+            assert.deepEqual((await get(c, urlPath))?.subjects, [group], `${urlPath} is left as its owner made it`);
+        }
         // Nothing of the CLI's broader rights is left: its ClusterRole and binding are gone, the token is namespaced.
         assert.equal(
             await get(c, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/argocd-manager-role-binding"),
@@ -381,6 +431,21 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
             "no cluster-wide rights left",
         );
 
+        // Revoking the CLI's token is its own explicit step: revokeCliToken names its Secret.
+        world.writeConfig([alpha, beta, { ...gamma, adopt: true, revokeCliToken: "argocd-manager-long-lived-token" }]);
+        const revoking = await world.pulumi("up");
+        assert.equal(revoking.code, 0, revoking.output.slice(-4000));
+        assert.match(
+            revoking.output,
+            /deleted the token Secret kube-system\/argocd-manager-long-lived-token of argocd cluster add \(revokeCliToken\)/,
+        );
+        assert.equal(await get(c, "/api/v1/namespaces/kube-system/secrets/argocd-manager-long-lived-token"), undefined);
+        await eventually(
+            async () => (await kubeRequest({ ...creds, bearerToken: cliToken }, "GET", "/api")).status,
+            401,
+            "the CLI's token must be revoked",
+        );
+
         // adopt is a one-time switch: dropped, the objects only lose the force annotation.
         world.writeConfig([alpha, beta, gamma]);
         await world.succeed("up");
@@ -395,6 +460,8 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         await world.succeed("up");
         assert.deepEqual(await world.ownedObjects(c), {});
         assert.equal(await get(c, "/apis/rbac.authorization.k8s.io/v1/clusterroles/argocd-manager-role"), undefined);
+        // Their owners' bindings were never ours; the test removes them for the steps that follow.
+        for (const urlPath of [platformAdmins, teamView]) assert.equal((await c.admin("DELETE", urlPath)).status, 200);
     });
 
     it("7. bad config fails the preview with every problem, and nothing changes on any cluster", async () => {

@@ -102,7 +102,9 @@ describe("validateStack accepts", () => {
                     token: { kind: "secret" },
                     tokenRotation: "",
                     adopt: false,
+                    revokeCliToken: undefined,
                     retire: false,
+                    nameMovedFrom: undefined,
                     verify: "auto",
                     access: {
                         context: "prod (argocd-clusters:clusters[0])",
@@ -218,6 +220,55 @@ describe("validateStack accepts", () => {
             /together with retire: true/,
         );
         expectOne([cluster({ retire: "yes" })], "argocd-clusters:clusters[0].retire", /must be true or false/);
+    });
+
+    it("revokeCliToken: the CLI's token Secret to delete, only with adopt", () => {
+        assert.equal(
+            validateStack(
+                {
+                    argocd,
+                    clusters: [cluster({ adopt: true, revokeCliToken: "argocd-manager-long-lived-token" })],
+                    projectKeys: [],
+                    secretKeys: [],
+                },
+                SEPARATE_CLUSTERS,
+            ).settings?.clusters[0].revokeCliToken,
+            "argocd-manager-long-lived-token",
+        );
+        expectOne(
+            [cluster({ revokeCliToken: "argocd-manager-long-lived-token" })],
+            "argocd-clusters:clusters[0].revokeCliToken",
+            /only applies with adopt: true/,
+        );
+        expectOne(
+            [cluster({ adopt: true, revokeCliToken: "Argocd Manager" })],
+            "argocd-clusters:clusters[0].revokeCliToken",
+            /is not a valid name/,
+        );
+        const [empty] = problemsOf([cluster({ adopt: true, revokeCliToken: null })]);
+        assert.equal(empty.path, "argocd-clusters:clusters[0].revokeCliToken");
+        assert.match(empty.fix, /argocd-manager-long-lived-token, or remove the key to leave it/);
+    });
+
+    it("nameMovedFrom: the server the name pointed to before, not the entry's own", () => {
+        assert.equal(
+            validateStack(
+                {
+                    argocd,
+                    clusters: [cluster({ nameMovedFrom: "https://api.old:6443" })],
+                    projectKeys: [],
+                    secretKeys: [],
+                },
+                SEPARATE_CLUSTERS,
+            ).settings?.clusters[0].nameMovedFrom,
+            "https://api.old:6443",
+        );
+        expectOne(
+            [cluster({ nameMovedFrom: "https://API.prod:6443" })],
+            "argocd-clusters:clusters[0].nameMovedFrom",
+            /is this entry's own server/,
+        );
+        expectOne([cluster({ nameMovedFrom: "http://api.old" })], "argocd-clusters:clusters[0].nameMovedFrom", /https/);
     });
 });
 

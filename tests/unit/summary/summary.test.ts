@@ -285,14 +285,34 @@ describe("registration summary input", () => {
         assert.ok(!summary("rotate-token.json").includes("🛑"));
     });
 
-    it("shows the adopt and retire opt-ins of the stack file", () => {
+    it("shows the adopt, revokeCliToken, nameMovedFrom and retire opt-ins of the stack file", () => {
         const added = digest("add-cluster.json");
         const clusters = JSON.parse(added.config!["argocd-clusters:clusters"] as string);
         clusters[1].adopt = true;
         added.config!["argocd-clusters:clusters"] = JSON.stringify(clusters);
+        const adopted = summarizePreview(added);
+        assert.match(
+            adopted,
+            /^- `dev` [^\n]*; adopts what `argocd cluster add` left \(adopt: true\): its account, role and binding, and its cluster Secret in place; deletes only the CLI's own role and binding beyond the entry's rights, never a binding the CLI did not make; the CLI's token stays valid, with the rights the stack now grants \(revokeCliToken not set\)/m,
+        );
+        assert.doesNotMatch(adopted, /revokes/);
+        // The revocation is its own opt-in, named in the entry and shown as a warning.
+        clusters[1].revokeCliToken = "argocd-manager-long-lived-token";
+        added.config!["argocd-clusters:clusters"] = JSON.stringify(clusters);
+        const revoking = summarizePreview(added);
+        assert.match(
+            revoking,
+            /^- `dev` [^\n]*; then revokes the CLI's token: deletes its token Secret `kube-system\/argocd-manager-long-lived-token` \(revokeCliToken\)$/m,
+        );
+        assert.match(
+            revoking,
+            /^- ⚠️ `dev`: revokeCliToken deletes the token Secret `kube-system\/argocd-manager-long-lived-token` once Argo CD holds the new token: every other Argo CD/m,
+        );
+        clusters[1].nameMovedFrom = "https://api.cluster.old:6443";
+        added.config!["argocd-clusters:clusters"] = JSON.stringify(clusters);
         assert.match(
             summarizePreview(added),
-            /^- `dev` [^\n]*; adopts what `argocd cluster add` left \(adopt: true\): its cluster Secret in place, then revokes the CLI's token$/m,
+            /^- ⚠️ `dev`: Applications that deploy by its name move here from `https:\/\/api.cluster.old:6443` \(nameMovedFrom\)$/m,
         );
         const removed = digest("remove-cluster.json");
         removed.config!["argocd-clusters:clusters"] = JSON.stringify([
