@@ -137,8 +137,10 @@ export class LocalCluster {
             args: [
                 `--kubeconfig=${kubeconfig}`,
                 // The token controller fills service-account-token Secrets. The garbage collector completes
-                // foreground deletions (pulumi-kubernetes deletes that way): without it they hang forever.
-                "--controllers=serviceaccount-token,garbagecollector",
+                // foreground deletions (pulumi-kubernetes deletes that way): without it they hang forever. The
+                // root CA publisher writes kube-root-ca.crt into every namespace, as on every real cluster: a bound
+                // token's registration takes the target's CA from it when no other applies.
+                "--controllers=serviceaccount-token,garbagecollector,root-ca-cert-publisher",
                 `--service-account-private-key-file=${this.certs.serviceAccountKey}`,
                 `--root-ca-file=${this.certs.caCert}`,
                 "--use-service-account-credentials=false",

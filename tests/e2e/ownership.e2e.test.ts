@@ -39,7 +39,11 @@ async function heldToken(namespace: string, target: LocalCluster): Promise<strin
     return JSON.parse(b64(res.body.data.config)).bearerToken;
 }
 
-/** Name, resourceVersion and annotations of what `argocd cluster add` left on `cluster`. */
+/**
+ * What `argocd cluster add` left on `cluster`, as far as a takeover would change it: each object's uid, its
+ * annotations and the field managers that wrote it (the API server itself may touch the token Secret: it labels
+ * a legacy token with the day it was last used).
+ */
 async function cliObjects(cluster: LocalCluster): Promise<Record<string, unknown>> {
     const paths = [
         "/api/v1/namespaces/kube-system/serviceaccounts/argocd-manager",
@@ -50,8 +54,13 @@ async function cliObjects(cluster: LocalCluster): Promise<Record<string, unknown
     const objects: Record<string, unknown> = {};
     for (const p of paths) {
         const res = await cluster.admin("GET", p);
-        objects[p] =
-            res.status === 200 ? [res.body.metadata.resourceVersion, res.body.metadata.annotations] : res.status;
+        if (res.status !== 200) {
+            objects[p] = res.status;
+            continue;
+        }
+        const { uid, annotations, managedFields } = res.body.metadata;
+        const managers = [...new Set((managedFields ?? []).map((f: { manager: string }) => f.manager))];
+        objects[p] = { uid, annotations, managers: managers.filter((m) => m !== "kube-apiserver") };
     }
     return objects;
 }
