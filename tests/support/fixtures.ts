@@ -24,6 +24,9 @@ export const SEPARATE_CLUSTERS: Kubeconfigs = {
     }),
 };
 
+/** The Argo CD cluster's access in unit tests: nothing it reaches (unit tests reach no network). */
+export const ARGOCD_ACCESS = { context: "argocd", kubeconfig: "", server: "https://argocd.example:6443" };
+
 let providers: { argocd: k8s.Provider; target: k8s.Provider } | undefined;
 
 export function testProviders() {
@@ -70,7 +73,7 @@ export async function register(
         // Unit tests reach no network: the check before writing, which connects to server, is proven end to
         // end (tests/e2e/verify.e2e.test.ts).
         cluster: clusterSpec({ verify: "off", ...options }),
-        argocd: { name: "argocd", namespace: "argocd" },
+        argocd: { name: "argocd", namespace: "argocd", access: ARGOCD_ACCESS },
         hubMove: false,
         tokenSchedule,
         boundTokenSchedule,
