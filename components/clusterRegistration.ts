@@ -61,8 +61,11 @@ export interface ClusterRegistrationArgs {
      * access its kubeconfig context resolved to. Taken as it is: the component fills no default of its own.
      */
     cluster: ClusterSpec;
-    /** The Argo CD cluster: the cluster Secret goes to its namespace, and records its name. */
-    argocd: Pick<ArgoCDSpec, "name" | "namespace">;
+    /**
+     * The Argo CD cluster: the cluster Secret goes to its namespace, and records its name; through its access the
+     * cluster Secret is read back before superseded tokens are revoked (tokenCleanup.ts).
+     */
+    argocd: Pick<ArgoCDSpec, "name" | "namespace" | "access">;
     /**
      * Provider for the target cluster; the ServiceAccount, rights and token are created through it. Must be
      * identified by `targetClusterIdentifier(cluster.server)`, which is recorded on every target object.
@@ -269,8 +272,9 @@ export class ClusterRegistration extends pulumi.ComponentResource {
         this.tokenRenewsAt = token.renewsAt;
         this.mode = pulumi.output<RegistrationMode>(isNamespaced(cluster) ? "namespaced" : "cluster-wide");
         this.argocdNamespace = pulumi.output(argocd.namespace);
-        // Resolves once superseded tokens are revoked, after the cluster Secret's step. A component output, so the
-        // run waits for it (registerOutputs) without it changing any stack output.
+        // Resolves after the cluster Secret's step, once superseded tokens are revoked, or kept with a warning when
+        // the cluster Secret, read back, does not hold the current token. A component output, so the run waits for
+        // it (registerOutputs) without it changing any stack output.
         const supersededTokensRevoked = revokeSupersededTokens(
             {
                 clusterName: cluster.name,
@@ -281,8 +285,13 @@ export class ClusterRegistration extends pulumi.ComponentResource {
                 server: cluster.server,
                 clusterIdentifier: targetClusterIdentifier(cluster.server),
             },
-            secret.metadata.name,
-            cluster.token.kind === "bound" ? { boundObject: token.secretName } : { tokenSecret: token.secretName },
+            { access: argocd.access, namespace: secret.metadata.namespace, name: secret.metadata.name },
+            {
+                bearerToken: token.credential.apply((c) => c.bearerToken),
+                ...(cluster.token.kind === "bound"
+                    ? { boundObject: token.secretName }
+                    : { tokenSecret: token.secretName }),
+            },
             this,
         );
         this.registerOutputs({

@@ -10,10 +10,18 @@
  * deletes pending deletes in its final phase, which a failed switch never reaches (step 4). With
  * --continue-on-error it does reach it: the old token Secret is deleted although the cluster Secret still holds
  * its token (step 4b).
+ *
+ * Then the same without any failure: an `up` that leaves the cluster Secret out on purpose (`--exclude` on its
+ * URN) rotates the token while Argo CD keeps the old one; the cluster Secret's step is skipped and its outputs
+ * come from the old state, so only reading the cluster Secret back proves whether Argo CD was switched (steps 6
+ * to 11, secret and bound kind). Last, a renamed stack (`pulumi stack rename`) must still revoke its own
+ * superseded token (step 12), and the first up after a rename changes no token (step 13).
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import { describe, it } from "node:test";
 import { clusterSecretName } from "../../argocd/clusterSecret";
+import { childName } from "../../components/childNames";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
 import {
     ARGOCD_NS,
@@ -115,6 +123,79 @@ async function denyClusterSecretWrites(): Promise<void> {
     );
 }
 
+/** The URN the engine gave alpha's cluster Secret, as the stack's checkpoint records it. */
+function clusterSecretUrn(): string {
+    const checkpoint = JSON.parse(fs.readFileSync(world.checkpointFile(), "utf8"));
+    const suffix = `::${childName(clusterSecretName(world.a.server), "clusterSecret")}`;
+    const urns = (checkpoint.checkpoint.latest.resources as { urn: string }[])
+        .map((r) => r.urn)
+        .filter((urn) => urn.endsWith(suffix));
+    assert.equal(urns.length, 1, `one cluster Secret for alpha in the checkpoint, got ${urns}`);
+    return urns[0];
+}
+
+/** GET of a Secret in alpha's kube-system: its status (200, or 404 once deleted). */
+async function targetSecretStatus(name: string): Promise<number> {
+    return (await world.a.admin("GET", `/api/v1/namespaces/kube-system/secrets/${name}`)).status;
+}
+
+/** Alpha alone, with `token` written explicitly, at `rotation`. */
+function writeAlpha(rotation: string, token: Record<string, unknown>): void {
+    world.writeConfig(world.clusterEntries(rotation).slice(0, 1), { "argocd-clusters:token": token });
+}
+
+const BOUND = { kind: "bound", lifetime: "24h", renewBefore: "1h" };
+
+/**
+ * The token Argo CD holds before an excluded up, and its token Secret or bound object on the target (the
+ * registration's current one before that up).
+ */
+let held: string;
+let heldObject: string;
+
+async function rememberHeld(): Promise<void> {
+    held = await world.bearerToken(world.a);
+    heldObject = (await world.succeed("outputs")).registrations.alpha.tokenSecretName;
+}
+
+/**
+ * An up that leaves alpha's cluster Secret out (`--exclude` on its URN) while the token is replaced: it
+ * succeeds, Argo CD still holds `held`, which keeps working, and `heldObject` (its token Secret or bound object)
+ * is kept and named in a warning.
+ */
+async function upExcludingClusterSecret(): Promise<void> {
+    const run = await world.pulumi("up", "--exclude", clusterSecretUrn());
+    console.log(`--- up --exclude <cluster Secret>: exit ${run.code}\n${engineLines(run)}`);
+    assert.equal(run.code, 0, run.output.slice(-4000));
+    assert.equal(await world.bearerToken(world.a), held, "the excluded cluster Secret still holds the old token");
+    await keepsWorking(held, "the token Argo CD's cluster Secret holds was revoked: Argo CD has lost the cluster");
+    assert.equal(await targetSecretStatus(heldObject), 200, `${heldObject} is kept`);
+    assert.match(
+        run.output,
+        new RegExp(
+            `were NOT deleted, so their tokens still work: [^\n]*${heldObject}[^\n]*does not hold the token this run issued`,
+        ),
+        "a warning names the kept Secret and why",
+    );
+    assert.ok(!run.output.includes(held), "the run never prints a token");
+}
+
+/** A plain up after the excluded one switches Argo CD to the new token, then revokes `held` by deleting `heldObject`. */
+async function upSwitchesAndRevokes(): Promise<void> {
+    const run = await world.pulumi("up");
+    console.log(`--- plain up after the excluded one: exit ${run.code}\n${engineLines(run)}`);
+    assert.equal(run.code, 0, run.output.slice(-4000));
+    assert.notEqual(await world.bearerToken(world.a), held, "Argo CD holds the new token");
+    assert.deepEqual(
+        await configMapRoundTrip(credentialsFrom((await world.clusterSecret(world.a))!), "default"),
+        [201, 200],
+        "the new token works",
+    );
+    await eventually(() => statusWith(held), 401, "the old token must be revoked once Argo CD holds the new one");
+    assert.equal(await targetSecretStatus(heldObject), 404, `${heldObject} is deleted`);
+    await world.succeed("preview", "--expect-no-changes");
+}
+
 async function allowClusterSecretWrites(): Promise<void> {
     for (const p of [`${BINDINGS}/${POLICY}`, `${VAP}/${POLICY}`]) {
         const res = await world.argocd.admin("DELETE", p);
@@ -137,7 +218,7 @@ async function allowClusterSecretWrites(): Promise<void> {
     );
 }
 
-describe("a token rotation interrupted before Argo CD is switched", { timeout: 900_000 }, () => {
+describe("a token rotation interrupted before Argo CD is switched", { timeout: 1_800_000 }, () => {
     worldPerSuite((started) => {
         world = started;
     });
@@ -212,6 +293,87 @@ describe("a token rotation interrupted before Argo CD is switched", { timeout: 9
         // Exactly one token Secret is left for the account.
         const owned = Object.keys(await world.ownedObjects(world.a)).filter((k) => k.startsWith("/api/v1/secrets/"));
         assert.equal(owned.length, 1, `exactly one token Secret, got ${owned}`);
+        await world.succeed("preview", "--expect-no-changes");
+    });
+
+    it("6. an up with --exclude on the cluster Secret rotates the token but keeps the one Argo CD holds", async () => {
+        await rememberHeld();
+        writeAlpha("3", { kind: "secret" });
+        await upExcludingClusterSecret();
+    });
+
+    it("7. the next plain up switches Argo CD and only then revokes it", async () => {
+        await upSwitchesAndRevokes();
+        const owned = Object.keys(await world.ownedObjects(world.a)).filter((k) => k.startsWith("/api/v1/secrets/"));
+        assert.equal(owned.length, 1, `exactly one token Secret, got ${owned}`);
+    });
+
+    it("8. a change to kind bound with --exclude on the cluster Secret keeps the token Secret Argo CD holds", async () => {
+        await rememberHeld();
+        writeAlpha("3", BOUND);
+        await upExcludingClusterSecret();
+    });
+
+    it("9. the next plain up switches Argo CD to the bound token and revokes the token Secret", async () => {
+        await upSwitchesAndRevokes();
+    });
+
+    it("10. a bound renewal with --exclude on the cluster Secret keeps the bound object Argo CD's token is bound to", async () => {
+        await rememberHeld();
+        writeAlpha("4", BOUND);
+        await upExcludingClusterSecret();
+    });
+
+    it("11. the next plain up switches Argo CD and revokes the old bound token", async () => {
+        await upSwitchesAndRevokes();
+    });
+
+    it("12. after pulumi stack rename, the first up's rotation still revokes the stack's old token", async () => {
+        writeAlpha("4", { kind: "secret" });
+        await world.succeed("up");
+        await rememberHeld();
+        const rename = await world.pulumi("stack", "rename", "renamed");
+        assert.equal(rename.code, 0, rename.output.slice(-4000));
+        world = world.otherStack("renamed");
+        writeAlpha("5", { kind: "secret" });
+        const run = await world.pulumi("up");
+        console.log(
+            `--- first up after the rename: exit ${run.code}, changes ${JSON.stringify(run.result)}\n${engineLines(run)}`,
+        );
+        assert.equal(run.code, 0, run.output.slice(-4000));
+        assert.notEqual(await world.bearerToken(world.a), held, "Argo CD holds the new token");
+        await eventually(
+            () => statusWith(held),
+            401,
+            "the renamed stack's superseded token must be revoked: it is still the stack's own",
+        );
+        assert.equal(await targetSecretStatus(heldObject), 404, `${heldObject} is deleted`);
+    });
+
+    it("13. the first up after a rename that changes no token replaces and deletes nothing, and keeps the token", async () => {
+        await rememberHeld();
+        const rename = await world.pulumi("stack", "rename", "renamed-again");
+        assert.equal(rename.code, 0, rename.output.slice(-4000));
+        world = world.otherStack("renamed-again");
+        writeAlpha("5", { kind: "secret" });
+        const run = await world.pulumi("up");
+        console.log(
+            `--- plain up after the second rename: changes ${JSON.stringify(run.result)}\n${run.output
+                .split("\n")
+                .filter((l) => /discard|delet|replac|creat|pulumi:Stack/i.test(l))
+                .join("\n")}`,
+        );
+        assert.equal(run.code, 0, run.output.slice(-4000));
+        // Updates only (the marks and the environment label), and one discard: the read of the stack's own last
+        // outputs (components/removalGuard.ts lastUp), a StackReference named after the stack, is made anew under
+        // the new name and the old read dropped from the state.
+        assert.deepEqual(
+            { ...run.result, same: undefined, update: undefined },
+            { discard: 1, same: undefined, update: undefined },
+        );
+        assert.equal(await world.bearerToken(world.a), held, "Argo CD keeps its token");
+        await keepsWorking(held, "the token Argo CD holds stopped working after a rename");
+        assert.equal(await targetSecretStatus(heldObject), 200);
         await world.succeed("preview", "--expect-no-changes");
     });
 });

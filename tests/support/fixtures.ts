@@ -34,6 +34,9 @@ export function testIdentity(stack = "test"): DeploymentIdentity {
     return { id: pulumi.output(TEST_OWNER_ID), owner: { stack: `argocd-clusters/${stack}`, id: TEST_OWNER_ID } };
 }
 
+/** The Argo CD cluster's access in unit tests: nothing it reaches (unit tests reach no network). */
+export const ARGOCD_ACCESS = { context: "argocd", kubeconfig: "", server: "https://argocd.example:6443" };
+
 let providers: { argocd: k8s.Provider; target: k8s.Provider } | undefined;
 
 export function testProviders() {
@@ -80,7 +83,7 @@ export async function register(
         // Unit tests reach no network: the check before writing, which connects to server, is proven end to
         // end (tests/e2e/verify.e2e.test.ts).
         cluster: clusterSpec({ verify: "off", ...options }),
-        argocd: { name: "argocd", namespace: "argocd" },
+        argocd: { name: "argocd", namespace: "argocd", access: ARGOCD_ACCESS },
         identity: testIdentity(),
         hubMove: false,
         tokenSchedule,

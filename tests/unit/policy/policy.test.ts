@@ -38,7 +38,7 @@ import {
 } from "../../../policy/registration";
 import { plain, UNKNOWN } from "../../../policy/resource";
 import { stackOf, typeChainOf } from "../../../policy/urn";
-import { clusterSpec, type SpecOptions, testIdentity } from "../../support/fixtures";
+import { ARGOCD_ACCESS, clusterSpec, type SpecOptions, testIdentity } from "../../support/fixtures";
 import { resolvedValue } from "../../support/mocks";
 import { analyze, analyzeStack, asPackSees, type Bag, bags, named, UnknownValueError } from "../../support/pack";
 import { ROOT } from "../../support/program";
@@ -83,7 +83,7 @@ async function register(name: string, args: SpecOptions): Promise<ClusterRegistr
     const registration = new ClusterRegistration(name, {
         // No check before writing: it connects to server, which a unit test must not (and mocks run no hooks).
         cluster: clusterSpec({ name, server: `https://${name}.example:6443`, verify: "off", ...args }),
-        argocd: { name: "argocd", namespace: "openshift-gitops" },
+        argocd: { name: "argocd", namespace: "openshift-gitops", access: ARGOCD_ACCESS },
         identity: testIdentity("production"),
         hubMove: false,
         targetProvider: new k8s.Provider(`${name}-target`, { kubeconfig: "target" }),
