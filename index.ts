@@ -18,7 +18,13 @@ import { ClusterRegistration } from "./components/clusterRegistration";
 import { clusterProvider } from "./components/providers";
 import { lastUp, refuseRemovalsInUse } from "./components/removalGuard";
 import { narrowedKey, readRespectRbac, respectRbacProblems } from "./components/respectRbac";
-import { absentToken, absentTokenKind, boundTokenSchedule, tokenSchedule } from "./components/tokenSchedule";
+import {
+    absentToken,
+    absentTokenKind,
+    boundTokenSchedule,
+    clockBehindState,
+    tokenSchedule,
+} from "./components/tokenSchedule";
 import { loadStack, readRawConfig, stackFileName } from "./stack/config";
 import { runTime } from "./stack/now";
 import { type ClusterSpec, ConfigurationError } from "./stack/settings";
@@ -69,7 +75,10 @@ async function main() {
         stack,
         last.registrations.map((r) => clusterSecretName(r.server)),
     );
-    if (foreign.length + claimed.length > 0) throw new ConfigurationError(stackFile, [...foreign, ...claimed]);
+    // A clock behind the recorded issue times would keep them and renew late (stack/now.ts).
+    const behind = clockBehindState(clusters, (c) => last.registrations.find((r) => r.server === c.server), now);
+    if (foreign.length + claimed.length + behind.length > 0)
+        throw new ConfigurationError(stackFile, [...foreign, ...claimed, ...behind]);
     if (clusters.some((c) => narrowedKey(c) !== undefined && !c.retire)) {
         const namespace = argocd.namespace;
         const { problems, unchecked } = respectRbacProblems(
