@@ -61,12 +61,13 @@ function writeStackFile(servers: Record<string, string>): void {
     writeProjectFile(SANDBOX);
 }
 
-function pulumi(operation: string): boolean {
+function pulumi(operation: string, ...flags: string[]): boolean {
     const result = spawnSync(
         process.execPath,
         [
             path.join(__dirname, "..", "engine", "pulumi.js"),
             operation,
+            ...flags,
             "--stack",
             "local",
             "--cwd",
@@ -123,7 +124,8 @@ async function down(): Promise<number> {
     const pids = recordedPids();
     if (pids.length > 0 && pids.every(alive) && fs.existsSync(path.join(SANDBOX, "state"))) {
         say("destroying the sandbox stack");
-        if (!pulumi("destroy")) say("destroy failed; stopping the clusters anyway");
+        // `down` is the confirmation: the wrapper never answers yes for a destroy itself.
+        if (!pulumi("destroy", "--yes")) say("destroy failed; stopping the clusters anyway");
     }
     for (const pid of pids.filter(alive)) process.kill(pid, "SIGTERM");
     const deadline = Date.now() + 15_000;
