@@ -11,6 +11,7 @@ import {
     stackAnnotationValue,
     targetClusterIdentifier,
 } from "./argocd/names";
+import { argocdServerKey } from "./argocd/serverKey";
 import { type Adoption, finishAdoption, foreignObjects } from "./components/adoption";
 import { childName } from "./components/childNames";
 import { claimConflicts } from "./components/claims";
@@ -76,7 +77,10 @@ async function main() {
         last.registrations.map((r) => clusterSecretName(r.server)),
     );
     // A clock behind the recorded issue times would keep them and renew late (stack/now.ts).
-    const behind = clockBehindState(clusters, (c) => last.registrations.find((r) => r.server === c.server), now);
+    // The last up's record of an entry: by server, as the resources are keyed (a renamed cluster keeps its token).
+    const recordedFor = (c: ClusterSpec) =>
+        last.registrations.find((r) => argocdServerKey(r.server) === argocdServerKey(c.server));
+    const behind = clockBehindState(clusters, recordedFor, now);
     if (foreign.length + claimed.length + behind.length > 0)
         throw new ConfigurationError(stackFile, [...foreign, ...claimed, ...behind]);
     if (clusters.some((c) => narrowedKey(c) !== undefined && !c.retire)) {
@@ -115,8 +119,7 @@ async function main() {
             // Resources are named after the cluster Secret, i.e. the server URL: a new display name is an update.
             const name = clusterSecretName(cluster.server);
             const adoption = adoptions.get(cluster);
-            // By server, as the resources are keyed: a renamed cluster keeps its token and its schedule.
-            const recorded = last.registrations.find((r) => r.server === cluster.server);
+            const recorded = recordedFor(cluster);
             const schedule = tokenSchedule(cluster.token, cluster.tokenRotation, recorded, now);
             const bound =
                 cluster.token.kind === "bound"

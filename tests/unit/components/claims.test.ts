@@ -39,6 +39,18 @@ describe("stacks sharing one Argo CD claim each cluster once", () => {
         assert.match(problem.fix, /remove it from stack argocd-clusters\/production-eu/);
     });
 
+    it("refuses another stack's API server in another spelling (letter case, :443, a trailing slash), as validation does within one stack", () => {
+        const first = "https://api.example";
+        const live = [secret("alpha", first, EU)];
+        for (const server of ["https://API.example:443/", "https://api.example:443", "https://Api.Example/"]) {
+            const [problem, ...rest] = claimProblems([claim("alpha-us", server)], live, US, "argocd");
+            assert.deepEqual(rest, [], server);
+            assert.equal(problem?.path, "argocd-clusters:clusters[0].server", server);
+            assert.match(problem.message, /Argo CD would hold two Secrets for one API server/, server);
+        }
+        assert.deepEqual(claimProblems([claim("other", "https://api.example:6443")], live, US, "argocd"), []);
+    });
+
     it("a renamed stack's Secrets, still marked with its old name, are its own when its last up recorded them", () => {
         const live = [secret("alpha", A, "argocd-clusters/production-old")];
         assert.equal(claimProblems([claim("alpha", A)], live, US, "argocd").length, 1, "unrecorded: refused");
@@ -70,7 +82,10 @@ describe("stacks sharing one Argo CD claim each cluster once", () => {
             const problems = claimProblems([claim("alpha", A, { adopt: true })], live, US, "argocd");
             assert.equal(problems.length, 1, JSON.stringify(problems));
             assert.equal(problems[0].path, "argocd-clusters:clusters[0].server");
-            assert.match(problems[0].message, /cluster Secret argocd\/by-hand .*two Secrets for one server/);
+            assert.match(
+                problems[0].message,
+                /cluster Secret argocd\/by-hand .*two Secrets for one API server and use either$/,
+            );
         }
     });
 
