@@ -93,7 +93,10 @@ export function claimProblems(
                             : ", as two clusters whose Applications could fight over the same objects"),
                     fix:
                         secret.stack === undefined
-                            ? `delete that Secret (kubectl -n ${argocdNamespace} delete secret ${secret.secretName}), or drop this entry`
+                            ? `delete that Secret (kubectl -n ${argocdNamespace} delete secret ${secret.secretName}), or drop this entry` +
+                              (sameKey
+                                  ? ""
+                                  : `, or write this entry's server as that Secret does (${secret.server}) and set adopt: true to take it over (docs/migration.md)`)
                             : `keep the cluster in one stack: remove it from stack ${secret.stack} or from this one`,
                 });
             } else if (secret.name === claim.name) {

@@ -49,6 +49,17 @@ describe("stacks sharing one Argo CD claim each cluster once", () => {
             assert.match(problem.message, /Argo CD would hold two Secrets for one API server/, server);
         }
         assert.deepEqual(claimProblems([claim("other", "https://api.example:6443")], live, US, "argocd"), []);
+        // The CLI's registration in another spelling: adopt covers it once the entry spells the server as it does.
+        const [cli] = claimProblems(
+            [claim("alpha", "https://API.example")],
+            [secret("x", first, undefined)],
+            US,
+            "argocd",
+        );
+        assert.match(
+            cli.fix,
+            /write this entry's server as that Secret does \(https:\/\/api\.example\) and set adopt: true/,
+        );
     });
 
     it("a renamed stack's Secrets, still marked with its old name, are its own when its last up recorded them", () => {
