@@ -15,7 +15,6 @@
  *   - take an Argo CD `name` that a Secret not of this stack holds for another server.
  * Secrets of this very stack never count against it: a moved or renamed registration replaces its own.
  */
-
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_TYPE_CLUSTER, SECRET_TYPE_LABEL, STACK_ANNOTATION } from "../argocd/names";
 import { apiServerKey, argocdServerKey } from "../argocd/serverKey";

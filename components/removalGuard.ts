@@ -6,7 +6,6 @@
  * removal while one of them still deploys to that cluster. An entry kept with `retire: true` is removed anyway,
  * with a warning naming the Applications.
  */
-
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_TYPE_CLUSTER, SECRET_TYPE_LABEL, STACK_ANNOTATION } from "../argocd/names";
 import { argocdServerKey } from "../argocd/serverKey";

@@ -6,7 +6,6 @@
  * collector (problems.ts), Kubernetes' own name rules (kubernetesNames.ts), the server URL (server.ts), RBAC
  * rules (rbacRules.ts) and the table of keys (keys.ts).
  */
-
 import { X509Certificate } from "node:crypto";
 import {
     DEFAULT_ARGOCD_NAME,
