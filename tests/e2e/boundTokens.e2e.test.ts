@@ -138,11 +138,17 @@ describe("bound tokens against real clusters and the real engine", { timeout: 90
         // Less than a moved program's start-up before it (tests/support/clock.ts).
         world.clock = rfc3339(Date.parse(renewsAt) - STARTUP_MARGIN_MS);
         fs.rmSync(world.clockLog, { force: true });
+        // The pack runs to show that the clock reaches it; its verdicts are other files' business ("local" counts as
+        // production to it), so every policy only advises here.
+        const advisory = path.join(world.workDir, "policy-advisory.json");
+        fs.writeFileSync(advisory, JSON.stringify({ all: "advisory" }));
         await world.succeed(
             "preview",
             "--expect-no-changes",
             "--policy-pack",
             path.join(PROJECT_DIR, "policy", "analyzer"),
+            "--policy-pack-config",
+            advisory,
         );
         // The moved clock reached every Node.js process of the run: the program, the dynamic provider, the pack.
         const moved = fs.readFileSync(world.clockLog, "utf8");
