@@ -10,6 +10,7 @@ import {
     LEGACY_ARGOCD_PROVIDER_NAME,
     targetClusterIdentifier,
 } from "./argocd/names";
+import { argocdServerKey } from "./argocd/serverKey";
 import { type Adoption, finishAdoption, foreignObjects } from "./components/adoption";
 import { childName } from "./components/childNames";
 import { claimConflicts } from "./components/claims";
@@ -19,7 +20,13 @@ import { clusterProvider } from "./components/providers";
 import { lastUp, refuseRemovalsInUse } from "./components/removalGuard";
 import { narrowedKey, readRespectRbac, respectRbacProblems } from "./components/respectRbac";
 import { foreignTargetObjects } from "./components/targetObjects";
-import { absentToken, absentTokenKind, boundTokenSchedule, tokenSchedule } from "./components/tokenSchedule";
+import {
+    absentToken,
+    absentTokenKind,
+    boundTokenSchedule,
+    clockBehindState,
+    tokenSchedule,
+} from "./components/tokenSchedule";
 import { loadStack, readRawConfig, stackFileName } from "./stack/config";
 import { runTime } from "./stack/now";
 import { type ClusterSpec, ConfigurationError } from "./stack/settings";
@@ -74,7 +81,12 @@ async function main() {
     const claimed = await claimConflicts(claims, argocd, identity.owner);
     // Objects on the targets with the names an entry writes that are not ours: created, never taken over.
     const taken = await foreignTargetObjects(clusters, identity.owner);
-    const problems = [...foreign, ...claimed, ...taken];
+    // A clock behind the recorded issue times would keep them and renew late (stack/now.ts).
+    // The last up's record of an entry: by server, as the resources are keyed (a renamed cluster keeps its token).
+    const recordedFor = (c: ClusterSpec) =>
+        last.registrations.find((r) => argocdServerKey(r.server) === argocdServerKey(c.server));
+    const behind = clockBehindState(clusters, recordedFor, now);
+    const problems = [...foreign, ...claimed, ...taken, ...behind];
     if (problems.length > 0) throw new ConfigurationError(stackFile, problems);
     if (clusters.some((c) => narrowedKey(c) !== undefined && !c.retire)) {
         const namespace = argocd.namespace;
@@ -112,8 +124,7 @@ async function main() {
             // Resources are named after the cluster Secret, i.e. the server URL: a new display name is an update.
             const name = clusterSecretName(cluster.server);
             const adoption = adoptions.get(cluster);
-            // By server, as the resources are keyed: a renamed cluster keeps its token and its schedule.
-            const recorded = last.registrations.find((r) => r.server === cluster.server);
+            const recorded = recordedFor(cluster);
             const schedule = tokenSchedule(cluster.token, cluster.tokenRotation, recorded, now);
             const bound =
                 cluster.token.kind === "bound"

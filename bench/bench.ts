@@ -485,13 +485,10 @@ async function benchSize(
                 PULUMI_JS,
                 pulumiArgs("up", programDir, state, res("up-rotation")),
             );
-            await engine(
-                "destroy",
-                "pulumi.js destroy",
-                "destroy",
-                PULUMI_JS,
-                pulumiArgs("destroy", programDir, state, res("destroy")),
-            );
+            await engine("destroy", "pulumi.js destroy", "destroy", PULUMI_JS, [
+                ...pulumiArgs("destroy", programDir, state, res("destroy")),
+                "--yes",
+            ]);
 
             const directArgs = (phase: string, result: string) => [
                 phase,

@@ -1,7 +1,7 @@
 /**
  * The repository's stack files checked against each other, in the pipelines' stack-listing step (ci/stacks.ts),
- * so a pull request in which two stacks sharing one Argo CD register the same server, or the same Argo CD
- * name, fails before any preview runs. The program checks the live cluster Secrets too (components/claims.ts),
+ * so a pull request in which two stacks sharing one Argo CD register the same API server (in any spelling
+ * apiServerKey takes for one, argocd/serverKey.ts), or the same Argo CD name, fails before any preview runs. The program checks the live cluster Secrets too (components/claims.ts),
  * but a read-only previewer may not list Secrets, and a clash between two files of one pull request exists
  * nowhere live yet.
  *
@@ -13,6 +13,7 @@
  * without a server or name is the preview's to refuse. An entry with `retire: true` claims nothing.
  */
 import { DEFAULT_ARGOCD_NAME, DEFAULT_ARGOCD_NAMESPACE, PROJECT } from "../argocd/names";
+import { apiServerKey } from "../argocd/serverKey";
 
 /** A stack file's `config:` block, as YAML loads it. */
 export type StackConfig = Record<string, unknown>;
@@ -22,11 +23,6 @@ interface Entry {
     index: number;
     name?: string;
     server?: string;
-}
-
-/** A server as Argo CD compares them: without trailing slashes. */
-function sameServerKey(server: string): string {
-    return server.replace(/\/+$/, "");
 }
 
 function text(value: unknown): string | undefined {
@@ -72,7 +68,7 @@ export function claimClashes(stacks: { stack: string; config: StackConfig }[]): 
             for (const other of entries.slice(i + 1)) {
                 if (other.stack === e.stack) continue;
                 const shared = `stacks ${e.stack} and ${other.stack} share one Argo CD (${argocd})`;
-                if (e.server && other.server && sameServerKey(e.server) === sameServerKey(other.server)) {
+                if (e.server && other.server && apiServerKey(e.server) === apiServerKey(other.server)) {
                     problems.push(
                         `${at(other)}.server: ${other.server} is also registered by ${at(e)}; ${shared}, where a cluster ` +
                             `belongs to one stack. Fix: keep it in one of the two stack files (to move it, remove it ` +

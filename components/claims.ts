@@ -9,13 +9,16 @@
  * cluster Secrets in Argo CD's namespace and refuses every entry that would
  *   - write the cluster Secret another stack owns (the same server gives the same name, argocd/clusterSecret.ts);
  *   - write over one that `argocd cluster add` or a person made, without `adopt: true` (adoption.ts);
- *   - register a server that a Secret under another name already holds (Argo CD would use either);
+ *   - register an API server that a Secret under another name already holds, in any spelling apiServerKey
+ *     takes for one (argocd/serverKey.ts): with the same key Argo CD would use either Secret, with another it
+ *     would take them for two clusters, whose Applications could fight over the same objects unseen;
  *   - take an Argo CD `name` that a Secret not of this stack holds for another server.
  * Secrets of this very deployment never count against it (ownership.ts): a moved or renamed registration replaces
  * its own.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { OWNER_ANNOTATION, SECRET_TYPE_CLUSTER, SECRET_TYPE_LABEL, STACK_ANNOTATION } from "../argocd/names";
+import { apiServerKey, argocdServerKey } from "../argocd/serverKey";
 import type { ClusterAccess } from "../stack/kubeconfig";
 import type { ClusterSettings, Problem } from "../stack/settings";
 import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
@@ -36,11 +39,6 @@ export interface LiveClusterSecret {
 
 /** An entry as the check needs it; `secretName` is the cluster Secret the entry writes. */
 export type Claim = Pick<ClusterSettings, "name" | "server" | "adopt" | "retire"> & { secretName: string };
-
-/** A server as Argo CD indexes it (settings.go byClusterURLIndexer): without trailing slashes. */
-function indexedServer(server: string): string {
-    return server.replace(/\/+$/, "");
-}
 
 function marks(secret: LiveClusterSecret) {
     return {
@@ -99,15 +97,22 @@ export function claimProblems(
                         fix: "set adopt: true on this entry to take that registration over in one up (docs/migration.md), or delete that Secret",
                     });
                 }
-            } else if (indexedServer(secret.server) === indexedServer(claim.server)) {
+            } else if (apiServerKey(secret.server) === apiServerKey(claim.server)) {
+                const sameKey = argocdServerKey(secret.server) === argocdServerKey(claim.server);
                 problems.push({
                     path: `${path}.server`,
                     message:
-                        `${claim.server} is also the server of the ${where(secret)} (${ownerOf(secret)}): Argo CD would ` +
-                        `hold two Secrets for one server and use either`,
+                        `${claim.server} is also the server of the ${where(secret)} (${ownerOf(secret)}` +
+                        `${sameKey ? "" : `, spelt ${secret.server}`}): Argo CD would hold two Secrets for one API server` +
+                        (sameKey
+                            ? " and use either"
+                            : ", as two clusters whose Applications could fight over the same objects"),
                     fix:
                         secret.stack === undefined
-                            ? `delete that Secret (kubectl -n ${argocdNamespace} delete secret ${secret.secretName}), or drop this entry`
+                            ? `delete that Secret (kubectl -n ${argocdNamespace} delete secret ${secret.secretName}), or drop this entry` +
+                              (sameKey
+                                  ? ""
+                                  : `, or write this entry's server as that Secret does (${secret.server}) and set adopt: true to take it over (docs/migration.md)`)
                             : `keep the cluster in one stack: remove it from stack ${secret.stack} or from this one`,
                 });
             } else if (secret.name === claim.name) {

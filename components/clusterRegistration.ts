@@ -34,7 +34,7 @@ import {
     TOKEN_ROTATES_AT_ANNOTATION,
     targetClusterIdentifier,
 } from "../argocd/names";
-import { normalizeServer } from "../stack/server";
+import { apiServerKey } from "../argocd/serverKey";
 import type { ArgoCDSpec, ClusterSpec, VerifyMode } from "../stack/settings";
 import { BoundToken, type TargetConnection, targetConnection } from "./boundToken";
 import { childName } from "./childNames";
@@ -319,7 +319,7 @@ function isNamespaced(cluster: ClusterSpec): cluster is ClusterSpec & { namespac
  */
 function caFor(cluster: ClusterSpec, tokenSecretCa: string | undefined): string | undefined {
     const { access } = cluster;
-    const kubeconfigCa = normalizeServer(access.server) === normalizeServer(cluster.server) ? access.caData : undefined;
+    const kubeconfigCa = apiServerKey(access.server) === apiServerKey(cluster.server) ? access.caData : undefined;
     return cluster.tls.caData ?? kubeconfigCa ?? tokenSecretCa;
 }
 

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { clusterSecretName } from "../argocd/clusterSecret";
 import { IDENTITY_RESOURCE_NAME, roleBindingName, roleName, stackAnnotationValue } from "../argocd/names";
-import { normalizeServer } from "../stack/server";
+import { argocdServerKey } from "../argocd/serverKey";
 import type { ObjectRef, Owner } from "./ownership";
 import type { RecordedRegistration } from "./removalGuard";
 
@@ -53,7 +53,7 @@ export function recordedBy(registrations: RecordedRegistration[]): (object: Obje
 }
 
 function records(r: RecordedRegistration, object: ObjectRef): boolean {
-    if (normalizeServer(r.server) !== normalizeServer(object.server)) return false;
+    if (argocdServerKey(r.server) !== argocdServerKey(object.server)) return false;
     if (object.kind === "Secret")
         return (
             (r.secretName ?? clusterSecretName(r.server)) === object.name ||

@@ -12,6 +12,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_TYPE_CLUSTER, SECRET_TYPE_LABEL } from "../argocd/names";
+import { argocdServerKey } from "../argocd/serverKey";
 import type { ClusterAccess } from "../stack/kubeconfig";
 import { type ClusterSettings, ConfigurationError, type Problem } from "../stack/settings";
 import { CLUSTERS_KEY } from "../stack/validate";
@@ -90,7 +91,7 @@ function textOrUndefined(value: unknown): string | undefined {
 export function mergeRegistrations(a: RecordedRegistration[], b: RecordedRegistration[]): RecordedRegistration[] {
     const seen = new Set<string>();
     return [...a, ...b].filter((r) => {
-        const key = `${r.name}\n${destinationServer(r.server)}`;
+        const key = `${r.name}\n${argocdServerKey(r.server)}`;
         if (seen.has(key)) return false;
         seen.add(key);
         return true;
@@ -135,13 +136,9 @@ export async function liveRegistrations(
         .filter((r) => r.name !== "" && r.server !== "");
 }
 
-/** A server as Argo CD compares destinations: without a trailing slash. */
-function destinationServer(server: string): string {
-    return server.replace(/\/+$/, "");
-}
-
+/** Whether Argo CD takes both for one cluster, as it matches an Application's destination.server. */
 function sameServer(a: string, b: string): boolean {
-    return destinationServer(a) === destinationServer(b);
+    return argocdServerKey(a) === argocdServerKey(b);
 }
 
 /**

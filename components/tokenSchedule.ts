@@ -5,7 +5,8 @@
  * missed run only rotates later. A pure function, so tests move time instead of waiting.
  */
 import { parseDuration } from "../stack/duration";
-import type { TokenSpec } from "../stack/settings";
+import { CLUSTERS_KEY } from "../stack/keys";
+import type { ClusterSpec, Problem, TokenSpec } from "../stack/settings";
 
 /** What the last `up` recorded for a registration's token (its `registrations.<name>` output). */
 export interface RecordedToken {
@@ -136,4 +137,44 @@ export function absentTokenKind(last: RecordedDefault): "secret" | "bound" {
 /** The token spec of absentTokenKind. */
 export function absentToken(kind: "secret" | "bound"): TokenSpec {
     return kind === "bound" ? NEW_STACK_TOKEN : { kind: "secret" };
+}
+
+/**
+ * How far ahead of this machine's clock a recorded issue time may be before the clock counts as behind: clocks
+ * kept by NTP differ by far less; more means a clock set wrong, or a run whose clock was moved.
+ */
+export const CLOCK_TOLERANCE_MS = 5 * 60_000;
+
+/**
+ * Refuses a clock that runs behind what the state records: a token recorded as issued after "now" (by a machine
+ * whose clock ran ahead, or a run with a moved clock) would be kept with that time, so it would be renewed late,
+ * or not before it expires. Only entries whose recorded time this run keeps count: a token issued anew this run
+ * (a new tokenRotation, a due renewal, another kind) records the real time.
+ */
+export function clockBehindState(
+    clusters: ClusterSpec[],
+    recordedFor: (cluster: ClusterSpec) => RecordedToken | undefined,
+    now: Date,
+): Problem[] {
+    const problems: Problem[] = [];
+    clusters.forEach((cluster, i) => {
+        const last = recordedFor(cluster);
+        if (cluster.retire || last?.tokenIssuedAt === undefined) return;
+        const kept =
+            cluster.token.kind === "bound"
+                ? boundTokenSchedule(cluster.token, cluster.tokenRotation, last, now)
+                : tokenSchedule(cluster.token, cluster.tokenRotation, last, now);
+        if (!kept || kept.renewal || !(Date.parse(kept.issuedAt) > now.getTime() + CLOCK_TOLERANCE_MS)) return;
+        problems.push({
+            path: `${CLUSTERS_KEY}[${i}]`,
+            message:
+                `cluster "${cluster.name}": the state records its token as issued at ${kept.issuedAt}, after this machine's ` +
+                `clock (${rfc3339(now.getTime())}): with the clock behind, its renewal would come late, or after it expired`,
+            fix:
+                "set this machine's clock right; if the recorded time is the wrong one (an earlier up ran with a moved clock), " +
+                `give the entry a new tokenRotation (${cluster.tokenRotation === "" ? "it has none" : `now ${JSON.stringify(cluster.tokenRotation)}`}): ` +
+                "its token is then issued anew at the real time",
+        });
+    });
+    return problems;
 }

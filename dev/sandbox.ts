@@ -81,6 +81,8 @@ function destroy(stack: string): boolean {
         [
             path.join(__dirname, "..", "engine", "pulumi.js"),
             "destroy",
+            // `down` is the confirmation: the wrapper never answers yes for a destroy itself.
+            "--yes",
             "--stack",
             stack,
             "--cwd",

@@ -7,7 +7,8 @@
  *        --expect-no-changes, --continue-on-error, ...]
  *
  * Flags other than --stack, --cwd, --state and --result pass to the CLI unchanged, so this behaves like
- * `pulumi` itself (up, refresh and destroy get --yes, as in a pipeline). `outputs` is `stack output --json`
+ * `pulumi` itself (up and refresh get --yes, as in a pipeline). destroy never gets it: it runs none of the
+ * program's checks (DESTROY_WARNING, said before it runs), so without --yes (or --preview-only) it is refused. `outputs` is `stack output --json`
  * (secrets masked). --result writes the run's resource changes (or the outputs) as JSON, for scripts and tests.
  * The exit code is the CLI's.
  *
@@ -49,6 +50,37 @@ export function splitArgs(argv: string[]): { own: Record<string, string>; cli: s
     }
     return { own, cli };
 }
+
+/** The CLI's arguments for `cli` (our own options removed), with what to say first, or why not to run. */
+export function cliArguments(cli: string[], tty: boolean): { args: string[]; warning?: string } | { refusal: string } {
+    const args = cli[0] === "outputs" ? ["stack", "output", "--json", ...cli.slice(1)] : [...cli];
+    // up and refresh run the program's checks (or change nothing on the clusters) and are answered yes, as in a
+    // pipeline. destroy never is: the engine does not run the program on destroy, so nothing checks it.
+    if (args[0] === "destroy") {
+        if (!args.includes("--yes") && !args.includes("--preview-only")) {
+            return {
+                refusal:
+                    `${DESTROY_WARNING}\nThe engine runs non-interactive here and asks nothing: pass --yes to delete them, or ` +
+                    "--preview-only to see the list first. This wrapper never answers yes for a destroy.",
+            };
+        }
+    } else if (["up", "update", "refresh"].includes(args[0]) && !args.includes("--yes")) args.push("--yes");
+    if (
+        ["up", "update", "refresh", "destroy", "preview"].includes(args[0]) &&
+        !args.some((a) => a.startsWith("--color"))
+    ) {
+        args.push(tty ? "--color=auto" : "--color=never");
+    }
+    return args[0] === "destroy" ? { args, warning: DESTROY_WARNING } : { args };
+}
+
+/** What `destroy` does and, above all, does not check (docs/operations.md, Destroy a stack). */
+export const DESTROY_WARNING =
+    "destroy deletes every registration of the stack: each cluster Secret (Argo CD loses the cluster at once) and " +
+    "the ServiceAccount, rights and token on each target. The engine does not run the program on destroy, so it " +
+    "runs none of the program's checks: not the removal guard (Applications that still deploy to a cluster break, " +
+    "and an ApplicationSet that loses it deletes its Applications), not the ownership or claim checks. To remove " +
+    "clusters with those checks, delete their entries from the stack file and run up.";
 
 /** Commands that read or change the stack's resources: refused on a stack without state unless told. */
 const STATEFUL_COMMANDS = ["preview", "up", "update", "refresh", "destroy"];
@@ -106,14 +138,12 @@ async function main(): Promise<number> {
         return 2;
     }
     const outputs = cli[0] === "outputs";
-    if (outputs) cli.splice(0, 1, "stack", "output", "--json");
-    if (["up", "update", "refresh", "destroy"].includes(cli[0]) && !cli.includes("--yes")) cli.push("--yes");
-    if (
-        ["up", "update", "refresh", "destroy", "preview"].includes(cli[0]) &&
-        !cli.some((a) => a.startsWith("--color"))
-    ) {
-        cli.push(process.stdout.isTTY ? "--color=auto" : "--color=never");
+    const built = cliArguments(cli, process.stdout.isTTY === true);
+    if ("refusal" in built) {
+        console.error(built.refusal);
+        return 2;
     }
+    if (built.warning) console.error(`warning: ${built.warning}`);
     const cwd = path.resolve(own.cwd ?? PROJECT_DIR);
     const choice = backendChoice(own, process.env.PULUMI_BACKEND_URL, cwd);
     if ("refusal" in choice) {
@@ -135,7 +165,7 @@ async function main(): Promise<number> {
         console.error(emptyStateRefusal(own.stack, backendUrlOf(options)));
         return 2;
     }
-    const run = await runPulumi(cli, options);
+    const run = await runPulumi(built.args, options);
     if (own.result && run.code === 0) {
         const result = outputs ? JSON.parse(run.stdout) : (resourceChanges(run) ?? {});
         fs.writeFileSync(own.result, JSON.stringify(result));

@@ -7,6 +7,7 @@
  */
 
 import { SECRET_TYPE_CLUSTER, SECRET_TYPE_LABEL, STACK_ANNOTATION } from "../argocd/names";
+import { argocdServerKey } from "../argocd/serverKey";
 import type { ArgoConnection } from "../components/connectionCheck";
 import { clientNode, kubeConfigOf, statusOf } from "../components/kubeClient";
 import { parseClusterConfig } from "../policy/argocdConfig";
@@ -77,9 +78,9 @@ function field(secret: SecretObject, key: string): string | undefined {
     return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
 }
 
-/** The Secret's `server` as Argo CD reads it (strings.TrimRight(server, "/")). */
+/** The Secret's `server` as Argo CD reads it (SecretToCluster: its key, argocd/serverKey.ts). */
 export function serverOf(secret: SecretObject): string {
-    return (field(secret, "server") ?? "").replace(/\/+$/, "");
+    return argocdServerKey(field(secret, "server") ?? "");
 }
 
 /** Decodes one cluster Secret as Argo CD does. Never throws. */

@@ -4,8 +4,8 @@
  * Secret and Secrets without an entry flagged. Exit code 0 only when every registration passes.
  */
 import { clusterSecretName } from "../argocd/clusterSecret";
+import { apiServerKey, argocdServerKey } from "../argocd/serverKey";
 import type { ClusterSettings } from "../stack/settings";
-import { normalizeServer } from "../stack/validate";
 import { type CheckContext, checkRegistration } from "./checkRegistration";
 import { decodeClusterSecret, type SecretObject, serverOf } from "./clusterSecrets";
 import { missingReport, type RegistrationReport, type Status } from "./registrationReport";
@@ -39,7 +39,7 @@ export interface Inputs {
 export function entryOf(secretName: string, server: string, entries: ClusterSettings[]): ClusterSettings | undefined {
     return (
         entries.find((e) => clusterSecretName(e.server) === secretName) ??
-        entries.find((e) => normalizeServer(e.server) === normalizeServer(server))
+        entries.find((e) => argocdServerKey(e.server) === argocdServerKey(server))
     );
 }
 
@@ -57,13 +57,13 @@ export async function healthReport(inputs: Inputs, ctx: CheckContext): Promise<H
         .map((entry) => {
             const name = clusterSecretName(entry.server);
             const foreign = inputs.others.find(
-                (s) => s.metadata?.name === name || normalizeServer(serverOf(s)) === normalizeServer(entry.server),
+                (s) => s.metadata?.name === name || apiServerKey(serverOf(s)) === apiServerKey(entry.server),
             );
             return missingReport(entry, name, inputs.stackFile, foreign?.metadata?.name);
         });
     // Stack file order first, then what the stack no longer declares, by name.
     const order = (r: RegistrationReport) => {
-        const i = active.findIndex((e) => normalizeServer(e.server) === normalizeServer(r.server));
+        const i = active.findIndex((e) => argocdServerKey(e.server) === argocdServerKey(r.server));
         return i < 0 ? active.length : i;
     };
     const registrations = [...checked, ...missing].sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));

@@ -10,12 +10,12 @@
  * the stack file are (default: the project); --result also writes the JSON report to FILE; --state is accepted
  * and unused (the report reads the hub, never the stack's state). Exit 0: every registration healthy
  * (unreachable from here counts as healthy unless --require-reachable); 1: any is not; 2: usage, the stack file,
- * the Argo CD cluster could not be read, or ARGOCD_CLUSTERS_NOW is no time. Prints no credential.
+ * or the Argo CD cluster could not be read. Prints no credential.
  *
  * Tokens (health/tokenLifetime.ts): less than --warn-within left (a Go duration, default 72h) warns; an expired
  * token, or one with less than --fail-within left (default 0), fails. A scheduled pipeline passes twice its
  * period as --fail-within, so it fails while a person still has time to act. "Now" is stack/now.ts's, as for
- * `up`.
+ * `up`: the machine's clock.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -95,13 +95,7 @@ export async function main(argv: string[]): Promise<{ code: number; out: string;
     const dir = path.resolve(options.cwd ?? PROJECT_DIR);
     let report: HealthReport;
     let tokens: string[] = [];
-    let now: number;
-    try {
-        // The same "now" as the program's (ARGOCD_CLUSTERS_NOW or the clock), so a test or a rehearsal moves both.
-        now = runTime().getTime() / 1000;
-    } catch (err) {
-        return { code: 2, out: "", err: `${(err as Error).message}\n` };
-    }
+    const now = runTime().getTime() / 1000;
     try {
         // Relative kubeconfig paths in the stack file resolve from the project directory, as for the program.
         process.chdir(dir);

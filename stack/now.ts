@@ -1,25 +1,9 @@
 /**
- * "Now" for every decision that depends on time (when a token is due for rotation): read here and nowhere
- * else, so tests and rehearsals move time by setting ARGOCD_CLUSTERS_NOW instead of waiting for it.
+ * "Now" for every decision that depends on time (when a token is due for rotation or renewal, how long a token
+ * has left): the machine's clock, read here and nowhere else. Never taken from the environment: a variable left
+ * set would freeze renewals and hide expiry, and a future one would record a future issue time (issue 20).
+ * The tests move time from outside the product instead (tests/support/clock.ts, docs/testing.md).
  */
-import * as pulumi from "@pulumi/pulumi";
-
-export const NOW_VARIABLE = "ARGOCD_CLUSTERS_NOW";
-
-/** RFC 3339 as Go's time.RFC3339 reads it: a date, a time, and a zone (Z or an offset). */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
-/** The time this run acts at: ARGOCD_CLUSTERS_NOW when set, else the clock. */
-export function runTime(env: NodeJS.ProcessEnv = process.env, clock: () => Date = () => new Date()): Date {
-    const value = env[NOW_VARIABLE];
-    if (value === undefined || value === "") return clock();
-    const time = RFC3339.test(value) ? new Date(value) : undefined;
-    if (!time || Number.isNaN(time.getTime())) {
-        // The value is a time someone set on purpose, never a credential: quoting it helps find the typo.
-        throw new pulumi.RunError(
-            `${NOW_VARIABLE} is ${JSON.stringify(value)}, not an RFC 3339 time; nothing was registered.\n` +
-                `  fix: write it as e.g. 2026-12-01T02:00:00Z, or unset ${NOW_VARIABLE} to use the clock`,
-        );
-    }
-    return time;
+export function runTime(): Date {
+    return new Date();
 }

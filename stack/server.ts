@@ -1,31 +1,13 @@
 /**
  * The `server` key: the registration's identity. Argo CD parses it with Go's url.ParseRequestURI to name the
  * cluster Secret, matches Applications to it as an exact string, and client-go connects to it; so it has its
- * own rules (validateServer), one spelling per API server for comparing servers (normalizeServer), and a way
- * to quote a URL in a message without its password. Apart from the other stack rules because index.ts, the
- * component and the health report compare servers with these functions too.
+ * own rules (validateServer) and a way to quote a URL in a message without its password. Which servers are one
+ * is argocd/serverKey.ts's.
  */
-import { clusterSecretName, formatIpAddr, parseIpAddr, parseRequestUri } from "../argocd/clusterSecret";
+import { clusterSecretName, parseIpAddr, parseRequestUri } from "../argocd/clusterSecret";
+import { argocdServerKey } from "../argocd/serverKey";
 import { DNS_SUBDOMAIN, MAX_NAME } from "./kubernetesNames";
 import type { Problems } from "./problems";
-
-/**
- * One spelling per API server: scheme and host lowercased, an IPv6 address in Go's form, the scheme's
- * default port dropped, no userinfo; path and query as written. A URL Go cannot parse is its own spelling.
- */
-export function normalizeServer(server: string): string {
-    const uri = parseRequestUri(server);
-    if ("error" in uri || uri.opaque !== undefined) return server;
-    let [host, port] = [uri.host, ""];
-    const end = host.startsWith("[") ? host.indexOf("]") + 1 : host.includes(":") ? host.indexOf(":") : host.length;
-    [host, port] = [host.slice(0, end), host.slice(end)];
-    const addr = host.startsWith("[") ? parseIpAddr(host.slice(1, -1)) : undefined;
-    if (addr && !("error" in addr)) host = `[${formatIpAddr(addr)}]`;
-    const defaultPort = { https: ":443", http: ":80" }[uri.scheme];
-    if (port === defaultPort || port === ":") port = "";
-    const query = uri.query !== undefined ? `?${uri.query}` : "";
-    return `${uri.scheme}://${host.toLowerCase()}${port}${uri.path}${query}`;
-}
 
 /**
  * `server` is the registration's key: Argo CD parses it with Go's url.ParseRequestURI to name the cluster
@@ -100,7 +82,7 @@ export function validateServer(p: Problems, path: string, raw: unknown): string 
     if (serverPath.endsWith("/")) {
         return fail(
             "ends with a slash",
-            `write ${quoteServer(server.replace(/\/+$/, ""))}: Argo CD matches clusters by the exact string and strips the slash`,
+            `write ${quoteServer(argocdServerKey(server))}: Argo CD matches clusters by the exact string and strips the slash`,
         );
     }
     const badInPath = /[^-A-Za-z0-9._~!$&'()*+,;=:@/%]|%(?![0-9A-Fa-f]{2})/.exec(serverPath);

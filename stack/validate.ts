@@ -18,6 +18,7 @@ import {
     RESERVED_ANNOTATIONS,
     RESERVED_LABELS,
 } from "../argocd/names";
+import { apiServerKey, argocdServerKey } from "../argocd/serverKey";
 import { parseDuration } from "./duration";
 import {
     ARGOCD_KEY,
@@ -41,7 +42,7 @@ import {
 } from "./kubernetesNames";
 import { describe, NULL_MESSAGE, type Obj, type Problem, Problems, suggest, visibleOnly } from "./problems";
 import { validateCustomVerbs, validateRules } from "./rbacRules";
-import { normalizeServer, quoteServer, validateServer } from "./server";
+import { quoteServer, validateServer } from "./server";
 import {
     type ArgoCDSpec,
     type ClusterSpec,
@@ -57,7 +58,7 @@ import {
 // Imported from here by the rest of the program since before the split; kept so their import paths hold.
 export { ARGOCD_KEY, CLUSTERS_KEY } from "./keys";
 export { suggest } from "./problems";
-export { normalizeServer, quoteServer, withoutUserinfo } from "./server";
+export { quoteServer, withoutUserinfo } from "./server";
 
 const ARGOCD_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const PROXY_PROTOCOLS = ["http:", "https:", "socks5:"];
@@ -295,7 +296,7 @@ function findSameServers(p: Problems, entries: unknown[]): void {
     entries.forEach((entry, i) => {
         const server = (entry as Obj | null)?.server;
         if (typeof server !== "string" || server === "") return;
-        const key = normalizeServer(server);
+        const key = apiServerKey(server);
         const first = seen.get(key);
         if (first === undefined) {
             seen.set(key, i);
@@ -303,7 +304,7 @@ function findSameServers(p: Problems, entries: unknown[]): void {
         }
         const firstServer = (entries[first] as Obj).server as string;
         const spelling =
-            firstServer === server
+            firstServer === server // exact spelling, for the message
                 ? `the same server ${quoteServer(server)}`
                 : `the same server, spelt ${quoteServer(server)} and ${quoteServer(firstServer)}`;
         p.add(
@@ -344,7 +345,7 @@ function validateCluster(
     const server = validateServer(p, `${path}.server`, o.server);
     // Argo CD shows its own cluster as "in-cluster" whenever no Secret registers https://kubernetes.default.svc:
     // another server under that name would make every Application addressing "in-cluster" ambiguous.
-    if (name === IN_CLUSTER_NAME && server !== undefined && server.replace(/\/+$/, "") !== IN_CLUSTER_SERVER) {
+    if (name === IN_CLUSTER_NAME && server !== undefined && argocdServerKey(server) !== IN_CLUSTER_SERVER) {
         p.add(
             `${path}.name`,
             `"${IN_CLUSTER_NAME}" is the name Argo CD gives its own cluster (${IN_CLUSTER_SERVER})`,
@@ -431,11 +432,7 @@ function validateCluster(
     }
     const nameMovedFrom =
         o.nameMovedFrom === undefined ? undefined : validateServer(p, `${path}.nameMovedFrom`, o.nameMovedFrom);
-    if (
-        nameMovedFrom !== undefined &&
-        server !== undefined &&
-        normalizeServer(nameMovedFrom) === normalizeServer(server)
-    ) {
+    if (nameMovedFrom !== undefined && server !== undefined && apiServerKey(nameMovedFrom) === apiServerKey(server)) {
         p.add(
             `${path}.nameMovedFrom`,
             "is this entry's own server",
@@ -500,13 +497,12 @@ function findSharedAccounts(p: Problems, entries: unknown[], reaches: (ClusterRe
             if (
                 first.server !== undefined &&
                 second.server !== undefined &&
-                normalizeServer(first.server) === normalizeServer(second.server)
+                apiServerKey(first.server) === apiServerKey(second.server)
             )
                 continue;
             const sameContext =
                 first.access.context === second.access.context && first.kubeconfig === second.kubeconfig;
-            if (!sameContext && normalizeServer(first.access.server) !== normalizeServer(second.access.server))
-                continue;
+            if (!sameContext && apiServerKey(first.access.server) !== apiServerKey(second.access.server)) continue;
             // A suggestion that is itself a valid name: the entry's name in DNS-label form, else its index.
             const suffix =
                 (second.name ?? "")
@@ -516,7 +512,7 @@ function findSharedAccounts(p: Problems, entries: unknown[], reaches: (ClusterRe
             p.add(
                 `${CLUSTERS_KEY}[${j}]`,
                 `${entryName(entries, j)} and ${entryLabel(entries, i)} manage the same ServiceAccount ${account(second)} on one ` +
-                    `cluster: contexts "${second.access.context}" and "${first.access.context}" both reach ${quoteServer(normalizeServer(second.access.server))}`,
+                    `cluster: contexts "${second.access.context}" and "${first.access.context}" both reach ${quoteServer(apiServerKey(second.access.server))}`,
                 `give one its own serviceAccount (e.g. serviceAccount: ${second.serviceAccount}-${suffix}), or remove the ` +
                     "duplicate entry: each registration would take over, rotate or delete the other's ServiceAccount, rights and token",
             );

@@ -1,7 +1,9 @@
 /**
- * unique-cluster-server-and-name (stack): no two cluster Secrets of the stack register the same server URL or
- * the same name, which Argo CD and Applications look clusters up by.
+ * unique-cluster-server-and-name (stack): no two cluster Secrets of the stack register the same API server (in
+ * any spelling apiServerKey takes for one, as validation does: argocd/serverKey.ts) or the same name, which
+ * Argo CD and Applications look clusters up by.
  */
+import { apiServerKey } from "../../argocd/serverKey";
 import { CLUSTERS_KEY, objectName } from "../messages";
 import { isClusterSecret } from "../registration";
 import { type Resource, secretField, type Violation } from "../resource";
@@ -18,9 +20,10 @@ export function checkUniqueRegistrations(resources: Resource[]): Violation[] {
         for (const secret of resources.filter(isClusterSecret)) {
             const value = secretField(secret.props, key);
             if (typeof value !== "string") continue;
-            const earlier = first.get(value);
+            const seen = key === "server" ? apiServerKey(value) : value;
+            const earlier = first.get(seen);
             if (!earlier) {
-                first.set(value, secret);
+                first.set(seen, secret);
                 continue;
             }
             violations.push({

@@ -2,14 +2,18 @@
  * End to end: time-bound tokens (token.kind: bound) from the TokenRequest API, issued by the program's dynamic
  * provider (components/boundToken.ts, served by engine/bin/pulumi-resource-pulumi-nodejs) in the real engine
  * against real API servers. The API server issues against its own clock, so the test reads the token's `exp`
- * and moves the program's "now" (ARGOCD_CLUSTERS_NOW) relative to it. The steps build on each other.
+ * and moves the clock of the program's processes (world.clock, tests/support/clock.ts) relative to it. The steps
+ * build on each other.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import { clusterSecretName } from "../../argocd/clusterSecret";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
 import { ensureToolchain } from "../../dev/toolchain/toolchain";
+import { PROJECT_DIR } from "../../engine/engine";
+import { STARTUP_MARGIN_MS } from "../support/clock";
 import { ARGOCD_NS, credentialsFrom, eventually, type World, worldPerSuite } from "../support/world";
 
 const HOUR = 3_600_000;
@@ -89,7 +93,7 @@ describe("bound tokens against real clusters and the real engine", { timeout: 90
     });
 
     it("1. a new stack gets bound tokens: issued for 720h, expiry recorded, the token works and stays secret", async () => {
-        world.env.ARGOCD_CLUSTERS_NOW = undefined;
+        world.clock = undefined;
         writeStack();
         await world.succeed("up");
 
@@ -131,8 +135,29 @@ describe("bound tokens against real clusters and the real engine", { timeout: 90
     });
 
     it("2. before the renewal time, preview and up change nothing", async () => {
-        world.env.ARGOCD_CLUSTERS_NOW = rfc3339(Date.parse(renewsAt) - 1000);
-        await world.succeed("preview", "--expect-no-changes");
+        // Less than a moved program's start-up before it (tests/support/clock.ts).
+        world.clock = rfc3339(Date.parse(renewsAt) - STARTUP_MARGIN_MS);
+        fs.rmSync(world.clockLog, { force: true });
+        // The pack runs to show that the clock reaches it; its verdicts are other files' business ("local" counts as
+        // production to it), so every policy only advises here.
+        const advisory = path.join(world.workDir, "policy-advisory.json");
+        fs.writeFileSync(advisory, JSON.stringify({ all: "advisory" }));
+        await world.succeed(
+            "preview",
+            "--expect-no-changes",
+            "--policy-pack",
+            path.join(PROJECT_DIR, "policy", "analyzer"),
+            "--policy-pack-config",
+            advisory,
+        );
+        // The moved clock reached every Node.js process of the run: the program, the dynamic provider, the pack.
+        const moved = fs.readFileSync(world.clockLog, "utf8");
+        for (const script of ["cmd/run", "cmd/dynamic-provider", "cmd/run-policy-pack"]) {
+            assert.ok(
+                moved.split("\n").some((line) => new RegExp(`@pulumi/pulumi/${script}(/index\\.js)?$`).test(line)),
+                `${script}:\n${moved}`,
+            );
+        }
         await world.succeed("up", "--expect-no-changes");
     });
 
@@ -141,7 +166,7 @@ describe("bound tokens against real clusters and the real engine", { timeout: 90
         const betaToken = await world.bearerToken(world.b);
         const oldObject = (await world.succeed("outputs")).registrations.alpha.tokenSecretName;
 
-        world.env.ARGOCD_CLUSTERS_NOW = renewsAt;
+        world.clock = renewsAt;
         await world.succeed("up");
 
         const secret = (await world.clusterSecret(world.a))!;
@@ -177,7 +202,7 @@ describe("bound tokens against real clusters and the real engine", { timeout: 90
         const oldToken = await world.bearerToken(world.a);
         const oldObject = (await world.succeed("outputs")).registrations.alpha.tokenSecretName;
         const allow = await denyClusterSecretWrites();
-        world.env.ARGOCD_CLUSTERS_NOW = renewsAt;
+        world.clock = renewsAt;
         const failed = await world.pulumi("up", "--continue-on-error");
         assert.notEqual(failed.code, 0, "the switch must fail");
         assert.equal(await world.bearerToken(world.a), oldToken);
@@ -204,11 +229,12 @@ describe("bound tokens against real clusters and the real engine", { timeout: 90
     });
 
     it("5. moving beta from secret to bound switches it, then revokes its token Secret", async () => {
-        // The clock again: beta's new token lives 24h by the API server's clock.
-        world.env.ARGOCD_CLUSTERS_NOW = undefined;
+        // The real clock again: beta's new token lives 24h by the API server's clock. Alpha's recorded issue time
+        // is then in the future, which up refuses (tokens.e2e step 5): its new tokenRotation issues it anew.
+        world.clock = undefined;
         const oldToken = await world.bearerToken(world.b);
         const oldTokenSecret = (await world.succeed("outputs")).registrations.beta.tokenSecretName;
-        const [alpha, beta] = world.clusterEntries();
+        const [alpha, beta] = world.clusterEntries("2");
         world.writeConfig([alpha, { ...beta, token: { kind: "bound", lifetime: "24h", renewBefore: "1h" } }], {
             "argocd-clusters:token": undefined,
         });

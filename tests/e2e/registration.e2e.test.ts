@@ -564,7 +564,7 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
             assert.deepEqual(whereIs(credential, outputs), [], "a credential is in the stack outputs");
         }
 
-        await world.succeed("destroy");
+        await world.succeed("destroy", "--yes");
         for (const [cluster, owned] of Object.entries(await world.everyOwnedObject()))
             assert.deepEqual(owned, {}, `left on ${cluster}`);
         const clusterSecrets = await get(

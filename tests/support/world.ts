@@ -21,6 +21,7 @@ import { type LocalCluster, LocalControlPlane } from "../../dev/controlPlane/con
 import { type ApiCredentials, kubeRequest } from "../../dev/controlPlane/kubeApi";
 import { ensureToolchain } from "../../dev/toolchain/toolchain";
 import { PROJECT_DIR, writeProjectFile } from "../../engine/engine";
+import { movedClockEnv } from "./clock";
 
 export const ARGOCD_NS = "argocd";
 
@@ -44,11 +45,20 @@ export class World {
      */
     private kubeconfig: string;
 
-    /**
-     * Set in the environment of every operation the world runs after it, e.g. ARGOCD_CLUSTERS_NOW to move the
-     * program's "now" (stack/now.ts); an undefined value removes the variable.
-     */
+    /** Set in the environment of every operation the world runs after it; an undefined value removes the variable. */
     readonly env: Record<string, string | undefined> = {};
+
+    /**
+     * Where the clock of every Node.js process of the world's next operations starts (RFC 3339): the program,
+     * the engine wrapper, the dynamic providers, the policy pack and scripts/verify (tests/support/clock.ts).
+     * Undefined: the real clock. The product itself reads only the real clock (stack/now.ts).
+     */
+    clock: string | undefined = undefined;
+
+    /** Each Node.js process whose clock was moved appends its script here (tests/support/clock.ts). */
+    get clockLog(): string {
+        return path.join(this.workDir, "clock.log");
+    }
 
     private constructor(
         readonly plane: LocalControlPlane,
@@ -181,11 +191,16 @@ export class World {
             resultFile,
             ...flags,
         ];
+        if (this.env.ARGOCD_CLUSTERS_NOW !== undefined) {
+            // The product no longer reads it (issue 20): a test that sets it would silently run at the real time.
+            throw new Error("ARGOCD_CLUSTERS_NOW moves nothing: set world.clock instead (tests/support/clock.ts)");
+        }
         const env = {
             ...process.env,
             KUBECONFIG: this.kubeconfig,
             PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase",
             ...this.env,
+            ...(this.clock === undefined ? {} : movedClockEnv(this.clock, process.env.NODE_OPTIONS, this.clockLog)),
         };
         return new Promise((resolve) => {
             execFile(command, all, { env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {

@@ -59,6 +59,18 @@ describe("stack files sharing one Argo CD claim each server and name once", () =
         assert.match(clashes[0], /Fix: keep it in one of the two stack files/);
     });
 
+    it("refuses one API server in two stacks in another spelling (letter case, :443), as the program's claims do", () => {
+        const clashes = claimClashes([
+            { stack: "production-eu", config: stack([{ name: "eu", server: "https://api.example" }]) },
+            { stack: "production-us", config: stack([{ name: "us", server: "https://API.example:443/" }]) },
+        ]);
+        assert.equal(clashes.length, 1, clashes.join("\n"));
+        assert.match(
+            clashes[0],
+            /^Pulumi\.production-us\.yaml: argocd-clusters:clusters\[0\]\.server: https:\/\/API\.example:443\/ is also registered/,
+        );
+    });
+
     it("refuses one Argo CD name for two servers in two stacks", () => {
         const clashes = claimClashes([
             { stack: "production-eu", config: stack([{ name: "shop", server: A }]) },

@@ -89,6 +89,29 @@ describe("stacks sharing one Argo CD claim each cluster once", () => {
         assert.deepEqual(claimProblems([claim("alpha", A)], [since], us(), "argocd"), []);
     });
 
+    it("refuses another stack's API server in another spelling (letter case, :443, a trailing slash), as validation does within one stack", () => {
+        const first = "https://api.example";
+        const live = [secret("alpha", first, EU)];
+        for (const server of ["https://API.example:443/", "https://api.example:443", "https://Api.Example/"]) {
+            const [problem, ...rest] = claimProblems([claim("alpha-us", server)], live, us(), "argocd");
+            assert.deepEqual(rest, [], server);
+            assert.equal(problem?.path, "argocd-clusters:clusters[0].server", server);
+            assert.match(problem.message, /Argo CD would hold two Secrets for one API server/, server);
+        }
+        assert.deepEqual(claimProblems([claim("other", "https://api.example:6443")], live, us(), "argocd"), []);
+        // The CLI's registration in another spelling: adopt covers it once the entry spells the server as it does.
+        const [cli] = claimProblems(
+            [claim("alpha", "https://API.example")],
+            [secret("x", first, undefined)],
+            us(),
+            "argocd",
+        );
+        assert.match(
+            cli.fix,
+            /write this entry's server as that Secret does \(https:\/\/api\.example\) and set adopt: true/,
+        );
+    });
+
     it("refuses a Secret no stack made (argocd cluster add) unless the entry adopts it", () => {
         const live = [secret("alpha", A, undefined)];
         const [problem] = claimProblems([claim("alpha", A)], live, us(), "argocd");
@@ -114,7 +137,10 @@ describe("stacks sharing one Argo CD claim each cluster once", () => {
             const problems = claimProblems([claim("alpha", A, { adopt: true })], live, us(), "argocd");
             assert.equal(problems.length, 1, JSON.stringify(problems));
             assert.equal(problems[0].path, "argocd-clusters:clusters[0].server");
-            assert.match(problems[0].message, /cluster Secret argocd\/by-hand .*two Secrets for one server/);
+            assert.match(
+                problems[0].message,
+                /cluster Secret argocd\/by-hand .*two Secrets for one API server and use either$/,
+            );
         }
     });
 

@@ -4,11 +4,14 @@ import { describe, it } from "node:test";
 import {
     absentTokenKind,
     boundTokenSchedule,
+    CLOCK_TOLERANCE_MS,
+    clockBehindState,
     NEW_STACK_TOKEN,
     renewsAt,
     tokenSchedule,
 } from "../../../components/tokenSchedule";
 import type { TokenSpec } from "../../../stack/settings";
+import { clusterSpec } from "../../support/fixtures";
 
 const HOUR = 3_600_000;
 const every720h: TokenSpec = { kind: "secret", rotateEvery: { text: "720h", ms: 720 * HOUR } };
@@ -160,3 +163,50 @@ describe("absentTokenKind: the kind entries without a token get", () => {
 function rfc(iso: string): string {
     return new Date(iso).toISOString().replace(".000Z", "Z");
 }
+
+describe("clockBehindState: up refuses a clock that runs behind what the state records", () => {
+    const now = at("2026-12-01T00:00:00Z");
+    const secret = clusterSpec({ token: every720h, tokenRotation: "1" });
+    const bound = clusterSpec({ token: NEW_STACK_TOKEN, tokenRotation: "1" });
+    const future = "2030-01-01T00:00:00Z";
+    const recordedSecret = { tokenIssuedAt: future, tokenRotation: "1", tokenKind: "secret" };
+    const recordedBound = {
+        tokenIssuedAt: future,
+        tokenRotation: "1",
+        tokenKind: "bound",
+        tokenExpiresAt: "2026-12-20T00:00:00Z",
+        tokenLifetime: "720h",
+    };
+
+    it("refuses a kept issue time after now, naming the entry, both times and the fix", () => {
+        const problems = clockBehindState([secret], () => recordedSecret, now);
+        assert.deepEqual(problems, [
+            {
+                path: "argocd-clusters:clusters[0]",
+                message:
+                    'cluster "production": the state records its token as issued at 2030-01-01T00:00:00Z, after this ' +
+                    "machine's clock (2026-12-01T00:00:00Z): with the clock behind, its renewal would come late, or after it expired",
+                fix:
+                    "set this machine's clock right; if the recorded time is the wrong one (an earlier up ran with a moved " +
+                    'clock), give the entry a new tokenRotation (now "1"): its token is then issued anew at the real time',
+            },
+        ]);
+        assert.equal(clockBehindState([bound], () => recordedBound, now).length, 1, "bound tokens alike");
+    });
+
+    it("lets through what this run issues anew, a clock within the tolerance, and entries without a record", () => {
+        const none = (c: typeof secret, r: object | undefined, when = now) =>
+            assert.deepEqual(
+                clockBehindState([c], () => r, when),
+                [],
+            );
+        none({ ...secret, tokenRotation: "2" }, recordedSecret);
+        none({ ...bound, tokenRotation: "2" }, recordedBound);
+        none(bound, recordedSecret, now); // another kind: a new token
+        none(bound, recordedBound, at("2026-12-14T00:00:00Z")); // due: expiry minus renewBefore has come
+        none({ ...secret, retire: true }, recordedSecret);
+        none(secret, undefined);
+        none(secret, { ...recordedSecret, tokenIssuedAt: new Date(now.getTime() + CLOCK_TOLERANCE_MS).toISOString() });
+        none(clusterSpec({ token: { kind: "secret" } }), recordedSecret);
+    });
+});

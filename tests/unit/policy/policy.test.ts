@@ -526,6 +526,18 @@ describe("unique-cluster-server-and-name", () => {
         ]);
         assert.match(name.message, /both register name "production": Applications address clusters by name/);
     });
+
+    it("fails a second Secret for the same API server in another spelling, as validation and the claims do", () => {
+        const [server, ...rest] = check([
+            ...production,
+            copy((d) => {
+                d.name = "other";
+                d.server = "https://API.cluster.production:6443/";
+            }),
+        ]);
+        assert.deepEqual(rest, []);
+        assert.match(server?.message ?? "", /both register server "https:\/\/API\.cluster\.production:6443\/"/);
+    });
 });
 
 describe("policy/analyzer, as the engine starts it", () => {

@@ -1,6 +1,6 @@
 import { runProgram, stackConfig } from "../../support/program";
 
-// Production's stack with three mistakes in it, and a context the kubeconfig lacks.
+// Production's stack with four mistakes in it, and a context the kubeconfig lacks.
 const config = stackConfig("production");
 const [production] = config["argocd-clusters:clusters"] as Record<string, unknown>[];
 config["argocd-clusters:clusters"] = [
@@ -24,10 +24,12 @@ describe("a stack with bad configuration", () => {
             "argocd-clusters:clusters[1].tls.caData",
             "argocd-clusters:clusters[1].tls.insecure",
             "argocd-clusters:clusters[1].name",
+            // The same server as [0]'s: its trailing slash makes no other cluster to Argo CD (argocd/serverKey.ts).
+            "argocd-clusters:clusters[1].server",
             "argocd-clusters:clusters[0].context",
             "argocd-clusters:clusters[1].context",
         ]);
-        assert.match(run.error.message, /^Pulumi\.production\.yaml has 6 problems; nothing was registered:/);
+        assert.match(run.error.message, /^Pulumi\.production\.yaml has 7 problems; nothing was registered:/);
         assert.deepEqual(mocks.resources, [], "nothing may be registered when the configuration is invalid");
     });
 });

@@ -1094,11 +1094,14 @@ describe("validation reports", () => {
         assert.equal(
             error.message,
             [
-                "Pulumi.production.yaml has 2 problems; nothing was registered:",
+                "Pulumi.production.yaml has 3 problems; nothing was registered:",
                 '  - Pulumi.production.yaml: argocd-clusters:clusters[0].server: "https://api.prod:6443/" ends with a slash',
                 '    fix: write "https://api.prod:6443": Argo CD matches clusters by the exact string and strips the slash',
                 '  - Pulumi.production.yaml: argocd-clusters:clusters[1].shard: must be a non-negative integer, got string "x"',
                 "    fix: give the application-controller shard number, e.g. 0",
+                // The slash makes no other cluster to Argo CD (argocd/serverKey.ts): b registers the same one.
+                '  - Pulumi.production.yaml: argocd-clusters:clusters[1].server: cluster "b" and argocd-clusters:clusters[0] (cluster "prod") register the same server, spelt "https://api.prod:6443" and "https://api.prod:6443/"',
+                "    fix: register each API server once: remove the duplicate entry (letter case and a :443 port do not make another server)",
             ].join("\n"),
         );
     });
