@@ -14,6 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { PROJECT_DIR, writeProjectFile } from "../engine/engine";
+import { createArgoCdSettings } from "./argocdSettings";
 import { LocalControlPlane } from "./controlPlane/controlPlane";
 import { sleep } from "./controlPlane/process";
 import { ensureToolchain } from "./toolchain/toolchain";
@@ -97,9 +98,8 @@ async function up(): Promise<number> {
         fs.writeFileSync(PROCESSES, JSON.stringify({ pids: plane.pids }));
         await plane.cluster("hub").admin("POST", "/api/v1/namespaces", { metadata: { name: "openshift-gitops" } });
         // As OpenShift GitOps sets it with spec.extraConfig: production's least-privilege registration needs it.
-        await plane.cluster("hub").admin("POST", "/api/v1/namespaces/openshift-gitops/configmaps", {
-            metadata: { name: "argocd-cm" },
-            data: { "resource.respectRBAC": "normal" },
+        await createArgoCdSettings(plane.cluster("hub"), "openshift-gitops", "argocd-cm", {
+            "resource.respectRBAC": "normal",
         });
         for (const ns of ["shop", "payments"])
             await plane.cluster("production").admin("POST", "/api/v1/namespaces", { metadata: { name: ns } });

@@ -15,6 +15,8 @@ import { makeCerts } from "../../dev/controlPlane/certs";
 
 export interface FakeApi {
     server: string;
+    /** The one bearer token it accepts. */
+    token: string;
     /** base64 PEM of the CA that signs its certificate. */
     caData: string;
     /** base64 PEM of another CA, which does not. */
@@ -30,7 +32,7 @@ export type AccessReviewBehaviour = "answer" | "reset" | "stall" | "trickle";
 
 export interface FakeApiOptions {
     accessReviews?: AccessReviewBehaviour;
-    /** Further paths (`METHOD /path`), answered with the JSON returned, for a known token. */
+    /** Further paths (`METHOD /path`, without the query), answered with the JSON returned, for a known token. */
     routes?: Record<string, (body: string) => { status: number; body: unknown }>;
 }
 
@@ -72,7 +74,7 @@ export async function fakeApi(
             req.on("data", (c) => (body += c));
             req.on("end", () => {
                 res.setHeader("Content-Type", "application/json");
-                const route = options.routes?.[`${req.method} ${req.url}`];
+                const route = options.routes?.[`${req.method} ${new URL(req.url ?? "/", "https://api").pathname}`];
                 if (req.headers.authorization !== `Bearer ${validToken}`) {
                     res.statusCode = 401;
                     res.end(JSON.stringify({ kind: "Status", code: 401 }));
@@ -94,6 +96,7 @@ export async function fakeApi(
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
     return {
         server: `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+        token: validToken,
         caData: fs.readFileSync(certs.caCert).toString("base64"),
         otherCaData: fs.readFileSync(other.caCert).toString("base64"),
         close: () =>
@@ -104,4 +107,28 @@ export async function fakeApi(
                 fs.rmSync(dir, { recursive: true, force: true });
             }),
     };
+}
+
+/**
+ * The Argo CD cluster as the program's own reads before an up see it: argocd-cm in `namespace` as `argocdCm`
+ * gives it (labelled app.kubernetes.io/part-of: argocd, respectRBAC normal, as OpenShift GitOps writes it for
+ * least privilege), and no cluster Secrets.
+ */
+export function fakeArgoCdCluster(
+    namespace: string,
+    token: string,
+    argocdCm: unknown = {
+        metadata: { name: "argocd-cm", namespace, labels: { "app.kubernetes.io/part-of": "argocd" } },
+        data: { "resource.respectRBAC": "normal" },
+    },
+): Promise<FakeApi> {
+    return fakeApi(token, new Set(), {
+        routes: {
+            [`GET /api/v1/namespaces/${namespace}/configmaps/argocd-cm`]: () => ({ status: 200, body: argocdCm }),
+            [`GET /api/v1/namespaces/${namespace}/secrets`]: () => ({
+                status: 200,
+                body: { kind: "SecretList", apiVersion: "v1", metadata: {}, items: [] },
+            }),
+        },
+    });
 }
