@@ -94,6 +94,7 @@ async function main() {
             clusters,
             await readRespectRbac(argocd.access, namespace),
             namespace,
+            pulumi.runtime.isDryRun(),
         );
         if (problems.length > 0) throw new ConfigurationError(stackFile, problems);
         if (unchecked.length > 0) {

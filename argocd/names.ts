@@ -21,6 +21,16 @@ export const ARGOCD_KUBERNETES_VERSION_LABEL = "argocd.argoproj.io/kubernetes-ve
 /** The CLI's ownership mark: `argocd cluster rm` deletes Secrets carrying it. We must not claim it. */
 export const ARGOCD_MANAGED_BY_ANNOTATION = "managed-by";
 
+/**
+ * Argo CD's settings ConfigMap, and the key the respectRBAC check reads there. Argo CD reads its settings
+ * ConfigMaps (argocd-cm, argocd-rbac-cm, ...) through an informer on its namespace filtered by the label
+ * `app.kubernetes.io/part-of: argocd` (util/settings/settings.go, partOfArgoCDSelector): one without that
+ * label does not exist for Argo CD. Its own install and OpenShift GitOps label theirs so.
+ */
+export const ARGOCD_CM = "argocd-cm";
+export const ARGOCD_SETTINGS_PART_OF = "argocd";
+export const RESPECT_RBAC_KEY = "resource.respectRBAC";
+
 /** Our ownership marks, on every object we create on either cluster. */
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const MANAGED_BY_VALUE = "pulumi";

@@ -29,17 +29,20 @@ export interface TargetConnection {
     servername?: string;
 }
 
-interface TokenInputs {
+export interface TokenInputs {
     connection: TargetConnection;
     namespace: string;
     serviceAccount: string;
     boundObjectName: string;
     boundObjectUid: string;
     lifetimeSeconds: number;
+    /** `token.renewBefore` in seconds, and the entry's Argo CD name: for the refusal of a capped lifetime. */
+    renewBeforeSeconds: number;
+    clusterName: string;
 }
 
 /** What state records: the inputs that decide replacement (no credentials), the token and what it says. */
-interface TokenOutputs {
+export interface TokenOutputs {
     namespace: string;
     serviceAccount: string;
     boundObjectName: string;
@@ -120,18 +123,74 @@ function call(conn: TargetConnection, method: string, path: string, body?: unkno
     });
 }
 
+/** A JWT's numeric claim (`iat`, `exp`), in seconds; undefined when the token carries none. */
+function claim(token: string, name: "iat" | "exp"): number | undefined {
+    try {
+        const value = JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8"))[name];
+        return typeof value === "number" ? value : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** Whole seconds as Go writes a duration, as the stack file does: 720h, 1h30m, 10m, 45s. */
+function goDuration(seconds: number): string {
+    const h = Math.floor(seconds / 3_600);
+    const m = Math.floor((seconds % 3_600) / 60);
+    const s = seconds % 60;
+    const text = `${h ? `${h}h` : ""}${m ? `${m}m` : ""}${s ? `${s}s` : ""}`;
+    return text || "0s";
+}
+
+/**
+ * Why the token as issued must not be used, or undefined. The API server may issue less than asked (it caps
+ * expirationSeconds at its --service-account-max-token-expiration). A token that lives no longer than
+ * renewBefore would be recorded with a renewal time (expiry minus renewBefore) already past: every up would
+ * renew it, and Argo CD would always hold a token with less left than renewBefore promises, so a missed
+ * scheduled run would cost it the cluster. Refused rather than scheduled anew: renewBefore is the margin the
+ * stack's owner chose for missed runs, and shrinking it silently would break that promise (docs/configuration.md).
+ * The issued lifetime is the token's own `exp - iat`, both of the API server's clock.
+ */
+export function issuedLifetimeProblem(issued: {
+    clusterName: string;
+    namespace: string;
+    serviceAccount: string;
+    lifetimeSeconds: number;
+    renewBeforeSeconds: number;
+    issuedAt: number;
+    expiresAt: number;
+}): string | undefined {
+    const { renewBeforeSeconds, lifetimeSeconds } = issued;
+    const seconds = issued.expiresAt - issued.issuedAt;
+    if (seconds > renewBeforeSeconds) return undefined;
+    const capped =
+        seconds < lifetimeSeconds
+            ? `, not the ${goDuration(lifetimeSeconds)} asked (its --service-account-max-token-expiration)`
+            : "";
+    return (
+        `cluster "${issued.clusterName}": the target issued the bound token of ${issued.namespace}/${issued.serviceAccount} for ` +
+        `${goDuration(seconds)}${capped}, and that is not more than renewBefore ${goDuration(renewBeforeSeconds)}: ` +
+        "its renewal time would already be past, every up would renew it, and Argo CD would always hold a token " +
+        "with less left than renewBefore. Argo CD's cluster Secret was not written: Argo CD keeps what it has, " +
+        "and the unused token expires by itself.\n" +
+        `  fix: set token.lifetime to at most ${goDuration(seconds)} and token.renewBefore well below it (several ` +
+        "intervals of the scheduled pipeline), or raise the target's --service-account-max-token-expiration"
+    );
+}
+
 /** The `exp` claim of a JWT as RFC 3339 UTC; the API's own answer is only a fallback. */
 function expiryOf(token: string, fallback: string | undefined): string {
-    try {
-        const claims = JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8"));
-        if (typeof claims.exp === "number") return new Date(claims.exp * 1000).toISOString().replace(".000Z", "Z");
-    } catch {}
+    const exp = claim(token, "exp");
+    if (exp !== undefined) return new Date(exp * 1000).toISOString().replace(".000Z", "Z");
     if (fallback) return new Date(fallback).toISOString().replace(".000Z", "Z");
     throw new Error("the issued token carries no expiry");
 }
 
-async function issue(inputs: TokenInputs): Promise<TokenOutputs> {
+/** Issues the token (the provider's create). Exported for its unit tests, which run it against a loopback API. */
+export async function issue(inputs: TokenInputs): Promise<TokenOutputs> {
     const { connection, namespace, serviceAccount } = inputs;
+    // The issue time when the token carries no iat: no later than the API server's, give or take clock skew.
+    const requestedAt = Math.floor(Date.now() / 1000);
     const answer = await call(
         connection,
         "POST",
@@ -153,6 +212,18 @@ async function issue(inputs: TokenInputs): Promise<TokenOutputs> {
     );
     const token = answer?.status?.token;
     if (typeof token !== "string" || token === "") throw new Error("the TokenRequest answer holds no token");
+    const expiresAt = expiryOf(token, answer?.status?.expirationTimestamp);
+    const problem = issuedLifetimeProblem({
+        clusterName: inputs.clusterName,
+        namespace,
+        serviceAccount,
+        lifetimeSeconds: inputs.lifetimeSeconds,
+        renewBeforeSeconds: inputs.renewBeforeSeconds,
+        issuedAt: claim(token, "iat") ?? requestedAt,
+        expiresAt: Date.parse(expiresAt) / 1000,
+    });
+    // Thrown by create: the engine records no token, so nothing downstream (the cluster Secret) is written.
+    if (problem) throw new Error(problem);
     let caData = "";
     try {
         const rootCa = await call(
@@ -173,7 +244,7 @@ async function issue(inputs: TokenInputs): Promise<TokenOutputs> {
         boundObjectUid: inputs.boundObjectUid,
         lifetimeSeconds: inputs.lifetimeSeconds,
         token,
-        expiresAt: expiryOf(token, answer?.status?.expirationTimestamp),
+        expiresAt,
         caData,
     };
 }
@@ -200,6 +271,9 @@ export interface BoundTokenArgs {
     boundObjectName: pulumi.Input<string>;
     boundObjectUid: pulumi.Input<string>;
     lifetimeSeconds: pulumi.Input<number>;
+    /** Not among the inputs that replace the token: a new renewBefore changes only when it is renewed. */
+    renewBeforeSeconds: pulumi.Input<number>;
+    clusterName: pulumi.Input<string>;
 }
 
 export class BoundToken extends pulumi.dynamic.Resource {

@@ -180,21 +180,14 @@ function createBoundToken(
             boundObjectName: boundObject.metadata.name,
             boundObjectUid: boundObject.metadata.uid,
             lifetimeSeconds: lifetime.ms / 1000,
+            // The API server may issue less than asked (--service-account-max-token-expiration): the provider
+            // refuses a token that lives no longer than renewBefore (boundToken.ts issuedLifetimeProblem).
+            renewBeforeSeconds: renewBefore.ms / 1000,
+            clusterName: cluster.name,
         },
         { parent, dependsOn: [account, boundObject] },
     );
-    const renews = token.expiresAt.apply((expiresAt) => {
-        const at = renewsAt(expiresAt, renewBefore.ms);
-        // The API server may issue less than asked (--service-account-max-token-expiration): then every up renews.
-        if (schedule.renewal && Date.parse(at) <= Date.parse(schedule.issuedAt))
-            pulumi.log.warn(
-                `cluster "${cluster.name}": the target issued the bound token until ${expiresAt}, less than ` +
-                    `renewBefore ${renewBefore.text} after now, so every up renews it. fix: lower token.renewBefore, or ` +
-                    "raise the target's --service-account-max-token-expiration",
-                parent,
-            );
-        return at;
-    });
+    const renews = token.expiresAt.apply((expiresAt) => renewsAt(expiresAt, renewBefore.ms));
     return {
         resource: token,
         secretName: boundObject.metadata.name,

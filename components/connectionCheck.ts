@@ -4,10 +4,11 @@
  * that go into the Secret. `argocd cluster add` tests its connection before saving; so do we, and we also ask
  * the API server (SelfSubjectAccessReview) whether the token holds every right the entry grants.
  *
- * Outcomes: `ok`; `unreachable` (no TCP connection from where Pulumi runs: Argo CD often reaches targets over
- * a network a CI runner does not, so this is a warning unless the entry says `verify: required`); `failed`
- * (TLS refused, token rejected, rights missing: the registration is broken, so the cluster Secret is not
- * written and Argo CD keeps its current one).
+ * Outcomes: `ok`; `unreachable` (no answer to /version from where Pulumi runs: Argo CD often reaches targets
+ * over a network a CI runner does not, so this is a warning unless the entry says `verify: required`); `failed`
+ * (TLS refused, token rejected, rights missing, or an access review left unanswered after /version answered:
+ * the registration is broken or unproven, so the cluster Secret is not written and Argo CD keeps its current
+ * one).
  */
 import * as http from "node:http";
 import * as https from "node:https";
@@ -44,6 +45,17 @@ export type CheckResult =
 
 /** Enough to cover any real entry, few enough that a check stays quick. */
 const MAX_ACCESS_CHECKS = 200;
+
+/**
+ * How long a check may wait: for one request with nothing arriving (`requestMs`), and for the whole check
+ * (`deadlineMs`: however the server behaves, a check ends; an `up` must never wait on it for ever).
+ */
+export interface CheckLimits {
+    requestMs: number;
+    deadlineMs: number;
+}
+
+const LIMITS: CheckLimits = { requestMs: 15_000, deadlineMs: 120_000 };
 
 /** Node's codes for "nothing answered", as opposed to "something answered and refused us". */
 const UNREACHABLE = new Set([
@@ -104,9 +116,12 @@ function connect(host: string, port: number, proxyUrl: string | undefined): Prom
     if (!proxyUrl) {
         return new Promise((resolve, reject) => {
             const socket = net.connect({ host, port });
-            socket.setTimeout(10_000, () => socket.destroy(Object.assign(new Error("timed out"), { code: "TIMEOUT" })));
+            const timedOut = () => socket.destroy(Object.assign(new Error("timed out"), { code: "TIMEOUT" }));
+            socket.setTimeout(10_000, timedOut);
             socket.once("connect", () => {
+                // The request watches the connected socket from here on (call).
                 socket.setTimeout(0);
+                socket.off("timeout", timedOut);
                 resolve(socket);
             });
             socket.once("error", reject);
@@ -138,7 +153,13 @@ function connect(host: string, port: number, proxyUrl: string | undefined): Prom
 }
 
 /** One request to the API server as Argo CD makes it. */
-async function call(conn: ArgoConnection, method: string, path: string, body?: unknown): Promise<Reply> {
+async function call(
+    conn: ArgoConnection,
+    method: string,
+    path: string,
+    body: unknown = undefined,
+    timeoutMs = LIMITS.requestMs,
+): Promise<Reply> {
     const url = new URL(conn.server);
     const host = url.hostname.replace(/^\[|\]$/g, "");
     const port = Number(url.port || 443);
@@ -168,7 +189,6 @@ async function call(conn: ArgoConnection, method: string, path: string, body?: u
                         ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) }
                         : {}),
                 },
-                timeout: 15_000,
             },
             (res) => {
                 let text = "";
@@ -190,8 +210,13 @@ async function call(conn: ArgoConnection, method: string, path: string, body?: u
                 });
             },
         );
-        req.once("timeout", () => req.destroy(Object.assign(new Error("timed out"), { code: "TIMEOUT" })));
-        req.once("error", reject);
+        // Nothing arriving for timeoutMs ends the request. Watched on the TCP socket itself: a timeout set on the
+        // TLS socket layered over it (the request's) never fires.
+        socket.setTimeout(timeoutMs, () =>
+            req.destroy(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: "TIMEOUT" })),
+        );
+        // on, not once: a socket torn down under the request may report more than one error.
+        req.on("error", reject);
         req.once("close", () => reject(Object.assign(new Error("the connection closed"), { code: "ECONNRESET" })));
         if (payload) req.write(payload);
         req.end();
@@ -199,7 +224,7 @@ async function call(conn: ArgoConnection, method: string, path: string, body?: u
 }
 
 /** Whether the token may do `check`, by the API server's own authorizer. */
-async function allowed(conn: ArgoConnection, check: AccessCheck): Promise<boolean | Reply> {
+async function allowed(conn: ArgoConnection, check: AccessCheck, requestMs: number): Promise<boolean | Reply> {
     const spec =
         check.nonResourceURL !== undefined
             ? { nonResourceAttributes: { path: check.nonResourceURL, verb: check.verb } }
@@ -213,11 +238,13 @@ async function allowed(conn: ArgoConnection, check: AccessCheck): Promise<boolea
                       name: check.name,
                   },
               };
-    const reply = await call(conn, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
-        apiVersion: "authorization.k8s.io/v1",
-        kind: "SelfSubjectAccessReview",
-        spec,
-    });
+    const reply = await call(
+        conn,
+        "POST",
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec },
+        requestMs,
+    );
     if (reply.status !== 201 && reply.status !== 200) return reply;
     return reply.body?.status?.allowed === true;
 }
@@ -227,27 +254,82 @@ const TLS_FIX =
     "target's own CA from the token Secret's ca.crt) must sign the " +
     "certificate the API server presents at server, for tls.serverName or else the server's host name";
 
-/** However the server behaves, a check ends: an `up` must never wait on it for ever. */
-const CHECK_DEADLINE_MS = 120_000;
-
 /** Reaches `conn.server` as Argo CD would, then asks for each of `expected`. Never throws, never hangs. */
-export async function checkConnection(conn: ArgoConnection, expected: AccessCheck[]): Promise<CheckResult> {
+export async function checkConnection(
+    conn: ArgoConnection,
+    expected: AccessCheck[],
+    limits: CheckLimits = LIMITS,
+): Promise<CheckResult> {
+    const progress: Progress = { versionAnswered: false, pending: new Set() };
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<CheckResult>((resolve) => {
-        timer = setTimeout(
-            () =>
-                resolve({ outcome: "unreachable", reason: `no complete answer within ${CHECK_DEADLINE_MS / 1000} s` }),
-            CHECK_DEADLINE_MS,
-        );
+        timer = setTimeout(() => {
+            const what = `no complete answer within ${limits.deadlineMs / 1000} s`;
+            const [first] = progress.pending;
+            resolve(
+                progress.versionAnswered && first
+                    ? incomplete(first, what, progress.pending.size - 1)
+                    : { outcome: "unreachable", reason: what },
+            );
+        }, limits.deadlineMs);
     });
     try {
-        return await Promise.race([checkOnce(conn, expected), deadline]);
+        return await Promise.race([checkOnce(conn, expected, limits, progress), deadline]);
     } finally {
         clearTimeout(timer);
     }
 }
 
-async function checkOnce(conn: ArgoConnection, expected: AccessCheck[]): Promise<CheckResult> {
+/** How far a check got: whether /version answered, and the access reviews asked and not yet answered. */
+interface Progress {
+    versionAnswered: boolean;
+    pending: Set<AccessCheck>;
+}
+
+/** An access review that got no complete answer, with what happened to it. */
+class IncompleteReview extends Error {
+    constructor(
+        readonly check: AccessCheck,
+        readonly cause: unknown,
+    ) {
+        super("incomplete access review");
+    }
+}
+
+const INCOMPLETE_FIX =
+    "the API server answered, so this is no network Argo CD might reach it by instead: rerun the up; if it " +
+    "recurs, look at what sits between here and server (a proxy or load balancer that resets or holds " +
+    "requests) and at the API server (its load, an authorization or admission webhook that does not answer)";
+
+/**
+ * Once /version has answered, the server is reachable from here: an access review that then gets no answer
+ * leaves the rights unproven, which is a failed check, not an unreachable server (that would let
+ * `verify: auto` write the Secret with a warning).
+ */
+function incomplete(check: AccessCheck, what: string, others = 0): CheckResult {
+    return {
+        outcome: "failed",
+        reason:
+            `the check could not complete: GET /version answered, then the access review "${describeAccess(check)}" ` +
+            `did not complete: ${what}${others > 0 ? ` (nor ${others} more asked with it)` : ""}`,
+        fix: INCOMPLETE_FIX,
+    };
+}
+
+/** What happened to a request that got no answer, by its error code only (never a message from the wire). */
+function interruption(err: unknown): string {
+    const code = String((err as NodeJS.ErrnoException)?.code ?? "");
+    if (code === "ECONNRESET") return "the connection was reset (ECONNRESET)";
+    if (code === "TIMEOUT") return `${(err as Error).message} (TIMEOUT)`;
+    return `the call failed (${code || "no error code"})`;
+}
+
+async function checkOnce(
+    conn: ArgoConnection,
+    expected: AccessCheck[],
+    limits: CheckLimits,
+    progress: Progress,
+): Promise<CheckResult> {
     if (conn.proxyUrl && !/^https?:/.test(conn.proxyUrl)) {
         return {
             outcome: "unreachable",
@@ -255,7 +337,7 @@ async function checkOnce(conn: ArgoConnection, expected: AccessCheck[]): Promise
         };
     }
     try {
-        const version = await call(conn, "GET", "/version");
+        const version = await call(conn, "GET", "/version", undefined, limits.requestMs);
         if (version.status === 401) {
             return {
                 outcome: "failed",
@@ -270,10 +352,24 @@ async function checkOnce(conn: ArgoConnection, expected: AccessCheck[]): Promise
                 fix: "check that server is the Kubernetes API URL Argo CD should use",
             };
         }
+        progress.versionAnswered = true;
         const missing: string[] = [];
         // A few at a time: a large rule set should not flood the API server.
         for (let i = 0; i < expected.length; i += 10) {
-            const answers = await Promise.all(expected.slice(i, i + 10).map((c) => allowed(conn, c)));
+            const answers = await Promise.all(
+                expected.slice(i, i + 10).map((c) => {
+                    progress.pending.add(c);
+                    return allowed(conn, c, limits.requestMs).then(
+                        (answer) => {
+                            progress.pending.delete(c);
+                            return answer;
+                        },
+                        (err) => {
+                            throw new IncompleteReview(c, err);
+                        },
+                    );
+                }),
+            );
             for (const [j, answer] of answers.entries()) {
                 if (answer === true) continue;
                 if (answer !== false) {
@@ -297,6 +393,7 @@ async function checkOnce(conn: ArgoConnection, expected: AccessCheck[]): Promise
         }
         return { outcome: "ok" };
     } catch (err) {
+        if (err instanceof IncompleteReview) return incomplete(err.check, interruption(err.cause));
         const code = String((err as NodeJS.ErrnoException).code ?? "");
         if (UNREACHABLE.has(code)) return { outcome: "unreachable", reason: `no connection (${code})` };
         if (code === "PROXY") return { outcome: "failed", reason: (err as Error).message, fix: "check proxyUrl" };

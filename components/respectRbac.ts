@@ -4,19 +4,19 @@
  * cluster at the first it may not list ("failed to load initial state of resource PersistentVolume: ...
  * forbidden"): a registration with narrower rights than the CLI's is then unusable, as Argo CD's own code
  * shows (tests/e2e/argocd.e2e.test.ts). With `normal` or `strict` the controller skips what it may not list.
- * So before registering anything, the program reads the setting and refuses such registrations under `none`.
+ * So before registering anything, the program reads the setting exactly as Argo CD v3.6 does
+ * (util/settings/settings.go): only an argocd-cm labelled `app.kubernetes.io/part-of: argocd` counts, and the
+ * value is compared as written. It refuses such registrations under `none`, under an argocd-cm Argo CD cannot
+ * use, and, in a real `up`, when argocd-cm cannot be read; a preview (whose read-only identity may lack the
+ * right, rbac/previewer.yaml) only warns then.
  */
 
-import * as pulumi from "@pulumi/pulumi";
-import type { PolicyRule } from "../argocd/names";
+import { ARGOCD_CM, ARGOCD_SETTINGS_PART_OF, PART_OF_LABEL, type PolicyRule, RESPECT_RBAC_KEY } from "../argocd/names";
 import type { ClusterAccess } from "../stack/kubeconfig";
 import type { ClusterSettings, Problem } from "../stack/settings";
 import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
 
 export type RespectRbac = "none" | "normal" | "strict";
-
-const ARGOCD_CM = "argocd-cm";
-const RESPECT_RBAC_KEY = "resource.respectRBAC";
 
 /** Whether `rules` let the controller list and watch every kind: then any respectRBAC setting works. */
 export function coversEverything(rules: PolicyRule[]): boolean {
@@ -42,47 +42,126 @@ export function narrowedKey(cluster: ClusterSettings): "rules" | "clusterRules" 
     return undefined;
 }
 
-/** argocd-cm's `resource.respectRBAC` as Argo CD reads it; undefined when it cannot be read from here. */
-export async function readRespectRbac(access: ClusterAccess, namespace: string): Promise<RespectRbac | undefined> {
+/** argocd-cm as the API returns it: the parts Argo CD's settings manager looks at. */
+export interface ArgoCdConfigMap {
+    metadata?: { labels?: Record<string, string> };
+    data?: Record<string, string>;
+}
+
+/**
+ * What the program learnt about resource.respectRBAC: the setting Argo CD runs with; an argocd-cm Argo CD
+ * cannot use (why, and the fix); or nothing, because argocd-cm cannot be read from here.
+ */
+export type RespectRbacReading =
+    | { kind: "setting"; setting: RespectRbac }
+    | { kind: "unusable"; reason: string; fix: string }
+    | { kind: "unreadable"; reason: string };
+
+/**
+ * The setting Argo CD runs with, given argocd-cm as the API returns it (undefined: there is none). Argo CD finds
+ * argocd-cm through an informer filtered by the part-of label, so one without it is missing for Argo CD; and
+ * Argo CD errs on a missing argocd-cm and on any value but "", normal and strict, compared as written: its
+ * application controller then loads no cluster at all.
+ */
+export function respectRbacOf(cm: ArgoCdConfigMap | undefined, namespace: string): RespectRbacReading {
+    const where = `${namespace}/${ARGOCD_CM}`;
+    const howToSet =
+        `set ${RESPECT_RBAC_KEY}: normal there (OpenShift GitOps: spec.extraConfig of the ArgoCD resource, ` +
+        "which writes and labels argocd-cm)";
+    if (cm === undefined) {
+        return {
+            kind: "unusable",
+            reason: `${where} does not exist, and Argo CD's application controller loads no cluster without it`,
+            fix: `create ${ARGOCD_CM} in ${namespace} with the label ${PART_OF_LABEL}: ${ARGOCD_SETTINGS_PART_OF} and ${howToSet}`,
+        };
+    }
+    const partOf = cm.metadata?.labels?.[PART_OF_LABEL];
+    if (partOf !== ARGOCD_SETTINGS_PART_OF) {
+        return {
+            kind: "unusable",
+            reason:
+                `${where} has no label ${PART_OF_LABEL}: ${ARGOCD_SETTINGS_PART_OF}, so Argo CD does not read it: ` +
+                `Argo CD reads its settings ConfigMaps by that label only` +
+                `${partOf === undefined ? "" : `, and this one has ${PART_OF_LABEL}: ${partOf}`}`,
+            fix:
+                `kubectl -n ${namespace} label configmap ${ARGOCD_CM} ${PART_OF_LABEL}=${ARGOCD_SETTINGS_PART_OF}` +
+                `${partOf === undefined ? "" : " --overwrite"}, as Argo CD's install and OpenShift GitOps label it, and ${howToSet}`,
+        };
+    }
+    const value = cm.data?.[RESPECT_RBAC_KEY];
+    if (value === undefined || value === "") return { kind: "setting", setting: "none" };
+    if (value === "normal" || value === "strict") return { kind: "setting", setting: value };
+    return {
+        kind: "unusable",
+        reason:
+            `${RESPECT_RBAC_KEY} in ${where} is ${JSON.stringify(value)}, which Argo CD does not accept: it compares ` +
+            "the value as written with normal and strict, and on anything else its application controller loads no cluster",
+        fix: `write exactly normal or strict (no spaces, no quotes inside the value), or remove the key`,
+    };
+}
+
+/**
+ * argocd-cm's `resource.respectRBAC` as Argo CD reads it. Reads argocd-cm by name (what rbac/previewer.yaml
+ * grants), then applies Argo CD's label selector itself.
+ */
+export async function readRespectRbac(access: ClusterAccess, namespace: string): Promise<RespectRbacReading> {
     const k8s = await clientNode();
     const core = (await kubeConfigOf(access)).makeApiClient(k8s.CoreV1Api);
     try {
-        const cm = await withDeadline(core.readNamespacedConfigMap({ name: ARGOCD_CM, namespace }));
-        const value = cm.data?.[RESPECT_RBAC_KEY]?.trim();
-        return value === "normal" || value === "strict" ? value : "none";
-    } catch (err) {
-        // Argo CD runs with its defaults when argocd-cm is missing.
-        if (statusOf(err) === 404) return "none";
-        // An identity without the right (a previewer), or no connection (the providers then fail on their
-        // own), gets a warning; any other answer of the API server must not let an up pass unchecked.
-        if (statusOf(err) === undefined || statusOf(err) === 403 || pulumi.runtime.isDryRun()) return undefined;
-        throw new pulumi.RunError(
-            `cannot read ${namespace}/${ARGOCD_CM} on the Argo CD cluster to check resource.respectRBAC: ${describeFailure(err)}`,
+        return respectRbacOf(
+            await withDeadline(core.readNamespacedConfigMap({ name: ARGOCD_CM, namespace })),
+            namespace,
         );
+    } catch (err) {
+        if (statusOf(err) === 404) return respectRbacOf(undefined, namespace);
+        // An identity without the right (a previewer), no connection, any other answer: respectRbacProblems
+        // decides (a preview warns, a real up refuses). Only the status or code, never the message.
+        return { kind: "unreadable", reason: describeFailure(err) };
     }
 }
 
 /**
- * Problems for every entry that Argo CD could not sync under `setting`, and the entries left unchecked when
- * the setting could not be read.
+ * Problems for every entry that Argo CD could not sync under `reading`, and the entries left unchecked.
+ * Unchecked is for a preview only: its read-only identity may lack the right to read argocd-cm. A real `up`
+ * that cannot read it refuses rather than write a registration Argo CD may be unable to sync.
  */
 export function respectRbacProblems(
     clusters: ClusterSettings[],
-    setting: RespectRbac | undefined,
+    reading: RespectRbacReading,
     argocdNamespace: string,
+    preview: boolean,
 ): { problems: Problem[]; unchecked: string[] } {
     const problems: Problem[] = [];
     const unchecked: string[] = [];
+    const where = `${argocdNamespace}/${ARGOCD_CM}`;
+    const narrowed = "grants less than list and watch on every resource, so Argo CD needs resource.respectRBAC";
     clusters.forEach((cluster, i) => {
         const key = narrowedKey(cluster);
         if (key === undefined || cluster.retire) return;
-        if (setting === undefined) {
-            unchecked.push(cluster.name);
-        } else if (setting === "none") {
+        const path = `argocd-clusters:clusters[${i}].${key}`;
+        if (reading.kind === "unreadable") {
+            if (preview) unchecked.push(cluster.name);
+            else
+                problems.push({
+                    path,
+                    message:
+                        `${narrowed}: normal or strict, and ${where} cannot be read here (${reading.reason}), so it is ` +
+                        `not known that Argo CD could sync "${cluster.name}"; nothing was written`,
+                    fix:
+                        `give the Argo CD context's identity get on the ConfigMap ${ARGOCD_CM} in ${argocdNamespace} ` +
+                        "(rbac/previewer.yaml has the rule), or grant list and watch on every resource",
+                });
+        } else if (reading.kind === "unusable") {
             problems.push({
-                path: `argocd-clusters:clusters[${i}].${key}`,
+                path,
+                message: `${narrowed}: normal or strict, and ${reading.reason}: it could not sync "${cluster.name}"`,
+                fix: reading.fix,
+            });
+        } else if (reading.setting === "none") {
+            problems.push({
+                path,
                 message:
-                    `grants less than list and watch on every resource, and Argo CD (${argocdNamespace}/${ARGOCD_CM}) leaves ` +
+                    `grants less than list and watch on every resource, and Argo CD (${where}) leaves ` +
                     `${RESPECT_RBAC_KEY} unset: its controller lists every kind in scope and fails the cluster at the first it ` +
                     `may not list, so it could not sync "${cluster.name}"`,
                 fix:

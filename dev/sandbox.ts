@@ -15,6 +15,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_DIR, writeProjectFile } from "../engine/engine";
+import { createArgoCdSettings } from "./argocdSettings";
 import { LocalControlPlane } from "./controlPlane/controlPlane";
 import { sleep } from "./controlPlane/process";
 import {
@@ -110,11 +111,9 @@ async function up(): Promise<number> {
         fs.writeFileSync(PROCESSES, JSON.stringify({ pids: plane.pids }));
         const hub = plane.cluster("hub");
         await hub.admin("POST", "/api/v1/namespaces", { metadata: { name: SHIPPED_ARGOCD_NAMESPACE } });
-        // As OpenShift GitOps sets it with spec.extraConfig (labelled, or Argo CD does not read it): production's
-        // least-privilege registration needs it.
-        await hub.admin("POST", `/api/v1/namespaces/${SHIPPED_ARGOCD_NAMESPACE}/configmaps`, {
-            metadata: { name: "argocd-cm", labels: { "app.kubernetes.io/part-of": "argocd" } },
-            data: { "resource.respectRBAC": "normal" },
+        // As OpenShift GitOps sets it with spec.extraConfig: production's least-privilege registration needs it.
+        await createArgoCdSettings(hub, SHIPPED_ARGOCD_NAMESPACE, "argocd-cm", {
+            "resource.respectRBAC": "normal",
         });
         for (const ns of ["shop", "payments"])
             await plane.cluster("production").admin("POST", "/api/v1/namespaces", { metadata: { name: ns } });

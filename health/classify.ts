@@ -29,6 +29,9 @@ export function classify(result: CheckResult, insecure: boolean): Checks {
     if (reason.startsWith("TLS failed")) return { ...UNCHECKED, reachable: true, tls: "failed" };
     if (reason.startsWith("the API server rejected the token"))
         return { ...UNCHECKED, reachable: true, tls: tlsPassed, token: "rejected" };
+    // /version answered with the token, then an access review did not: the rights are unproven.
+    if (reason.startsWith("the check could not complete"))
+        return { ...UNCHECKED, reachable: true, tls: tlsPassed, token: "accepted" };
     if (reason.startsWith("the token lacks rights"))
         return { reachable: true, tls: tlsPassed, token: "accepted", rights: "missing" };
     // The access review refused, or /version was no Kubernetes version: TLS held, the rest is unknown.

@@ -72,6 +72,8 @@ export class LocalCluster {
     readonly caPem: Buffer;
     readonly apiServer: ManagedProcess;
     readonly controllerManager: ManagedProcess;
+    /** The API server's flags as made, before any restartApiServer. */
+    private madeWith?: string[];
 
     /**
      * Each cluster listens on its own loopback address (127.0.0.2, .3, ...), so clusters differ by host as real
@@ -193,6 +195,19 @@ export class LocalCluster {
     async start(): Promise<void> {
         await this.apiServer.start();
         await this.controllerManager.start();
+        await this.awaitTokens();
+    }
+
+    /**
+     * Restarts the API server with `extraArgs` after the flags it was made with (none: as made), e.g.
+     * `--service-account-max-token-expiration=2h`. Its objects live in etcd and survive; so do its address,
+     * certificate and signing keys. Resolves once it issues tokens again.
+     */
+    async restartApiServer(extraArgs: string[] = []): Promise<void> {
+        this.madeWith ??= [...this.apiServer.spec.args];
+        await this.apiServer.stop();
+        this.apiServer.spec.args = [...this.madeWith, ...extraArgs];
+        await this.apiServer.start();
         await this.awaitTokens();
     }
 

@@ -254,4 +254,54 @@ describe("bound tokens against real clusters and the real engine", { timeout: 90
         assert.equal(gone.status, 404, "its token Secret is deleted");
         await world.succeed("up", "--expect-no-changes");
     });
+
+    it("6. a lifetime the API server caps at or below renewBefore is refused before Argo CD gets it; above, kept as issued", async () => {
+        world.env.ARGOCD_CLUSTERS_NOW = undefined;
+        const [alpha, beta, gamma] = world.clusterEntries();
+        const withGamma = (token: Record<string, unknown>) =>
+            world.writeConfig(
+                [alpha, { ...beta, token: { kind: "bound", lifetime: "24h", renewBefore: "1h" } }, { ...gamma, token }],
+                { "argocd-clusters:token": undefined },
+            );
+        // target-c's API server issues no token for more than 2h, as managed clusters may.
+        await world.c.restartApiServer(["--service-account-max-token-expiration=2h"]);
+        try {
+            withGamma({ kind: "bound", lifetime: "720h", renewBefore: "168h" });
+            const refused = await world.pulumi("up", "--yes");
+            assert.notEqual(refused.code, 0, "the up must fail");
+            assert.match(
+                refused.output,
+                /cluster "gamma": the target issued the bound token of kube-system\/argocd-manager for 2h, not the 720h asked \(its --service-account-max-token-expiration\), and that is not more than renewBefore 168h/,
+                refused.output.slice(-4000),
+            );
+            assert.match(refused.output, /fix: set token\.lifetime to at most 2h and token\.renewBefore well below it/);
+            assert.equal(await world.clusterSecret(world.c), undefined, "Argo CD got no token for gamma");
+            assert.equal((await world.succeed("outputs")).registrations?.gamma, undefined, "no schedule recorded");
+
+            // Capped above renewBefore: used as issued, renewed from its real expiry.
+            withGamma({ kind: "bound", lifetime: "720h", renewBefore: "1h" });
+            await world.succeed("up");
+            const { exp, iat } = claims(await world.bearerToken(world.c));
+            assert.equal((exp - iat) * 1000, 2 * HOUR, "issued for the cap, not the 720h asked");
+            const { gamma: recorded } = (await world.succeed("outputs")).registrations;
+            assert.equal(recorded.tokenExpiresAt, rfc3339(exp * 1000));
+            assert.equal(recorded.tokenRenewsAt, rfc3339(exp * 1000 - HOUR));
+            assert.ok(Date.parse(recorded.tokenRenewsAt) > Date.now(), "the recorded renewal time is not past");
+            // The refused run's bound object held a token nobody got: deleted with the superseded ones.
+            await eventually(
+                async () =>
+                    (
+                        await world.c.admin(
+                            "GET",
+                            "/api/v1/namespaces/kube-system/secrets?fieldSelector=type%3Dargocd-clusters%2Fbound-token",
+                        )
+                    ).body.items.length,
+                1,
+                "only the current bound object is left on target-c",
+            );
+            await world.succeed("up", "--expect-no-changes");
+        } finally {
+            await world.c.restartApiServer();
+        }
+    });
 });

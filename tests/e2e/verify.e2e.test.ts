@@ -136,15 +136,13 @@ describe("registrations are checked as Argo CD would use them before they are wr
     it("6. rights narrower than the CLI's need resource.respectRBAC on the Argo CD side: refused without it", async () => {
         const gamma = world.clusterEntries("4")[2];
         const argocdCm = "/api/v1/namespaces/argocd/configmaps/argocd-cm";
-        const setRespectRbac = async (value: string | null) => {
-            const res = await world.argocd.admin(
-                "PATCH",
-                argocdCm,
-                { data: { "resource.respectRBAC": value } },
-                "application/merge-patch+json",
-            );
+        const patchArgocdCm = async (patch: unknown) => {
+            const res = await world.argocd.admin("PATCH", argocdCm, patch, "application/merge-patch+json");
             assert.equal(res.status, 200, JSON.stringify(res.body));
         };
+        const setRespectRbac = (value: string | null) => patchArgocdCm({ data: { "resource.respectRBAC": value } });
+        const partOf = (value: string | null) =>
+            patchArgocdCm({ metadata: { labels: { "app.kubernetes.io/part-of": value } } });
         await setRespectRbac(null);
         try {
             world.writeConfig([...entries("4"), gamma]);
@@ -157,8 +155,28 @@ describe("registrations are checked as Argo CD would use them before they are wr
             );
             assert.match(preview.output, /fix: set resource\.respectRBAC: normal in argocd-cm/);
             assert.equal(await world.clusterSecret(world.c), undefined, "nothing was registered");
+
+            // respectRBAC normal, but in an argocd-cm without Argo CD's label: Argo CD reads no such ConfigMap
+            // (util/settings/settings.go), so a real up refuses gamma before anything is written.
+            await setRespectRbac("normal");
+            await partOf(null);
+            const up = await world.pulumi("up", "--yes");
+            assert.notEqual(up.code, 0, "the up must fail");
+            assert.match(
+                up.output,
+                /Pulumi\.local\.yaml: argocd-clusters:clusters\[2\]\.rules: grants less than list and watch on every resource, so Argo CD needs resource\.respectRBAC: normal or strict, and argocd\/argocd-cm has no label app\.kubernetes\.io\/part-of: argocd, so Argo CD does not read it: .* could not sync "gamma"/,
+                up.output.slice(-4000),
+            );
+            assert.match(
+                up.output,
+                /fix: kubectl -n argocd label configmap argocd-cm app\.kubernetes\.io\/part-of=argocd/,
+            );
+            assert.equal(await world.clusterSecret(world.c), undefined, "no cluster Secret for gamma");
+            const account = await world.c.admin("GET", "/api/v1/namespaces/kube-system/serviceaccounts/argocd-manager");
+            assert.equal(account.status, 404, "nothing was written on gamma's target either");
         } finally {
             await setRespectRbac("normal");
+            await partOf("argocd");
         }
         const up = await world.pulumi("up", "--yes");
         assert.equal(up.code, 0, up.output.slice(-4000));

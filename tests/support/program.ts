@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
+import type { FakeApi } from "./fakeApi";
 import { type ClusterMocks, installMocks, resolvedValue } from "./mocks";
 
 export const ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -22,7 +23,7 @@ export function stackConfig(stack: string): Record<string, unknown> {
 }
 
 /** A kubeconfig with one context per name, each its own cluster and user. */
-export function writeKubeconfig(contexts: string[]): string {
+export function writeKubeconfig(contexts: string[], first?: FakeApi): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "argocd-clusters-unit-"));
     process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
     const file = path.join(dir, "config");
@@ -32,12 +33,19 @@ export function writeKubeconfig(contexts: string[]): string {
             apiVersion: "v1",
             kind: "Config",
             // Loopback ports nothing listens on: a unit test never reaches a network. What the program itself asks
-            // the Argo CD cluster (argocd-cm, Applications) is refused at once and proven end to end instead.
+            // the Argo CD cluster (argocd-cm, Applications) is refused at once and proven end to end instead, unless
+            // the first context (the Argo CD cluster's) is a loopback stand-in (`first`, tests/support/fakeApi.ts).
             clusters: contexts.map((_, i) => ({
                 name: `cluster-${i}`,
-                cluster: { server: `https://127.0.0.1:${i + 1}` },
+                cluster:
+                    i === 0 && first
+                        ? { server: first.server, "certificate-authority-data": first.caData }
+                        : { server: `https://127.0.0.1:${i + 1}` },
             })),
-            users: contexts.map((_, i) => ({ name: `user-${i}`, user: { token: `kubeconfig-token-${i}` } })),
+            users: contexts.map((_, i) => ({
+                name: `user-${i}`,
+                user: { token: i === 0 && first ? first.token : `kubeconfig-token-${i}` },
+            })),
             contexts: contexts.map((c, i) => ({ name: c, context: { cluster: `cluster-${i}`, user: `user-${i}` } })),
         }),
     );
@@ -53,16 +61,24 @@ export interface ProgramRun {
 /** Loads index.ts for `stack` with `config` (default: the stack file's) under mocks. */
 export function runProgram(
     stack: string,
-    options: { config?: Record<string, unknown>; contexts?: string[]; preview?: boolean } = {},
+    options: {
+        config?: Record<string, unknown>;
+        contexts?: string[];
+        preview?: boolean;
+        /** The Argo CD cluster's stand-in, for a real up that must read argocd-cm (respectRbac.ts). */
+        argocd?: Promise<FakeApi>;
+    } = {},
 ): ProgramRun {
     const config = withoutVerification(options.config ?? stackConfig(stack));
     const mocks = installMocks(stack, options.preview ?? false);
     pulumi.runtime.setAllConfig(
         Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
     );
-    process.env.KUBECONFIG = writeKubeconfig(options.contexts ?? contextsIn(config));
+    const contexts = options.contexts ?? contextsIn(config);
+    if (!options.argocd) process.env.KUBECONFIG = writeKubeconfig(contexts);
     const result = (async () => {
         try {
+            if (options.argocd) process.env.KUBECONFIG = writeKubeconfig(contexts, await options.argocd);
             const program = await (await import("../..")).default();
             const outputs = {
                 registrations: await resolvedValue(pulumi.output(program.registrations)),

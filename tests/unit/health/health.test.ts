@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as https from "node:https";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -13,7 +12,6 @@ import { after, before, describe, it } from "node:test";
 import { clusterConfigJson, clusterSecretData, clusterSecretName } from "../../../argocd/clusterSecret";
 import { ARGOCD_KUBERNETES_VERSION_LABEL } from "../../../argocd/names";
 import type { CheckResult } from "../../../components/connectionCheck";
-import { makeCerts } from "../../../dev/controlPlane/certs";
 import { classify } from "../../../health/classify";
 import { decodeClusterSecret, type SecretObject } from "../../../health/clusterSecrets";
 import { rightsOfEntry, rightsOfMode } from "../../../health/expectedRights";
@@ -24,6 +22,7 @@ import { formatTable, printable } from "../../../health/table";
 import { formatDuration, tokenClaims } from "../../../health/tokenClaims";
 import { main, parseArgs } from "../../../health/verify";
 import type { ClusterSettings } from "../../../stack/settings";
+import { type FakeApi, fakeApi } from "../../support/fakeApi";
 import { clusterSpec, type SpecOptions } from "../../support/fixtures";
 
 const NOW = 1_800_000_000;
@@ -74,57 +73,6 @@ function clusterSecret(opts: {
 /** A validated entry (every default filled) at `server`, reached through the context of its own name. */
 function entry(name: string, server: string, extra: SpecOptions = {}): ClusterSettings {
     return clusterSpec({ name, server, context: name, ...extra });
-}
-
-/**
- * A loopback stand-in for a kube-apiserver: serves TLS with its own CA, answers /version (401 for a token it
- * does not know) and access reviews (denied for any verb in `denied`).
- */
-interface FakeApi {
-    server: string;
-    caData: string;
-    otherCaData: string;
-    close(): Promise<void>;
-}
-
-async function fakeApi(validToken: string, denied: Set<string>): Promise<FakeApi> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "health-unit-"));
-    const certs = makeCerts(path.join(dir, "api"), "api", "127.0.0.1");
-    const other = makeCerts(path.join(dir, "other"), "other", "127.0.0.1");
-    const server = https.createServer(
-        { cert: fs.readFileSync(certs.servingCert), key: fs.readFileSync(certs.servingKey) },
-        (req, res) => {
-            let body = "";
-            req.on("data", (c) => (body += c));
-            req.on("end", () => {
-                res.setHeader("Content-Type", "application/json");
-                if (req.headers.authorization !== `Bearer ${validToken}`) {
-                    res.statusCode = 401;
-                    res.end(JSON.stringify({ kind: "Status", code: 401 }));
-                } else if (req.url === "/version") {
-                    res.end(JSON.stringify({ gitVersion: "v1.36.3" }));
-                } else {
-                    const verb =
-                        JSON.parse(body).spec?.resourceAttributes?.verb ??
-                        JSON.parse(body).spec?.nonResourceAttributes?.verb;
-                    res.statusCode = 201;
-                    res.end(JSON.stringify({ status: { allowed: !denied.has(verb) } }));
-                }
-            });
-        },
-    );
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-    return {
-        server: `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
-        caData: fs.readFileSync(certs.caCert).toString("base64"),
-        otherCaData: fs.readFileSync(other.caCert).toString("base64"),
-        close: () =>
-            new Promise<void>((resolve) => {
-                server.closeAllConnections();
-                server.close(() => resolve());
-                fs.rmSync(dir, { recursive: true, force: true });
-            }),
-    };
 }
 
 async function closedPort(): Promise<number> {
@@ -221,6 +169,20 @@ describe("classifying real connection checks against a loopback API server", () 
         others: [],
     });
     const ctx = { stackFile: "Pulumi.test.yaml", requireReachable: false, now: () => NOW };
+
+    it("an API server that answers /version and then resets the access reviews is broken, its rights unknown", async () => {
+        const flaky = await fakeApi(token, new Set(), { accessReviews: "reset" });
+        try {
+            const secret = clusterSecret({ name: "alpha", server: flaky.server, token, caData: flaky.caData });
+            const report = await healthReport(inputs([secret], [entry("alpha", flaky.server)]), ctx);
+            const [alpha] = report.registrations;
+            assert.equal(alpha.status, "broken", JSON.stringify(alpha));
+            assert.deepEqual(alpha.checks, { reachable: true, tls: "verified", token: "accepted", rights: "unknown" });
+            assert.equal(exitCode(report), 1);
+        } finally {
+            await flaky.close();
+        }
+    });
 
     it("a working registration is healthy in every part, Argo CD's view agreeing", async () => {
         const secret = clusterSecret({

@@ -1,7 +1,10 @@
+import { fakeArgoCdCluster } from "../../support/fakeApi";
 import { runProgram } from "../../support/program";
 
 // The real program with Pulumi.production.yaml under mocks: its resources are the property bags the policies see.
-const { mocks, result } = runProgram("production");
+// Its real up reads argocd-cm for production's narrowed rights: from a loopback stand-in of the Argo CD cluster.
+const argocd = fakeArgoCdCluster("openshift-gitops", "argocd-cluster-token-0123456789");
+const { mocks, result } = runProgram("production", { argocd });
 
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -122,6 +125,8 @@ before(async () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     all = bags(mocks);
 });
+
+after(async () => (await argocd).close());
 
 describe("what the policy pack sees", () => {
     it("@pulumi/policy 1.21.0 throws on reading an unknown value; plain() turns it into UNKNOWN", () => {

@@ -1,10 +1,15 @@
+import { fakeArgoCdCluster } from "../../support/fakeApi";
 import { runProgram } from "../../support/program";
 
-const { mocks, result } = runProgram("production");
+// A real up reads argocd-cm before registering production's narrowed rights, and refuses when it cannot.
+const argocd = fakeArgoCdCluster("openshift-gitops", "argocd-cluster-token-0123456789");
+const { mocks, result } = runProgram("production", { argocd });
 
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { stackConfig } from "../../support/program";
+
+after(async () => (await argocd).close());
 
 describe("Pulumi.production.yaml", () => {
     it("disables the default kubernetes provider", () => {
