@@ -5,8 +5,9 @@
  * and every later run reuse them. A binary already on PATH (or in KUBEBUILDER_ASSETS for etcd and
  * kube-apiserver) is used instead of building.
  *
- * Run directly (`node dist/dev/toolchain/toolchain.js [--engine]`) it builds what is missing (with --engine only
- * the Pulumi CLI and the providers) and prints where each tool is. Either way it records the CLI and the
+ * Run directly (`node dist/dev/toolchain/toolchain.js [--engine | --argocd]`) it builds what is missing (with
+ * --engine only the Pulumi CLI and the providers, with --argocd only the live Argo CD) and prints where each tool
+ * is. Either way it records the CLI and the
  * providers for the engine wrapper (engine/engineTools.ts), which never builds anything itself.
  */
 import { spawn } from "node:child_process";
@@ -24,6 +25,11 @@ interface Recipe {
     binaries: string[];
     /** Where an existing installation may be found instead. */
     lookup: ("PATH" | "KUBEBUILDER_ASSETS")[];
+    /**
+     * The Go toolchain the module needs when the installed one is too old (GOTOOLCHAIN=goX.Y.Z: the go command
+     * fetches it from the module proxy). Without it, the installed Go (GOTOOLCHAIN=local).
+     */
+    goToolchain?: string;
 }
 
 const RECIPES: Recipe[] = [
@@ -35,6 +41,9 @@ const RECIPES: Recipe[] = [
     { module: "actionlint", binaries: ["actionlint"], lookup: ["PATH"] },
     // The project's own program: always built from dev/toolchain/argocd-judge, never taken from PATH.
     { module: "argocd-judge", binaries: ["argocd-judge"], lookup: [] },
+    // A live Argo CD and its Redis (dev/controlPlane/argocd.ts); never taken from PATH, since the hack scripts
+    // and CRDs are installed next to the binaries. Argo CD v3.6 needs Go 1.27.
+    { module: "argocd", binaries: ["argocd", "miniredis"], lookup: [], goToolchain: "go1.27.3" },
 ];
 
 export interface Toolchain extends EngineTools {
@@ -108,7 +117,12 @@ async function build(recipe: Recipe, target: string, log: (line: string) => void
     log(`building ${recipe.binaries.join(", ")} ${version} (log: ${logFile})`);
     const out = fs.openSync(logFile, "a");
     const child = spawn("bash", [path.join(TOOLS_DIR, recipe.module, "build.sh")], {
-        env: { ...process.env, PREFIX: staging, GOTOOLCHAIN: "local", GOFLAGS: "-buildvcs=false" },
+        env: {
+            ...process.env,
+            PREFIX: staging,
+            GOTOOLCHAIN: recipe.goToolchain ?? "local",
+            GOFLAGS: "-buildvcs=false",
+        },
         stdio: ["ignore", out, out],
     });
     fs.closeSync(out);
@@ -157,6 +171,31 @@ async function ensureRecipes(recipes: Recipe[], log: (line: string) => void): Pr
 /** What the engine wrapper needs: the CLI and the providers. Recorded for it (engine/engineTools.ts). */
 const ENGINE_RECIPES = RECIPES.filter((r) => r.module === "pulumi" || r.module.startsWith("pulumi-resource-"));
 
+/** The live Argo CD: built on demand (ensureArgocd), not yet by ensureToolchain. */
+const ARGOCD_RECIPE = RECIPES.find((r) => r.module === "argocd")!;
+
+/** A built live Argo CD (dev/toolchain/argocd/build.sh). */
+export interface ArgocdTools {
+    /** The multi-call binary; bin/ beside it holds its command names, miniredis and the repo-server's scripts. */
+    argocd: string;
+    miniredis: string;
+    /** Argo CD's CRDs, copied from its module. */
+    crdsDir: string;
+}
+
+/** Finds or builds the live Argo CD. */
+export async function ensureArgocd(
+    log: (line: string) => void = (l) => console.log(`[toolchain] ${l}`),
+): Promise<ArgocdTools> {
+    const found = await ensureRecipes([ARGOCD_RECIPE], log);
+    const argocd = found.get("argocd")!;
+    return {
+        argocd,
+        miniredis: found.get("miniredis")!,
+        crdsDir: path.join(path.dirname(path.dirname(argocd)), "manifests", "crds"),
+    };
+}
+
 /** Finds or builds the Pulumi CLI and the providers, and records them for the engine wrapper. */
 export async function ensureEngineTools(
     log: (line: string) => void = (l) => console.log(`[toolchain] ${l}`),
@@ -177,7 +216,7 @@ export async function ensureToolchain(
 ): Promise<Toolchain> {
     const engine = await ensureEngineTools(log);
     const found = await ensureRecipes(
-        RECIPES.filter((r) => !ENGINE_RECIPES.includes(r)),
+        RECIPES.filter((r) => !ENGINE_RECIPES.includes(r) && r !== ARGOCD_RECIPE),
         log,
     );
     const get = (b: string) => found.get(b)!;
@@ -193,13 +232,13 @@ export async function ensureToolchain(
 
 if (require.main === module) {
     const started = Date.now();
-    const engineOnly = process.argv.includes("--engine");
-    (engineOnly ? ensureEngineTools() : ensureToolchain())
+    const only = process.argv.includes("--engine") ? "engine" : process.argv.includes("--argocd") ? "argocd" : "all";
+    (only === "engine" ? ensureEngineTools() : only === "argocd" ? ensureArgocd() : ensureToolchain())
         .then((toolchain) => {
             console.log(`[toolchain] ready in ${formatDuration(Date.now() - started)}:`);
             for (const [name, where] of Object.entries(toolchain)) {
                 console.log(
-                    `  ${name}: ${typeof where === "string" ? where : where.map((p: Plugin) => `${p.name} ${p.version} ${p.binary}`).join(", ")}`,
+                    `  ${name}: ${typeof where === "string" ? where : (where as Plugin[]).map((p) => `${p.name} ${p.version} ${p.binary}`).join(", ")}`,
                 );
             }
         })
