@@ -8,8 +8,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type ApplicationStatus, LiveArgocd } from "../../dev/controlPlane/argocd";
 import type { LocalCluster } from "../../dev/controlPlane/controlPlane";
+import { kubeRequest } from "../../dev/controlPlane/kubeApi";
 import { ensureArgocd } from "../../dev/toolchain/toolchain";
-import { ARGOCD_NS, type World, worldPerSuite } from "../support/world";
+import { ARGOCD_NS, eventually, type World, worldPerSuite } from "../support/world";
 
 /** The identity every registration's token belongs to (argocd/names.ts). */
 const MANAGER = "system:serviceaccount:kube-system:argocd-manager";
@@ -131,5 +132,30 @@ describe("a live Argo CD 3.6 deploys through every registration the program writ
         assert.notEqual(status.sync, "Synced");
         const sa = await world.c.admin("GET", "/api/v1/namespaces/default/serviceaccounts/live-argocd");
         assert.equal(sa.status, 404, "nothing was deployed beyond the rules");
+    });
+
+    it("4. after alpha's token is rotated, a new commit still syncs to alpha, with the new token", async (t) => {
+        const oldToken = await world.bearerToken(world.a);
+        world.writeConfig(world.clusterEntries("2"), { "argocd-clusters:token": { kind: "secret" } });
+        await world.succeed("up");
+        const newToken = await world.bearerToken(world.a);
+        assert.notEqual(newToken, oldToken, "up rotated alpha's token");
+        // Only the new token works from now on, so a sync of the new commit can only be made with it.
+        await eventually(
+            async () =>
+                (await kubeRequest({ server: world.a.server, bearerToken: oldToken, ca: world.a.caPem }, "GET", "/api"))
+                    .status,
+            401,
+            "the old token is revoked",
+        );
+
+        const revision = await argocd.repo.commit({ "configmap/configmap.yaml": configMap("2") }, "a second revision");
+        await argocd.refresh("alpha");
+        const status = await argocd.waitForApplication(
+            "alpha",
+            (s) => s.revision === revision && s.sync === "Synced" && s.health === "Healthy",
+        );
+        t.diagnostic(JSON.stringify(status));
+        assert.equal(await deployedRevision(world.a, "default"), "2");
     });
 });
