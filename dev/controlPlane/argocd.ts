@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import type { ArgocdTools } from "../toolchain/toolchain";
+import { argocdCrdsDir, type Toolchain } from "../toolchain/toolchain";
 import { freePorts, kubeconfigFor, type LocalCluster } from "./controlPlane";
 import { GitRepository } from "./gitRepository";
 import { ManagedProcess, sleep } from "./process";
@@ -53,6 +53,9 @@ export interface ApplicationStatus {
     operation?: { phase: string; message: string };
 }
 
+/** The toolchain's live Argo CD (dev/toolchain/argocd). */
+export type ArgocdBinaries = Pick<Toolchain, "argocd" | "miniredis">;
+
 export interface LiveArgocdOptions {
     /** The hub's Argo CD namespace (created when missing). */
     namespace: string;
@@ -76,7 +79,7 @@ export class LiveArgocd {
         readonly namespace: string,
         readonly dir: string,
         readonly repo: GitRepository,
-        tools: ArgocdTools,
+        tools: ArgocdBinaries,
         ports: { redis: number; repoServer: number; repoServerMetrics: number; controllerMetrics: number },
         persistent: boolean,
     ) {
@@ -155,12 +158,12 @@ export class LiveArgocd {
      * Installs Argo CD on `hub` (CRDs, settings, AppProjects), makes the git repository and starts Redis, the
      * repo-server and the application-controller; on any failure stops what started.
      */
-    static async start(hub: LocalCluster, tools: ArgocdTools, options: LiveArgocdOptions): Promise<LiveArgocd> {
+    static async start(hub: LocalCluster, tools: ArgocdBinaries, options: LiveArgocdOptions): Promise<LiveArgocd> {
         const log = options.log ?? (() => {});
         const started = Date.now();
         const dir = options.dir ?? path.join(hub.dir, "argocd-live");
         fs.mkdirSync(dir, { recursive: true });
-        await installCrds(hub, tools.crdsDir);
+        await installCrds(hub, argocdCrdsDir(tools.argocd));
         await installSettings(hub, options.namespace);
         for (const project of ["default", ...(options.projects ?? [])])
             await ensureCreated(hub, `${ARGOPROJ}/namespaces/${options.namespace}/appprojects`, {

@@ -5,9 +5,8 @@
  * and every later run reuse them. A binary already on PATH (or in KUBEBUILDER_ASSETS for etcd and
  * kube-apiserver) is used instead of building.
  *
- * Run directly (`node dist/dev/toolchain/toolchain.js [--engine | --argocd]`) it builds what is missing (with
- * --engine only the Pulumi CLI and the providers, with --argocd only the live Argo CD) and prints where each tool
- * is. Either way it records the CLI and the
+ * Run directly (`node dist/dev/toolchain/toolchain.js [--engine]`) it builds what is missing (with --engine only
+ * the Pulumi CLI and the providers) and prints where each tool is. Either way it records the CLI and the
  * providers for the engine wrapper (engine/engineTools.ts), which never builds anything itself.
  */
 import { spawn } from "node:child_process";
@@ -53,6 +52,18 @@ export interface Toolchain extends EngineTools {
     actionlint: string;
     /** Reads cluster Secrets with Argo CD's own code (dev/toolchain/argocd-judge). */
     argocdJudge: string;
+    /**
+     * A live Argo CD's multi-call binary (dev/toolchain/argocd); bin/ beside it holds its command names, the
+     * repo-server's scripts and miniredis, and its CRDs are in argocdCrdsDir.
+     */
+    argocd: string;
+    /** The Redis a live Argo CD caches in. */
+    miniredis: string;
+}
+
+/** Where dev/toolchain/argocd/build.sh puts Argo CD's CRDs, relative to the `argocd` binary it installs. */
+export function argocdCrdsDir(argocd: string): string {
+    return path.join(path.dirname(path.dirname(argocd)), "manifests", "crds");
 }
 
 export function cacheRoot(): string {
@@ -171,31 +182,6 @@ async function ensureRecipes(recipes: Recipe[], log: (line: string) => void): Pr
 /** What the engine wrapper needs: the CLI and the providers. Recorded for it (engine/engineTools.ts). */
 const ENGINE_RECIPES = RECIPES.filter((r) => r.module === "pulumi" || r.module.startsWith("pulumi-resource-"));
 
-/** The live Argo CD: built on demand (ensureArgocd), not yet by ensureToolchain. */
-const ARGOCD_RECIPE = RECIPES.find((r) => r.module === "argocd")!;
-
-/** A built live Argo CD (dev/toolchain/argocd/build.sh). */
-export interface ArgocdTools {
-    /** The multi-call binary; bin/ beside it holds its command names, miniredis and the repo-server's scripts. */
-    argocd: string;
-    miniredis: string;
-    /** Argo CD's CRDs, copied from its module. */
-    crdsDir: string;
-}
-
-/** Finds or builds the live Argo CD. */
-export async function ensureArgocd(
-    log: (line: string) => void = (l) => console.log(`[toolchain] ${l}`),
-): Promise<ArgocdTools> {
-    const found = await ensureRecipes([ARGOCD_RECIPE], log);
-    const argocd = found.get("argocd")!;
-    return {
-        argocd,
-        miniredis: found.get("miniredis")!,
-        crdsDir: path.join(path.dirname(path.dirname(argocd)), "manifests", "crds"),
-    };
-}
-
 /** Finds or builds the Pulumi CLI and the providers, and records them for the engine wrapper. */
 export async function ensureEngineTools(
     log: (line: string) => void = (l) => console.log(`[toolchain] ${l}`),
@@ -216,7 +202,7 @@ export async function ensureToolchain(
 ): Promise<Toolchain> {
     const engine = await ensureEngineTools(log);
     const found = await ensureRecipes(
-        RECIPES.filter((r) => !ENGINE_RECIPES.includes(r) && r !== ARGOCD_RECIPE),
+        RECIPES.filter((r) => !ENGINE_RECIPES.includes(r)),
         log,
     );
     const get = (b: string) => found.get(b)!;
@@ -227,13 +213,15 @@ export async function ensureToolchain(
         kubeControllerManager: get("kube-controller-manager"),
         actionlint: get("actionlint"),
         argocdJudge: get("argocd-judge"),
+        argocd: get("argocd"),
+        miniredis: get("miniredis"),
     };
 }
 
 if (require.main === module) {
     const started = Date.now();
-    const only = process.argv.includes("--engine") ? "engine" : process.argv.includes("--argocd") ? "argocd" : "all";
-    (only === "engine" ? ensureEngineTools() : only === "argocd" ? ensureArgocd() : ensureToolchain())
+    const engineOnly = process.argv.includes("--engine");
+    (engineOnly ? ensureEngineTools() : ensureToolchain())
         .then((toolchain) => {
             console.log(`[toolchain] ready in ${formatDuration(Date.now() - started)}:`);
             for (const [name, where] of Object.entries(toolchain)) {

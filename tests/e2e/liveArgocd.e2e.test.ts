@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { type ApplicationStatus, LiveArgocd } from "../../dev/controlPlane/argocd";
 import type { LocalCluster } from "../../dev/controlPlane/controlPlane";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
-import { ensureArgocd } from "../../dev/toolchain/toolchain";
+import { ensureToolchain } from "../../dev/toolchain/toolchain";
 import { ARGOCD_NS, eventually, type World, worldPerSuite } from "../support/world";
 
 /** The identity every registration's token belongs to (argocd/names.ts). */
@@ -61,7 +61,7 @@ describe("a live Argo CD 3.6 deploys through every registration the program writ
 
     before(
         async () => {
-            const tools = await ensureArgocd();
+            const tools = await ensureToolchain();
             argocd = await LiveArgocd.start(world.argocd, tools, {
                 namespace: ARGOCD_NS,
                 projects: ["team-b"],
