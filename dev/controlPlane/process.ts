@@ -24,6 +24,8 @@ export interface ProcessSpec {
     name: string;
     binary: string;
     args: string[];
+    /** Its environment; this process's own when unset. */
+    env?: NodeJS.ProcessEnv;
     /** Directory for the log file. */
     logDir: string;
     /** Resolves true once the process is ready to serve. */
@@ -57,6 +59,7 @@ export class ManagedProcess {
         const log = fs.openSync(this.logFile, "a");
         const child = spawn(this.spec.binary, this.spec.args, {
             stdio: ["ignore", log, log],
+            env: this.spec.env ?? process.env,
             detached: this.spec.persistent,
         });
         fs.closeSync(log);

@@ -24,6 +24,11 @@ interface Recipe {
     binaries: string[];
     /** Where an existing installation may be found instead. */
     lookup: ("PATH" | "KUBEBUILDER_ASSETS")[];
+    /**
+     * The Go toolchain the module needs when the installed one is too old (GOTOOLCHAIN=goX.Y.Z: the go command
+     * fetches it from the module proxy). Without it, the installed Go (GOTOOLCHAIN=local).
+     */
+    goToolchain?: string;
 }
 
 const RECIPES: Recipe[] = [
@@ -35,6 +40,9 @@ const RECIPES: Recipe[] = [
     { module: "actionlint", binaries: ["actionlint"], lookup: ["PATH"] },
     // The project's own program: always built from dev/toolchain/argocd-judge, never taken from PATH.
     { module: "argocd-judge", binaries: ["argocd-judge"], lookup: [] },
+    // A live Argo CD and its Redis (dev/controlPlane/argocd.ts); never taken from PATH, since the hack scripts
+    // and CRDs are installed next to the binaries. Argo CD v3.6 needs Go 1.27.
+    { module: "argocd", binaries: ["argocd", "miniredis"], lookup: [], goToolchain: "go1.27.3" },
 ];
 
 export interface Toolchain extends EngineTools {
@@ -44,6 +52,18 @@ export interface Toolchain extends EngineTools {
     actionlint: string;
     /** Reads cluster Secrets with Argo CD's own code (dev/toolchain/argocd-judge). */
     argocdJudge: string;
+    /**
+     * A live Argo CD's multi-call binary (dev/toolchain/argocd); bin/ beside it holds its command names, the
+     * repo-server's scripts and miniredis, and its CRDs are in argocdCrdsDir.
+     */
+    argocd: string;
+    /** The Redis a live Argo CD caches in. */
+    miniredis: string;
+}
+
+/** Where dev/toolchain/argocd/build.sh puts Argo CD's CRDs, relative to the `argocd` binary it installs. */
+export function argocdCrdsDir(argocd: string): string {
+    return path.join(path.dirname(path.dirname(argocd)), "manifests", "crds");
 }
 
 export function cacheRoot(): string {
@@ -108,7 +128,12 @@ async function build(recipe: Recipe, target: string, log: (line: string) => void
     log(`building ${recipe.binaries.join(", ")} ${version} (log: ${logFile})`);
     const out = fs.openSync(logFile, "a");
     const child = spawn("bash", [path.join(TOOLS_DIR, recipe.module, "build.sh")], {
-        env: { ...process.env, PREFIX: staging, GOTOOLCHAIN: "local", GOFLAGS: "-buildvcs=false" },
+        env: {
+            ...process.env,
+            PREFIX: staging,
+            GOTOOLCHAIN: recipe.goToolchain ?? "local",
+            GOFLAGS: "-buildvcs=false",
+        },
         stdio: ["ignore", out, out],
     });
     fs.closeSync(out);
@@ -188,6 +213,8 @@ export async function ensureToolchain(
         kubeControllerManager: get("kube-controller-manager"),
         actionlint: get("actionlint"),
         argocdJudge: get("argocd-judge"),
+        argocd: get("argocd"),
+        miniredis: get("miniredis"),
     };
 }
 
@@ -199,7 +226,7 @@ if (require.main === module) {
             console.log(`[toolchain] ready in ${formatDuration(Date.now() - started)}:`);
             for (const [name, where] of Object.entries(toolchain)) {
                 console.log(
-                    `  ${name}: ${typeof where === "string" ? where : where.map((p: Plugin) => `${p.name} ${p.version} ${p.binary}`).join(", ")}`,
+                    `  ${name}: ${typeof where === "string" ? where : (where as Plugin[]).map((p) => `${p.name} ${p.version} ${p.binary}`).join(", ")}`,
                 );
             }
         })
