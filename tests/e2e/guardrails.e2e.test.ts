@@ -28,7 +28,8 @@ async function argocdTokens(): Promise<Record<string, string>> {
 
 describe("pull-request guardrails against real clusters and the real engine", { timeout: 600_000 }, () => {
     before(async () => {
-        world = await World.create("production");
+        // Written for the token Secret kind (a rotation replaces the token Secret).
+        world = await World.create("production", { token: { kind: "secret" } });
         world.writeConfig(compliant());
         await world.succeed("up");
     });
