@@ -158,6 +158,7 @@ describe("the health report reads every registration from its cluster Secret alo
             server: `https://127.0.0.1:${closed}`,
             context: "target-c",
             serviceAccount: "argocd-elsewhere",
+            allowWildcardRbac: true,
         };
         world.writeConfig([...world.clusterEntries("2"), elsewhere]);
         await world.succeed("up");
@@ -181,6 +182,7 @@ describe("the health report reads every registration from its cluster Secret alo
             server: `https://127.0.0.1:${closed}`,
             context: "target-c",
             serviceAccount: "argocd-delta",
+            allowWildcardRbac: true,
         };
         // No up: the stack file and the hub now disagree.
         world.writeConfig([alpha, beta, delta]);
