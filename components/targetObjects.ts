@@ -152,7 +152,14 @@ export function refuseForeignOnCreate(
 ): () => Promise<void> {
     return async () => {
         const k8s = await clientNode();
-        const found = await read(k8s, await kubeConfigOf(cluster.access), object);
+        let found: Read;
+        try {
+            found = await read(k8s, await kubeConfigOf(cluster.access), object);
+        } catch {
+            // A target that cannot be read now cannot be written either: the provider's create then fails in its
+            // own words (an unreachable cluster, a refused right), which say more than this read could.
+            return;
+        }
         if (found.found && !isOurs(found.metadata, owner, object))
             throw new pulumi.RunError(
                 `cluster "${cluster.name}": ${display(object)} appeared on the target before it was created, and it is ` +

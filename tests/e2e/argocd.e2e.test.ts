@@ -64,7 +64,8 @@ describe("Argo CD's own code judges every cluster Secret the program writes", { 
     before(
         async () => {
             toolchain = await ensureToolchain();
-            world = await World.create();
+            // Written for the token Secret kind (a rotation replaces the token Secret).
+            world = await World.create("local", { token: { kind: "secret" } });
         },
         { timeout: 5_400_000 },
     );

@@ -161,8 +161,12 @@ describe("registrations survive identity changes, against real clusters and the 
         other.writeConfig([alpha]);
         const up = await other.pulumi("up", "--yes");
         assert.notEqual(up.code, 0, "the second stack's up must fail");
-        // Refused before anything is written (components/claims.ts), naming the stack that owns the cluster.
-        assert.match(up.output, /belongs to stack argocd-clusters\/local/, up.output.slice(-4000));
+        // Refused before anything is written (components/claims.ts), naming the deployment and stack that own it.
+        assert.match(
+            up.output,
+            /belongs to another deployment \(argocd-clusters\/owner: [0-9a-f]{32}, stack argocd-clusters\/local\)/,
+            up.output.slice(-4000),
+        );
         assert.deepEqual(await world.everyOwnedObject(), objects, "nothing changed on any cluster");
         // Destroying the second stack removes only what it made: nothing on the clusters.
         await other.succeed("destroy", "--yes");

@@ -46,9 +46,14 @@ async function tokenOf(target: LocalCluster): Promise<string> {
 }
 
 describe("argocd-clusters against real clusters and the real engine", { timeout: 900_000 }, () => {
-    worldPerSuite((started) => {
-        world = started;
-    });
+    // Written for the token Secret kind (its steps count and revoke token Secrets); boundTokens.e2e covers bound.
+    worldPerSuite(
+        (started) => {
+            world = started;
+        },
+        "local",
+        { token: { kind: "secret" } },
+    );
 
     it("1. preview plans every object and changes nothing on any cluster", async () => {
         const summary = await world.succeed("preview");

@@ -26,12 +26,12 @@ const SECRETS = `/api/v1/namespaces/${ARGOCD_NS}/secrets`;
 
 /** production-eu's cluster: target-a, cluster-wide. */
 function euEntries(): Record<string, unknown>[] {
-    return [{ name: "alpha", server: eu.a.server, context: "target-a" }];
+    return [{ name: "alpha", server: eu.a.server, context: "target-a", allowWildcardRbac: true }];
 }
 
 /** production-us's cluster: target-b, cluster-wide; `extra` are the claims under test. */
 function usEntries(...extra: Record<string, unknown>[]): Record<string, unknown>[] {
-    return [{ name: "beta", server: eu.b.server, context: "target-b" }, ...extra];
+    return [{ name: "beta", server: eu.b.server, context: "target-b", allowWildcardRbac: true }, ...extra];
 }
 
 /** A cluster Secret exactly as the API server holds it (resourceVersion, managed fields and data included). */
@@ -135,12 +135,13 @@ describe("stacks sharing one Argo CD never claim the same cluster", { timeout: 1
             server: eu.a.server,
             context: "target-a",
             serviceAccount: "argocd-manager-us",
+            allowWildcardRbac: true,
         };
         await refusedClaim(claim, eu.a, /belongs to stack argocd-clusters\/production-eu/);
     });
 
     it("3. a second stack using the first stack's Argo CD name for another server fails, and changes nothing", async () => {
-        const claim = { name: "alpha", server: eu.c.server, context: "target-c" };
+        const claim = { name: "alpha", server: eu.c.server, context: "target-c", allowWildcardRbac: true };
         await refusedClaim(
             claim,
             eu.c,
@@ -167,7 +168,7 @@ describe("stacks sharing one Argo CD never claim the same cluster", { timeout: 1
         });
         assert.equal(created.status, 201, JSON.stringify(created.body));
         const cliSecret = await rawClusterSecret(secretName);
-        const claim = { name: "gamma", server: eu.c.server, context: "target-c" };
+        const claim = { name: "gamma", server: eu.c.server, context: "target-c", allowWildcardRbac: true };
         await refusedClaim(
             claim,
             eu.c,
@@ -207,6 +208,7 @@ describe("stacks sharing one Argo CD never claim the same cluster", { timeout: 1
                 server: eu.a.server,
                 context: "target-a",
                 serviceAccount: "argocd-manager-us",
+                allowWildcardRbac: true,
             }),
         );
         try {

@@ -49,6 +49,9 @@ export class World {
     /** Set in the environment of every operation the world runs after it; an undefined value removes the variable. */
     readonly env: Record<string, string | undefined> = {};
 
+    /** The stack-wide token kind this world's stack files carry, when its suite chose one (create). */
+    token?: Record<string, unknown>;
+
     /**
      * Where the clock of every Node.js process of the world's next operations starts (RFC 3339): the program,
      * the engine wrapper, the dynamic providers, the policy pack and scripts/verify (tests/support/clock.ts).
@@ -78,6 +81,7 @@ export class World {
     otherStack(stack: string): World {
         const other = new World(this.plane, this.workDir, stack, "nothing");
         other.kubeconfig = this.kubeconfig;
+        other.token = this.token;
         return other;
     }
 
@@ -90,6 +94,7 @@ export class World {
         writeProjectFile(workDir);
         const other = new World(this.plane, workDir, stack, "workDir");
         other.kubeconfig = this.kubeconfig;
+        other.token = this.token;
         return other;
     }
 
@@ -135,7 +140,12 @@ export class World {
         return file;
     }
 
-    static async create(stack = "local"): Promise<World> {
+    /**
+     * Creates the world. `token`: the stack-wide `argocd-clusters:token` every writeConfig of this world writes,
+     * for a suite written for one kind (its checks read token Secrets, say); unset, entries get the product's
+     * default for a new stack, as a user's do.
+     */
+    static async create(stack = "local", options: { token?: Record<string, unknown> } = {}): Promise<World> {
         const toolchain = await ensureToolchain();
         const plane = await LocalControlPlane.start(["argocd", "target-a", "target-b", "target-c"], toolchain);
         try {
@@ -151,6 +161,7 @@ export class World {
             const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "argocd-clusters-e2e-"));
             writeProjectFile(workDir);
             const world = new World(plane, workDir, stack);
+            world.token = options.token;
             world.writeConfig(world.clusterEntries());
             return world;
         } catch (err) {
@@ -315,7 +326,8 @@ export class World {
             },
             "argocd-clusters:clusters": clusters,
             // No token kind of the harness's own: entries without `token` get the product's default for a new
-            // stack, as a user's do. A test that depends on the kind says so in `extra` or on its entries.
+            // stack, as a user's do. A suite that depends on the kind says so (create's `token`, `extra`).
+            ...(this.token ? { "argocd-clusters:token": this.token } : {}),
             ...extra,
         };
         for (const key of Object.keys(config) as (keyof typeof config)[])
@@ -637,11 +649,15 @@ async function relay(
  * toolchain, hence the long timeout) and handed to `started`; disposed after its last test, also when the
  * start failed halfway.
  */
-export function worldPerSuite(started: (world: World) => void, stack?: string): void {
+export function worldPerSuite(
+    started: (world: World) => void,
+    stack?: string,
+    options: { token?: Record<string, unknown> } = {},
+): void {
     let world: World | undefined;
     before(
         async () => {
-            world = await World.create(stack);
+            world = await World.create(stack, options);
             started(world);
         },
         { timeout: 5_400_000 },
