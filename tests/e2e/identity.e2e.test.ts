@@ -272,8 +272,22 @@ describe("registrations survive identity changes, against real clusters and the 
 
     it("6. a new registration on a target Pulumi cannot reach fails the run, not hangs it, and the others go on", async () => {
         const [alpha] = entries();
-        const delta = { name: "delta", server: world.b.server, context: "target-b", serviceAccount: "argocd-delta" };
-        const down = { name: "down", server: world.c.server, context: "target-c", serviceAccount: "argocd-down" };
+        // Full rights, with the opt-in a production stack needs for them (the pack runs on every up).
+        const full = { allowWildcardRbac: true };
+        const delta = {
+            name: "delta",
+            server: world.b.server,
+            context: "target-b",
+            serviceAccount: "argocd-delta",
+            ...full,
+        };
+        const down = {
+            name: "down",
+            server: world.c.server,
+            context: "target-c",
+            serviceAccount: "argocd-down",
+            ...full,
+        };
         const [closed] = await freePorts(1);
         const admin = world.plane.kubeconfig;
         world.useKubeconfig(world.kubeconfigWithServer(world.c, `https://127.0.0.1:${closed}`));
