@@ -57,16 +57,16 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
 
     it("1. preview plans every object and changes nothing on any cluster", async () => {
         const summary = await world.succeed("preview");
-        // stack + 4 providers + 3 x (component, ServiceAccount, suffix, token, cluster Secret)
-        // + RBAC: alpha 2 (ClusterRole, binding), beta 4 (Role + binding in 2 namespaces), gamma 2.
-        assert.deepEqual(summary, { create: 1 + 4 + 15 + 8 });
+        // stack + the deployment identity + 4 providers + 3 x (component, ServiceAccount, suffix, token, cluster
+        // Secret) + RBAC: alpha 2 (ClusterRole, binding), beta 4 (Role + binding in 2 namespaces), gamma 2.
+        assert.deepEqual(summary, { create: 1 + 1 + 4 + 15 + 8 });
         for (const [cluster, owned] of Object.entries(await world.everyOwnedObject())) {
             assert.deepEqual(owned, {}, `preview created objects on ${cluster}`);
         }
     });
 
     it("2. up creates what argocd cluster add creates, on both sides", async () => {
-        assert.deepEqual(await world.succeed("up"), { create: 28 });
+        assert.deepEqual(await world.succeed("up"), { create: 29 });
 
         // alpha: the CLI's cluster-wide setup.
         const account = await get(world.a, "/api/v1/namespaces/kube-system/serviceaccounts/argocd-manager");
