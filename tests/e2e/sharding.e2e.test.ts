@@ -137,7 +137,11 @@ describe("stacks sharing one Argo CD never claim the same cluster", { timeout: 1
             serviceAccount: "argocd-manager-us",
             allowWildcardRbac: true,
         };
-        await refusedClaim(claim, eu.a, /belongs to stack argocd-clusters\/production-eu/);
+        await refusedClaim(
+            claim,
+            eu.a,
+            /belongs to another deployment \(argocd-clusters\/owner: [0-9a-f]{32}, stack argocd-clusters\/production-eu\)/,
+        );
     });
 
     it("3. a second stack using the first stack's Argo CD name for another server fails, and changes nothing", async () => {
@@ -145,7 +149,7 @@ describe("stacks sharing one Argo CD never claim the same cluster", { timeout: 1
         await refusedClaim(
             claim,
             eu.c,
-            /Argo CD name "alpha" is already the cluster Secret .* of stack argocd-clusters\/production-eu/,
+            /Argo CD name "alpha" is already the cluster Secret .* of another deployment \(argocd-clusters\/owner: [0-9a-f]{32}, stack argocd-clusters\/production-eu\)/,
         );
     });
 
