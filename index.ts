@@ -78,9 +78,9 @@ async function main() {
     const foreign = await foreignObjects([...adoptions.values()]);
     // Another stack's, or the CLI's, cluster Secret for the same server or name (stacks sharing one Argo CD).
     const claims = clusters.map((c) => ({ ...c, secretName: clusterSecretName(c.server) }));
-    const claimed = await claimConflicts(claims, argocd, identity.owner);
+    const claimed = await claimConflicts(claims, argocd, owner);
     // Objects on the targets with the names an entry writes that are not ours: created, never taken over.
-    const taken = await foreignTargetObjects(clusters, identity.owner);
+    const taken = await foreignTargetObjects(clusters, owner);
     // A clock behind the recorded issue times would keep them and renew late (stack/now.ts).
     // The last up's record of an entry: by server, as the resources are keyed (a renamed cluster keeps its token).
     const recordedFor = (c: ClusterSpec) =>

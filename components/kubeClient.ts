@@ -70,12 +70,3 @@ export async function serviceAccountTokenSecrets(
     );
     return list.items.filter((s) => s.metadata?.annotations?.[SERVICE_ACCOUNT_NAME_ANNOTATION] === serviceAccount);
 }
-
-/** Deletes a Secret; one already gone counts as deleted. Deleting a token Secret revokes its token. */
-export async function deleteSecret(core: K8s.CoreV1Api, namespace: string, name: string): Promise<void> {
-    try {
-        await withDeadline(core.deleteNamespacedSecret({ name, namespace }));
-    } catch (err) {
-        if (statusOf(err) !== 404) throw err;
-    }
-}
