@@ -13,16 +13,12 @@ import { describe, it } from "node:test";
 import { clusterSecretName } from "../../argocd/clusterSecret";
 import type { LocalCluster } from "../../dev/controlPlane/controlPlane";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
+import { argocdClusterAddOnTarget } from "../support/cliRegistration";
 import { eventually, type World, worldPerSuite } from "../support/world";
 
 let world: World;
 
 const b64 = (value: string) => Buffer.from(value, "base64").toString("utf8");
-
-async function create(cluster: LocalCluster, urlPath: string, body: unknown): Promise<void> {
-    const res = await cluster.admin("POST", urlPath, body);
-    assert.equal(res.status, 201, `POST ${urlPath}: ${JSON.stringify(res.body)}`);
-}
 
 /** `GET /api` with `token` on `cluster`: 200 while the token works, 401 once it is revoked. */
 async function tokenStatus(cluster: LocalCluster, token: string): Promise<number> {
@@ -73,39 +69,7 @@ describe("only what is provably ours, with a second deployment beside ours", { t
     it("1. a target that argocd cluster add registered with another Argo CD is refused, never taken over", async () => {
         // What `argocd cluster add target-c` (v3.1+) leaves on the target for another Argo CD.
         const c = world.c;
-        await create(c, "/api/v1/namespaces/kube-system/serviceaccounts", { metadata: { name: "argocd-manager" } });
-        await create(c, "/apis/rbac.authorization.k8s.io/v1/clusterroles", {
-            metadata: { name: "argocd-manager-role" },
-            rules: [
-                { apiGroups: ["*"], resources: ["*"], verbs: ["*"] },
-                { nonResourceURLs: ["*"], verbs: ["*"] },
-            ],
-        });
-        await create(c, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
-            metadata: { name: "argocd-manager-role-binding" },
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "argocd-manager-role" },
-            subjects: [{ kind: "ServiceAccount", name: "argocd-manager", namespace: "kube-system" }],
-        });
-        await create(c, "/api/v1/namespaces/kube-system/secrets", {
-            metadata: {
-                name: "argocd-manager-long-lived-token",
-                annotations: { "kubernetes.io/service-account.name": "argocd-manager" },
-            },
-            type: "kubernetes.io/service-account-token",
-        });
-        let cliToken = "";
-        await eventually(
-            async () => {
-                const res = await c.admin(
-                    "GET",
-                    "/api/v1/namespaces/kube-system/secrets/argocd-manager-long-lived-token",
-                );
-                cliToken = res.body?.data?.token ? b64(res.body.data.token) : "";
-                return cliToken !== "";
-            },
-            true,
-            "the token controller fills the CLI's token",
-        );
+        const cliToken = await argocdClusterAddOnTarget(c);
         const before = await cliObjects(c);
         const everything = await world.everyOwnedObject();
 

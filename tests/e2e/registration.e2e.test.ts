@@ -10,6 +10,7 @@ import { clusterSecretName } from "../../argocd/clusterSecret";
 import type { LocalCluster } from "../../dev/controlPlane/controlPlane";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
 import { parsePreview, summarizePreview } from "../../summary/summary";
+import { argocdClusterAddOnTarget, CLI_CLUSTER_RULES } from "../support/cliRegistration";
 import {
     ARGOCD_NS,
     configMapRoundTrip,
@@ -18,11 +19,6 @@ import {
     type World,
     worldPerSuite,
 } from "../support/world";
-
-const CLI_CLUSTER_RULES = [
-    { apiGroups: ["*"], resources: ["*"], verbs: ["*"] },
-    { nonResourceURLs: ["*"], verbs: ["*"] },
-];
 
 /** The others that bindings of the CLI's account also serve (step 6b). */
 const PLATFORM_GROUP = { kind: "Group", name: "platform-admins", apiGroup: "rbac.authorization.k8s.io" };
@@ -252,34 +248,7 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
             const res = await cluster.admin("POST", urlPath, body);
             assert.equal(res.status, 201, `POST ${urlPath}: ${JSON.stringify(res.body)}`);
         };
-        await create(c, "/api/v1/namespaces/kube-system/serviceaccounts", { metadata: { name: "argocd-manager" } });
-        await create(c, "/apis/rbac.authorization.k8s.io/v1/clusterroles", {
-            metadata: { name: "argocd-manager-role" },
-            rules: CLI_CLUSTER_RULES,
-        });
-        await create(c, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
-            metadata: { name: "argocd-manager-role-binding" },
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "argocd-manager-role" },
-            subjects: [{ kind: "ServiceAccount", name: "argocd-manager", namespace: "kube-system" }],
-        });
-        await create(c, "/api/v1/namespaces/kube-system/secrets", {
-            metadata: {
-                name: "argocd-manager-long-lived-token",
-                annotations: { "kubernetes.io/service-account.name": "argocd-manager" },
-            },
-            type: "kubernetes.io/service-account-token",
-        });
-        let cliToken = "";
-        await eventually(
-            async () => {
-                const data = (await get(c, "/api/v1/namespaces/kube-system/secrets/argocd-manager-long-lived-token"))
-                    ?.data;
-                cliToken = data?.token ? Buffer.from(data.token, "base64").toString("utf8") : "";
-                return cliToken !== "";
-            },
-            true,
-            "the token controller fills the CLI's token",
-        );
+        const cliToken = await argocdClusterAddOnTarget(c);
         tokensSeen.add(cliToken);
         const config = {
             bearerToken: cliToken,
