@@ -4,19 +4,25 @@
  * repository's own stack files, through the pipelines' own scripts (a preview with the policy pack and the
  * registration summary, then `scripts/up`, which enforces the pack too).
  *
- *   npm run sandbox        builds what is missing, starts the clusters, previews and applies both stacks
+ *   npm run sandbox        builds what is missing, starts the clusters, previews and applies both stacks, then
+ *                          starts a live Argo CD 3.6 on the hub and waits until it has deployed, through each
+ *                          registration, an Application per registered cluster (Synced and Healthy)
  *   npm run sandbox:down   destroys both stacks and stops every process
  *
  * Everything lives in .sandbox/ (gitignored): the clusters' data and logs, a kubeconfig, the stack files
  * Pulumi.staging.yaml and Pulumi.production.yaml (the shipped ones, with only `server` pointed at a local
- * cluster) and the stacks' state. Running `npm run sandbox` again re-applies both files.
+ * cluster), the stacks' state, and Argo CD's logs and git repository (.sandbox/argocd). Running `npm run sandbox`
+ * again re-applies both files and waits for the Applications again.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as yaml from "js-yaml";
 import { PROJECT_DIR, writeProjectFile } from "../engine/engine";
-import { createArgoCdSettings } from "./argocdSettings";
+import { installArgoCdSettings } from "./argocdSettings";
+import { LiveArgocd } from "./controlPlane/argocd";
 import { LocalControlPlane } from "./controlPlane/controlPlane";
+import { type ApiResponse, kubeRequest } from "./controlPlane/kubeApi";
 import { sleep } from "./controlPlane/process";
 import {
     addShippedContexts,
@@ -47,8 +53,103 @@ function alive(pid: number): boolean {
     }
 }
 
+/** What a run leaves for the next one: every process to stop, and where the live Argo CD's Redis listens. */
+interface Recorded {
+    pids: number[];
+    /** Set once Argo CD has started; a sandbox without it is started afresh. */
+    argocd?: { redis: string };
+}
+
+function recorded(): Recorded {
+    return fs.existsSync(PROCESSES) ? (JSON.parse(fs.readFileSync(PROCESSES, "utf8")) as Recorded) : { pids: [] };
+}
+
 function recordedPids(): number[] {
-    return fs.existsSync(PROCESSES) ? (JSON.parse(fs.readFileSync(PROCESSES, "utf8")) as { pids: number[] }).pids : [];
+    return recorded().pids;
+}
+
+/** The manifest every sandbox Application deploys: one ConfigMap. */
+const MANIFEST = [
+    "apiVersion: v1",
+    "kind: ConfigMap",
+    "metadata:",
+    "  name: hello-from-argocd",
+    "data:",
+    '  deployedBy: "Argo CD, through the registration argocd-clusters wrote"',
+    "",
+].join("\n");
+
+/** A cluster as a sandbox stack file registers it: what its Application needs. */
+interface Registered {
+    stack: string;
+    name: string;
+    project?: string;
+    namespaces?: string[];
+}
+
+/** Every registration of the sandbox's stack files (`argocd-clusters:clusters`), in file order. */
+function registeredClusters(): Registered[] {
+    return SHIPPED_STACKS.flatMap((stack) => {
+        const file = yaml.load(fs.readFileSync(path.join(SANDBOX, `Pulumi.${stack}.yaml`), "utf8")) as any;
+        const entries: any[] = file?.config?.["argocd-clusters:clusters"] ?? [];
+        return entries
+            .filter((e) => !e.retire)
+            .map((e) => ({ stack, name: e.name, project: e.project, namespaces: e.namespaces }));
+    });
+}
+
+/** The hub's admin requests, through the sandbox kubeconfig's `hub` context (a run that finds everything up). */
+function hubAdminFromKubeconfig(): (method: string, urlPath: string) => Promise<ApiResponse> {
+    const doc = yaml.load(fs.readFileSync(KUBECONFIG, "utf8")) as any;
+    const cluster = doc.clusters.find((c: any) => c.name === "hub").cluster;
+    const user = doc.users.find((u: any) => u.name === "hub-admin").user;
+    const creds = {
+        server: cluster.server,
+        bearerToken: user.token,
+        ca: Buffer.from(cluster["certificate-authority-data"], "base64"),
+    };
+    return (method, urlPath) => kubeRequest(creds, method, urlPath);
+}
+
+/**
+ * Polls every cluster's Application until all are Synced and Healthy, printing their states whenever one
+ * changes; fails after `timeoutMs` with the last states and where Argo CD's logs are.
+ */
+async function awaitApplications(
+    admin: (method: string, urlPath: string) => Promise<ApiResponse>,
+    names: string[],
+    timeoutMs = 240_000,
+): Promise<void> {
+    const started = Date.now();
+    let last = "";
+    for (;;) {
+        const states = await Promise.all(
+            names.map(async (name) => {
+                const res = await admin(
+                    "GET",
+                    `/apis/argoproj.io/v1alpha1/namespaces/${SHIPPED_ARGOCD_NAMESPACE}/applications/${name}`,
+                );
+                const status = res.status === 200 ? (res.body.status ?? {}) : {};
+                const problem = (status.conditions ?? []).map((c: any) => `${c.type}: ${c.message}`).join("; ");
+                return {
+                    name,
+                    done: status.sync?.status === "Synced" && status.health?.status === "Healthy",
+                    text: `${name} ${status.sync?.status ?? "-"}/${status.health?.status ?? "-"}${problem ? ` (${problem})` : ""}`,
+                };
+            }),
+        );
+        const line = states.map((s) => s.text).join(", ");
+        const seconds = Math.round((Date.now() - started) / 1000);
+        if (line !== last) say(`Argo CD after ${seconds}s: ${line}`);
+        last = line;
+        if (states.every((s) => s.done)) return;
+        if (Date.now() - started > timeoutMs)
+            throw new Error(
+                `Argo CD's Applications were not all Synced and Healthy after ${seconds}s: ${line}; ` +
+                    `its logs: ${path.relative(process.cwd(), path.join(SANDBOX, "argocd"))}/*.log`,
+            );
+        await sleep(1000);
+    }
 }
 
 /** The shipped stack files, pointed at the local clusters, and a kubeconfig with the contexts they name. */
@@ -98,23 +199,24 @@ function destroy(stack: string): boolean {
 
 async function up(): Promise<number> {
     const toolchain = await ensureToolchain((line) => say(line));
-    const running = recordedPids();
-    if (running.length > 0 && running.every(alive)) {
-        say("clusters already running; re-applying .sandbox/Pulumi.staging.yaml and .sandbox/Pulumi.production.yaml");
+    const before = recorded();
+    const running = before.pids;
+    let plane: LocalControlPlane | undefined;
+    if (running.length > 0 && running.every(alive) && before.argocd) {
+        say(
+            "clusters and Argo CD already running; re-applying .sandbox/Pulumi.staging.yaml and .sandbox/Pulumi.production.yaml",
+        );
     } else {
         if (running.length > 0) await down();
         say(`starting local clusters: ${CLUSTERS.join(", ")}`);
-        const plane = await LocalControlPlane.start(CLUSTERS, toolchain, {
+        plane = await LocalControlPlane.start(CLUSTERS, toolchain, {
             dir: path.join(SANDBOX, "clusters"),
             persistent: true,
         });
-        fs.writeFileSync(PROCESSES, JSON.stringify({ pids: plane.pids }));
-        const hub = plane.cluster("hub");
-        await hub.admin("POST", "/api/v1/namespaces", { metadata: { name: SHIPPED_ARGOCD_NAMESPACE } });
-        // As OpenShift GitOps sets it with spec.extraConfig: production's least-privilege registration needs it.
-        await createArgoCdSettings(hub, SHIPPED_ARGOCD_NAMESPACE, "argocd-cm", {
-            "resource.respectRBAC": "normal",
-        });
+        fs.writeFileSync(PROCESSES, JSON.stringify({ pids: plane.pids } satisfies Recorded));
+        // As OpenShift GitOps writes them; argocd-cm with resource.respectRBAC: normal (spec.extraConfig there),
+        // which production's least-privilege registration needs.
+        await installArgoCdSettings(plane.cluster("hub"), SHIPPED_ARGOCD_NAMESPACE);
         for (const ns of ["shop", "payments"])
             await plane.cluster("production").admin("POST", "/api/v1/namespaces", { metadata: { name: ns } });
         writeStackFiles(plane);
@@ -126,13 +228,66 @@ async function up(): Promise<number> {
         say(`applying ${stack} (scripts/up)`);
         if (!script("up", stack)) return 1;
     }
-    say("registered. Inspect with kubectl:");
+
+    // Argo CD itself, deploying through what the program registered: an Application per registered cluster.
+    const clusters = registeredClusters();
+    let names = clusters.map((c) => c.name);
+    let redis = before.argocd?.redis;
+    if (plane) {
+        say(`starting a live Argo CD 3.6 on the hub (namespace ${SHIPPED_ARGOCD_NAMESPACE})`);
+        const hub = plane.cluster("hub");
+        const argocd = await LiveArgocd.start(hub, toolchain, {
+            namespace: SHIPPED_ARGOCD_NAMESPACE,
+            dir: path.join(SANDBOX, "argocd"),
+            projects: [...new Set(clusters.flatMap((c) => (c.project ? [c.project] : [])))],
+            persistent: true,
+            log: say,
+        });
+        redis = argocd.redisAddress;
+        fs.writeFileSync(
+            PROCESSES,
+            JSON.stringify({ pids: [...argocd.pids, ...plane.pids], argocd: { redis } } satisfies Recorded),
+        );
+        await argocd.repo.commit({ "hello/configmap.yaml": MANIFEST }, "a ConfigMap for every registered cluster");
+        for (const c of clusters) {
+            // By the registration's name, into its first namespace (a namespaced one manages only those).
+            const namespace = c.namespaces?.[0] ?? "default";
+            await argocd.createApplication({
+                name: c.name,
+                project: c.project,
+                destination: { name: c.name, namespace },
+                path: "hello",
+            });
+            say(
+                `Application ${c.name} (project ${c.project ?? "default"}) deploys to cluster ${c.name}, namespace ${namespace}`,
+            );
+        }
+    }
+    const admin = plane ? plane.cluster("hub").admin.bind(plane.cluster("hub")) : hubAdminFromKubeconfig();
+    if (!plane) {
+        // Argo CD started with the clusters the files registered then; a cluster added since has no Application.
+        const apps = `/apis/argoproj.io/v1alpha1/namespaces/${SHIPPED_ARGOCD_NAMESPACE}/applications`;
+        const have = new Set(((await admin("GET", apps)).body?.items ?? []).map((a: any) => a.metadata.name));
+        for (const name of names.filter((n) => !have.has(n)))
+            say(`cluster ${name} has no Application (registered after Argo CD started; sandbox:down, then sandbox)`);
+        names = names.filter((n) => have.has(n));
+    }
+    await awaitApplications(admin, names);
+
+    say("registered, and Argo CD deployed through every registration. Inspect with kubectl:");
+    console.log(
+        `  kubectl --kubeconfig ${path.relative(process.cwd(), KUBECONFIG)} get applications -n ${SHIPPED_ARGOCD_NAMESPACE}`,
+    );
     console.log(`  export KUBECONFIG=${KUBECONFIG}`);
     console.log(
         "  kubectl --context hub -n openshift-gitops get secrets -l argocd.argoproj.io/secret-type=cluster --show-labels",
     );
     console.log("  kubectl --context production get roles,rolebindings -A -l app.kubernetes.io/managed-by=pulumi");
     console.log("  kubectl --context staging get clusterrole argocd-manager-role -o yaml");
+    console.log("The health report, with what Argo CD itself reported (its application-controller's cache in Redis):");
+    console.log(
+        `  KUBECONFIG=${KUBECONFIG} scripts/verify --stack production --argocd-redis ${redis} -- --cwd ${path.relative(process.cwd(), SANDBOX)}`,
+    );
     console.log(
         `Change ${path.relative(process.cwd(), SANDBOX)}/Pulumi.staging.yaml or Pulumi.production.yaml and rerun \`npm run sandbox\`; stop with \`npm run sandbox:down\`.`,
     );

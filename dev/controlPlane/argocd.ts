@@ -8,11 +8,11 @@
  * The processes and their logs live in a directory of their own (inside the hub's dir by default), started and
  * stopped like the API servers (dev/controlPlane/process.ts).
  */
-import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
+import { installArgoCdSettings } from "../argocdSettings";
 import { argocdCrdsDir, type Toolchain } from "../toolchain/toolchain";
 import { freePorts, kubeconfigFor, type LocalCluster } from "./controlPlane";
 import { GitRepository } from "./gitRepository";
@@ -26,9 +26,6 @@ const ARGOPROJ = "/apis/argoproj.io/v1alpha1";
  * schema costs the hub's API server more than everything else put together.
  */
 const CRD_FILES = ["application-crd.yaml", "appproject-crd.yaml"];
-
-/** Argo CD reads its settings ConfigMaps and Secrets only with this label (util/settings, by label selector). */
-const PART_OF = { "app.kubernetes.io/part-of": "argocd" };
 
 /** Where an Application deploys to: a registered cluster by its URL or by its name, and a namespace there. */
 export type Destination = ({ server: string } | { name: string }) & { namespace: string };
@@ -73,6 +70,8 @@ export class LiveArgocd {
     readonly redis: ManagedProcess;
     readonly repoServer: ManagedProcess;
     readonly controller: ManagedProcess;
+    /** Where its Redis listens (HOST:PORT): the application-controller's cache, which the health report reads. */
+    readonly redisAddress: string;
 
     private constructor(
         readonly hub: LocalCluster,
@@ -85,6 +84,7 @@ export class LiveArgocd {
     ) {
         const bin = path.dirname(tools.argocd);
         const redis = `127.0.0.1:${ports.redis}`;
+        this.redisAddress = redis;
         const repoServer = `127.0.0.1:${ports.repoServer}`;
         const kubeconfig = path.join(dir, "hub.kubeconfig");
         fs.writeFileSync(kubeconfig, yaml.dump(kubeconfigFor([hub])), { mode: 0o600 });
@@ -164,7 +164,7 @@ export class LiveArgocd {
         const dir = options.dir ?? path.join(hub.dir, "argocd-live");
         fs.mkdirSync(dir, { recursive: true });
         await installCrds(hub, argocdCrdsDir(tools.argocd));
-        await installSettings(hub, options.namespace);
+        await installArgoCdSettings(hub, options.namespace);
         for (const project of ["default", ...(options.projects ?? [])])
             await ensureCreated(hub, `${ARGOPROJ}/namespaces/${options.namespace}/appprojects`, {
                 apiVersion: "argoproj.io/v1alpha1",
@@ -316,57 +316,11 @@ async function installCrds(hub: LocalCluster, crdsDir: string): Promise<void> {
     }
 }
 
-/**
- * The namespace and Argo CD's settings as OpenShift GitOps writes them, labelled so Argo CD reads them:
- * argocd-cm with `resource.respectRBAC: normal` (least-privilege registrations need it), argocd-secret with the
- * server key argocd-server would otherwise generate, argocd-rbac-cm. An existing object keeps its data and gets
- * the label and these keys.
- */
-async function installSettings(hub: LocalCluster, namespace: string): Promise<void> {
-    await ensureCreated(hub, "/api/v1/namespaces", { metadata: { name: namespace } });
-    const labels = (name: string) => ({
-        ...PART_OF,
-        "app.kubernetes.io/name": name,
-        "app.kubernetes.io/managed-by": "openshift-gitops",
-    });
-    const base = `/api/v1/namespaces/${namespace}`;
-    await upsert(hub, `${base}/configmaps`, {
-        metadata: { name: "argocd-cm", labels: labels("argocd-cm") },
-        data: { "resource.respectRBAC": "normal" },
-    });
-    await upsert(hub, `${base}/secrets`, {
-        metadata: { name: "argocd-secret", labels: labels("argocd-secret") },
-        type: "Opaque",
-        data: { "server.secretkey": randomBytes(32).toString("base64") },
-    });
-    await upsert(hub, `${base}/configmaps`, {
-        metadata: { name: "argocd-rbac-cm", labels: labels("argocd-rbac-cm") },
-        data: { "policy.default": "", scopes: "[groups]" },
-    });
-}
-
 /** Creates `object` in `collection`; an existing one is left as it is. */
 async function ensureCreated(hub: LocalCluster, collection: string, object: any): Promise<void> {
     const res = await hub.admin("POST", collection, object);
     if (res.status !== 201 && res.status !== 409)
         throw new Error(`creating ${collection}/${object.metadata.name}: ${res.status} ${JSON.stringify(res.body)}`);
-}
-
-/** Creates `object` in `collection`, or merges its labels and data into the existing one. */
-async function upsert(hub: LocalCluster, collection: string, object: any): Promise<void> {
-    const created = await hub.admin("POST", collection, object);
-    if (created.status === 201) return;
-    const url = `${collection}/${object.metadata.name}`;
-    const patched =
-        created.status === 409
-            ? await hub.admin(
-                  "PATCH",
-                  url,
-                  { metadata: { labels: object.metadata.labels }, data: object.data },
-                  "application/merge-patch+json",
-              )
-            : created;
-    if (patched.status !== 200) throw new Error(`writing ${url}: ${patched.status} ${JSON.stringify(patched.body)}`);
 }
 
 /** Whether something accepts TCP connections on the loopback `port`. */

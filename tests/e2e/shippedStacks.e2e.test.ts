@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { createArgoCdSettings } from "../../dev/argocdSettings";
+import { installArgoCdSettings } from "../../dev/argocdSettings";
 import {
     addShippedContexts,
     copyShippedStackFile,
@@ -90,7 +90,7 @@ describe("the shipped stack files and every token kind and mode, through the shi
     it("1. Pulumi.staging.yaml as written: a bound token, cluster-wide, previewed with the pack, applied, verified", async () => {
         await world.argocd.admin("POST", "/api/v1/namespaces", { metadata: { name: HUB_NAMESPACE } });
         // OpenShift GitOps's settings: production's least-privilege registration needs resource.respectRBAC.
-        await createArgoCdSettings(world.argocd, HUB_NAMESPACE, "argocd-cm", { "resource.respectRBAC": "normal" });
+        await installArgoCdSettings(world.argocd, HUB_NAMESPACE);
         for (const ns of ["shop", "payments"])
             await world.b.admin("POST", "/api/v1/namespaces", { metadata: { name: ns } });
         world.useKubeconfig(kubeconfigWithShippedContexts());

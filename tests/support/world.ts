@@ -16,7 +16,7 @@ import * as tls from "node:tls";
 import * as yaml from "js-yaml";
 import { clusterSecretName } from "../../argocd/clusterSecret";
 import { MANAGED_BY_LABEL } from "../../argocd/names";
-import { createArgoCdSettings } from "../../dev/argocdSettings";
+import { installArgoCdSettings } from "../../dev/argocdSettings";
 import { makeExternalCert } from "../../dev/controlPlane/certs";
 import { type LocalCluster, LocalControlPlane } from "../../dev/controlPlane/controlPlane";
 import { type ApiCredentials, kubeRequest } from "../../dev/controlPlane/kubeApi";
@@ -152,9 +152,7 @@ export class World {
             await plane.cluster("argocd").admin("POST", "/api/v1/namespaces", { metadata: { name: ARGOCD_NS } });
             // An Argo CD set up for least privilege: its controller skips what a registration may not list
             // (gamma's rules); the program refuses such registrations without it (components/respectRbac.ts).
-            await createArgoCdSettings(plane.cluster("argocd"), ARGOCD_NS, "argocd-cm", {
-                "resource.respectRBAC": "normal",
-            });
+            await installArgoCdSettings(plane.cluster("argocd"), ARGOCD_NS);
             for (const ns of ["apps", "monitoring", "other"]) {
                 await plane.cluster("target-b").admin("POST", "/api/v1/namespaces", { metadata: { name: ns } });
             }
