@@ -6,6 +6,7 @@
 import { clusterSecretName } from "../argocd/clusterSecret";
 import { apiServerKey, argocdServerKey } from "../argocd/serverKey";
 import type { ClusterSettings } from "../stack/settings";
+import type { ArgoCdRedisRead } from "./argocdReported";
 import { type CheckContext, checkRegistration } from "./checkRegistration";
 import { decodeClusterSecret, type SecretObject, serverOf } from "./clusterSecrets";
 import { missingReport, type RegistrationReport, type Status } from "./registrationReport";
@@ -18,6 +19,8 @@ export interface HealthReport {
     /** Every registration passes: healthy, or unreachable from here without --require-reachable. */
     healthy: boolean;
     counts: Record<Status, number>;
+    /** Whether Argo CD's own view (its Redis) was read, and why not (health/argocdReported.ts); set by verify. */
+    argocdRedis?: ArgoCdRedisRead;
     registrations: RegistrationReport[];
 }
 

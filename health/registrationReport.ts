@@ -7,6 +7,7 @@
 import { ARGOCD_KUBERNETES_VERSION_LABEL } from "../argocd/names";
 import type { CheckResult } from "../components/connectionCheck";
 import type { ClusterSettings } from "../stack/settings";
+import type { ControllerClusterInfo } from "./argocdReported";
 import { type Checks, classify, UNCHECKED } from "./classify";
 import type { DecodedClusterSecret } from "./clusterSecrets";
 import type { TokenClaims } from "./tokenClaims";
@@ -63,6 +64,11 @@ export interface RegistrationReport {
     checks: Checks;
     token: TokenReport;
     argocd: ArgoCdView;
+    /**
+     * What Argo CD's application-controller itself cached for the server (health/argocdReported.ts); null when
+     * its Redis was not read, or holds nothing for it. Set by verify, absent from healthReport's own output.
+     */
+    argocdReported?: ControllerClusterInfo | null;
     problems: Finding[];
     warnings: string[];
 }

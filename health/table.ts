@@ -80,10 +80,42 @@ export function headline(report: HealthReport): string {
     );
 }
 
+/** "Successful, Kubernetes v1.36.3, 42 resources in 55 APIs, 1 Application, cache synced 12s ago". */
+export function argocdReportedLine(r: RegistrationReport, now: number): string {
+    const info = r.argocdReported;
+    if (!info) return `${r.name}: nothing cached for ${r.server}`;
+    const parts = [info.connectionState || "no connection state"];
+    if (info.message) parts[0] += ` (${info.message})`;
+    if (info.serverVersion) parts.push(`Kubernetes ${info.serverVersion}`);
+    if (info.resourcesCount !== null)
+        parts.push(`${info.resourcesCount} resources${info.apisCount === null ? "" : ` in ${info.apisCount} APIs`}`);
+    parts.push(`${info.applicationsCount} Application${info.applicationsCount === 1 ? "" : "s"}`);
+    if (info.lastCacheSyncTime)
+        parts.push(`cache synced ${formatDuration(Math.max(0, now - Date.parse(info.lastCacheSyncTime) / 1000))} ago`);
+    return `${r.name}: ${parts.join(", ")}`;
+}
+
+/** The section "what Argo CD itself reported", or the line saying it was not read. */
+export function argocdReportedSection(report: HealthReport, now: number): string[] {
+    const read = report.argocdRedis;
+    if (!read) return [];
+    if (!read.read)
+        return [
+            `Argo CD's own view was not read${read.address ? ` from its Redis at ${read.address}` : ""}: ${read.reason}`,
+        ];
+    const withSecret = report.registrations.filter((r) => r.secret !== null);
+    return [
+        `What Argo CD itself reported (its application-controller's cache in Redis at ${read.address}):`,
+        ...withSecret.map((r) => `  ${argocdReportedLine(r, now)}`),
+    ];
+}
+
 export function formatTable(report: HealthReport, now: number): string {
     const lines = [headline(report), ""];
     if (report.registrations.length > 0)
         lines.push(columns([HEADER, ...report.registrations.map((r) => rowOf(r, now))]));
+    const reported = argocdReportedSection(report, now).map(printable);
+    if (reported.length > 0) lines.push("", ...reported);
     const problems = report.registrations.flatMap((r) => r.problems);
     const warnings = report.registrations.flatMap((r) => r.warnings);
     if (problems.length > 0) {

@@ -4,7 +4,7 @@
  * cluster Secrets on the Argo CD cluster and checks each from the Secret alone (health/*).
  *
  *   node dist/health/verify.js --stack NAME [--json] [--require-reachable] [--warn-within DUR] [--fail-within DUR]
- *                              [-- --cwd DIR [--result FILE] [--state DIR]]
+ *                              [--argocd-redis HOST:PORT] [-- --cwd DIR [--result FILE] [--state DIR]]
  *
  * After `--` come the flags scripts/preview and scripts/up pass to the engine: --cwd is where Pulumi.yaml and
  * the stack file are (default: the project); --result also writes the JSON report to FILE; --state is accepted
@@ -16,14 +16,32 @@
  * token, or one with less than --fail-within left (default 0), fails. A scheduled pipeline passes twice its
  * period as --fail-within, so it fails while a person still has time to act. "Now" is stack/now.ts's, as for
  * `up`: the machine's clock.
+ *
+ * --argocd-redis HOST:PORT also reads what Argo CD's application-controller itself cached about each cluster
+ * from Argo CD's Redis (health/argocdReported.ts) and shows it beside our own checks; without it, the report says
+ * Argo CD's view was not read. The Redis password is taken as Argo CD takes it and never printed.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stackAnnotationValue } from "../argocd/names";
+import { clientNode, kubeConfigOf } from "../components/kubeClient";
 import { parseDuration } from "../stack/duration";
+import type { ClusterAccess } from "../stack/kubeconfig";
 import { runTime } from "../stack/now";
+import {
+    type ArgoCdRedisRead,
+    type ControllerClusterInfo,
+    describeRedisFailure,
+    KEY_PREFIX_ENV,
+    REDIS_SECRET,
+    REDIS_SECRET_KEY,
+    readControllerClusterInfo,
+    redisCredentials,
+    withArgoCdReported,
+} from "./argocdReported";
 import { decodeClusterSecret, ListError, listStackSecrets } from "./clusterSecrets";
 import { exitCode, type HealthReport, healthReport } from "./healthReport";
+import { parseAddress } from "./redisClient";
 import { readStack, StackFileError } from "./stackFile";
 import { formatTable } from "./table";
 import { DEFAULT_WARN_WITHIN_SECONDS, type LifetimeLimits } from "./tokenLifetime";
@@ -31,7 +49,7 @@ import { DEFAULT_WARN_WITHIN_SECONDS, type LifetimeLimits } from "./tokenLifetim
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 
 export const USAGE =
-    "usage: scripts/verify --stack NAME [--json] [--require-reachable] [--warn-within DUR] [--fail-within DUR] [-- --cwd DIR [--result FILE]]";
+    "usage: scripts/verify --stack NAME [--json] [--require-reachable] [--warn-within DUR] [--fail-within DUR] [--argocd-redis HOST:PORT] [-- --cwd DIR [--result FILE]]";
 
 export interface Options {
     stack: string;
@@ -40,6 +58,8 @@ export interface Options {
     cwd?: string;
     result?: string;
     limits: LifetimeLimits;
+    /** Argo CD's Redis (HOST:PORT), to read what its controller cached; unset: not read. */
+    argocdRedis?: string;
 }
 
 /** Parses the command line; a string is the usage error. */
@@ -63,7 +83,7 @@ export function parseArgs(argv: string[]): Options | string {
             flag === "--cwd" ||
             flag === "--result" ||
             (afterDashes && flag === "--state") ||
-            (!afterDashes && (flag === "--warn-within" || flag === "--fail-within"))
+            (!afterDashes && (flag === "--warn-within" || flag === "--fail-within" || flag === "--argocd-redis"))
         ) {
             const value = inline ?? argv[++i];
             if (value === undefined || value === "") return `${flag} needs a value`;
@@ -73,6 +93,10 @@ export function parseArgs(argv: string[]): Options | string {
                 const limits = options.limits as LifetimeLimits;
                 if (flag === "--warn-within") limits.warnWithin = ms / 1000;
                 else limits.failWithin = ms / 1000;
+            }
+            if (flag === "--argocd-redis") {
+                if (!parseAddress(value)) return `--argocd-redis ${JSON.stringify(value)} is not HOST:PORT`;
+                options.argocdRedis = value;
             }
             if (flag === "--stack") options.stack = value;
             if (flag === "--cwd") options.cwd = value;
@@ -86,6 +110,47 @@ export function parseArgs(argv: string[]): Options | string {
 /** Cuts out any bearer token should one ever reach the output (nothing above prints one). */
 export function withoutTokens(text: string, tokens: string[]): string {
     return tokens.filter((t) => t.length >= 8).reduce((out, t) => out.split(t).join("[redacted]"), text);
+}
+
+/** The `auth` key of Argo CD's `argocd-redis` Secret in `namespace`; undefined when there is none. */
+async function redisSecretAuth(access: ClusterAccess, namespace: string): Promise<string | undefined> {
+    const k8s = await clientNode();
+    const core = (await kubeConfigOf(access)).makeApiClient(k8s.CoreV1Api);
+    try {
+        const secret = await core.readNamespacedSecret({ name: REDIS_SECRET, namespace });
+        const auth = secret.data?.[REDIS_SECRET_KEY];
+        return auth === undefined ? undefined : Buffer.from(auth, "base64").toString("utf8");
+    } catch {
+        // No such Secret: a Redis without a password, as Argo CD's CLI assumes then. Not readable here: we go on
+        // without one too, and Redis says whether it wants one (describeRedisFailure names both ways to give it).
+        return undefined;
+    }
+}
+
+/**
+ * Argo CD's own view for every registration with a Secret, from its Redis at `address`; what was read, or why
+ * not. `secrets` collects the password so that it is cut from the output should it ever reach it.
+ */
+async function argocdView(
+    address: string | undefined,
+    servers: string[],
+    readAuth: () => Promise<string | undefined>,
+    secrets: string[],
+): Promise<{ read: ArgoCdRedisRead; infos: Map<string, ControllerClusterInfo | null> }> {
+    const none = new Map<string, ControllerClusterInfo | null>();
+    if (address === undefined)
+        return {
+            read: { read: false, address: null, reason: "not asked (--argocd-redis HOST:PORT reads it)" },
+            infos: none,
+        };
+    try {
+        const credentials = await redisCredentials(process.env, readAuth);
+        if (credentials.password) secrets.push(credentials.password);
+        const infos = await readControllerClusterInfo(address, credentials, servers, process.env[KEY_PREFIX_ENV] ?? "");
+        return { read: { read: true, address, reason: null }, infos };
+    } catch (err) {
+        return { read: { read: false, address, reason: describeRedisFailure(err) }, infos: none };
+    }
 }
 
 export async function main(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -118,6 +183,13 @@ export async function main(argv: string[]): Promise<{ code: number; out: string;
             },
             { stackFile, requireReachable: options.requireReachable, now: () => now, limits: options.limits },
         );
+        const view = await argocdView(
+            options.argocdRedis,
+            report.registrations.filter((r) => r.secret !== null).map((r) => r.server),
+            () => redisSecretAuth(loaded.settings.argocd.access, namespace),
+            tokens,
+        );
+        report = withArgoCdReported(report, view.read, view.infos);
     } catch (err) {
         if (err instanceof StackFileError || err instanceof ListError)
             return { code: 2, out: "", err: `${err.message}\n` };

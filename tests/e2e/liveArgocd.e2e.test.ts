@@ -10,6 +10,7 @@ import { type ApplicationStatus, LiveArgocd } from "../../dev/controlPlane/argoc
 import type { LocalCluster } from "../../dev/controlPlane/controlPlane";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
 import { ensureToolchain } from "../../dev/toolchain/toolchain";
+import { majorMinor } from "../../health/registrationReport";
 import { ARGOCD_NS, eventually, type World, worldPerSuite } from "../support/world";
 
 /** The identity every registration's token belongs to (argocd/names.ts). */
@@ -157,5 +158,58 @@ describe("a live Argo CD 3.6 deploys through every registration the program writ
         );
         t.diagnostic(JSON.stringify(status));
         assert.equal(await deployedRevision(world.a, "default"), "2");
+    });
+
+    it("last: the health report shows, per registration, what Argo CD itself reported from its Redis, and no token", async (t) => {
+        const credentials = world.plane.clusters.map((c) => c.adminToken);
+        for (const target of [world.a, world.b, world.c]) {
+            const secret = await world.clusterSecret(target);
+            if (secret) credentials.push(secret.config.bearerToken);
+        }
+        const reported = (r: any) =>
+            r.argocdReported?.connectionState === "Successful" && r.argocdReported.serverVersion;
+        // The controller writes its cluster info every 10 s: wait until every registration with a Secret has one.
+        const deadline = Date.now() + 90_000;
+        let run = await world.script("verify", "--json", "--argocd-redis", argocd.redisAddress);
+        while (!(run.result?.registrations ?? []).filter((r: any) => r.secret !== null).every(reported)) {
+            if (Date.now() > deadline) break;
+            await new Promise((resolve) => setTimeout(resolve, 2000));
+            run = await world.script("verify", "--json", "--argocd-redis", argocd.redisAddress);
+        }
+        assert.ok(run.result, `no JSON report:\n${run.output.slice(-3000)}`);
+        assert.deepEqual(run.result.argocdRedis, { read: true, address: argocd.redisAddress, reason: null });
+        const registrations = run.result.registrations.filter((r: any) => r.secret !== null);
+        assert.ok(registrations.length > 0, "the report has registrations");
+        for (const r of registrations) {
+            t.diagnostic(`${r.name}: ${JSON.stringify(r.argocdReported)}`);
+            assert.equal(
+                r.argocdReported?.connectionState,
+                "Successful",
+                `${r.name}: ${JSON.stringify(r.argocdReported)}`,
+            );
+            // Argo CD writes vMAJOR.MINOR.PATCH (gitops-engine GetServerVersion); ours is /version's gitVersion.
+            assert.match(r.argocdReported.serverVersion, /^v\d+\.\d+\.\d+$/);
+            if (r.argocd.serverVersion)
+                assert.equal(majorMinor(r.argocdReported.serverVersion), majorMinor(r.argocd.serverVersion));
+            assert.ok(r.argocdReported.resourcesCount > 0, `${r.name}: the controller's cache holds its resources`);
+        }
+
+        const table = await world.script("verify", "--argocd-redis", argocd.redisAddress);
+        t.diagnostic(table.stdout);
+        assert.match(table.stdout, /What Argo CD itself reported \(its application-controller's cache in Redis at /);
+        for (const r of registrations)
+            assert.ok(
+                table.stdout.includes(`  ${r.name}: Successful, Kubernetes ${r.argocdReported.serverVersion}`),
+                `${r.name} in:\n${table.stdout}`,
+            );
+        for (const text of [run.output, JSON.stringify(run.result), table.output])
+            for (const credential of credentials) assert.ok(!text.includes(credential), "no credential in the report");
+
+        // Without the option, the report says Argo CD's view was not read.
+        const without = await world.script("verify");
+        assert.match(
+            without.stdout,
+            /Argo CD's own view was not read: not asked \(--argocd-redis HOST:PORT reads it\)/,
+        );
     });
 });
