@@ -88,7 +88,9 @@ export function argocdReportedLine(r: RegistrationReport, now: number): string {
     if (info.message) parts[0] += ` (${info.message})`;
     if (info.serverVersion) parts.push(`Kubernetes ${info.serverVersion}`);
     if (info.resourcesCount !== null)
-        parts.push(`${info.resourcesCount} resources${info.apisCount === null ? "" : ` in ${info.apisCount} APIs`}`);
+        parts.push(
+            `${info.resourcesCount} resources${info.apisCount === null ? "" : ` in ${info.apisCount} API${info.apisCount === 1 ? "" : "s"}`}`,
+        );
     parts.push(`${info.applicationsCount} Application${info.applicationsCount === 1 ? "" : "s"}`);
     if (info.lastCacheSyncTime)
         parts.push(`cache synced ${formatDuration(Math.max(0, now - Date.parse(info.lastCacheSyncTime) / 1000))} ago`);
