@@ -16,6 +16,7 @@ import { childName } from "./components/childNames";
 import { claimConflicts } from "./components/claims";
 import { ClusterRegistration } from "./components/clusterRegistration";
 import { deploymentIdentity } from "./components/identity";
+import { type Unlisted, unlistedOnTarget } from "./components/listedKinds";
 import { clusterProvider } from "./components/providers";
 import { lastUp, refuseRemovalsInUse } from "./components/removalGuard";
 import { narrowedKey, readRespectRbac, respectRbacProblems } from "./components/respectRbac";
@@ -90,17 +91,40 @@ async function main() {
     if (problems.length > 0) throw new ConfigurationError(stackFile, problems);
     if (clusters.some((c) => narrowedKey(c) !== undefined && !c.retire)) {
         const namespace = argocd.namespace;
+        const reading = await readRespectRbac(argocd.access, namespace);
+        // Under Argo CD's default, what its controller would list on each narrowed target, which the rules must cover.
+        const unlisted = new Map<string, Unlisted>();
+        if (
+            reading.kind === "setting" &&
+            reading.setting === "none" &&
+            reading.filter &&
+            !("error" in reading.filter)
+        ) {
+            const filter = reading.filter;
+            const narrowed = clusters.filter((c) => narrowedKey(c) !== undefined && !c.retire);
+            for (const [i, listed] of (await Promise.all(narrowed.map((c) => unlistedOnTarget(c, filter)))).entries())
+                unlisted.set(narrowed[i].name, listed);
+        }
         const { problems, unchecked } = respectRbacProblems(
             clusters,
-            await readRespectRbac(argocd.access, namespace),
+            reading,
             namespace,
             pulumi.runtime.isDryRun(),
+            unlisted,
         );
         if (problems.length > 0) throw new ConfigurationError(stackFile, problems);
         if (unchecked.length > 0) {
             pulumi.log.warn(
                 `cannot read ${namespace}/argocd-cm here, so it is not checked that Argo CD can sync ${unchecked.join(", ")}: ` +
                     "with rights narrower than the CLI's it needs resource.respectRBAC: normal or strict there (rbac/previewer.yaml grants the read)",
+            );
+        }
+        const covered = [...unlisted].filter(([, u]) => u.kind === "known" && u.missing.length === 0).map(([n]) => n);
+        if (covered.length > 0) {
+            pulumi.log.warn(
+                `Argo CD leaves resource.respectRBAC unset, and the rules of ${covered.join(", ")} cover every kind its ` +
+                    "controller lists there today; a kind served later (a new CRD) that they do not cover fails the whole " +
+                    `cluster in Argo CD: resource.respectRBAC: normal in ${namespace}/argocd-cm avoids that`,
             );
         }
     }

@@ -8,13 +8,17 @@
  * (util/settings/settings.go): only an argocd-cm labelled `app.kubernetes.io/part-of: argocd` counts, and the
  * value is compared as written. It refuses such registrations under `none`, under an argocd-cm Argo CD cannot
  * use, and, in a real `up`, when argocd-cm cannot be read; a preview (whose read-only identity may lack the
- * right, rbac/previewer.yaml) only warns then.
+ * right, rbac/previewer.yaml) only warns then. Under `none`, an entry whose rules still cover every kind the
+ * controller would list on its target (what Argo CD's resource.exclusions and inclusions leave, listedKinds.ts)
+ * passes: rights are demanded on what Argo CD lists, never on what it excludes.
  */
 
 import { ARGOCD_CM, ARGOCD_SETTINGS_PART_OF, PART_OF_LABEL, type PolicyRule, RESPECT_RBAC_KEY } from "../argocd/names";
+import { type ResourcesFilter, resourcesFilterOf } from "../argocd/resourceFilter";
 import type { ClusterAccess } from "../stack/kubeconfig";
 import type { ClusterSettings, Problem } from "../stack/settings";
 import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
+import type { Unlisted } from "./listedKinds";
 
 export type RespectRbac = "none" | "normal" | "strict";
 
@@ -53,7 +57,12 @@ export interface ArgoCdConfigMap {
  * cannot use (why, and the fix); or nothing, because argocd-cm cannot be read from here.
  */
 export type RespectRbacReading =
-    | { kind: "setting"; setting: RespectRbac }
+    | {
+          kind: "setting";
+          setting: RespectRbac;
+          /** argocd-cm's resource.exclusions and inclusions, as Argo CD reads them (readRespectRbac sets it). */
+          filter?: ResourcesFilter | { error: string };
+      }
     | { kind: "unusable"; reason: string; fix: string }
     | { kind: "unreadable"; reason: string };
 
@@ -108,10 +117,9 @@ export async function readRespectRbac(access: ClusterAccess, namespace: string):
     const k8s = await clientNode();
     const core = (await kubeConfigOf(access)).makeApiClient(k8s.CoreV1Api);
     try {
-        return respectRbacOf(
-            await withDeadline(core.readNamespacedConfigMap({ name: ARGOCD_CM, namespace })),
-            namespace,
-        );
+        const cm = await withDeadline(core.readNamespacedConfigMap({ name: ARGOCD_CM, namespace }));
+        const reading = respectRbacOf(cm, namespace);
+        return reading.kind === "setting" ? { ...reading, filter: resourcesFilterOf(cm.data) } : reading;
     } catch (err) {
         if (statusOf(err) === 404) return respectRbacOf(undefined, namespace);
         // An identity without the right (a previewer), no connection, any other answer: respectRbacProblems
@@ -123,13 +131,17 @@ export async function readRespectRbac(access: ClusterAccess, namespace: string):
 /**
  * Problems for every entry that Argo CD could not sync under `reading`, and the entries left unchecked.
  * Unchecked is for a preview only: its read-only identity may lack the right to read argocd-cm. A real `up`
- * that cannot read it refuses rather than write a registration Argo CD may be unable to sync.
+ * that cannot read it refuses rather than write a registration Argo CD may be unable to sync. Under `none`,
+ * `unlisted` says per entry name what the controller would list on its target and may not (listedKinds.ts):
+ * nothing passes; one it does not cover is refused naming those kinds, and one whose target could not be asked is
+ * refused as before, naming why.
  */
 export function respectRbacProblems(
     clusters: ClusterSettings[],
     reading: RespectRbacReading,
     argocdNamespace: string,
     preview: boolean,
+    unlisted: Map<string, Unlisted> = new Map(),
 ): { problems: Problem[]; unchecked: string[] } {
     const problems: Problem[] = [];
     const unchecked: string[] = [];
@@ -158,15 +170,37 @@ export function respectRbacProblems(
                 fix: reading.fix,
             });
         } else if (reading.setting === "none") {
+            const filterError = reading.filter && "error" in reading.filter ? reading.filter.error : undefined;
+            if (filterError !== undefined) {
+                problems.push({
+                    path,
+                    message:
+                        `grants less than list and watch on every resource, Argo CD (${where}) leaves ${RESPECT_RBAC_KEY} ` +
+                        `unset, and ${filterError}: Argo CD then loads no cluster cache, so it could not sync "${cluster.name}"`,
+                    fix: "write resource.exclusions and resource.inclusions as YAML lists of {apiGroups, kinds, clusters}",
+                });
+                return;
+            }
+            const listed = unlisted.get(cluster.name);
+            if (listed?.kind === "known" && listed.missing.length === 0) return;
+            const which =
+                listed?.kind === "known"
+                    ? ` (here it may not list and watch ${listed.missing.slice(0, 5).join(", ")}` +
+                      `${listed.missing.length > 5 ? ` and ${listed.missing.length - 5} more` : ""})`
+                    : listed?.kind === "unknown"
+                      ? ` (which kinds it lists there is not known: ${listed.reason})`
+                      : "";
             problems.push({
                 path,
                 message:
                     `grants less than list and watch on every resource, and Argo CD (${where}) leaves ` +
-                    `${RESPECT_RBAC_KEY} unset: its controller lists every kind in scope and fails the cluster at the first it ` +
-                    `may not list, so it could not sync "${cluster.name}"`,
+                    `${RESPECT_RBAC_KEY} unset: its controller lists every kind in scope that resource.exclusions and ` +
+                    `resource.inclusions do not exclude, and fails the cluster at the first it may not list${which}, ` +
+                    `so it could not sync "${cluster.name}"`,
                 fix:
                     `set ${RESPECT_RBAC_KEY}: normal in ${ARGOCD_CM} (OpenShift GitOps: spec.extraConfig of the ArgoCD resource), ` +
-                    `so Argo CD skips what it may not list; or grant list and watch on every resource`,
+                    `so Argo CD skips what it may not list; or grant list and watch on those kinds (or exclude them in ` +
+                    `resource.exclusions)`,
             });
         }
     });

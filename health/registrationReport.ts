@@ -47,7 +47,7 @@ export interface ArgoCdView {
     kubernetesVersion: string | null;
     /** What /version answers through the Secret's connection, from here. */
     serverVersion: string | null;
-    /** Whether both name the same major.minor; null when either is missing. */
+    /** Whether both name the same version as Argo CD writes it (argoCdView); null when either is missing. */
     agrees: boolean | null;
 }
 
@@ -100,15 +100,30 @@ const NO_TOKEN: TokenReport = {
     tokenSecret: null,
 };
 
-/** `v1.36.3` and `1.36` (Argo CD 2.x writes major.minor, 3.x the gitVersion) both as `1.36`. */
+/** `v1.36.3` and `1.36` both as `1.36`. */
 export function majorMinor(version: string): string | undefined {
     return /^v?(\d+)\.(\d+)/.exec(version)?.slice(1, 3).join(".");
 }
 
+/**
+ * The version as Argo CD records it from a gitVersion (gitops-engine GetServerVersion, Argo CD 3.3.3+ and 3.4+):
+ * "v" + version.ParseGeneric, which keeps the dotted numbers and drops a vendor suffix ("-gke.100", "+k3s1").
+ */
+export function argoCdKubernetesVersion(gitVersion: string): string | undefined {
+    const numbers = /^\s*v?(\d+(?:\.\d+)+)/.exec(gitVersion)?.[1];
+    return numbers === undefined ? undefined : `v${numbers.split(".").map(Number).join(".")}`;
+}
+
+/**
+ * Argo CD 3.3.3+ and 3.4+ label `vMAJOR.MINOR.PATCH`, compared whole with what the server answers, as Argo CD
+ * would record it now (a patch behind is stale cluster info); before, `MAJOR.MINOR`, compared as such.
+ */
 export function argoCdView(labels: Record<string, string>, serverVersion: string | undefined): ArgoCdView {
     const recorded = labels[ARGOCD_KUBERNETES_VERSION_LABEL];
-    const a = recorded === undefined ? undefined : majorMinor(recorded);
-    const b = serverVersion === undefined ? undefined : majorMinor(serverVersion);
+    const whole = recorded !== undefined && /^v\d+\.\d+\.\d+$/.test(recorded);
+    const normalise = whole ? argoCdKubernetesVersion : majorMinor;
+    const a = recorded === undefined ? undefined : normalise(recorded);
+    const b = serverVersion === undefined ? undefined : normalise(serverVersion);
     return {
         kubernetesVersion: recorded ?? null,
         serverVersion: serverVersion ?? null,

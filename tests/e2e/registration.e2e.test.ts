@@ -10,7 +10,7 @@ import { clusterSecretName } from "../../argocd/clusterSecret";
 import type { LocalCluster } from "../../dev/controlPlane/controlPlane";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
 import { parsePreview, summarizePreview } from "../../summary/summary";
-import { argocdClusterAddOnTarget, CLI_CLUSTER_RULES } from "../support/cliRegistration";
+import { argocdClusterAddOnTarget, CLI_CLUSTER_RULES, legacyCliTokenOnTarget } from "../support/cliRegistration";
 import {
     ARGOCD_NS,
     configMapRoundTrip,
@@ -164,7 +164,8 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         await mergePatch(world.argocd, `/api/v1/namespaces/${ARGOCD_NS}/secrets/${name}`, {
             metadata: {
                 annotations: { "argocd.argoproj.io/refresh": "hard" },
-                labels: { "argocd.argoproj.io/kubernetes-version": "1.36" },
+                // As Argo CD 3.4 (and 3.3.3) writes it: vMAJOR.MINOR.PATCH.
+                labels: { "argocd.argoproj.io/kubernetes-version": "v1.36.3" },
             },
         });
         await world.succeed("up", "--expect-no-changes");
@@ -250,6 +251,10 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         };
         const cliToken = await argocdClusterAddOnTarget(c);
         tokensSeen.add(cliToken);
+        // An Argo CD of v3.0 or before added the same cluster earlier: its CLI named the token Secret
+        // argocd-manager-token-xxxxx (v3.1 on: argocd-manager-long-lived-token). Adopt knows both as the CLI's.
+        const legacy = await legacyCliTokenOnTarget(c);
+        tokensSeen.add(legacy.token);
         const config = {
             bearerToken: cliToken,
             tlsClientConfig: { insecure: false, caData: c.caPem.toString("base64") },
@@ -365,10 +370,16 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         assert.equal(adopted.code, 0, adopted.output.slice(-4000));
         assert.ok(seen.length > 5, `the watcher saw the Secret during the up (${seen.length} reads)`);
         assert.deepEqual([...new Set(seen)], [200], "Argo CD always had the cluster Secret, with a working token");
-        // By default the CLI's token stays valid, and the run says so: another Argo CD may hold it.
-        assert.match(
-            adopted.output,
-            /adopt of "gamma": left the token Secret\(s\) of kube-system\/argocd-manager that the stack did not make[^\n]*: kube-system\/argocd-manager-long-lived-token/,
+        // By default the CLI's tokens stay valid, and the run says so, naming both CLI token Secrets and not ours
+        // (named argocd-manager-token-xxxxx too): another Argo CD may hold them.
+        const left =
+            /adopt of "gamma": left the token Secret\(s\) of kube-system\/argocd-manager that the stack did not make[^\n]*grants: ([^\n]*?)\. Another Argo CD/.exec(
+                adopted.output,
+            );
+        assert.ok(left, adopted.output.slice(-4000));
+        assert.deepEqual(
+            left[1].split(", ").sort(),
+            [`kube-system/${legacy.name}`, "kube-system/argocd-manager-long-lived-token"].sort(),
         );
 
         const ours = (await world.clusterSecret(c))!;
@@ -382,6 +393,7 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         assert.deepEqual(await configMapRoundTrip(credentialsFrom(ours), "default"), [201, 200]);
         const creds = credentialsFrom(ours);
         assert.equal((await kubeRequest({ ...creds, bearerToken: cliToken }, "GET", "/api")).status, 200);
+        assert.equal((await kubeRequest({ ...creds, bearerToken: legacy.token }, "GET", "/api")).status, 200);
         assert.equal((await world.succeed("outputs")).registrations.gamma.adopted, true);
         for (const [urlPath, group] of [
             [platformAdmins, PLATFORM_GROUP],
@@ -418,6 +430,66 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
             async () => (await kubeRequest({ ...creds, bearerToken: cliToken }, "GET", "/api")).status,
             401,
             "the CLI's token must be revoked",
+        );
+
+        // Our own token Secrets are named as the CLI of v3.0 and before named its one (argocd-manager-token-xxxxx):
+        // revokeCliToken naming ours is refused before anything is written, and it is kept.
+        const ownTokenSecret = Object.keys(await world.ownedObjects(c))
+            .map((key) => /\/secrets\/kube-system\/(argocd-manager-token-[^/]+)$/.exec(key)?.[1])
+            .find((name) => name !== undefined);
+        assert.ok(ownTokenSecret, "gamma has a token Secret of its own");
+        world.writeConfig([alpha, beta, { ...gamma, adopt: true, revokeCliToken: ownTokenSecret }]);
+        const notTheCli = await world.pulumi("up");
+        assert.notEqual(notTheCli.code, 0, "our own token Secret is not the CLI's");
+        assert.ok(
+            notTheCli.output.includes(`the Secret kube-system/${ownTokenSecret} is this stack's own token Secret`),
+            notTheCli.output.slice(-3000),
+        );
+        assert.ok(await get(c, `/api/v1/namespaces/kube-system/secrets/${ownTokenSecret}`), "ours is kept");
+        // The CLI's token Secret of v3.0 and before, by its generated name: revoked like the v3.1 one.
+        world.writeConfig([alpha, beta, { ...gamma, adopt: true, revokeCliToken: legacy.name }]);
+        const revokingLegacy = await world.pulumi("up");
+        assert.equal(revokingLegacy.code, 0, revokingLegacy.output.slice(-4000));
+        assert.ok(
+            revokingLegacy.output.includes(
+                `deleted the token Secret kube-system/${legacy.name} of argocd cluster add (revokeCliToken)`,
+            ),
+            revokingLegacy.output.slice(-3000),
+        );
+        await eventually(
+            async () => (await kubeRequest({ ...creds, bearerToken: legacy.token }, "GET", "/api")).status,
+            401,
+            "the v3.0 CLI's token must be revoked",
+        );
+        // A Secret that only bears the v3.1 CLI's name (an Opaque one, annotated for the account) is not the CLI's
+        // token: revokeCliToken naming it is refused, and it is kept.
+        await create(c, "/api/v1/namespaces/kube-system/secrets", {
+            metadata: {
+                name: "argocd-manager-long-lived-token",
+                annotations: { "kubernetes.io/service-account.name": "argocd-manager" },
+            },
+            type: "Opaque",
+            data: { note: b64("not a token") },
+        });
+        world.writeConfig([alpha, beta, { ...gamma, adopt: true, revokeCliToken: "argocd-manager-long-lived-token" }]);
+        const sameName = await world.pulumi("up");
+        assert.notEqual(
+            sameName.code,
+            0,
+            "a Secret with the CLI's name that is no token of the account is not the CLI's",
+        );
+        assert.match(
+            sameName.output,
+            /the Secret kube-system\/argocd-manager-long-lived-token is not a token Secret of kube-system\/argocd-manager/,
+        );
+        assert.equal(
+            (await get(c, "/api/v1/namespaces/kube-system/secrets/argocd-manager-long-lived-token"))?.type,
+            "Opaque",
+            "the same-named Secret is kept",
+        );
+        assert.equal(
+            (await c.admin("DELETE", "/api/v1/namespaces/kube-system/secrets/argocd-manager-long-lived-token")).status,
+            200,
         );
 
         // adopt is a one-time switch: dropped, the objects only lose the force annotation.

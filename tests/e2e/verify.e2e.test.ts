@@ -159,6 +159,27 @@ describe("registrations are checked as Argo CD would use them before they are wr
             assert.match(preview.output, /fix: set resource\.respectRBAC: normal in argocd-cm/);
             assert.equal(await world.clusterSecret(world.c), undefined, "nothing was registered");
 
+            // Rights are demanded on what Argo CD lists, not on what it excludes (issue 21 §3). With
+            // resource.inclusions naming ConfigMaps alone, the controller lists just those on target-c and gamma's
+            // rules suffice; with Secrets included too, gamma may not list them and is refused, naming them.
+            const include = (kinds: string) =>
+                patchArgocdCm({ data: { "resource.inclusions": `- apiGroups: [""]\n  kinds: [${kinds}]\n` } });
+            await include("ConfigMap");
+            const configMaps = await world.pulumi("preview");
+            assert.equal(configMaps.code, 0, `ConfigMaps alone are listed: ${configMaps.output.slice(-4000)}`);
+            assert.match(
+                configMaps.output,
+                /the rules of gamma cover every kind its controller lists there today; a kind served later/,
+            );
+            await include("ConfigMap, Secret");
+            const secrets = await world.pulumi("preview");
+            assert.notEqual(secrets.code, 0, "Secrets are listed and gamma may not list them");
+            assert.match(
+                secrets.output,
+                /clusters\[2\]\.rules: .*\(here it may not list and watch Secret\), so it could not sync "gamma"/,
+            );
+            await patchArgocdCm({ data: { "resource.inclusions": null } });
+
             // respectRBAC normal, but in an argocd-cm without Argo CD's label: Argo CD reads no such ConfigMap
             // (util/settings/settings.go), so a real up refuses gamma before anything is written.
             await setRespectRbac("normal");
@@ -178,6 +199,7 @@ describe("registrations are checked as Argo CD would use them before they are wr
             const account = await world.c.admin("GET", "/api/v1/namespaces/kube-system/serviceaccounts/argocd-manager");
             assert.equal(account.status, 404, "nothing was written on gamma's target either");
         } finally {
+            await patchArgocdCm({ data: { "resource.inclusions": null } });
             await setRespectRbac("normal");
             await partOf("argocd");
         }

@@ -1,7 +1,9 @@
 /**
- * What `argocd cluster add` (v3.1+) leaves on a target, made by hand for the end-to-end tests: the
- * argocd-manager ServiceAccount in kube-system, the ClusterRole argocd-manager-role with full rights and its
- * binding, and the long-lived token Secret the token controller fills.
+ * What `argocd cluster add` leaves on a target, made by hand for the end-to-end tests, as Argo CD's
+ * util/clusterauth does: the argocd-manager ServiceAccount in kube-system, the ClusterRole argocd-manager-role
+ * with full rights and its binding, and a token Secret the token controller fills. Since v3.1 that Secret is
+ * `argocd-manager-long-lived-token` (one fixed name, reused); up to v3.0 it was `argocd-manager-token-xxxxx`
+ * (generateName), which the CLI also listed in the ServiceAccount's `secrets`.
  */
 import assert from "node:assert/strict";
 import type { LocalCluster } from "../../dev/controlPlane/controlPlane";
@@ -38,15 +40,42 @@ export async function argocdClusterAddOnTarget(cluster: LocalCluster): Promise<s
         },
         type: "kubernetes.io/service-account-token",
     });
+    return filledToken(cluster, CLI_TOKEN_SECRET);
+}
+
+/**
+ * The token Secret an `argocd cluster add` of Argo CD v3.0 or before made for the argocd-manager account that
+ * already exists on `cluster`: `argocd-manager-token-` plus a generated suffix, then listed in the account's
+ * `secrets`. Returns its name and its token once the token controller filled it.
+ */
+export async function legacyCliTokenOnTarget(cluster: LocalCluster): Promise<{ name: string; token: string }> {
+    const res = await cluster.admin("POST", "/api/v1/namespaces/kube-system/secrets", {
+        metadata: {
+            generateName: "argocd-manager-token-",
+            annotations: { "kubernetes.io/service-account.name": "argocd-manager" },
+        },
+        type: "kubernetes.io/service-account-token",
+    });
+    assert.equal(res.status, 201, `POST the legacy token Secret: ${JSON.stringify(res.body)}`);
+    const name: string = res.body.metadata.name;
+    const account = "/api/v1/namespaces/kube-system/serviceaccounts/argocd-manager";
+    const sa = await cluster.admin("GET", account);
+    assert.equal(sa.status, 200, JSON.stringify(sa.body));
+    const put = await cluster.admin("PUT", account, { ...sa.body, secrets: [{ name, namespace: "kube-system" }] });
+    assert.equal(put.status, 200, `PUT ${account}: ${JSON.stringify(put.body)}`);
+    return { name, token: await filledToken(cluster, name) };
+}
+
+async function filledToken(cluster: LocalCluster, name: string): Promise<string> {
     let token = "";
     await eventually(
         async () => {
-            const res = await cluster.admin("GET", `/api/v1/namespaces/kube-system/secrets/${CLI_TOKEN_SECRET}`);
+            const res = await cluster.admin("GET", `/api/v1/namespaces/kube-system/secrets/${name}`);
             token = res.body?.data?.token ? Buffer.from(res.body.data.token, "base64").toString("utf8") : "";
             return token !== "";
         },
         true,
-        "the token controller fills the CLI's token",
+        `the token controller fills the CLI's token Secret ${name}`,
     );
     return token;
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { FULL_CLUSTER_RULES, FULL_NAMESPACE_RULES } from "../../../argocd/names";
+import type { Unlisted } from "../../../components/listedKinds";
 import {
     coversEverything,
     narrowedKey,
@@ -67,6 +68,47 @@ describe("which registrations need Argo CD's resource.respectRBAC", () => {
                     unchecked: [],
                 });
         }
+    });
+
+    it("under none, passes an entry whose rules cover all Argo CD lists there; names what they do not", () => {
+        for (const preview of [true, false]) {
+            const covered = new Map<string, Unlisted>([["narrow", { kind: "known", missing: [] }]]);
+            assert.deepEqual(respectRbacProblems(clusters, setting("none"), "argocd", preview, covered), {
+                problems: [],
+                unchecked: [],
+            });
+            const missing = ["Deployment.apps", "Endpoints", "Pod", "Secret", "Service", "StatefulSet.apps"];
+            const uncovered = new Map<string, Unlisted>([["narrow", { kind: "known", missing }]]);
+            const { problems } = respectRbacProblems(clusters, setting("none"), "argocd", preview, uncovered);
+            assert.deepEqual(
+                problems.map((p) => p.path),
+                ["argocd-clusters:clusters[1].rules"],
+            );
+            assert.match(
+                problems[0].message,
+                /lists every kind in scope that resource\.exclusions and resource\.inclusions do not exclude, .*\(here it may not list and watch Deployment\.apps, Endpoints, Pod, Secret, Service and 1 more\), so it could not sync "narrow"/,
+            );
+            const unknown = new Map<string, Unlisted>([
+                ["narrow", { kind: "unknown", reason: "its API discovery failed: the API answered 403" }],
+            ]);
+            assert.match(
+                respectRbacProblems(clusters, setting("none"), "argocd", preview, unknown).problems[0].message,
+                /which kinds it lists there is not known: its API discovery failed: the API answered 403/,
+            );
+        }
+    });
+
+    it("under none, an argocd-cm whose resource.exclusions Argo CD cannot read refuses, naming it", () => {
+        const broken: RespectRbacReading = {
+            kind: "setting",
+            setting: "none",
+            filter: { error: "resource.exclusions is not a list" },
+        };
+        const { problems } = respectRbacProblems(clusters, broken, "argocd", false);
+        assert.match(
+            problems[0].message,
+            /and resource\.exclusions is not a list: Argo CD then loads no cluster cache/,
+        );
     });
 
     it("an argocd-cm that cannot be read from here: a preview warns, a real up refuses", () => {

@@ -145,6 +145,20 @@ describe("what the report asks for", () => {
         assert.equal(argoCdView({ [ARGOCD_KUBERNETES_VERSION_LABEL]: "v1.29.1" }, "v1.36.3").agrees, false);
         assert.equal(argoCdView({}, "v1.36.3").agrees, null);
     });
+
+    it("Argo CD 3.3.3+/3.4+ records vMAJOR.MINOR.PATCH without the vendor suffix: compared as it writes it", () => {
+        const view = (label: string, server: string) =>
+            argoCdView({ [ARGOCD_KUBERNETES_VERSION_LABEL]: label }, server).agrees;
+        assert.equal(view("v1.36.3", "v1.36.3"), true);
+        // Argo CD's GetServerVersion: "v" + version.ParseGeneric(gitVersion), which drops "-gke.100", "+k3s1".
+        assert.equal(view("v1.36.3", "v1.36.3-gke.100"), true);
+        assert.equal(view("v1.36.3", "v1.36.3+k3s1"), true);
+        // A patch behind what the server answers now: Argo CD's cluster info is stale (or another cluster answers).
+        assert.equal(view("v1.36.2", "v1.36.3"), false, "a recorded patch that differs is a difference");
+        // What Argo CD before 3.3.3 wrote (major.minor) still compares by major.minor.
+        assert.equal(view("1.36", "v1.36.3-eks-a737599"), true);
+        assert.equal(view("1.35", "v1.36.3"), false);
+    });
 });
 
 describe("classifying real connection checks against a loopback API server", () => {

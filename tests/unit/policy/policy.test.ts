@@ -202,6 +202,37 @@ describe("cluster-secret-readable-by-argocd", () => {
         assert.deepEqual(check(live), []);
     });
 
+    it("writes only what Argo CD stores in a cluster Secret: never configHash, which Argo CD 3.6 computes on read", () => {
+        // Argo CD's util/db clusterToSecret: the data keys it writes; ClusterConfig's and TLSClientConfig's JSON fields.
+        const dataKeys = ["server", "name", "namespaces", "config", "shard", "clusterResources", "project"];
+        const configKeys = [
+            ...["username", "password", "bearerToken", "tlsClientConfig", "awsAuthConfig", "execProviderConfig"],
+            ...["disableCompression", "proxyUrl"],
+        ];
+        const tlsKeys = ["insecure", "serverName", "certData", "keyData", "caData"];
+        const secrets = all.filter((b) => b.name.endsWith("-cluster-secret"));
+        assert.ok(secrets.length >= 5, "production's and the registrations made here");
+        for (const bag of secrets) {
+            const raw = bag.inputs.stringData;
+            const data: Record<string, string> = raw?.[specialSigKey] ? raw.value : raw;
+            const config = JSON.parse(data.config);
+            for (const [keys, allowed, what] of [
+                [Object.keys(data), dataKeys, "data"],
+                [Object.keys(config), configKeys, "config"],
+                [Object.keys(config.tlsClientConfig), tlsKeys, "tlsClientConfig"],
+            ] as const) {
+                assert.deepEqual(
+                    keys.filter((k) => !allowed.includes(k)),
+                    [],
+                    `${bag.name}: ${what} holds only fields Argo CD stores`,
+                );
+            }
+            assert.doesNotMatch(JSON.stringify(bag.inputs), /configHash/i, `${bag.name} carries no configHash`);
+        }
+        // And the pack asks for none: the Secrets as written, without it, pass.
+        assert.deepEqual(check(all), []);
+    });
+
     it("skips the config while it is unknown (a preview before the token exists)", () => {
         assert.deepEqual(
             check(
