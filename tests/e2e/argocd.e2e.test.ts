@@ -14,9 +14,12 @@ import { patchArgoCdSettings } from "../../dev/argocdSettings";
 import { ensureToolchain, type Toolchain } from "../../dev/toolchain/toolchain";
 import { ARGOCD_NS, type JudgeReport, type JudgeRun, World } from "../support/world";
 
-/** What a cluster cache sync aborts with when one list is Forbidden (gitops-engine pkg/cache, cluster.go). */
+/**
+ * What a cluster cache sync aborts with when one list is Forbidden (gitops-engine v3.6.2 pkg/cache/cluster.go: since
+ * v3 the list's error is wrapped in "failed to list resources").
+ */
 const LIST_FORBIDDEN =
-    /^failed to sync cluster https:\/\/\S+: failed to load initial state of resource \S+: \S+ is forbidden: User "system:serviceaccount:kube-system:argocd-manager" cannot list resource/;
+    /^failed to sync cluster https:\/\/\S+: failed to load initial state of resource \S+: failed to list resources: \S+ is forbidden: User "system:serviceaccount:kube-system:argocd-manager" cannot list resource/;
 
 let world: World;
 let toolchain: Toolchain;
