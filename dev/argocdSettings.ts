@@ -93,3 +93,25 @@ async function upsert(
     if (patched.status !== 200)
         throw new Error(`${cluster.name}: writing ${url} answered ${patched.status} ${JSON.stringify(patched.body)}`);
 }
+
+/**
+ * Merge-patches Argo CD's settings ConfigMap `name` in `namespace` on `cluster` (a null value removes a key or a
+ * label), as an operator editing a live install would; throws unless it was patched.
+ */
+export async function patchArgoCdSettings(
+    cluster: LocalCluster,
+    namespace: string,
+    name: string,
+    patch: { data?: Record<string, string | null>; labels?: Record<string, string | null> },
+): Promise<void> {
+    const res = await cluster.admin(
+        "PATCH",
+        `/api/v1/namespaces/${namespace}/configmaps/${name}`,
+        {
+            ...(patch.data ? { data: patch.data } : {}),
+            ...(patch.labels ? { metadata: { labels: patch.labels } } : {}),
+        },
+        "application/merge-patch+json",
+    );
+    if (res.status !== 200) throw new Error(`${cluster.name}: patching ${namespace}/${name} answered ${res.status}`);
+}

@@ -38,11 +38,15 @@ const RECIPES: Recipe[] = [
     { module: "control-plane/etcd", binaries: ["etcd"], lookup: ["KUBEBUILDER_ASSETS", "PATH"] },
     { module: "control-plane/kubernetes", binaries: ["kube-apiserver", "kube-controller-manager"], lookup: ["PATH"] },
     { module: "actionlint", binaries: ["actionlint"], lookup: ["PATH"] },
-    // The project's own program: always built from dev/toolchain/argocd-judge, never taken from PATH.
-    { module: "argocd-judge", binaries: ["argocd-judge"], lookup: [] },
-    // A live Argo CD and its Redis (dev/controlPlane/argocd.ts); never taken from PATH, since the hack scripts
-    // and CRDs are installed next to the binaries. Argo CD v3.6 needs Go 1.27.
-    { module: "argocd", binaries: ["argocd", "miniredis"], lookup: [], goToolchain: "go1.27.3" },
+    // A live Argo CD and its Redis (dev/controlPlane/argocd.ts), and the project's own argocd-judge built in the
+    // same module from the same compiled packages (dev/toolchain/argocd/judge); never taken from PATH, since the
+    // hack scripts and CRDs are installed next to the binaries. Argo CD v3.6 needs Go 1.27.
+    {
+        module: "argocd",
+        binaries: ["argocd", "miniredis", "argocd-judge"],
+        lookup: [],
+        goToolchain: "go1.27.3",
+    },
 ];
 
 export interface Toolchain extends EngineTools {
@@ -50,7 +54,7 @@ export interface Toolchain extends EngineTools {
     kubeApiServer: string;
     kubeControllerManager: string;
     actionlint: string;
-    /** Reads cluster Secrets with Argo CD's own code (dev/toolchain/argocd-judge). */
+    /** Reads cluster Secrets with the live Argo CD's own code (dev/toolchain/argocd/judge). */
     argocdJudge: string;
     /**
      * A live Argo CD's multi-call binary (dev/toolchain/argocd); bin/ beside it holds its command names, the

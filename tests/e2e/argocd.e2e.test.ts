@@ -1,19 +1,25 @@
 /**
  * End to end, with Argo CD's own code as the judge: every cluster Secret the program writes is read by
- * dev/toolchain/argocd-judge (Argo CD v2.14's util/db conversion and REST config, then the application controller's
- * gitops-engine cluster cache), after up, after a token rotation, and for the production example's namespaced
- * registration with clusterResources (issue 10, section 0) under each resource.respectRBAC setting.
- * The steps build on each other, so they run in order in one world.
+ * argocd-judge (dev/toolchain/argocd/judge: Argo CD v3.6.2's util/db conversion and REST config, then the
+ * application controller's gitops-engine cluster cache, configured from the hub's argocd-cm through Argo CD's
+ * settings manager), after up, after a token rotation, and for the production example's namespaced registration
+ * with clusterResources (issue 10, section 0) under each resource.respectRBAC setting, written on the hub as an
+ * operator would. The steps build on each other, so they run in order in one world.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { clusterSecretName } from "../../argocd/clusterSecret";
+import { ARGOCD_CM, PART_OF_LABEL, RESPECT_RBAC_KEY } from "../../argocd/names";
+import { patchArgoCdSettings } from "../../dev/argocdSettings";
 import { ensureToolchain, type Toolchain } from "../../dev/toolchain/toolchain";
 import { ARGOCD_NS, type JudgeReport, type JudgeRun, World } from "../support/world";
 
-/** What a cluster cache sync aborts with when one list is Forbidden (gitops-engine pkg/cache, cluster.go). */
+/**
+ * What a cluster cache sync aborts with when one list is Forbidden (gitops-engine v3.6.2 pkg/cache/cluster.go: since
+ * v3 the list's error is wrapped in "failed to list resources").
+ */
 const LIST_FORBIDDEN =
-    /^failed to sync cluster https:\/\/\S+: failed to load initial state of resource \S+: \S+ is forbidden: User "system:serviceaccount:kube-system:argocd-manager" cannot list resource/;
+    /^failed to sync cluster https:\/\/\S+: failed to load initial state of resource \S+: failed to list resources: \S+ is forbidden: User "system:serviceaccount:kube-system:argocd-manager" cannot list resource/;
 
 let world: World;
 let toolchain: Toolchain;
@@ -28,6 +34,21 @@ async function judge(options: Parameters<World["judge"]>[1] = {}): Promise<Judge
     for (const token of tokens)
         assert.ok(!`${run.stdout}${run.stderr}`.includes(token), "the judge printed a bearer token");
     return run;
+}
+
+/**
+ * Runs `body` with the hub's argocd-cm setting resource.respectRBAC to `value` (null: unset, Argo CD's default),
+ * then puts back the World's `normal`.
+ */
+async function underRespectRbac<T>(value: "normal" | "strict" | null, body: () => Promise<T>): Promise<T> {
+    const set = (v: string | null) =>
+        patchArgoCdSettings(world.argocd, ARGOCD_NS, ARGOCD_CM, { data: { [RESPECT_RBAC_KEY]: v } });
+    await set(value);
+    try {
+        return await body();
+    } finally {
+        await set("normal");
+    }
 }
 
 async function recordTokens(): Promise<void> {
@@ -77,8 +98,11 @@ describe("Argo CD's own code judges every cluster Secret the program writes", { 
     it("1. after up, Argo CD reads, connects with and syncs every registration as its mode allows", async (t) => {
         await world.succeed("up");
         await recordTokens();
-        const all = await judge();
+        // Argo CD's default: resource.respectRBAC unset in the hub's argocd-cm.
+        const all = await underRespectRbac(null, () => judge());
         assert.deepEqual(Object.keys(all.byName).sort(), ["alpha", "beta", "gamma"]);
+        for (const report of all.reports)
+            assert.equal(report.sync?.respectRBAC, "none", `read from the hub's argocd-cm: ${show(report)}`);
 
         // alpha, cluster-wide with the CLI's rights: the controller lists and watches everything.
         const alpha = all.byName.alpha;
@@ -133,11 +157,13 @@ describe("Argo CD's own code judges every cluster Secret the program writes", { 
         assert.deepEqual([refused.ok, refused.create, refused.delete], [false, 403, 0]);
         assert.match(refused.error!, /configmaps is forbidden: .* in the namespace "other"/);
 
-        // gamma may create and delete ConfigMaps anywhere, and with respectRBAC normal Argo CD drops the kinds
-        // it may not list and syncs what is left. Its rules grant watch too (validation requires it with list:
-        // without it the controller's watch is refused and retried for ever, and its cache never sees a change).
-        const gamma = await judge({ target: world.c, respectRBAC: "normal", configMapNamespaces: ["default"] });
+        // gamma may create and delete ConfigMaps anywhere, and with respectRBAC normal (the World's argocd-cm)
+        // Argo CD drops the kinds it may not list and syncs what is left. Its rules grant watch too (validation
+        // requires it with list: without it the controller's watch is refused and retried for ever, and its cache
+        // never sees a change).
+        const gamma = await judge({ target: world.c, configMapNamespaces: ["default"] });
         assert.equal(gamma.code, 0, show(gamma.byName.gamma));
+        assert.equal(gamma.byName.gamma.sync?.respectRBAC, "normal", show(gamma.byName.gamma));
         assertSynced(gamma.byName.gamma);
         assert.deepEqual(
             gamma.byName.gamma.configMaps!.map((c) => [c.create, c.delete]),
@@ -186,7 +212,7 @@ describe("Argo CD's own code judges every cluster Secret the program writes", { 
             await world.argocd.admin("DELETE", `/api/v1/namespaces/${ARGOCD_NS}/secrets/stale-alpha`);
         }
         // Every registration, rotated or not, reads as it did after the first up.
-        const all = await judge({ respectRBAC: "normal" });
+        const all = await judge();
         assert.deepEqual(Object.keys(all.byName).sort(), ["alpha", "beta", "gamma"]);
         for (const report of all.reports) {
             assertConnects(report);
@@ -234,7 +260,7 @@ describe("Argo CD's own code judges every cluster Secret the program writes", { 
 
         // Argo CD's default: the controller lists every cluster-scoped kind at cluster scope and the first it may
         // not list aborts the sync, so Argo CD cannot use the registration.
-        const none = await judge({ target: secretName, configMapNamespaces: ["apps"] });
+        const none = await underRespectRbac(null, () => judge({ target: secretName, configMapNamespaces: ["apps"] }));
         const underNone = none.byName.beta;
         assertConnects(underNone);
         assert.equal(underNone.clusterResources, true);
@@ -250,8 +276,9 @@ describe("Argo CD's own code judges every cluster Secret the program writes", { 
 
         // resource.respectRBAC normal or strict: the kinds it may not list are dropped, and namespaces are kept.
         for (const respectRBAC of ["normal", "strict"] as const) {
-            const run = await judge({ target: secretName, respectRBAC });
+            const run = await underRespectRbac(respectRBAC, () => judge({ target: secretName }));
             assert.equal(run.code, 0, show(run.byName.beta));
+            assert.equal(run.byName.beta.sync?.respectRBAC, respectRBAC, show(run.byName.beta));
             assertSynced(run.byName.beta);
             // What clusterRules grant is seen cluster-wide (every namespace, not only the two), and what the
             // Roles grant in the two namespaces.
@@ -266,5 +293,26 @@ describe("Argo CD's own code judges every cluster Secret the program writes", { 
             assert.deepEqual(run.byName.beta.sync!.watchErrors, undefined, "clusterRules grant watch on namespaces");
             t.diagnostic(`section 0, respectRBAC ${respectRBAC}: ${JSON.stringify(run.byName.beta.sync)}`);
         }
+    });
+
+    it("6. an argocd-cm without Argo CD's label is not Argo CD's: the judge, like the controller, cannot load its settings", async () => {
+        const label = (value: string | null) =>
+            patchArgoCdSettings(world.argocd, ARGOCD_NS, ARGOCD_CM, { labels: { [PART_OF_LABEL]: value } });
+        await label(null);
+        let unlabelled: JudgeRun;
+        try {
+            unlabelled = await world.judge(toolchain, { target: world.a });
+        } finally {
+            await label("argocd");
+        }
+        // The controller exits at start with the same words (controller/cache/cache.go Init).
+        assert.equal(unlabelled.code, 2, `${unlabelled.stdout}\n${unlabelled.stderr}`);
+        assert.match(unlabelled.stderr, /error loading cache settings from argocd .*configmap "argocd-cm" not found/);
+        assert.deepEqual(unlabelled.reports, [], "no verdict without Argo CD's settings");
+
+        // Labelled again, the same argocd-cm is read: respectRBAC normal, and alpha syncs.
+        const labelled = await judge({ target: world.a });
+        assert.equal(labelled.code, 0, show(labelled.byName.alpha));
+        assert.equal(labelled.byName.alpha.sync?.respectRBAC, "normal");
     });
 });

@@ -447,16 +447,17 @@ export class World {
     }
 
     /**
-     * Runs dev/toolchain/argocd-judge against cluster Secrets on the Argo CD cluster: Argo CD's own code (v2.14) reads each
-     * Secret, connects with it and syncs the application controller's cluster cache. `target` picks one Secret
-     * (by name, or the target cluster whose Secret it is); without it, every cluster Secret this program wrote.
+     * Runs argocd-judge (dev/toolchain/argocd/judge) against cluster Secrets on the Argo CD cluster: Argo CD's own
+     * code (v3.6.2) reads each Secret, connects with it and syncs the application controller's cluster cache,
+     * configured from the argocd-cm Argo CD would read in the Argo CD namespace (resource.respectRBAC included).
+     * `target` picks one Secret (by name, or the target cluster whose Secret it is); without it, every cluster
+     * Secret this program wrote.
      */
     async judge(toolchain: { argocdJudge: string }, options: JudgeOptions = {}): Promise<JudgeRun> {
         const args = ["--kubeconfig", this.plane.kubeconfig, "--context", "argocd", "--namespace", ARGOCD_NS];
         const { target } = options;
         if (target === undefined) args.push("--selector", `${MANAGED_BY_LABEL}=pulumi`);
         else args.push("--secret", typeof target === "string" ? target : clusterSecretName(target.server));
-        if (options.respectRBAC) args.push("--respect-rbac", options.respectRBAC);
         for (const ns of options.configMapNamespaces ?? []) args.push("--configmap-namespace", ns);
         return new Promise((resolve) => {
             execFile(
@@ -565,13 +566,11 @@ export async function configMapRoundTrip(creds: ApiCredentials, namespace: strin
 export interface JudgeOptions {
     /** One cluster Secret: its name, or the target cluster it registers. */
     target?: string | LocalCluster;
-    /** Argo CD's resource.respectRBAC; unset is Argo CD's default (none). */
-    respectRBAC?: "none" | "normal" | "strict";
     /** Namespaces to create and delete a ConfigMap in. */
     configMapNamespaces?: string[];
 }
 
-/** What argocd-judge concludes about one cluster Secret (see dev/toolchain/argocd-judge/main.go). */
+/** What argocd-judge concludes about one cluster Secret (see dev/toolchain/argocd/judge/main.go). */
 export interface JudgeReport {
     secret: string;
     ok: boolean;
@@ -588,6 +587,7 @@ export interface JudgeReport {
     sync?: {
         ok: boolean;
         error?: string;
+        /** argocd-cm's resource.respectRBAC as Argo CD read it from the hub: none (unset), normal or strict. */
         respectRBAC: string;
         apis: number;
         resources: number;
@@ -598,7 +598,10 @@ export interface JudgeReport {
 }
 
 export interface JudgeRun {
-    /** 0 when every check passed, 1 when one failed, 2 when the judge could not read the Secrets. */
+    /**
+     * 0 when every check passed, 1 when one failed, 2 when the judge could not read the Secrets or Argo CD's
+     * settings (as the controller, which then does not start).
+     */
     code: number;
     stdout: string;
     stderr: string;

@@ -1,15 +1,22 @@
-// argocd-judge reads cluster Secrets with Argo CD's own code (v2.14) and reports, as JSON, whether Argo CD could
-// use each registration: the Secret converted by util/db exactly as Argo CD converts it, the REST config Argo CD
-// builds from it, the version endpoint through that config, the application controller's cluster cache synced
-// as the controller configures it by default, and a ConfigMap created and deleted where asked.
+// argocd-judge reads cluster Secrets with Argo CD's own code (v3.6.2, the live Argo CD's module: it is built
+// beside it by ../build.sh) and reports, as JSON, whether Argo CD could use each registration: the Secret
+// converted by util/db exactly as Argo CD converts it, the REST config Argo CD builds from it, the version
+// endpoint through that config, the application controller's cluster cache synced as the controller configures
+// it, and a ConfigMap created and deleted where asked.
+//
+// The controller's settings (resource.respectRBAC, resource.exclusions and .inclusions, resource customizations,
+// manifest storage) are read from the Argo CD namespace on the Argo CD cluster by Argo CD's settings manager
+// (util/settings), as the controller reads them: only from an argocd-cm labelled app.kubernetes.io/part-of=argocd.
+// Without one the controller does not start ("error loading cache settings"), and neither does a sync here.
 //
 // Usage:
 //
 //	argocd-judge --kubeconfig FILE --context CTX --namespace argocd (--secret NAME | --selector LABELS)
-//	             [--respect-rbac none|normal|strict] [--configmap-namespace NS]... [--skip-sync]
+//	             [--configmap-namespace NS]... [--skip-sync]
 //
-// Exit status: 0 when every check asked for passed, 1 when any failed, 2 on a usage or Argo CD cluster error.
-// The bearer token is never printed: every reported string is scrubbed of it.
+// Exit status: 0 when every check asked for passed, 1 when any failed, 2 on a usage error, an Argo CD cluster
+// error or settings the controller could not load. The bearer token is never printed: every reported string is
+// scrubbed of it.
 package main
 
 import (
@@ -23,12 +30,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/argoproj/argo-cd/v2/common"
-	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
-	"github.com/argoproj/argo-cd/v2/util/db"
-	"github.com/argoproj/argo-cd/v2/util/settings"
-	clustercache "github.com/argoproj/gitops-engine/pkg/cache"
-	"github.com/argoproj/gitops-engine/pkg/utils/kube"
+	clustercache "github.com/argoproj/argo-cd/gitops-engine/v3/pkg/cache"
+	"github.com/argoproj/argo-cd/gitops-engine/v3/pkg/utils/kube"
+	"github.com/argoproj/argo-cd/v3/common"
+	"github.com/argoproj/argo-cd/v3/pkg/apis/application/v1alpha1"
+	"github.com/argoproj/argo-cd/v3/util/db"
+	"github.com/argoproj/argo-cd/v3/util/lua"
+	"github.com/argoproj/argo-cd/v3/util/settings"
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sync/semaphore"
 	corev1 "k8s.io/api/core/v1"
@@ -42,24 +50,27 @@ import (
 	"k8s.io/klog/v2"
 )
 
-// The application controller's cluster cache settings when none of its ARGOCD_CLUSTER_CACHE_* variables is set
-// (controller/cache/cache.go, v2.14.21). They are unexported there, so they are restated here.
+// The application controller's cluster cache tuning when none of its ARGOCD_CLUSTER_CACHE_* variables is set
+// (controller/cache/cache.go, v3.6.2: the variables' defaults, applied in its init()). They are unexported there,
+// so they are restated here.
 const (
-	controllerListSemaphoreSize    = 50
-	controllerListPageSize         = 500
-	controllerListPageBufferSize   = 1
-	controllerWatchResyncTimeout   = 10 * time.Minute
-	controllerSyncRetryTimeout     = 10 * time.Second
-	controllerResyncTimeout        = 12 * time.Hour
-	controllerListAttemptLimit     = 1 // one attempt: the controller's retry predicate is never consulted
-	controllerEventProcessingBatch = false
+	controllerListSemaphoreSize  = 50
+	controllerListPageSize       = 500
+	controllerListPageBufferSize = 1
+	controllerWatchResyncTimeout = 10 * time.Minute
+	controllerSyncRetryTimeout   = 10 * time.Second
+	controllerResyncTimeout      = 12 * time.Hour
+	controllerListAttemptLimit   = 1 // one attempt: the controller's retry predicate is never consulted
+	controllerListRetryBackoff   = false
+	// The package variable reads false, but init() sets it from ARGOCD_CLUSTER_CACHE_BATCH_EVENTS_PROCESSING,
+	// whose default is true.
+	controllerEventProcessingBatch = true
 	controllerEventProcessingEvery = 100 * time.Millisecond
 )
 
 type options struct {
 	kubeconfig, context, namespace string
 	secret, selector               string
-	respectRBAC                    string
 	configMapNamespaces            []string
 	skipSync                       bool
 	syncTimeout, observe           time.Duration
@@ -80,6 +91,7 @@ type VersionCheck struct {
 
 type SyncCheck struct {
 	Check
+	// RespectRBAC is argocd-cm's resource.respectRBAC as the controller read it: none (unset), normal or strict.
 	RespectRBAC string `json:"respectRBAC"`
 	// APIs and Resources are what the cache ended up watching and holding, as Argo CD's cluster info shows them.
 	APIs      int `json:"apis"`
@@ -137,15 +149,27 @@ func main() {
 	log.SetOutput(os.Stderr)
 	log.SetLevel(log.WarnLevel)
 
-	secrets, err := readClusterSecrets(opts)
+	hub, err := hubClient(opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "argocd-judge:", err)
 		os.Exit(2)
 	}
+	secrets, err := readClusterSecrets(hub, opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "argocd-judge:", err)
+		os.Exit(2)
+	}
+	var controller *controllerSettings
+	if !opts.skipSync {
+		if controller, err = loadControllerSettings(hub, opts.namespace); err != nil {
+			fmt.Fprintln(os.Stderr, "argocd-judge:", err)
+			os.Exit(2)
+		}
+	}
 	reports := make([]Registration, 0, len(secrets))
 	allOK := len(secrets) > 0
 	for i := range secrets {
-		report := judge(&secrets[i], opts)
+		report := judge(&secrets[i], controller, opts)
 		allOK = allOK && report.OK
 		reports = append(reports, report)
 	}
@@ -166,10 +190,9 @@ func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("argocd-judge", flag.ContinueOnError)
 	fs.StringVar(&opts.kubeconfig, "kubeconfig", "", "kubeconfig of the Argo CD cluster (default: $KUBECONFIG, ~/.kube/config)")
 	fs.StringVar(&opts.context, "context", "", "kubeconfig context of the Argo CD cluster (default: the current one)")
-	fs.StringVar(&opts.namespace, "namespace", "argocd", "Argo CD's namespace, where the cluster Secrets are")
+	fs.StringVar(&opts.namespace, "namespace", "argocd", "Argo CD's namespace, where the cluster Secrets and its settings are")
 	fs.StringVar(&opts.secret, "secret", "", "name of one cluster Secret")
 	fs.StringVar(&opts.selector, "selector", "", "label selector: every cluster Secret matching it")
-	fs.StringVar(&opts.respectRBAC, "respect-rbac", "none", "Argo CD's resource.respectRBAC: none (its default), normal or strict")
 	fs.Func("configmap-namespace", "create and delete a ConfigMap in this namespace (repeatable)", func(ns string) error {
 		opts.configMapNamespaces = append(opts.configMapNamespaces, ns)
 		return nil
@@ -183,29 +206,11 @@ func parseFlags(args []string) (options, error) {
 	if (opts.secret == "") == (opts.selector == "") {
 		return opts, errors.New("give exactly one of --secret and --selector")
 	}
-	if _, err := respectRBACLevel(opts.respectRBAC); err != nil {
-		return opts, err
-	}
 	return opts, nil
 }
 
-// respectRBACLevel maps argocd-cm's resource.respectRBAC values onto the cluster cache's levels; "none" stands
-// for the key being unset.
-func respectRBACLevel(value string) (int, error) {
-	switch value {
-	case "none":
-		return clustercache.RespectRbacDisabled, nil
-	case settings.RespectRBACValueNormal:
-		return clustercache.RespectRbacNormal, nil
-	case settings.RespectRBACValueStrict:
-		return clustercache.RespectRbacStrict, nil
-	}
-	return 0, fmt.Errorf("--respect-rbac must be none, normal or strict, not %q", value)
-}
-
-// readClusterSecrets reads what Argo CD would read: Secrets in its namespace labelled as clusters. A Secret named
-// with --secret is read even without the label, so that the report can say Argo CD ignores it.
-func readClusterSecrets(opts options) ([]corev1.Secret, error) {
+// hubClient connects to the Argo CD cluster, where the cluster Secrets and Argo CD's settings are.
+func hubClient(opts options) (kubernetes.Interface, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if opts.kubeconfig != "" {
 		rules.ExplicitPath = opts.kubeconfig
@@ -214,11 +219,63 @@ func readClusterSecrets(opts options) ([]corev1.Secret, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig of the Argo CD cluster: %w", err)
 	}
-	client, err := kubernetes.NewForConfig(config)
-	if err != nil {
-		return nil, err
+	return kubernetes.NewForConfig(config)
+}
+
+// controllerSettings is what the application controller reads from argocd-cm to configure a cluster cache
+// (liveStateCache.loadCacheSettings and getCluster in controller/cache/cache.go).
+type controllerSettings struct {
+	respectRBAC     int
+	clusterSettings clustercache.Settings
+}
+
+// loadControllerSettings reads the controller's settings through Argo CD's settings manager, which sees only
+// ConfigMaps labelled app.kubernetes.io/part-of=argocd. Its errors are the controller's at start-up.
+func loadControllerSettings(hub kubernetes.Interface, namespace string) (*controllerSettings, error) {
+	// The manager's informers live as long as this context: the settings are read once, then they stop.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	manager := settings.NewSettingsManager(ctx, hub, namespace)
+	fail := func(err error) (*controllerSettings, error) {
+		return nil, fmt.Errorf("error loading cache settings from %s (Argo CD reads only ConfigMaps labelled app.kubernetes.io/part-of=argocd): %w", namespace, err)
 	}
-	secrets := client.CoreV1().Secrets(opts.namespace)
+	filter, err := manager.GetResourcesFilter()
+	if err != nil {
+		return fail(err)
+	}
+	overrides, err := manager.GetResourceOverrides()
+	if err != nil {
+		return fail(err)
+	}
+	respectRBAC, err := manager.RespectRBAC()
+	if err != nil {
+		return nil, fmt.Errorf("error getting value for %v: %w", settings.RespectRBAC, err)
+	}
+	return &controllerSettings{
+		respectRBAC: respectRBAC,
+		clusterSettings: clustercache.Settings{
+			ResourceHealthOverride: lua.ResourceHealthOverrides(overrides),
+			ResourcesFilter:        filter,
+		},
+	}, nil
+}
+
+// respectRBACName is argocd-cm's resource.respectRBAC value for a cluster cache level; "none" stands for the key
+// being unset.
+func respectRBACName(level int) string {
+	switch level {
+	case clustercache.RespectRbacNormal:
+		return settings.RespectRBACValueNormal
+	case clustercache.RespectRbacStrict:
+		return settings.RespectRBACValueStrict
+	}
+	return "none"
+}
+
+// readClusterSecrets reads what Argo CD would read: Secrets in its namespace labelled as clusters. A Secret named
+// with --secret is read even without the label, so that the report can say Argo CD ignores it.
+func readClusterSecrets(hub kubernetes.Interface, opts options) ([]corev1.Secret, error) {
+	secrets := hub.CoreV1().Secrets(opts.namespace)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if opts.secret != "" {
@@ -244,7 +301,7 @@ func readClusterSecrets(opts options) ([]corev1.Secret, error) {
 }
 
 // judge runs every check on one Secret. A check that cannot run because an earlier one failed is left out.
-func judge(secret *corev1.Secret, opts options) Registration {
+func judge(secret *corev1.Secret, controller *controllerSettings, opts options) Registration {
 	report := Registration{Secret: secret.Namespace + "/" + secret.Name}
 	cluster, err := toCluster(secret)
 	if err != nil {
@@ -265,7 +322,7 @@ func judge(secret *corev1.Secret, opts options) Registration {
 	report.Version = checkVersion(config)
 	ok := report.Version.OK
 	if !opts.skipSync {
-		report.Sync = syncClusterCache(config, cluster, opts)
+		report.Sync = syncClusterCache(config, cluster, controller, opts)
 		ok = ok && report.Sync.OK
 	}
 	for _, ns := range opts.configMapNamespaces {
@@ -335,11 +392,11 @@ func checkVersion(config *rest.Config) *VersionCheck {
 }
 
 // syncClusterCache builds the application controller's cluster cache for the cluster, configured as
-// liveStateCache.getCluster configures it with default settings (argocd-cm without resource.inclusions or
-// resource.exclusions, so only Argo CD's built-in exclusions apply), and syncs it.
-func syncClusterCache(config *rest.Config, cluster *v1alpha1.Cluster, opts options) *SyncCheck {
-	level, _ := respectRBACLevel(opts.respectRBAC)
-	check := &SyncCheck{RespectRBAC: opts.respectRBAC}
+// liveStateCache.getCluster configures it with the settings argocd-cm gives and the tuning's defaults, and syncs
+// it. What only shapes what the cache keeps of each resource (tracking method, instance label, manifest storage
+// and compression) plays no part in whether it syncs and is left out.
+func syncClusterCache(config *rest.Config, cluster *v1alpha1.Cluster, controller *controllerSettings, opts options) *SyncCheck {
+	check := &SyncCheck{RespectRBAC: respectRBACName(controller.respectRBAC)}
 	// The controller silences API deprecation warnings below debug level.
 	config = rest.CopyConfig(config)
 	config.WarningHandler = rest.NoWarnings{}
@@ -356,15 +413,12 @@ func syncClusterCache(config *rest.Config, cluster *v1alpha1.Cluster, opts optio
 		clustercache.SetWatchResyncTimeout(controllerWatchResyncTimeout),
 		clustercache.SetClusterSyncRetryTimeout(controllerSyncRetryTimeout),
 		clustercache.SetResyncTimeout(controllerResyncTimeout),
-		clustercache.SetSettings(clustercache.Settings{
-			ResourceHealthOverride: clustercache.NewNoopSettings(),
-			ResourcesFilter:        &settings.ResourcesFilter{},
-		}),
+		clustercache.SetSettings(controller.clusterSettings),
 		clustercache.SetNamespaces(cluster.Namespaces),
 		clustercache.SetClusterResources(cluster.ClusterResources),
 		clustercache.SetLogr(errorLog.logger()),
-		clustercache.SetRetryOptions(controllerListAttemptLimit, false, clustercache.ListRetryFuncNever),
-		clustercache.SetRespectRBAC(level),
+		clustercache.SetRetryOptions(controllerListAttemptLimit, controllerListRetryBackoff, clustercache.ListRetryFuncNever),
+		clustercache.SetRespectRBAC(controller.respectRBAC),
 		clustercache.SetBatchEventsProcessing(controllerEventProcessingBatch),
 		clustercache.SetEventProcessingInterval(controllerEventProcessingEvery),
 	)
