@@ -70,18 +70,20 @@ export function liveArgocdPerSuite(world: () => World, options: { projects?: str
         const argocd = await starting?.catch(() => undefined);
         if (!argocd) return;
         console.log(`[live-argocd] memory (MiB): ${JSON.stringify(argocd.memory())}`);
-        console.log(`[live-argocd] suite took ${Math.round((Date.now() - suiteStarted) / 1000)}s`);
+        console.log(`[live-argocd] suite took ${seconds(suiteStarted)}s`);
         await argocd.stop();
     });
 
     const start = (): Promise<LiveArgocd> => {
         starting ??= (async () => {
+            const asked = Date.now();
             const argocd = await LiveArgocd.start(world().argocd, await ensureToolchain(), {
                 namespace: ARGOCD_NS,
                 projects: options.projects,
                 log: (line) => console.log(`[live-argocd] ${line}`),
             });
             await argocd.repo.commit({ [`${CONFIGMAP_PATH}/configmap.yaml`]: configMap("1") }, "a ConfigMap to deploy");
+            console.log(`[live-argocd] started in ${seconds(asked)}s`);
             return argocd;
         })();
         return starting;
@@ -91,6 +93,7 @@ export function liveArgocdPerSuite(world: () => World, options: { projects?: str
         start,
         async deploy(name, destination, cluster, deployOptions = {}) {
             const argocd = await start();
+            const asked = Date.now();
             await argocd.createApplication({ name, destination, path: CONFIGMAP_PATH, project: deployOptions.project });
             const status = await argocd.waitForApplication(name);
             assert.deepEqual(status.conditions, [], `${name}: ${messages(status)}`);
@@ -98,19 +101,28 @@ export function liveArgocdPerSuite(world: () => World, options: { projects?: str
                 (await deployedRevision(cluster, destination.namespace)) !== undefined,
                 `${name}: Argo CD reports it Synced, but the ConfigMap is not on ${cluster.name}`,
             );
+            console.log(`[live-argocd] Application ${name} Synced and Healthy after ${seconds(asked)}s`);
             return status;
         },
         async syncNewCommit(name, label) {
             const argocd = await start();
+            const asked = Date.now();
             const revision = await argocd.repo.commit(
                 { [`${CONFIGMAP_PATH}/configmap.yaml`]: configMap(label) },
                 `revision ${label}`,
             );
             await argocd.refresh(name);
-            return argocd.waitForApplication(
+            const status = await argocd.waitForApplication(
                 name,
                 (s) => s.revision === revision && s.sync === "Synced" && s.health === "Healthy",
             );
+            console.log(`[live-argocd] Application ${name} synced revision ${label} after ${seconds(asked)}s`);
+            return status;
         },
     };
+}
+
+/** Whole seconds since `since` (a Date.now()). */
+function seconds(since: number): number {
+    return Math.round((Date.now() - since) / 1000);
 }
