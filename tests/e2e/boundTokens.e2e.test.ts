@@ -14,6 +14,7 @@ import { kubeRequest } from "../../dev/controlPlane/kubeApi";
 import { ensureToolchain } from "../../dev/toolchain/toolchain";
 import { PROJECT_DIR } from "../../engine/engine";
 import { STARTUP_MARGIN_MS } from "../support/clock";
+import { deployedRevision, liveArgocdPerSuite } from "../support/liveArgocd";
 import { ARGOCD_NS, credentialsFrom, eventually, type World, worldPerSuite } from "../support/world";
 
 const HOUR = 3_600_000;
@@ -87,6 +88,9 @@ function writeStack(rotation = "1"): void {
 describe("bound tokens against real clusters and the real engine", { timeout: 900_000 }, () => {
     let expiresAt: string;
     let renewsAt: string;
+
+    // Declared before the world: Argo CD stops before the world's clusters do.
+    const live = liveArgocdPerSuite(() => world);
 
     worldPerSuite((started) => {
         world = started;
@@ -187,6 +191,8 @@ describe("bound tokens against real clusters and the real engine", { timeout: 90
         assert.equal(judged.reports[0]?.credential, "bearerToken");
         assert.equal(judged.reports[0]?.version?.ok, true, judged.stdout);
         assert.ok(!`${judged.stdout}${judged.stderr}`.includes(creds.bearerToken), "the judge printed no token");
+        // And a live Argo CD 3.6 deploys through it with the renewed token.
+        await live.deploy("alpha", { server: world.a.server, namespace: "default" }, world.a);
 
         const { alpha } = (await world.succeed("outputs")).registrations;
         const { exp } = claims(creds.bearerToken);
@@ -226,6 +232,9 @@ describe("bound tokens against real clusters and the real engine", { timeout: 90
             401,
             "the old token is revoked once Argo CD holds the new one",
         );
+        // Argo CD itself syncs a new commit with it.
+        await live.syncNewCommit("alpha", "2");
+        assert.equal(await deployedRevision(world.a, "default"), "2");
     });
 
     it("5. moving beta from secret to bound switches it, then revokes its token Secret", async () => {

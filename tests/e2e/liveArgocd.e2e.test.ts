@@ -6,54 +6,51 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { type ApplicationStatus, LiveArgocd } from "../../dev/controlPlane/argocd";
+import type { LiveArgocd } from "../../dev/controlPlane/argocd";
 import type { LocalCluster } from "../../dev/controlPlane/controlPlane";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
-import { ensureToolchain } from "../../dev/toolchain/toolchain";
 import { majorMinor } from "../../health/registrationReport";
-import { ARGOCD_NS, eventually, type World, worldPerSuite } from "../support/world";
+import { configMap, deployedRevision, liveArgocdPerSuite, messages } from "../support/liveArgocd";
+import { eventually, World, worldPerSuite } from "../support/world";
 
 /** The identity every registration's token belongs to (argocd/names.ts). */
 const MANAGER = "system:serviceaccount:kube-system:argocd-manager";
 
 let world: World;
 let argocd: LiveArgocd;
-const started = Date.now();
+const closers: { close: () => Promise<void> }[] = [];
+/** Beta's entry after its move (step 6). */
+let movedBeta: Record<string, unknown>;
 
-/** The manifest every Application deploys: one ConfigMap whose data says which commit it came from. */
-function configMap(revision: string): string {
-    return [
-        "apiVersion: v1",
-        "kind: ConfigMap",
-        "metadata:",
-        "  name: live-argocd",
-        "data:",
-        `  revision: "${revision}"`,
-        "",
-    ].join("\n");
+/**
+ * The entries from step 5 on: alpha and gamma keep the secret kind by entry, beta has no `token` (so it gets the
+ * stack's default), each with its overrides; gamma is left out when `gamma` is.
+ */
+function entries(beta: Record<string, unknown>, gamma?: Record<string, unknown>): Record<string, unknown>[] {
+    const [a, b, c] = world.clusterEntries("2");
+    const secret = { token: { kind: "secret" } };
+    return [{ ...a, ...secret }, { ...b, ...beta }, ...(gamma ? [{ ...c, ...secret, ...gamma }] : [])];
+}
+
+/** Waits until `token` no longer authenticates to `cluster`. */
+async function revoked(cluster: LocalCluster, token: string, message: string): Promise<void> {
+    await eventually(
+        async () =>
+            (await kubeRequest({ server: cluster.server, bearerToken: token, ca: cluster.caPem }, "GET", "/api"))
+                .status,
+        401,
+        message,
+    );
 }
 
 /** A kind gamma's rules (ConfigMaps only) do not cover. */
 const SERVICE_ACCOUNT = ["apiVersion: v1", "kind: ServiceAccount", "metadata:", "  name: live-argocd", ""].join("\n");
 
-/** The ConfigMap's `revision` on `cluster`, undefined when Argo CD did not deploy it. */
-async function deployedRevision(cluster: LocalCluster, namespace: string): Promise<string | undefined> {
-    const res = await cluster.admin("GET", `/api/v1/namespaces/${namespace}/configmaps/live-argocd`);
-    return res.status === 200 ? res.body.data.revision : undefined;
-}
-
-/** Every message Argo CD reported for an Application: its conditions and its last sync operation's. */
-function messages(status: ApplicationStatus): string {
-    return [...status.conditions.map((c) => `${c.type}: ${c.message}`), status.operation?.message ?? ""].join("\n");
-}
-
 describe("a live Argo CD 3.6 deploys through every registration the program writes", { timeout: 1_200_000 }, () => {
-    // Hooks run in the order they are declared: Argo CD stops before the world's clusters do.
+    // Declared before the world: Argo CD stops before the world's clusters do.
+    const live = liveArgocdPerSuite(() => world, { projects: ["team-b"] });
     after(async () => {
-        if (!argocd) return;
-        console.log(`[live-argocd] memory (MiB): ${JSON.stringify(argocd.memory())}`);
-        console.log(`[live-argocd] file took ${Math.round((Date.now() - started) / 1000)}s`);
-        await argocd.stop();
+        for (const c of closers) await c.close();
     });
 
     worldPerSuite((w) => {
@@ -62,13 +59,7 @@ describe("a live Argo CD 3.6 deploys through every registration the program writ
 
     before(
         async () => {
-            const tools = await ensureToolchain();
-            argocd = await LiveArgocd.start(world.argocd, tools, {
-                namespace: ARGOCD_NS,
-                projects: ["team-b"],
-                log: (line) => console.log(`[live-argocd] ${line}`),
-            });
-            await argocd.repo.commit({ "configmap/configmap.yaml": configMap("1") }, "a ConfigMap to deploy");
+            argocd = await live.start();
         },
         { timeout: 5_400_000 },
     );
@@ -78,27 +69,12 @@ describe("a live Argo CD 3.6 deploys through every registration the program writ
         await world.succeed("up");
 
         // By URL for alpha and gamma, by the registration's name for beta (a namespaced, project-scoped one).
-        await argocd.createApplication({
-            name: "alpha",
-            destination: { server: world.a.server, namespace: "default" },
-            path: "configmap",
-        });
-        await argocd.createApplication({
-            name: "beta",
-            project: "team-b",
-            destination: { name: "beta", namespace: "apps" },
-            path: "configmap",
-        });
-        await argocd.createApplication({
-            name: "gamma",
-            destination: { server: world.c.server, namespace: "default" },
-            path: "configmap",
-        });
-        for (const name of ["alpha", "beta", "gamma"]) {
-            const status = await argocd.waitForApplication(name);
-            t.diagnostic(`${name}: ${JSON.stringify(status)}`);
-            assert.deepEqual(status.conditions, [], `${name}: ${messages(status)}`);
-        }
+        const statuses = await Promise.all([
+            live.deploy("alpha", { server: world.a.server, namespace: "default" }, world.a),
+            live.deploy("beta", { name: "beta", namespace: "apps" }, world.b, { project: "team-b" }),
+            live.deploy("gamma", { server: world.c.server, namespace: "default" }, world.c),
+        ]);
+        for (const status of statuses) t.diagnostic(JSON.stringify(status));
         assert.equal(await deployedRevision(world.a, "default"), "1");
         assert.equal(await deployedRevision(world.b, "apps"), "1");
         assert.equal(await deployedRevision(world.c, "default"), "1");
@@ -142,22 +118,103 @@ describe("a live Argo CD 3.6 deploys through every registration the program writ
         const newToken = await world.bearerToken(world.a);
         assert.notEqual(newToken, oldToken, "up rotated alpha's token");
         // Only the new token works from now on, so a sync of the new commit can only be made with it.
-        await eventually(
-            async () =>
-                (await kubeRequest({ server: world.a.server, bearerToken: oldToken, ca: world.a.caPem }, "GET", "/api"))
-                    .status,
-            401,
-            "the old token is revoked",
-        );
+        await revoked(world.a, oldToken, "the old token is revoked");
 
-        const revision = await argocd.repo.commit({ "configmap/configmap.yaml": configMap("2") }, "a second revision");
-        await argocd.refresh("alpha");
-        const status = await argocd.waitForApplication(
-            "alpha",
-            (s) => s.revision === revision && s.sync === "Synced" && s.health === "Healthy",
-        );
+        const status = await live.syncNewCommit("alpha", "2");
         t.diagnostic(JSON.stringify(status));
         assert.equal(await deployedRevision(world.a, "default"), "2");
+    });
+
+    it("5. beta on the default token kind (bound) is renewed at its renewal time; a new commit syncs with the renewed token", async (t) => {
+        // The stack-wide kind goes: alpha and gamma keep theirs by entry; beta, with no `token`, gets what an entry
+        // without one gets in a new stack (the product's default, bound).
+        world.writeConfig(entries({}, {}));
+        await world.succeed("up");
+        const { beta } = (await world.succeed("outputs")).registrations;
+        assert.equal(beta.tokenKind, "bound", "beta has the default kind");
+        const oldToken = await world.bearerToken(world.b);
+
+        // At its renewal time (tests/support/clock.ts): the program runs with the moved clock, Argo CD does not.
+        world.clock = beta.tokenRenewsAt;
+        try {
+            await world.succeed("up");
+        } finally {
+            world.clock = undefined;
+        }
+        const renewed = (await world.succeed("outputs")).registrations.beta;
+        assert.notEqual(renewed.tokenExpiresAt, beta.tokenExpiresAt, "up renewed beta's token");
+        assert.notEqual(await world.bearerToken(world.b), oldToken, "Argo CD holds the renewed token");
+        // Only the renewed token works from now on, so a sync of the new commit can only be made with it.
+        await revoked(world.b, oldToken, "the token before the renewal is revoked");
+
+        const status = await live.syncNewCommit("beta", "3");
+        t.diagnostic(JSON.stringify(status));
+        assert.equal(await deployedRevision(world.b, "apps"), "3");
+    });
+
+    it("6. beta moved to a new server with nameMovedFrom: its Applications by name follow and a new commit syncs there", async (t) => {
+        // target-b at another URL (a DNS alias), registered with a ServiceAccount of its own (docs/operations.md).
+        const alias = await World.alias(world.b);
+        closers.push(alias);
+        const oldToken = await world.bearerToken(world.b);
+        movedBeta = { server: alias.server, serviceAccount: "argocd-manager-v2", nameMovedFrom: world.b.server };
+        world.writeConfig(entries(movedBeta, {}));
+        const moved = await world.pulumi("up", "--yes");
+        assert.equal(moved.code, 0, moved.output.slice(-4000));
+        assert.match(
+            moved.output,
+            /moving "beta" \(https:\/\/127\.0\.0\.\d+:\d+\) to https:\/\/localhost:\d+ \(nameMovedFrom\): 2 Application\(s\) that deploy to it by name now deploy there/,
+            moved.output.slice(-4000),
+        );
+        assert.equal(await world.clusterSecret(world.b), undefined, "the old URL's cluster Secret is deleted");
+        await revoked(world.b, oldToken, "the old registration's token is revoked");
+
+        const status = await live.syncNewCommit("beta", "4");
+        t.diagnostic(JSON.stringify(status));
+        assert.equal(await deployedRevision(world.b, "apps"), "4");
+    });
+
+    it("7. removing gamma is refused while Applications deploy to it; retired, they fail with Argo CD's error and nothing is deployed", async (t) => {
+        const token = await world.bearerToken(world.c);
+        // The program reads the live Applications: gamma by URL, gamma-serviceaccount by name.
+        world.writeConfig(entries(movedBeta));
+        const refused = await world.pulumi("up", "--yes");
+        assert.notEqual(refused.code, 0, "the up must fail");
+        assert.match(
+            refused.output,
+            /removing "gamma" \(https:\/\/127\.0\.0\.\d+:\d+\) would break 2 Application\(s\) that still deploy to it: argocd\/gamma, argocd\/gamma-serviceaccount/,
+            refused.output.slice(-4000),
+        );
+        assert.equal(await world.bearerToken(world.c), token, "gamma stays registered as it was");
+
+        world.writeConfig(entries(movedBeta, { retire: true }));
+        const retired = await world.pulumi("up", "--yes");
+        assert.equal(retired.code, 0, retired.output.slice(-4000));
+        assert.match(retired.output, /retiring "gamma" .* although 2 Application\(s\) still deploy to it/);
+        assert.equal(await world.clusterSecret(world.c), undefined, "gamma's cluster Secret is deleted");
+        await revoked(world.c, token, "gamma's token is revoked");
+
+        // Gamma's rules allow creating ConfigMaps, not patching them: with its ConfigMap gone, a registered gamma
+        // would create it anew from the next commit. Argo CD no longer knows the cluster, by URL or by name.
+        const configMaps = "/api/v1/namespaces/default/configmaps";
+        assert.equal((await world.c.admin("DELETE", `${configMaps}/live-argocd`)).status, 200);
+        await argocd.repo.commit({ "configmap/configmap.yaml": configMap("5") }, "a fifth revision");
+        for (const name of ["gamma", "gamma-serviceaccount"]) await argocd.refresh(name);
+        const server = world.c.server.replace(/\./g, "\\.");
+        const byServer = await argocd.waitForApplication("gamma", (s) => /InvalidSpecError/.test(messages(s)));
+        t.diagnostic(messages(byServer));
+        assert.match(
+            messages(byServer),
+            new RegExp(
+                `InvalidSpecError: error getting cluster by server "${server}": .*cluster "${server}" not found`,
+            ),
+        );
+        const byName = await argocd.waitForApplication("gamma-serviceaccount", (s) =>
+            /InvalidSpecError/.test(messages(s)),
+        );
+        t.diagnostic(messages(byName));
+        assert.match(messages(byName), /InvalidSpecError: there are no clusters with this name: gamma/);
+        assert.equal(await deployedRevision(world.c, "default"), undefined, "nothing was deployed after the removal");
     });
 
     it("last: the health report shows, per registration, what Argo CD itself reported from its Redis, and no token", async (t) => {

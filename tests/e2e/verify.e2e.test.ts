@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { freePorts } from "../../dev/controlPlane/controlPlane";
 import { ensureToolchain } from "../../dev/toolchain/toolchain";
+import { deployedRevision, liveArgocdPerSuite } from "../support/liveArgocd";
 import { configMapRoundTrip, credentialsFrom, World } from "../support/world";
 
 let world: World;
@@ -33,6 +34,8 @@ async function alphaToken(): Promise<string> {
 }
 
 describe("registrations are checked as Argo CD would use them before they are written", { timeout: 900_000 }, () => {
+    // Declared before the `after` that disposes the world: Argo CD stops before the world's clusters do.
+    const live = liveArgocdPerSuite(() => world);
     before(async () => {
         // Written for the token Secret kind (a failed check keeps the old token Secret); boundTokens.e2e covers bound.
         world = await World.create("local", { token: { kind: "secret" } });
@@ -255,6 +258,8 @@ describe("registrations are checked as Argo CD would use them before they are wr
         assert.equal(judged.code, 0, judged.stdout + judged.stderr);
         assert.equal(judged.byName["alpha-lb"].version?.ok, true);
         assert.equal(judged.byName["alpha-lb"].sync?.ok, true);
+        // And a live Argo CD 3.6 deploys through it, by its name.
+        await live.deploy("alpha-lb", { name: "alpha-lb", namespace: "default" }, world.a);
 
         // An explicit caData that does not sign the balancer's certificate (the cluster's own): refused.
         world.writeConfig([
@@ -272,5 +277,8 @@ describe("registrations are checked as Argo CD would use them before they are wr
         const after = (await world.argocd.admin("GET", `/api/v1/namespaces/argocd/secrets/${found.metadata.name}`))
             .body;
         assert.equal(after.data.config, found.data.config, "Argo CD keeps the working Secret and token");
+        // With which Argo CD still syncs a new commit.
+        await live.syncNewCommit("alpha-lb", "2");
+        assert.equal(await deployedRevision(world.a, "default"), "2");
     });
 });
