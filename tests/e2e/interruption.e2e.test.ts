@@ -154,7 +154,10 @@ async function interruptAndRecover(
     const stopped = await interruptAt(world, tap, at, stop, () => world.pulumi("up"));
     const where = `${op.name}, stopped by ${stop} at ${stopped.at ? describe_(stopped.at) : "no write (it ended first)"}`;
     if (!stopped.at) problems.push(`${where}: the run made no such write`);
-    const next = await world.script("up");
+    // A stopped run cannot have succeeded: if it did, the signal never reached it and nothing was tried.
+    else if (stopped.run.code === 0) problems.push(`${where}: the run was not stopped (it exited 0)`);
+    // As the shipped pipelines run it: its job is the stack's only writer (one concurrency group per stack).
+    const next = await world.script("up", "--only-writer");
     // What the engine says about the operations the stopped run left pending (visible, never cleared blindly).
     for (const line of next.output.split("\n").filter((l) => /pending/i.test(l))) log(`  next up: ${line.trim()}`);
     const gaps = await watch.stop();

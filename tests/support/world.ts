@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -228,12 +228,23 @@ export class World {
             ...(this.clock === undefined ? {} : movedClockEnv(this.clock, process.env.NODE_OPTIONS, this.clockLog)),
         };
         return new Promise((resolve) => {
-            // Its own process group (spawn's `detached`, which execFile passes on), so a test can signal it all.
-            const options = { env, maxBuffer: 64 * 1024 * 1024, detached: true };
-            const child = execFile(command, all, options, (err, stdout, stderr) => {
-                const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+            // Its own process group (detached), so a test can signal all of it; execFile would not make one.
+            const child = spawn(command, all, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+            const out: Buffer[] = [];
+            const err: Buffer[] = [];
+            child.stdout.on("data", (b: Buffer) => out.push(b));
+            child.stderr.on("data", (b: Buffer) => err.push(b));
+            child.on("close", (code, signal) => {
+                const stdout = Buffer.concat(out).toString("utf8");
+                const stderr = Buffer.concat(err).toString("utf8");
                 const result = fs.existsSync(resultFile) ? JSON.parse(fs.readFileSync(resultFile, "utf8")) : undefined;
-                resolve({ code, output: `${stdout}\n${stderr}`, stdout, result, signal: err?.signal ?? undefined });
+                resolve({
+                    code: code ?? 1,
+                    output: `${stdout}\n${stderr}`,
+                    stdout,
+                    result,
+                    signal: signal ?? undefined,
+                });
             });
             if (child.pid !== undefined) this.onRunStart?.(child.pid);
         });
