@@ -9,9 +9,16 @@
  *   3. nothing marked as ours is unknown to the state, no binding we did not make grants a registered account
  *      (what the CLI left is gone once adopted), and the next preview shows no changes.
  *
- * In CI the operations run as one chain, each stopped once at its riskiest write (where Argo CD's copy changes,
- * or the first delete). `npm run test:interruptions` (ARGOCD_CLUSTERS_INTERRUPTIONS=all, or one operation's name)
- * runs each operation from nothing at every write point with both ways of stopping, and prints the figures.
+ * `npm run test:interruptions` runs the operations as one chain, each stopped once at its riskiest write (where
+ * Argo CD's copy changes, or the first delete); with ARGOCD_CLUSTERS_INTERRUPTIONS=all (or one operation's name)
+ * it runs each operation from nothing at every write point with both ways of stopping.
+ *
+ * Not in `npm test` yet (the file name keeps it out of its glob): it finds a defect not fixed yet. A create
+ * stopped after its write reached the server is retried by the next up under a new random field manager
+ * (pulumi-kubernetes names one per create), so the object keeps two managers of ours owning the same fields,
+ * and its next change fails with a server-side apply conflict, in every run after it (seen: a first
+ * registration killed at beta's cluster Secret write, then beta's rotation: `conflict with
+ * "pulumi-kubernetes-d807a898": .data.config`).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
