@@ -18,17 +18,22 @@
  * of --cwd. A preview, up, refresh or destroy of a stack whose state holds nothing is refused unless --first-run
  * says this is its first run or --state chose a local backend: against real clusters an empty state means
  * taking every object over anew, issuing new tokens and never revoking the old ones.
+ *
+ * A stack left locked by a run that was stopped (engine/stateLock.ts): the lock is removed, loudly, and the
+ * command run again only when that run is provably over (its process on this machine is gone, or --only-writer
+ * says this job is the stack's only writer); otherwise the refusal names the lock's holder and the fix.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { backendUrlOf, PROJECT_DIR, resourceChanges, runPulumi, stackHasResources } from "./engine";
 import { findEngineTools } from "./engineTools";
+import { abandonedBecause, age, lockRefusal, reportedLocks } from "./stateLock";
 
 const USAGE =
-    "usage: pulumi.js <preview|up|refresh|destroy|outputs|stack ...> --stack NAME [--cwd DIR] [--state DIR] [--first-run] " +
+    "usage: pulumi.js <preview|up|refresh|destroy|outputs|stack ...> --stack NAME [--cwd DIR] [--state DIR] [--first-run] [--only-writer] " +
     "[--result FILE] [pulumi flags]";
 const OWN_OPTIONS = ["--stack", "--cwd", "--state", "--result"];
-const OWN_SWITCHES = ["--first-run"];
+const OWN_SWITCHES = ["--first-run", "--only-writer"];
 
 /** Splits our own options (`--x v` or `--x=v`) from the arguments meant for the CLI. */
 export function splitArgs(argv: string[]): { own: Record<string, string>; cli: string[] } {
@@ -165,7 +170,25 @@ async function main(): Promise<number> {
         console.error(emptyStateRefusal(own.stack, backendUrlOf(options)));
         return 2;
     }
-    const run = await runPulumi(built.args, options);
+    let run = await runPulumi(built.args, options);
+    const locks = run.code === 0 ? [] : reportedLocks(`${run.stdout}\n${run.stderr}`);
+    if (locks.length > 0) {
+        const reasons = locks.map((lock) => abandonedBecause(lock, { onlyWriter: own["only-writer"] === "true" }));
+        if (reasons.some((r) => r === undefined)) {
+            console.error(lockRefusal(own.stack, locks));
+            return run.code;
+        }
+        for (const [i, lock] of locks.entries())
+            console.error(
+                `warning: stack ${own.stack} was left locked by a run that was stopped before it could unlock: ` +
+                    `${lock.holder} (pid ${lock.pid}) since ${lock.takenAt} (${age(lock.takenAt)}); that run is over: ` +
+                    `${reasons[i]}. Removing its lock (pulumi cancel) and running ${cli[0]} again: it completes what ` +
+                    "that run left undone; the engine lists the operations it left pending.",
+            );
+        const cancelled = await runPulumi(["cancel", "--yes"], options);
+        if (cancelled.code !== 0) return cancelled.code;
+        run = await runPulumi(built.args, options);
+    }
     if (own.result && run.code === 0) {
         const result = outputs ? JSON.parse(run.stdout) : (resourceChanges(run) ?? {});
         fs.writeFileSync(own.result, JSON.stringify(result));

@@ -13,6 +13,7 @@ import * as yaml from "js-yaml";
 import { type ClusterCerts, makeCerts } from "./certs";
 import { kubeRequest } from "./kubeApi";
 import { ManagedProcess } from "./process";
+import type { WriteTap } from "./writeTap";
 
 export interface Binaries {
     etcd: string;
@@ -42,15 +43,17 @@ export async function freePorts(count: number, host = "127.0.0.1"): Promise<numb
 }
 
 /**
- * Options for the benchmark's shared servers; the tests use none of them.
+ * Options of the API servers. The benchmark's shared servers use the first two:
  * `aliases`: further loopback addresses (127.0.1.1, ...) the API server answers on, each making a distinct URL
  * for one server, so that many registrations (each its own URL, hence its own cluster Secret) can share it. The
  * server then listens on every address (kube-apiserver binds a single one) and its certificate names them all.
  * `auditOpenapi`: an audit log of the `/openapi/*` requests, to count who downloads the OpenAPI documents.
+ * `writeTap`: every write is shown to the tap before the server acts on it (the interruption tests).
  */
 export interface SharedServerOptions {
     aliases?: string[];
     auditOpenapi?: boolean;
+    writeTap?: WriteTap;
 }
 
 const OPENAPI_AUDIT_POLICY = [
@@ -93,13 +96,15 @@ export class LocalCluster {
         this.server = `https://${host}:${port}`;
         fs.mkdirSync(dir, { recursive: true });
         this.certs = makeCerts(path.join(dir, "pki"), name, host, shared.aliases ?? []);
-        const audit = shared.auditOpenapi
-            ? (() => {
-                  const policy = path.join(dir, "audit-policy.yaml");
-                  fs.writeFileSync(policy, OPENAPI_AUDIT_POLICY);
-                  return [`--audit-policy-file=${policy}`, `--audit-log-path=${this.auditLog}`];
-              })()
-            : [];
+        const audit = shared.writeTap
+            ? shared.writeTap.apiServerFlags(name, dir)
+            : shared.auditOpenapi
+              ? (() => {
+                    const policy = path.join(dir, "audit-policy.yaml");
+                    fs.writeFileSync(policy, OPENAPI_AUDIT_POLICY);
+                    return [`--audit-policy-file=${policy}`, `--audit-log-path=${this.auditLog}`];
+                })()
+              : [];
         this.caPem = fs.readFileSync(this.certs.caCert);
         const tokens = path.join(dir, "tokens.csv");
         fs.writeFileSync(tokens, `${this.adminToken},admin,admin,system:masters\n`, { mode: 0o600 });

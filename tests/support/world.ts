@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -20,6 +20,7 @@ import { installArgoCdSettings } from "../../dev/argocdSettings";
 import { makeExternalCert } from "../../dev/controlPlane/certs";
 import { type LocalCluster, LocalControlPlane } from "../../dev/controlPlane/controlPlane";
 import { type ApiCredentials, kubeRequest } from "../../dev/controlPlane/kubeApi";
+import type { WriteTap } from "../../dev/controlPlane/writeTap";
 import { ensureToolchain } from "../../dev/toolchain/toolchain";
 import { PROJECT_DIR, writeProjectFile } from "../../engine/engine";
 import { movedClockEnv } from "./clock";
@@ -37,6 +38,8 @@ export interface PulumiRun {
     stdout: string;
     /** The operation's summary (change counts, or the outputs). */
     result: any;
+    /** The signal that ended its first process, when one did. */
+    signal?: string;
 }
 
 export class World {
@@ -58,6 +61,12 @@ export class World {
      * Undefined: the real clock. The product itself reads only the real clock (stack/now.ts).
      */
     clock: string | undefined = undefined;
+
+    /**
+     * Told the process group of each run as it starts (every run is its own group: the engine, its plugins and
+     * the program), so a test can signal all of it as a cancelled pipeline or a dying runner would.
+     */
+    onRunStart?: (processGroup: number) => void;
 
     /** Each Node.js process whose clock was moved appends its script here (tests/support/clock.ts). */
     get clockLog(): string {
@@ -145,9 +154,14 @@ export class World {
      * for a suite written for one kind (its checks read token Secrets, say); unset, entries get the product's
      * default for a new stack, as a user's do.
      */
-    static async create(stack = "local", options: { token?: Record<string, unknown> } = {}): Promise<World> {
+    static async create(
+        stack = "local",
+        options: { token?: Record<string, unknown>; writeTap?: WriteTap } = {},
+    ): Promise<World> {
         const toolchain = await ensureToolchain();
-        const plane = await LocalControlPlane.start(["argocd", "target-a", "target-b", "target-c"], toolchain);
+        const plane = await LocalControlPlane.start(["argocd", "target-a", "target-b", "target-c"], toolchain, {
+            shared: { writeTap: options.writeTap },
+        });
         try {
             await plane.cluster("argocd").admin("POST", "/api/v1/namespaces", { metadata: { name: ARGOCD_NS } });
             // An Argo CD set up for least privilege: its controller skips what a registration may not list
@@ -212,11 +226,25 @@ export class World {
             ...(this.clock === undefined ? {} : movedClockEnv(this.clock, process.env.NODE_OPTIONS, this.clockLog)),
         };
         return new Promise((resolve) => {
-            execFile(command, all, { env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-                const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+            // Its own process group (detached), so a test can signal all of it; execFile would not make one.
+            const child = spawn(command, all, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+            const out: Buffer[] = [];
+            const err: Buffer[] = [];
+            child.stdout.on("data", (b: Buffer) => out.push(b));
+            child.stderr.on("data", (b: Buffer) => err.push(b));
+            child.on("close", (code, signal) => {
+                const stdout = Buffer.concat(out).toString("utf8");
+                const stderr = Buffer.concat(err).toString("utf8");
                 const result = fs.existsSync(resultFile) ? JSON.parse(fs.readFileSync(resultFile, "utf8")) : undefined;
-                resolve({ code, output: `${stdout}\n${stderr}`, stdout, result });
+                resolve({
+                    code: code ?? 1,
+                    output: `${stdout}\n${stderr}`,
+                    stdout,
+                    result,
+                    signal: signal ?? undefined,
+                });
             });
+            if (child.pid !== undefined) this.onRunStart?.(child.pid);
         });
     }
 
@@ -355,6 +383,58 @@ export class World {
         const all: Record<string, Record<string, string>> = {};
         for (const c of this.plane.clusters) all[c.name] = await this.ownedObjects(c);
         return all;
+    }
+
+    /**
+     * Bindings on the targets that grant a registered account (a ServiceAccount `argocd-manager*` in kube-system)
+     * and do not carry our mark, as `cluster:kind/namespace/name`: rights beyond what a stack file declares.
+     */
+    async foreignGrants(): Promise<string[]> {
+        const found: string[] = [];
+        for (const cluster of [this.a, this.b, this.c])
+            for (const kind of ["ClusterRoleBinding", "RoleBinding"]) {
+                const c = COLLECTIONS[kind];
+                const res = await cluster.admin("GET", `${c.prefix}/${c.plural}`);
+                for (const item of res.body?.items ?? []) {
+                    const grants = (item.subjects ?? []).some(
+                        (s: any) =>
+                            s.kind === "ServiceAccount" &&
+                            s.namespace === "kube-system" &&
+                            /^argocd-manager/.test(s.name),
+                    );
+                    if (grants && item.metadata.labels?.[MANAGED_BY_LABEL] !== "pulumi")
+                        found.push(`${cluster.name}:${kind}/${item.metadata.namespace ?? ""}/${item.metadata.name}`);
+                }
+            }
+        return found;
+    }
+
+    /**
+     * Objects carrying our mark on any cluster that the stack's state does not know (`cluster:path`), e.g. what a
+     * killed run created before it could record it. Counted per path, since targets hold objects of the same name.
+     */
+    async orphans(): Promise<string[]> {
+        const known = new Map<string, number>();
+        let resources: any[] = [];
+        try {
+            resources = JSON.parse(fs.readFileSync(this.checkpointFile(), "utf8")).checkpoint?.latest?.resources ?? [];
+        } catch {
+            // No state yet: everything marked is unknown to it.
+        }
+        for (const r of resources) {
+            const collection = COLLECTIONS[r.outputs?.kind];
+            if (!r.type.startsWith("kubernetes:") || !collection) continue;
+            const key = `${collection.prefix}/${collection.plural}/${r.outputs.metadata?.namespace ?? ""}/${r.outputs.metadata?.name}`;
+            known.set(key, (known.get(key) ?? 0) + 1);
+        }
+        const orphans: string[] = [];
+        for (const [cluster, owned] of Object.entries(await this.everyOwnedObject()))
+            for (const key of Object.keys(owned)) {
+                const left = known.get(key) ?? 0;
+                if (left > 0) known.set(key, left - 1);
+                else orphans.push(`${cluster}:${key}`);
+            }
+        return orphans;
     }
 
     /**

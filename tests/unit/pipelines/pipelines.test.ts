@@ -362,7 +362,7 @@ describe("GitHub workflows", () => {
             const ups = job.steps.filter((s: Obj) => /scripts\/up/.test(s.run ?? ""));
             assert.deepEqual(
                 ups.map((s: Obj) => s.run.trim()),
-                ['scripts/up --stack "$STACK"'],
+                ['scripts/up --stack "$STACK" --only-writer'],
             );
             const kubeconfig = job.steps.find((s: Obj) => s.name === "kubeconfig");
             // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
@@ -374,7 +374,7 @@ describe("GitHub workflows", () => {
         for (const name of ["non-production", "production"]) {
             const job = load(".github/workflows/deploy.yml").jobs[name];
             const runs: string[] = job.steps.map((s: Obj) => String(s.run ?? "").trim());
-            const up = runs.indexOf('scripts/up --stack "$STACK"');
+            const up = runs.indexOf('scripts/up --stack "$STACK" --only-writer');
             const verify = runs.indexOf('scripts/verify --stack "$STACK"');
             assert.ok(up >= 0 && verify === up + 1, `${name}: scripts/verify is the step after scripts/up`);
             const step = job.steps[verify];
@@ -693,7 +693,7 @@ describe(".gitlab-ci.yml and the child pipelines scripts/stacks generates from i
             assert.equal(name, `deploy:${stack}`);
             assert.equal(job.environment.name, production ? "production" : stack, name);
             assert.equal(job.variables.DEPLOY_KUBECONFIG_VAR, secretName("KUBECONFIG_DEPLOY", stack), name);
-            assert.match(scriptOf(job), /^scripts\/up --stack "\$STACK"$/m, name);
+            assert.match(scriptOf(job), /^scripts\/up --stack "\$STACK" --only-writer$/m, name);
             assert.equal(job.resource_group, `stack-${stack}`, `${name}: one up per stack at a time`);
             assert.deepEqual(
                 job.rules,
@@ -709,7 +709,7 @@ describe(".gitlab-ci.yml and the child pipelines scripts/stacks generates from i
 
     it("reports every registration's health with scripts/verify right after scripts/up", () => {
         const lines = (resolve(deploy[`deploy:${STACKS[0]}`], deploy).script as string[]).map((l) => l.trim());
-        const up = lines.indexOf('scripts/up --stack "$STACK"');
+        const up = lines.indexOf('scripts/up --stack "$STACK" --only-writer');
         // A deploy fails on an expired token only; a scheduled renewal passes RENEW_FAIL_WITHIN (renew.test.ts).
         assert.ok(
             // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template.

@@ -67,7 +67,7 @@ describe("GitHub: renew.yml", () => {
             const ups = r.steps.filter((s: Obj) => /scripts\/up/.test(s.run ?? ""));
             assert.deepEqual(
                 ups.map((s: Obj) => s.run.trim()),
-                ['scripts/up --stack "$STACK"'],
+                ['scripts/up --stack "$STACK" --only-writer'],
             );
             const last = r.steps.at(-1);
             assert.equal(r.steps.indexOf(ups[0]) + 1, r.steps.length - 1, `${name}: the health step follows up`);
