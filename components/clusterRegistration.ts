@@ -35,6 +35,7 @@ import {
     targetClusterIdentifier,
 } from "../argocd/names";
 import { apiServerKey } from "../argocd/serverKey";
+import { createdButNeverPatched } from "../stack/rbacRules";
 import type { ArgoCDSpec, ClusterSpec, VerifyMode } from "../stack/settings";
 import { BoundToken, type TargetConnection, targetConnection } from "./boundToken";
 import { childName } from "./childNames";
@@ -238,6 +239,15 @@ export class ClusterRegistration extends pulumi.ComponentResource {
                       refuseForeignOnCreate(cluster, args.identity.owner, targetObject(cluster, kind, namespace)),
         };
 
+        const neverPatched = createdButNeverPatched([...cluster.rules, ...(cluster.clusterRules ?? [])]);
+        if (neverPatched.length > 0)
+            void pulumi.log.warn(
+                `cluster "${cluster.name}": its rules let Argo CD create ${neverPatched.join(", ")} but not patch them: ` +
+                    'the first sync of such an object works, and every later change of it fails with "cannot patch ' +
+                    'resource" (Argo CD applies changes as patches). Add patch to those verbs unless the objects are only ' +
+                    "ever created",
+                this,
+            );
         const account = createServiceAccount(step, cluster.systemNamespace, cluster.serviceAccount);
         const rights = isNamespaced(cluster)
             ? [

@@ -154,3 +154,21 @@ function stringListAllowingEmpty(p: Problems, path: string, raw: unknown): strin
     }
     return raw as string[];
 }
+
+/**
+ * Resources that `rules` let Argo CD create but never change: `create` without `patch` (or `*`). Argo CD's
+ * controller applies every later version of an object with a patch (`kubectl apply`, or a server-side apply,
+ * which is a patch too), so the first sync of such an object works and every later change of it fails with
+ * "cannot patch resource". Returned as `resource.group` names, for a warning: a stack may mean it (objects that
+ * are only ever created), so it is not refused.
+ */
+export function createdButNeverPatched(rules: PolicyRule[]): string[] {
+    const found: string[] = [];
+    for (const rule of rules) {
+        const verbs = rule.verbs;
+        if (verbs.includes("*") || !verbs.includes("create") || verbs.includes("patch")) continue;
+        for (const group of rule.apiGroups ?? [""])
+            for (const resource of rule.resources ?? []) found.push(group === "" ? resource : `${resource}.${group}`);
+    }
+    return [...new Set(found)];
+}
