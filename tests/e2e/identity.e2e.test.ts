@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { CLUSTER_IDENTIFIER_ANNOTATION } from "../../argocd/names";
 import { freePorts, type LocalCluster } from "../../dev/controlPlane/controlPlane";
 import { parsePreview, summarizePreview } from "../../summary/summary";
-import { configMapRoundTrip, credentialsFrom, World } from "../support/world";
+import { configMapRoundTrip, credentialsFrom, decodeClusterSecret, World } from "../support/world";
 
 let world: World;
 const aliases: { close: () => Promise<void> }[] = [];
@@ -199,11 +199,9 @@ describe("registrations survive identity changes, against real clusters and the 
         const alpha = moved.body.items.filter((s: any) => Buffer.from(s.data.name, "base64").toString() === "alpha");
         assert.equal(alpha.length, 1, "exactly one cluster Secret for alpha");
         assert.notEqual(alpha[0].metadata.name, oldSecretName);
-        const data = Object.fromEntries(
-            Object.entries(alpha[0].data).map(([k, v]) => [k, Buffer.from(v as string, "base64").toString()]),
-        );
-        assert.equal(data.server, alias.server);
-        const creds = credentialsFrom({ object: alpha[0], data, config: JSON.parse(data.config) });
+        const alphaSecret = decodeClusterSecret(alpha[0]);
+        assert.equal(alphaSecret.data.server, alias.server);
+        const creds = credentialsFrom(alphaSecret);
         assert.deepEqual(
             await configMapRoundTrip(creds, "default"),
             [201, 200],

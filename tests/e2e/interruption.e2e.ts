@@ -22,11 +22,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { clusterSecretName } from "../../argocd/clusterSecret";
 import { MANAGED_BY_LABEL } from "../../argocd/names";
 import type { Write } from "../../dev/controlPlane/writeTap";
 import { WriteTap } from "../../dev/controlPlane/writeTap";
-import { argocdClusterAddOnTarget } from "../support/cliRegistration";
+import { argocdClusterAddOnHub, argocdClusterAddOnTarget } from "../support/cliRegistration";
 import { interruptAt, type Stop, watchRegistrations } from "../support/interruption";
 import { ARGOCD_NS, World } from "../support/world";
 
@@ -64,20 +63,10 @@ function writeStack(entries: Entries): void {
 /** What `argocd cluster add target-c` leaves: the CLI's objects on the target and its cluster Secret. */
 async function cliRegistrationOfGamma(): Promise<void> {
     const token = await argocdClusterAddOnTarget(world.c);
-    const b64 = (text: string) => Buffer.from(text).toString("base64");
-    const config = {
+    await argocdClusterAddOnHub(world.argocd, ARGOCD_NS, "gamma", world.c.server, {
         bearerToken: token,
         tlsClientConfig: { insecure: false, caData: world.c.caPem.toString("base64") },
-    };
-    const res = await world.argocd.admin("POST", `/api/v1/namespaces/${ARGOCD_NS}/secrets`, {
-        metadata: {
-            name: clusterSecretName(world.c.server),
-            labels: { "argocd.argoproj.io/secret-type": "cluster" },
-            annotations: { "managed-by": "argocd.argoproj.io" },
-        },
-        data: { name: b64("gamma"), server: b64(world.c.server), config: b64(JSON.stringify(config)) },
     });
-    assert.equal(res.status, 201, JSON.stringify(res.body));
 }
 
 const hubSecretWrite = (w: Write) => w.cluster === "argocd" && w.resource === "secrets" && w.verb !== "delete";

@@ -10,7 +10,12 @@ import { clusterSecretName } from "../../argocd/clusterSecret";
 import type { LocalCluster } from "../../dev/controlPlane/controlPlane";
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
 import { parsePreview, summarizePreview } from "../../summary/summary";
-import { argocdClusterAddOnTarget, CLI_CLUSTER_RULES, legacyCliTokenOnTarget } from "../support/cliRegistration";
+import {
+    argocdClusterAddOnHub,
+    argocdClusterAddOnTarget,
+    CLI_CLUSTER_RULES,
+    legacyCliTokenOnTarget,
+} from "../support/cliRegistration";
 import {
     ARGOCD_NS,
     configMapRoundTrip,
@@ -260,18 +265,9 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
         // argocd-manager-token-xxxxx (v3.1 on: argocd-manager-long-lived-token). Adopt knows both as the CLI's.
         const legacy = await legacyCliTokenOnTarget(c);
         tokensSeen.add(legacy.token);
-        const config = {
+        await argocdClusterAddOnHub(world.argocd, ARGOCD_NS, "gamma", c.server, {
             bearerToken: cliToken,
             tlsClientConfig: { insecure: false, caData: c.caPem.toString("base64") },
-        };
-        const b64 = (text: string) => Buffer.from(text).toString("base64");
-        await create(world.argocd, `/api/v1/namespaces/${ARGOCD_NS}/secrets`, {
-            metadata: {
-                name: clusterSecretName(c.server),
-                labels: { "argocd.argoproj.io/secret-type": "cluster" },
-                annotations: { "managed-by": "argocd.argoproj.io" },
-            },
-            data: { name: b64("gamma"), server: b64(c.server), config: b64(JSON.stringify(config)) },
         });
 
         // Bindings of the account that the CLI did not make: a platform's cluster-admin binding for a Group and the
@@ -474,7 +470,7 @@ describe("argocd-clusters against real clusters and the real engine", { timeout:
                 annotations: { "kubernetes.io/service-account.name": "argocd-manager" },
             },
             type: "Opaque",
-            data: { note: b64("not a token") },
+            data: { note: Buffer.from("not a token").toString("base64") },
         });
         world.writeConfig([alpha, beta, { ...gamma, adopt: true, revokeCliToken: "argocd-manager-long-lived-token" }]);
         const sameName = await world.pulumi("up");

@@ -15,6 +15,7 @@ import { after, before, describe, it } from "node:test";
 import { clusterSecretName } from "../../argocd/clusterSecret";
 import { STACK_ANNOTATION, stackAnnotationValue } from "../../argocd/names";
 import type { LocalCluster } from "../../dev/controlPlane/controlPlane";
+import { argocdClusterAddOnHub } from "../support/cliRegistration";
 import { ARGOCD_NS, World } from "../support/world";
 
 let eu: World;
@@ -154,23 +155,11 @@ describe("stacks sharing one Argo CD never claim the same cluster", { timeout: 1
     });
 
     it("4. a cluster Secret made by argocd cluster add is not written over without adopt: true", async () => {
-        const b64 = (text: string) => Buffer.from(text).toString("base64");
         const secretName = clusterSecretName(eu.c.server);
-        const created = await eu.argocd.admin("POST", SECRETS, {
-            metadata: {
-                name: secretName,
-                labels: { "argocd.argoproj.io/secret-type": "cluster" },
-                annotations: { "managed-by": "argocd.argoproj.io" },
-            },
-            data: {
-                name: b64("gamma"),
-                server: b64(eu.c.server),
-                config: b64(
-                    JSON.stringify({ bearerToken: "cli-token-never-echoed", tlsClientConfig: { insecure: true } }),
-                ),
-            },
+        await argocdClusterAddOnHub(eu.argocd, ARGOCD_NS, "gamma", eu.c.server, {
+            bearerToken: "cli-token-never-echoed",
+            tlsClientConfig: { insecure: true },
         });
-        assert.equal(created.status, 201, JSON.stringify(created.body));
         const cliSecret = await rawClusterSecret(secretName);
         const claim = { name: "gamma", server: eu.c.server, context: "target-c", allowWildcardRbac: true };
         await refusedClaim(

@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { freePorts } from "../../dev/controlPlane/controlPlane";
 import { ensureToolchain } from "../../dev/toolchain/toolchain";
 import { deployedRevision, liveArgocdPerSuite } from "../support/liveArgocd";
-import { configMapRoundTrip, credentialsFrom, World } from "../support/world";
+import { configMapRoundTrip, credentialsFrom, decodeClusterSecret, World } from "../support/world";
 
 let world: World;
 const closers: { close: () => Promise<void> }[] = [];
@@ -236,10 +236,7 @@ describe("registrations are checked as Argo CD would use them before they are wr
         );
         const found = secrets.body.items.find((x: any) => Buffer.from(x.data.name, "base64").toString() === "alpha-lb");
         assert.ok(found, "alpha-lb's cluster Secret is written");
-        const data = Object.fromEntries(
-            Object.entries(found.data).map(([k, v]) => [k, Buffer.from(v as string, "base64").toString()]),
-        );
-        const secret = { object: found, data, config: JSON.parse(data.config) };
+        const secret = decodeClusterSecret(found);
         assert.equal(
             secret.config.tlsClientConfig.caData,
             lb.caPem.toString("base64"),

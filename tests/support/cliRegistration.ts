@@ -1,11 +1,12 @@
 /**
- * What `argocd cluster add` leaves on a target, made by hand for the end-to-end tests, as Argo CD's
+ * What `argocd cluster add` leaves on a target (and on the Argo CD cluster), made by hand for the end-to-end tests, as Argo CD's
  * util/clusterauth does: the argocd-manager ServiceAccount in kube-system, the ClusterRole argocd-manager-role
  * with full rights and its binding, and a token Secret the token controller fills. Since v3.1 that Secret is
  * `argocd-manager-long-lived-token` (one fixed name, reused); up to v3.0 it was `argocd-manager-token-xxxxx`
  * (generateName), which the CLI also listed in the ServiceAccount's `secrets`.
  */
 import assert from "node:assert/strict";
+import { clusterSecretName } from "../../argocd/clusterSecret";
 import type { LocalCluster } from "../../dev/controlPlane/controlPlane";
 import { eventually } from "./world";
 
@@ -78,4 +79,27 @@ async function filledToken(cluster: LocalCluster, name: string): Promise<string>
         `the token controller fills the CLI's token Secret ${name}`,
     );
     return token;
+}
+
+/**
+ * What `argocd cluster add` writes on the Argo CD cluster `hub`: the cluster Secret named after `server`, labelled
+ * and annotated as the CLI does, registering it as `name` with `config` (its bearer token and TLS settings).
+ */
+export async function argocdClusterAddOnHub(
+    hub: LocalCluster,
+    namespace: string,
+    name: string,
+    server: string,
+    config: Record<string, unknown>,
+): Promise<void> {
+    const b64 = (text: string) => Buffer.from(text).toString("base64");
+    const res = await hub.admin("POST", `/api/v1/namespaces/${namespace}/secrets`, {
+        metadata: {
+            name: clusterSecretName(server),
+            labels: { "argocd.argoproj.io/secret-type": "cluster" },
+            annotations: { "managed-by": "argocd.argoproj.io" },
+        },
+        data: { name: b64(name), server: b64(server), config: b64(JSON.stringify(config)) },
+    });
+    assert.equal(res.status, 201, `the CLI's cluster Secret for ${server}: ${JSON.stringify(res.body)}`);
 }

@@ -6,7 +6,7 @@
  */
 import { kubeRequest } from "../../dev/controlPlane/kubeApi";
 import type { Write, WriteTap } from "../../dev/controlPlane/writeTap";
-import { ARGOCD_NS, credentialsFrom, type PulumiRun, type World } from "./world";
+import { ARGOCD_NS, credentialsFrom, decodeClusterSecret, type PulumiRun, type World } from "./world";
 
 export type Stop = "SIGKILL" | "SIGINT";
 
@@ -106,13 +106,10 @@ export function watchRegistrations(world: World, names: string[]): RegistrationW
                     continue;
                 }
                 const statuses = await Promise.all(
-                    secrets.map(async (s: any) => {
-                        const data = Object.fromEntries(
-                            Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v as string, "base64").toString()]),
-                        );
-                        const creds = credentialsFrom({ object: s, data, config: JSON.parse(data.config) });
-                        return (await kubeRequest(creds, "GET", "/api")).status;
-                    }),
+                    secrets.map(
+                        async (s: any) =>
+                            (await kubeRequest(credentialsFrom(decodeClusterSecret(s)), "GET", "/api")).status,
+                    ),
                 );
                 if (!statuses.includes(200)) fault(`${name}: its cluster answered ${statuses.join(", ")}`);
             }

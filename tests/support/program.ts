@@ -4,11 +4,13 @@
  * gives each file its own process.
  */
 
+import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
+import { ConfigurationError } from "../../stack/settings";
 import type { FakeApi } from "./fakeApi";
 import { type ClusterMocks, installMocks, resolvedValue } from "./mocks";
 
@@ -110,4 +112,21 @@ function contextsIn(config: Record<string, unknown>): string[] {
     const argocd = config["argocd-clusters:argocd"] as { context?: string } | undefined;
     const clusters = (config["argocd-clusters:clusters"] ?? []) as { context?: string }[];
     return [argocd?.context, ...clusters.map((c) => c.context)].filter((c): c is string => typeof c === "string");
+}
+
+/**
+ * Asserts that the run was refused by the stack's checks before anything was registered (the only resources are the
+ * stack's read of its own outputs and its deployment identity, which write nothing on any cluster) and returns the
+ * refusal, for the caller's checks of its problems. `why` says what the run did before the fix.
+ */
+export async function refusedBeforeRegistering(run: ProgramRun, why: string): Promise<ConfigurationError> {
+    const result = await run.result;
+    assert.ok("error" in result, `the up must fail: ${why}`);
+    assert.ok(result.error instanceof ConfigurationError, String(result.error));
+    assert.deepEqual(
+        run.mocks.resources.map((r) => r.type),
+        ["pulumi:pulumi:StackReference", "random:index/randomId:RandomId"],
+        "nothing may be registered",
+    );
+    return result.error;
 }

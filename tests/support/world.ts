@@ -495,13 +495,7 @@ export class World {
         if (res.status === 404) return undefined;
         if (res.status !== 200)
             throw new Error(`reading the cluster Secret: ${res.status} ${JSON.stringify(res.body)}`);
-        const data = Object.fromEntries(
-            Object.entries(res.body.data ?? {}).map(([k, v]) => [
-                k,
-                Buffer.from(v as string, "base64").toString("utf8"),
-            ]),
-        );
-        return { object: res.body, data, config: JSON.parse(data.config) };
+        return decodeClusterSecret(res.body);
     }
 
     /** The bearer token Argo CD holds for `target`: the one in its cluster Secret, which must exist. */
@@ -621,6 +615,14 @@ export async function eventually<T>(probe: () => Promise<T>, expected: T, messag
 }
 
 /** Credentials exactly as Argo CD derives them from a cluster Secret: `server` plus `config`. */
+/** A cluster Secret as the API returns it, with its data decoded and its config parsed. */
+export function decodeClusterSecret(object: any): ClusterSecret {
+    const data = Object.fromEntries(
+        Object.entries(object.data ?? {}).map(([k, v]) => [k, Buffer.from(v as string, "base64").toString("utf8")]),
+    );
+    return { object, data, config: JSON.parse(data.config) };
+}
+
 export function credentialsFrom(secret: ClusterSecret): ApiCredentials {
     const tls = secret.config.tlsClientConfig ?? {};
     return {
