@@ -82,6 +82,12 @@ export const CLUSTER_IDENTIFIER_ANNOTATION = "argocd-clusters/cluster-identifier
 export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 
 /**
+ * pulumi-kubernetes applies an object carrying this annotation under the field manager it names, instead of one
+ * it makes up when it creates the object. Set on every object we write (components/fieldManager.ts).
+ */
+export const PATCH_FIELD_MANAGER_ANNOTATION = "pulumi.com/patchFieldManager";
+
+/**
  * On the cluster Secret of a registration with `token.rotateEvery`, for whoever reads it with kubectl: when
  * the token it holds was issued, and from when the next `up` replaces it (RFC 3339, UTC).
  */
@@ -112,6 +118,7 @@ export const RESERVED_ANNOTATIONS = [
     ALLOW_WILDCARD_RBAC_ANNOTATION,
     CLUSTER_IDENTIFIER_ANNOTATION,
     PATCH_FORCE_ANNOTATION,
+    PATCH_FIELD_MANAGER_ANNOTATION,
     TOKEN_ISSUED_AT_ANNOTATION,
     TOKEN_ROTATES_AT_ANNOTATION,
     TOKEN_KIND_ANNOTATION,

@@ -40,12 +40,15 @@ import type { ArgoCDSpec, ClusterSpec, VerifyMode } from "../stack/settings";
 import { BoundToken, type TargetConnection, targetConnection } from "./boundToken";
 import { childName } from "./childNames";
 import { type AccessCheck, type ArgoConnection, checkConnection, expectedAccess } from "./connectionCheck";
+import { fieldManagerAnnotation, handOverFieldManager } from "./fieldManager";
 import type { DeploymentIdentity } from "./identity";
 import {
+    annotationsOf,
     createClusterRoleAndBinding,
     createRolesAndBindings,
     createServiceAccount,
     createTokenSecret,
+    options,
     type StepContext,
 } from "./managerAccess";
 import { refuseForeignOnCreate, targetObject } from "./targetObjects";
@@ -147,8 +150,9 @@ function createBoundToken(
         },
         { parent },
     );
+    const objectChild = childName(step.name, "boundTokenObject");
     const boundObject = new k8s.core.v1.Secret(
-        childName(step.name, "boundTokenObject"),
+        objectChild,
         {
             metadata: {
                 name: pulumi
@@ -156,7 +160,9 @@ function createBoundToken(
                     .apply(([sa, hex]) => boundTokenObjectName(sa, hex)),
                 namespace: account.metadata.namespace,
                 labels: step.labels,
-                annotations: { ...step.annotations, [BOUND_TOKEN_SERVICE_ACCOUNT_ANNOTATION]: account.metadata.name },
+                annotations: annotationsOf(step, objectChild, {
+                    [BOUND_TOKEN_SERVICE_ACCOUNT_ANNOTATION]: account.metadata.name,
+                }),
                 ownerReferences: [
                     {
                         apiVersion: "v1",
@@ -168,7 +174,7 @@ function createBoundToken(
             },
             type: BOUND_TOKEN_OBJECT_TYPE,
         },
-        { parent, provider: step.provider, dependsOn: [account], retainOnDelete: true },
+        { ...options(step, [account]), retainOnDelete: true },
     );
     let connection: Promise<TargetConnection> | undefined;
     const token = new BoundToken(
@@ -237,6 +243,9 @@ export class ClusterRegistration extends pulumi.ComponentResource {
                 ? undefined
                 : (kind, namespace) =>
                       refuseForeignOnCreate(cluster, args.identity.owner, targetObject(cluster, kind, namespace)),
+            fieldManager: (child) =>
+                fieldManagerAnnotation(args.identity.id, child, targetClusterIdentifier(cluster.server)),
+            beforeUpdate: handOverFieldManager(cluster.access, args.identity.owner, cluster.server),
         };
 
         const neverPatched = createdButNeverPatched([...cluster.rules, ...(cluster.clusterRules ?? [])]);
@@ -450,11 +459,13 @@ function createClusterSecret(
         ...ownershipLabels(),
         [SECRET_TYPE_LABEL]: SECRET_TYPE_CLUSTER,
     };
+    const child = childName(name, "clusterSecret");
     const annotations = {
         ...cluster.annotations,
         ...ownershipAnnotations(args.identity.id),
         ...adoptAnnotations(cluster.adopt),
         [CLUSTER_IDENTIFIER_ANNOTATION]: argocdClusterIdentifier(argocd.name),
+        ...fieldManagerAnnotation(args.identity.id, child, argocdClusterIdentifier(argocd.name)),
         [TOKEN_KIND_ANNOTATION]: cluster.token.kind,
         ...(token.expiresAt && token.renewsAt && args.boundTokenSchedule
             ? {
@@ -471,7 +482,7 @@ function createClusterSecret(
             : {}),
     };
     return new k8s.core.v1.Secret(
-        childName(name, "clusterSecret"),
+        child,
         {
             metadata: {
                 name: clusterSecretName(cluster.server),
@@ -491,7 +502,14 @@ function createClusterSecret(
             // and then delete it: Argo CD loses the cluster while `up` succeeds. Deleted first, it is written again
             // at once; the registration summary announces the replacement.
             deleteBeforeReplace: true,
-            hooks: cluster.verify === "off" ? undefined : { beforeCreate: [check], beforeUpdate: [check] },
+            hooks: {
+                beforeCreate: cluster.verify === "off" ? [] : [check],
+                // The check first: when it refuses, nothing on the Secret has changed, not even who manages it.
+                beforeUpdate: [
+                    ...(cluster.verify === "off" ? [] : [check]),
+                    handOverFieldManager(argocd.access, args.identity.owner, cluster.server),
+                ],
+            },
             // Argo CD writes these itself (hard refresh requests, auto-labelled cluster info): never drift.
             ignoreChanges: [
                 `metadata.annotations["${ARGOCD_REFRESH_ANNOTATION}"]`,

@@ -33,20 +33,30 @@ export interface StepContext {
      * adoption.ts proves.
      */
     beforeCreate?: (kind: ObjectRef["kind"], namespace?: string) => () => Promise<void>;
+    /** The annotation naming the field manager of the child named `child` (fieldManager.ts). */
+    fieldManager: (child: string) => Record<string, pulumi.Input<string>>;
+    /** Run by the engine right before it updates an object a step wrote (fieldManager.ts handOverFieldManager). */
+    beforeUpdate: pulumi.ResourceHookFunction;
 }
 
-function metadata(step: StepContext, name: pulumi.Input<string>, namespace?: pulumi.Input<string>) {
-    return { name, namespace, labels: step.labels, annotations: step.annotations };
+/** The annotations of the child `child`: the step's marks, its field manager and `extra`. */
+export function annotationsOf(step: StepContext, child: string, extra: Record<string, pulumi.Input<string>> = {}) {
+    return { ...step.annotations, ...step.fieldManager(child), ...extra };
 }
 
-function options(step: StepContext, dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions {
-    return { parent: step.parent, provider: step.provider, dependsOn };
+function metadata(step: StepContext, child: string, name: pulumi.Input<string>, namespace?: pulumi.Input<string>) {
+    return { name, namespace, labels: step.labels, annotations: annotationsOf(step, child) };
+}
+
+export function options(step: StepContext, dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions {
+    return { parent: step.parent, provider: step.provider, dependsOn, hooks: { beforeUpdate: [step.beforeUpdate] } };
 }
 
 /** `options`, plus the check before the step's object of `kind` (in `namespace`) is created. */
 function guarded(step: StepContext, kind: ObjectRef["kind"], namespace?: string): pulumi.CustomResourceOptions {
     const hook = step.beforeCreate?.(kind, namespace);
-    return { ...options(step), ...(hook ? { hooks: { beforeCreate: [hook] } } : {}) };
+    const plain = options(step);
+    return hook ? { ...plain, hooks: { ...plain.hooks, beforeCreate: [hook] } } : plain;
 }
 
 export function createServiceAccount(
@@ -54,10 +64,11 @@ export function createServiceAccount(
     namespace: string,
     serviceAccount: string,
 ): k8s.core.v1.ServiceAccount {
+    const child = childName(step.name, "serviceAccount");
     return new k8s.core.v1.ServiceAccount(
-        childName(step.name, "serviceAccount"),
+        child,
         {
-            metadata: metadata(step, serviceAccount, namespace),
+            metadata: metadata(step, child, serviceAccount, namespace),
         },
         guarded(step, "ServiceAccount", namespace),
     );
@@ -80,21 +91,23 @@ export function createClusterRoleAndBinding(
     allowWildcardRbac: boolean,
 ): pulumi.Resource[] {
     const optIn: Record<string, string> = allowWildcardRbac ? { [ALLOW_WILDCARD_RBAC_ANNOTATION]: "true" } : {};
+    const roleChild = childName(step.name, "clusterRole");
     const role = new k8s.rbac.v1.ClusterRole(
-        childName(step.name, "clusterRole"),
+        roleChild,
         {
             metadata: {
-                ...metadata(step, account.metadata.name.apply(roleName)),
-                annotations: { ...step.annotations, ...optIn },
+                ...metadata(step, roleChild, account.metadata.name.apply(roleName)),
+                annotations: annotationsOf(step, roleChild, optIn),
             },
             rules,
         },
         guarded(step, "ClusterRole"),
     );
+    const bindingChild = childName(step.name, "clusterRoleBinding");
     const binding = new k8s.rbac.v1.ClusterRoleBinding(
-        childName(step.name, "clusterRoleBinding"),
+        bindingChild,
         {
-            metadata: metadata(step, account.metadata.name.apply(roleBindingName)),
+            metadata: metadata(step, bindingChild, account.metadata.name.apply(roleBindingName)),
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
             subjects: subjectOf(account),
         },
@@ -111,18 +124,20 @@ export function createRolesAndBindings(
     rules: pulumi.Input<PolicyRule[]>,
 ): pulumi.Resource[] {
     return namespaces.flatMap((namespace) => {
+        const roleChild = roleChildName(step.name, namespace);
         const role = new k8s.rbac.v1.Role(
-            roleChildName(step.name, namespace),
+            roleChild,
             {
-                metadata: metadata(step, account.metadata.name.apply(roleName), namespace),
+                metadata: metadata(step, roleChild, account.metadata.name.apply(roleName), namespace),
                 rules,
             },
             guarded(step, "Role", namespace),
         );
+        const bindingChild = roleBindingChildName(step.name, namespace);
         const binding = new k8s.rbac.v1.RoleBinding(
-            roleBindingChildName(step.name, namespace),
+            bindingChild,
             {
-                metadata: metadata(step, account.metadata.name.apply(roleBindingName), namespace),
+                metadata: metadata(step, bindingChild, account.metadata.name.apply(roleBindingName), namespace),
                 roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
                 subjects: subjectOf(account),
             },
@@ -155,14 +170,15 @@ export function createTokenSecret(
         { parent: step.parent },
     );
     const name = pulumi.all([account.metadata.name, suffix.hex]).apply(([sa, hex]) => tokenSecretName(sa, hex));
+    const child = childName(step.name, "token");
     return new k8s.core.v1.Secret(
-        childName(step.name, "token"),
+        child,
         {
             metadata: {
-                ...metadata(step, name, account.metadata.namespace),
+                ...metadata(step, child, name, account.metadata.namespace),
                 // Taken from the created ServiceAccount, so the Secret is only created once the account exists:
                 // the token controller ignores a Secret whose account is missing and the wait would time out.
-                annotations: { ...step.annotations, [SERVICE_ACCOUNT_NAME_ANNOTATION]: account.metadata.name },
+                annotations: annotationsOf(step, child, { [SERVICE_ACCOUNT_NAME_ANNOTATION]: account.metadata.name }),
             },
             type: SERVICE_ACCOUNT_TOKEN_TYPE,
         },

@@ -4,6 +4,7 @@ const mocks = installMocks();
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { fieldManagerName } from "../../../components/fieldManager";
 import { PRODUCTION, PRODUCTION_SECRET, register, TEST_OWNER_ID } from "../../support/fixtures";
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
@@ -95,6 +96,8 @@ describe("ClusterRegistration in cluster-wide mode", () => {
             "argocd-clusters/owner": TEST_OWNER_ID,
             "argocd-clusters/cluster-identifier": "argocd:argocd",
             "argocd-clusters/token-kind": "secret",
+            // The field manager it is applied under, the same in every run (components/fieldManager.ts).
+            "pulumi.com/patchFieldManager": fieldManagerName(TEST_OWNER_ID, "exact-cluster-secret", "argocd:argocd"),
         });
 
         // The token is decoded from the token Secret; the CA is the target's own, so TLS is verified.
@@ -121,7 +124,26 @@ describe("ClusterRegistration in cluster-wide mode", () => {
             "argocd-clusters/stack": "argocd-clusters/test",
             "argocd-clusters/owner": TEST_OWNER_ID,
             "argocd-clusters/cluster-identifier": "https://nooptin.example:6443",
+            "pulumi.com/patchFieldManager": fieldManagerName(
+                TEST_OWNER_ID,
+                "nooptin-cluster-role",
+                "https://nooptin.example:6443",
+            ),
         });
+    });
+
+    it("applies every object under a field manager named by us, one per object (components/fieldManager.ts)", async () => {
+        await register("managers", { server: "https://managers.example:6443" });
+        const objects = children("managers").all.filter((r) => r.type.startsWith("kubernetes:"));
+        const managers = objects.map((r) => r.inputs.metadata.annotations["pulumi.com/patchFieldManager"]);
+        for (const [i, m] of managers.entries())
+            assert.match(String(m), /^argocd-clusters-[0-9a-f]{16}$/, `${objects[i].name} names no manager`);
+        assert.equal(new Set(managers).size, objects.length, "two objects share a field manager");
+        const secret = children("managers").one("cluster-secret");
+        assert.equal(
+            secret.inputs.metadata.annotations["pulumi.com/patchFieldManager"],
+            fieldManagerName(TEST_OWNER_ID, "managers-cluster-secret", "argocd:argocd"),
+        );
     });
 
     it("grants custom rules instead of full rights", async () => {
