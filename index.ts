@@ -15,6 +15,7 @@ import { type Adoption, finishAdoption, foreignObjects } from "./components/adop
 import { childName } from "./components/childNames";
 import { claimConflicts } from "./components/claims";
 import { ClusterRegistration } from "./components/clusterRegistration";
+import { inheritedFieldManagers } from "./components/fieldManager";
 import { deploymentIdentity } from "./components/identity";
 import { type Unlisted, unlistedOnTarget } from "./components/listedKinds";
 import { clusterProvider } from "./components/providers";
@@ -143,69 +144,77 @@ async function main() {
     });
 
     // A retired entry stays in the stack file only to say "remove it anyway"; nothing is registered for it.
-    const registrations = clusters
-        .filter((cluster) => !cluster.retire)
-        .map((cluster) => {
-            // Resources are named after the cluster Secret, i.e. the server URL: a new display name is an update.
-            const name = clusterSecretName(cluster.server);
-            const adoption = adoptions.get(cluster);
-            const recorded = recordedFor(cluster);
-            const schedule = tokenSchedule(cluster.token, cluster.tokenRotation, recorded, now);
-            const bound =
-                cluster.token.kind === "bound"
-                    ? boundTokenSchedule(cluster.token, cluster.tokenRotation, recorded, now)
-                    : undefined;
-            const registration = new ClusterRegistration(name, {
-                cluster,
-                argocd,
-                identity,
-                hubMove,
-                tokenSchedule: schedule,
-                boundTokenSchedule: bound,
-                targetProvider: clusterProvider(
-                    childName(name, "provider"),
-                    cluster.access,
-                    targetClusterIdentifier(cluster.server),
-                ),
-                argocdProvider,
-            });
-            // What each registration is, keyed by its Argo CD name. No credentials. The next run reads it back
-            // (removalGuard.ts) to know what it removes.
-            return [
-                cluster.name,
-                {
-                    server: registration.server,
-                    secretName: registration.secretName,
-                    serviceAccount: registration.serviceAccount,
-                    tokenSecretName: registration.tokenSecretName,
-                    mode: registration.mode,
-                    namespaces: cluster.namespaces ?? [],
-                    tokenKind: registration.tokenKind,
-                    // With rotateEvery: read back by the next run to know when to rotate (tokenSchedule.ts).
-                    ...(schedule
-                        ? {
-                              tokenIssuedAt: schedule.issuedAt,
-                              tokenRotatesAt: schedule.rotatesAt,
-                              tokenRotation: cluster.tokenRotation,
-                          }
-                        : {}),
-                    // Bound kind: read back by the next run to know when to renew (boundTokenSchedule).
-                    ...(bound && cluster.token.lifetime
-                        ? {
-                              tokenIssuedAt: bound.issuedAt,
-                              tokenExpiresAt: registration.tokenExpiresAt,
-                              tokenRenewsAt: registration.tokenRenewsAt,
-                              tokenLifetime: cluster.token.lifetime.text,
-                              tokenRotation: cluster.tokenRotation,
-                          }
-                        : {}),
-                    // Resolves once the CLI's leftovers are gone; a failure there fails the up.
-                    ...(adoption
-                        ? { adopted: finishAdoption(adoption, registration.secretName).apply(() => true) }
-                        : {}),
-                },
-            ] as const;
+    const registered = clusters.filter((cluster) => !cluster.retire);
+    // The field managers objects of an earlier release keep (components/fieldManager.ts): read on the first run
+    // after upgrading, from the record after that.
+    const inherited = await Promise.all(
+        registered.map((c) =>
+            inheritedFieldManagers(c, recordedFor(c), argocd, !hubMove, owner, clusterSecretName(c.server)),
+        ),
+    );
+    const registrations = registered.map((cluster, i) => {
+        // Resources are named after the cluster Secret, i.e. the server URL: a new display name is an update.
+        const name = clusterSecretName(cluster.server);
+        const fieldManagers = inherited[i];
+        const adoption = adoptions.get(cluster);
+        const recorded = recordedFor(cluster);
+        const schedule = tokenSchedule(cluster.token, cluster.tokenRotation, recorded, now);
+        const bound =
+            cluster.token.kind === "bound"
+                ? boundTokenSchedule(cluster.token, cluster.tokenRotation, recorded, now)
+                : undefined;
+        const registration = new ClusterRegistration(name, {
+            cluster,
+            argocd,
+            identity,
+            fieldManagers,
+            hubMove,
+            tokenSchedule: schedule,
+            boundTokenSchedule: bound,
+            targetProvider: clusterProvider(
+                childName(name, "provider"),
+                cluster.access,
+                targetClusterIdentifier(cluster.server),
+            ),
+            argocdProvider,
         });
+        // What each registration is, keyed by its Argo CD name. No credentials. The next run reads it back
+        // (removalGuard.ts) to know what it removes.
+        return [
+            cluster.name,
+            {
+                server: registration.server,
+                secretName: registration.secretName,
+                serviceAccount: registration.serviceAccount,
+                tokenSecretName: registration.tokenSecretName,
+                mode: registration.mode,
+                namespaces: cluster.namespaces ?? [],
+                tokenKind: registration.tokenKind,
+                // Read back by the next run, so it never reads the objects for them again (fieldManager.ts).
+                fieldManagers,
+                // With rotateEvery: read back by the next run to know when to rotate (tokenSchedule.ts).
+                ...(schedule
+                    ? {
+                          tokenIssuedAt: schedule.issuedAt,
+                          tokenRotatesAt: schedule.rotatesAt,
+                          tokenRotation: cluster.tokenRotation,
+                      }
+                    : {}),
+                // Bound kind: read back by the next run to know when to renew (boundTokenSchedule).
+                ...(bound && cluster.token.lifetime
+                    ? {
+                          tokenIssuedAt: bound.issuedAt,
+                          tokenExpiresAt: registration.tokenExpiresAt,
+                          tokenRenewsAt: registration.tokenRenewsAt,
+                          tokenLifetime: cluster.token.lifetime.text,
+                          tokenRotation: cluster.tokenRotation,
+                      }
+                    : {}),
+                // Resolves once the CLI's leftovers are gone; a failure there fails the up.
+                ...(adoption ? { adopted: finishAdoption(adoption, registration.secretName).apply(() => true) } : {}),
+            },
+        ] as const;
+    });
     Error.stackTraceLimit = stackTraceLimit;
 
     return {

@@ -40,7 +40,7 @@ import type { ArgoCDSpec, ClusterSpec, VerifyMode } from "../stack/settings";
 import { BoundToken, type TargetConnection, targetConnection } from "./boundToken";
 import { childName } from "./childNames";
 import { type AccessCheck, type ArgoConnection, checkConnection, expectedAccess } from "./connectionCheck";
-import { fieldManagerAnnotation, handOverFieldManager } from "./fieldManager";
+import { fieldManagerAnnotation } from "./fieldManager";
 import type { DeploymentIdentity } from "./identity";
 import {
     annotationsOf,
@@ -48,7 +48,6 @@ import {
     createRolesAndBindings,
     createServiceAccount,
     createTokenSecret,
-    options,
     type StepContext,
 } from "./managerAccess";
 import { refuseForeignOnCreate, targetObject } from "./targetObjects";
@@ -78,6 +77,11 @@ export interface ClusterRegistrationArgs {
     /** The deployment identity (identity.ts): written on every object as OWNER_ANNOTATION, and what proves
      * superseded tokens ours before they are revoked. */
     identity: DeploymentIdentity;
+    /**
+     * The field managers children keep from an earlier release, by the part of their name after the
+     * registration's (fieldManager.ts inheritedFieldManagers); every other child gets a name derived for it.
+     */
+    fieldManagers: Record<string, string>;
     /** Provider for the Argo CD cluster, identified by `argocdClusterIdentifier(argocd.name)`; writes the cluster Secret. */
     argocdProvider: k8s.Provider;
     /**
@@ -174,7 +178,7 @@ function createBoundToken(
             },
             type: BOUND_TOKEN_OBJECT_TYPE,
         },
-        { ...options(step, [account]), retainOnDelete: true },
+        { parent, provider: step.provider, dependsOn: [account], retainOnDelete: true },
     );
     let connection: Promise<TargetConnection> | undefined;
     const token = new BoundToken(
@@ -244,8 +248,13 @@ export class ClusterRegistration extends pulumi.ComponentResource {
                 : (kind, namespace) =>
                       refuseForeignOnCreate(cluster, args.identity.owner, targetObject(cluster, kind, namespace)),
             fieldManager: (child) =>
-                fieldManagerAnnotation(args.identity.id, child, targetClusterIdentifier(cluster.server)),
-            beforeUpdate: handOverFieldManager(cluster.access, args.identity.owner, cluster.server),
+                fieldManagerAnnotation(
+                    args.identity.id,
+                    name,
+                    child,
+                    targetClusterIdentifier(cluster.server),
+                    args.fieldManagers,
+                ),
         };
 
         const neverPatched = createdButNeverPatched([...cluster.rules, ...(cluster.clusterRules ?? [])]);
@@ -465,7 +474,13 @@ function createClusterSecret(
         ...ownershipAnnotations(args.identity.id),
         ...adoptAnnotations(cluster.adopt),
         [CLUSTER_IDENTIFIER_ANNOTATION]: argocdClusterIdentifier(argocd.name),
-        ...fieldManagerAnnotation(args.identity.id, child, argocdClusterIdentifier(argocd.name)),
+        ...fieldManagerAnnotation(
+            args.identity.id,
+            name,
+            child,
+            argocdClusterIdentifier(argocd.name),
+            args.fieldManagers,
+        ),
         [TOKEN_KIND_ANNOTATION]: cluster.token.kind,
         ...(token.expiresAt && token.renewsAt && args.boundTokenSchedule
             ? {
@@ -502,14 +517,7 @@ function createClusterSecret(
             // and then delete it: Argo CD loses the cluster while `up` succeeds. Deleted first, it is written again
             // at once; the registration summary announces the replacement.
             deleteBeforeReplace: true,
-            hooks: {
-                beforeCreate: cluster.verify === "off" ? [] : [check],
-                // The check first: when it refuses, nothing on the Secret has changed, not even who manages it.
-                beforeUpdate: [
-                    ...(cluster.verify === "off" ? [] : [check]),
-                    handOverFieldManager(argocd.access, args.identity.owner, cluster.server),
-                ],
-            },
+            hooks: cluster.verify === "off" ? undefined : { beforeCreate: [check], beforeUpdate: [check] },
             // Argo CD writes these itself (hard refresh requests, auto-labelled cluster info): never drift.
             ignoreChanges: [
                 `metadata.annotations["${ARGOCD_REFRESH_ANNOTATION}"]`,

@@ -10,26 +10,33 @@
  *
  * So every object carries PATCH_FIELD_MANAGER_ANNOTATION, which pulumi-kubernetes reads before anything else
  * (provider.go fieldManagerName): a retried create applies under the name the stopped one used, and owns what
- * that one wrote. The name stays apart wherever a conflict is what protects: it is derived from the deployment
- * identity (another deployment under the same stack name applies under other names), the child's name (two
- * registrations on one cluster never share one) and the cluster identifier of the object's provider (a new
- * registration that replaces an old one on the same cluster still conflicts with it: names.ts,
- * CLUSTER_IDENTIFIER_ANNOTATION).
+ * that one wrote. A new object's name is derived from the deployment identity (another deployment under the same
+ * stack name applies under other names), the child's name (two registrations on one cluster never share one)
+ * and the cluster identifier of the object's provider (a new registration that replaces an old one on the same
+ * cluster still conflicts with it: names.ts, CLUSTER_IDENTIFIER_ANNOTATION).
  *
- * Objects created before this annotation existed are managed by the made-up name their state records. The
- * first update that brings the annotation would apply under the new name and be refused on every value it
- * changes, so the hook below first hands the recorded manager's entries to the new name.
+ * An object an earlier release made keeps the name pulumi-kubernetes made up for it: under any other name, every
+ * value the same run changes (a rotation, new rules) would conflict with the old one, in the preview and in the
+ * up. The first run after upgrading reads those names from the objects (inheritedFieldManagers) and the record of
+ * every later run carries them (index.ts `fieldManagers`), so no run reads them again.
  */
 import { createHash } from "node:crypto";
 import type * as K8s from "@kubernetes/client-node";
 import * as pulumi from "@pulumi/pulumi";
+import { clusterSecretName } from "../argocd/clusterSecret";
 import { PATCH_FIELD_MANAGER_ANNOTATION } from "../argocd/names";
-import type { ClusterAccess } from "../stack/kubeconfig";
-import { clientNode, describeFailure, kubeConfigOf, statusOf, withDeadline } from "./kubeClient";
+import type { ArgoCDSpec, ClusterSpec } from "../stack/settings";
+import { CHILD_SUFFIXES, roleBindingChildName, roleChildName } from "./childNames";
+import { clientNode, describeFailure, kubeConfigOf } from "./kubeClient";
 import { isOurs, type ObjectRef, type Owner } from "./ownership";
+import type { RecordedRegistration } from "./removalGuard";
+import { readObject, targetObject } from "./targetObjects";
 
 /** Where our names start, so that `kubectl get --show-managed-fields` says who applied what. */
 const PREFIX = "argocd-clusters-";
+
+/** How pulumi-kubernetes names the manager of an object it creates without one given. */
+const MADE_UP = /^pulumi-kubernetes-[0-9a-f]{8}$/;
 
 /**
  * The field manager of the child `child` of a deployment with identity `identity`, on the cluster its provider
@@ -40,88 +47,144 @@ export function fieldManagerName(identity: string, child: string, clusterIdentif
     return PREFIX + digest.slice(0, 16);
 }
 
-/** The annotation for an object's metadata. */
+/**
+ * The annotation for the metadata of the child `child` of the registration `registration`: the name it
+ * inherited (keyed by the part of `child` after `<registration>-`), else the derived one.
+ */
 export function fieldManagerAnnotation(
     identity: pulumi.Input<string>,
+    registration: string,
     child: string,
     clusterIdentifier: string,
+    inherited: Record<string, string>,
 ): Record<string, pulumi.Output<string>> {
+    const kept = inherited[childKey(registration, child)];
     return {
         [PATCH_FIELD_MANAGER_ANNOTATION]: pulumi
             .output(identity)
-            .apply((id) => fieldManagerName(id, child, clusterIdentifier)),
+            .apply((id) => kept ?? fieldManagerName(id, child, clusterIdentifier)),
     };
 }
 
+/** `child` without its registration's name: the key of the record's `fieldManagers`. */
+function childKey(registration: string, child: string): string {
+    return child.startsWith(`${registration}-`) ? child.slice(registration.length + 1) : child;
+}
+
 /**
- * The managedFields an object should have once `from`'s entries are `to`'s: renamed, or dropped where `to`
- * already has an entry for the same operation and subresource (an earlier update applied under it and was
- * stopped before it gave `from` up). Undefined when `from` has no entry: nothing to hand over.
+ * The name pulumi-kubernetes made up for an object an earlier release applied: its one Apply manager of that
+ * form, when it has exactly one and none of ours. Two of them (a create of an earlier release stopped and retried)
+ * cannot be told apart: undefined.
  */
-export function handedOver(
-    managedFields: K8s.V1ManagedFieldsEntry[],
-    from: string,
-    to: string,
-): K8s.V1ManagedFieldsEntry[] | undefined {
-    if (!managedFields.some((e) => e.manager === from)) return undefined;
-    const slot = (e: K8s.V1ManagedFieldsEntry) => `${e.operation}/${e.subresource ?? ""}`;
-    const taken = new Set(managedFields.filter((e) => e.manager === to).map(slot));
-    return managedFields.flatMap((e) => {
-        if (e.manager !== from) return [e];
-        return taken.has(slot(e)) ? [] : [{ ...e, manager: to }];
+export function madeUpManager(managedFields: K8s.V1ManagedFieldsEntry[]): string | undefined {
+    const applied = managedFields.filter((e) => e.operation === "Apply").map((e) => e.manager ?? "");
+    if (applied.some((m) => m.startsWith(PREFIX))) return undefined;
+    const made = [...new Set(applied.filter((m) => MADE_UP.test(m)))];
+    return made.length === 1 ? made[0] : undefined;
+}
+
+/** Where each object of a registration is, by the key of its child. */
+interface Placed {
+    key: string;
+    ref: ObjectRef;
+    hub: boolean;
+}
+
+/**
+ * The objects an earlier release may have applied for `cluster`, by the names this run writes (the token's by
+ * the record, as only the record knows it).
+ */
+function placedObjects(
+    cluster: ClusterSpec,
+    recorded: RecordedRegistration,
+    argocdNamespace: string,
+    registration: string,
+): Placed[] {
+    const target = (key: string, kind: ObjectRef["kind"], namespace?: string): Placed => ({
+        key,
+        ref: targetObject(cluster, kind, namespace),
+        hub: false,
     });
+    const dash = (suffix: string) => suffix.slice(1);
+    const clusterWide = [
+        target(dash(CHILD_SUFFIXES.clusterRole), "ClusterRole"),
+        target(dash(CHILD_SUFFIXES.clusterRoleBinding), "ClusterRoleBinding"),
+    ];
+    const namespaced = cluster.namespaces !== undefined && cluster.namespaces.length > 0;
+    const placed = [
+        target(dash(CHILD_SUFFIXES.serviceAccount), "ServiceAccount"),
+        ...(namespaced
+            ? (cluster.namespaces ?? []).flatMap((ns) => [
+                  target(childKey(registration, roleChildName(registration, ns)), "Role", ns),
+                  target(childKey(registration, roleBindingChildName(registration, ns)), "RoleBinding", ns),
+              ])
+            : []),
+        ...(!namespaced || cluster.clusterResources ? clusterWide : []),
+        {
+            key: dash(CHILD_SUFFIXES.clusterSecret),
+            ref: {
+                kind: "Secret",
+                namespace: argocdNamespace,
+                name: clusterSecretName(cluster.server),
+                server: cluster.server,
+            },
+            hub: true,
+        } satisfies Placed,
+    ];
+    if (recorded.tokenSecretName !== undefined) {
+        const suffix = recorded.tokenKind === "bound" ? CHILD_SUFFIXES.boundTokenObject : CHILD_SUFFIXES.token;
+        placed.push({
+            key: dash(suffix),
+            ref: {
+                kind: "Secret",
+                namespace: cluster.systemNamespace,
+                name: recorded.tokenSecretName,
+                server: cluster.server,
+            },
+            hub: false,
+        });
+    }
+    return placed;
 }
 
 /**
- * A before-update hook for an object of ours on the cluster reached through `access` (the target's, or Argo CD's
- * for the cluster Secret), which belongs to the registration of `server`. It acts only when the state's manager differs
- * from the annotation's, on an object that is ours, and only on ownership records: no value changes. The patch
- * carries the read's resourceVersion, so an object changed in between is left alone (and its update is then
- * refused by the API server as a conflict, loudly).
+ * The made-up names the children of `cluster`'s registration keep, by child key. Only for the registration the
+ * last up recorded with this very server (the cluster Secret: under the same Argo CD name and namespace): a new
+ * server, even another spelling of it, is a new registration whose objects get new names, and so still conflict
+ * with the old ones. From the record when it has them; else (a record of an earlier release) read from the
+ * objects that are ours. Reads nothing else and writes nothing.
  */
-export function handOverFieldManager(access: ClusterAccess, owner: Owner, server: string): pulumi.ResourceHookFunction {
-    return async (args) => {
-        const recorded: unknown = args.oldOutputs?.__fieldManager;
-        const wanted: unknown = args.newInputs?.metadata?.annotations?.[PATCH_FIELD_MANAGER_ANNOTATION];
-        if (typeof recorded !== "string" || typeof wanted !== "string" || recorded === wanted) return;
-        const { apiVersion, kind, metadata } = args.oldOutputs ?? {};
-        const { name, namespace } = metadata ?? {};
-        const what = `${kind} ${namespace ? `${namespace}/` : ""}${name}`;
+export async function inheritedFieldManagers(
+    cluster: ClusterSpec,
+    recorded: RecordedRegistration | undefined,
+    argocd: Pick<ArgoCDSpec, "namespace" | "access">,
+    sameArgocd: boolean,
+    owner: Owner,
+    registration: string,
+): Promise<Record<string, string>> {
+    if (!recorded || recorded.server !== cluster.server) return {};
+    const secretKey = CHILD_SUFFIXES.clusterSecret.slice(1);
+    const keep = (entries: [string, string][]) =>
+        Object.fromEntries(entries.filter(([key]) => sameArgocd || key !== secretKey));
+    if (recorded.fieldManagers !== undefined) return keep(Object.entries(recorded.fieldManagers));
+    const k8s = await clientNode();
+    const found: [string, string][] = [];
+    const unread: string[] = [];
+    for (const { key, ref, hub } of placedObjects(cluster, recorded, argocd.namespace, registration)) {
         try {
-            const k8s = await clientNode();
-            const client = k8s.KubernetesObjectApi.makeApiClient(await kubeConfigOf(access));
-            const spec = { apiVersion, kind, metadata: { name, namespace } };
-            const live = await withDeadline(client.read(spec));
-            const ref = { kind: kind as ObjectRef["kind"], namespace, name, server };
-            if (!isOurs(live.metadata, owner, ref)) return;
-            const fields = handedOver(live.metadata?.managedFields ?? [], recorded, wanted);
-            if (fields === undefined) return;
-            await withDeadline(
-                client.patch(
-                    {
-                        ...spec,
-                        metadata: {
-                            ...spec.metadata,
-                            resourceVersion: live.metadata?.resourceVersion,
-                            managedFields: fields,
-                        },
-                    },
-                    undefined,
-                    undefined,
-                    undefined,
-                    undefined,
-                    k8s.PatchStrategy.MergePatch,
-                ),
-            );
-            await pulumi.log.info(
-                `${what}: its fields are now managed by ${wanted} (was ${recorded}, a name pulumi-kubernetes made up)`,
-            );
+            const read = await readObject(k8s, await kubeConfigOf(hub ? argocd.access : cluster.access), ref);
+            if (!read.found || !isOurs(read.metadata, owner, ref)) continue;
+            const name = madeUpManager(read.metadata?.managedFields ?? []);
+            if (name !== undefined) found.push([key, name]);
         } catch (err) {
-            if (statusOf(err) === 404) return;
-            await pulumi.log.warn(
-                `${what}: could not hand its fields from ${recorded} to ${wanted} (${describeFailure(err)}); ` +
-                    "if the update is refused as a conflict with that manager, see docs/operations.md, After an interrupted run",
-            );
+            unread.push(`${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name} (${describeFailure(err)})`);
         }
-    };
+    }
+    if (unread.length > 0 && !pulumi.runtime.isDryRun())
+        await pulumi.log.warn(
+            `cluster "${cluster.name}": cannot read ${unread.join(", ")} to keep the field manager an earlier release ` +
+                "applied it under; if its update is refused as a conflict with a pulumi-kubernetes-<hex> manager, see " +
+                "docs/operations.md, After an interrupted run",
+        );
+    return keep(found);
 }

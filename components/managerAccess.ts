@@ -35,8 +35,6 @@ export interface StepContext {
     beforeCreate?: (kind: ObjectRef["kind"], namespace?: string) => () => Promise<void>;
     /** The annotation naming the field manager of the child named `child` (fieldManager.ts). */
     fieldManager: (child: string) => Record<string, pulumi.Input<string>>;
-    /** Run by the engine right before it updates an object a step wrote (fieldManager.ts handOverFieldManager). */
-    beforeUpdate: pulumi.ResourceHookFunction;
 }
 
 /** The annotations of the child `child`: the step's marks, its field manager and `extra`. */
@@ -48,15 +46,14 @@ function metadata(step: StepContext, child: string, name: pulumi.Input<string>, 
     return { name, namespace, labels: step.labels, annotations: annotationsOf(step, child) };
 }
 
-export function options(step: StepContext, dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions {
-    return { parent: step.parent, provider: step.provider, dependsOn, hooks: { beforeUpdate: [step.beforeUpdate] } };
+function options(step: StepContext, dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions {
+    return { parent: step.parent, provider: step.provider, dependsOn };
 }
 
 /** `options`, plus the check before the step's object of `kind` (in `namespace`) is created. */
 function guarded(step: StepContext, kind: ObjectRef["kind"], namespace?: string): pulumi.CustomResourceOptions {
     const hook = step.beforeCreate?.(kind, namespace);
-    const plain = options(step);
-    return hook ? { ...plain, hooks: { ...plain.hooks, beforeCreate: [hook] } } : plain;
+    return { ...options(step), ...(hook ? { hooks: { beforeCreate: [hook] } } : {}) };
 }
 
 export function createServiceAccount(

@@ -30,6 +30,11 @@ export interface RecordedRegistration extends RecordedToken {
     secretName?: string;
     serviceAccount?: string;
     tokenSecretName?: string;
+    /**
+     * The field managers its children kept from an earlier release (components/fieldManager.ts), by the part of
+     * their name after the registration's; unset in outputs written before field managers were named.
+     */
+    fieldManagers?: Record<string, string>;
 }
 
 /** An Argo CD Application and how it names its destination cluster. */

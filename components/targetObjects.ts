@@ -57,10 +57,10 @@ export function targetObjects(cluster: ClusterSpec): ObjectRef[] {
     ];
 }
 
-type Read = { found: false } | { found: true; metadata: K8s.V1ObjectMeta | undefined };
+export type Read = { found: false } | { found: true; metadata: K8s.V1ObjectMeta | undefined };
 
 /** Reads one object; a 404 is "not found", any other failure throws. */
-async function read(k8s: typeof K8s, kc: K8s.KubeConfig, object: ObjectRef): Promise<Read> {
+export async function readObject(k8s: typeof K8s, kc: K8s.KubeConfig, object: ObjectRef): Promise<Read> {
     const { name } = object;
     const namespace = object.namespace ?? "";
     const core = () => kc.makeApiClient(k8s.CoreV1Api);
@@ -100,7 +100,7 @@ export async function foreignTargetObjects(clusters: ClusterSpec[], owner: Owner
             try {
                 kc = await kubeConfigOf(cluster.access);
                 for (const object of targetObjects(cluster)) {
-                    const found = await read(k8s, kc, object);
+                    const found = await readObject(k8s, kc, object);
                     if (found.found && !isOurs(found.metadata, owner, object))
                         foreign.push({ object, owner: describeOwner(found.metadata) });
                 }
@@ -154,7 +154,7 @@ export function refuseForeignOnCreate(
         const k8s = await clientNode();
         let found: Read;
         try {
-            found = await read(k8s, await kubeConfigOf(cluster.access), object);
+            found = await readObject(k8s, await kubeConfigOf(cluster.access), object);
         } catch {
             // A target that cannot be read now cannot be written either: the provider's create then fails in its
             // own words (an unreachable cluster, a refused right), which say more than this read could.

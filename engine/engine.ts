@@ -185,14 +185,15 @@ async function ensureStack(options: EngineOptions, workDir: string, env: NodeJS.
 /**
  * Writes Pulumi.yaml into a work dir elsewhere (tests, sandbox, benchmark), which holds only the project file
  * and a stack file: the project's own, with `main` and the runtime's tsconfig pointing back at this project's
- * sources, since the CLI and the language host resolve both against the directory of Pulumi.yaml.
+ * sources, since the CLI and the language host resolve both against the directory of Pulumi.yaml. `projectDir`:
+ * another build of the project (an earlier release, for the upgrade tests).
  */
-export function writeProjectFile(workDir: string): void {
-    const project = yaml.load(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as {
+export function writeProjectFile(workDir: string, projectDir = PROJECT_DIR): void {
+    const project = yaml.load(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as {
         main?: unknown;
         runtime?: { options?: Record<string, unknown> };
     };
-    const back = (file: string) => path.relative(workDir, path.join(PROJECT_DIR, file));
+    const back = (file: string) => path.relative(workDir, path.join(projectDir, file));
     if (typeof project.main === "string") project.main = back(project.main);
     const options = project.runtime?.options;
     if (typeof options?.tsconfig === "string") options.tsconfig = back(options.tsconfig);

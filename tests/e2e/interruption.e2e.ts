@@ -159,10 +159,15 @@ async function interruptAndRecover(
     const gaps = await watch.stop();
     const orphans = await world.orphans();
     const grants = await world.foreignGrants();
+    // Each object applied by exactly the manager it names (components/fieldManager.ts): a second manager of ours
+    // would refuse the object's next change as a conflict.
+    const managers = Object.entries(await world.applyManagers())
+        .filter(([, m]) => m.applied.length !== 1 || m.applied[0] !== m.named)
+        .map(([object, m]) => `${object} applied by ${m.applied.join(", ")}, names ${m.named ?? "none"}`);
     const preview = next.code === 0 ? await world.pulumi("preview", "--expect-no-changes") : undefined;
     log(
         `${where}: ${gaps.length} gaps in ${watch.reads()} reads, next up ${next.code}, ${orphans.length} orphans, ` +
-            `${grants.length} foreign grants, ` +
+            `${grants.length} foreign grants, ${managers.length} objects with another manager, ` +
             `preview ${preview?.code ?? "-"}, whole ${Math.round((Date.now() - started) / 1000)}s after it started`,
     );
     if (gaps.length > 0) problems.push(`${where}: registrations not working during the runs: ${gaps.join("; ")}`);
@@ -170,6 +175,7 @@ async function interruptAndRecover(
     if (orphans.length > 0) problems.push(`${where}: orphans ${orphans.join(", ")}`);
     if (grants.length > 0)
         problems.push(`${where}: bindings we did not make grant a registered account: ${grants.join(", ")}`);
+    if (managers.length > 0) problems.push(`${where}: ${managers.join("; ")}`);
     if (preview && preview.code !== 0)
         problems.push(`${where}: the preview after it shows changes:\n${preview.output.slice(-3000)}`);
     return problems;

@@ -85,6 +85,7 @@ export async function register(
         cluster: clusterSpec({ verify: "off", ...options }),
         argocd: { name: "argocd", namespace: "argocd", access: ARGOCD_ACCESS },
         identity: testIdentity(),
+        fieldManagers: {},
         hubMove: false,
         tokenSchedule,
         boundTokenSchedule,

@@ -27,7 +27,9 @@ import { movedClockEnv } from "./clock";
 
 export const ARGOCD_NS = "argocd";
 
-const PULUMI = path.join(PROJECT_DIR, "dist", "engine", "pulumi.js");
+/** The engine wrapper of a build of the project. */
+const pulumiOf = (projectDir: string) => path.join(projectDir, "dist", "engine", "pulumi.js");
+const PULUMI = pulumiOf(PROJECT_DIR);
 
 export interface PulumiRun {
     /** Exit status: 0 when the operation succeeded. */
@@ -67,6 +69,21 @@ export class World {
      * the program), so a test can signal all of it as a cancelled pipeline or a dying runner would.
      */
     onRunStart?: (processGroup: number) => void;
+
+    /**
+     * The build of the project that pulumi() runs (engine wrapper, program and policy pack): this checkout's,
+     * or an earlier release's (useRelease).
+     */
+    private projectDir = PROJECT_DIR;
+
+    /**
+     * Runs the world's next pulumi() operations with another build of the project, `projectDir` (a previous
+     * release: tests/support/previousRelease.ts), or this checkout's again without one: an upgrade in place.
+     */
+    useRelease(projectDir = PROJECT_DIR): void {
+        this.projectDir = projectDir;
+        writeProjectFile(this.workDir, projectDir);
+    }
 
     /** Each Node.js process whose clock was moved appends its script here (tests/support/clock.ts). */
     get clockLog(): string {
@@ -189,8 +206,8 @@ export class World {
     pulumi(operation: string, ...flags: string[]): Promise<PulumiRun> {
         return this.run(
             process.execPath,
-            [PULUMI, operation, "--stack", this.stack],
-            [...packFlags(operation), ...flags],
+            [pulumiOf(this.projectDir), operation, "--stack", this.stack],
+            [...packFlags(operation, this.projectDir), ...flags],
         );
     }
 
@@ -364,18 +381,26 @@ export class World {
     /** Everything this program owns on `cluster` (by its managed-by label), by kind and name, with resourceVersions. */
     async ownedObjects(cluster: LocalCluster): Promise<Record<string, string>> {
         const owned: Record<string, string> = {};
-        for (const collection of Object.values(COLLECTIONS)) {
-            const list = `${collection.prefix}/${collection.plural}`;
-            const res = await cluster.admin(
-                "GET",
-                `${list}?labelSelector=${encodeURIComponent(`${MANAGED_BY_LABEL}=pulumi`)}`,
-            );
-            if (res.status !== 200)
-                throw new Error(`GET ${list} on ${cluster.name}: ${res.status} ${JSON.stringify(res.body)}`);
-            for (const item of res.body.items)
-                owned[`${list}/${item.metadata.namespace ?? ""}/${item.metadata.name}`] = item.metadata.resourceVersion;
-        }
+        for (const [key, item] of await ownedItems(cluster)) owned[key] = item.metadata.resourceVersion;
         return owned;
+    }
+
+    /**
+     * For each object this program owns, as `cluster:path`: the managers that applied it (server-side apply,
+     * managedFields) and the one its pulumi.com/patchFieldManager annotation names (components/fieldManager.ts).
+     * When all is well, one manager per object, the one it names.
+     */
+    async applyManagers(): Promise<Record<string, { applied: string[]; named?: string }>> {
+        const managers: Record<string, { applied: string[]; named?: string }> = {};
+        for (const c of this.plane.clusters)
+            for (const [key, item] of await ownedItems(c))
+                managers[`${c.name}:${key}`] = {
+                    applied: (item.metadata.managedFields ?? [])
+                        .filter((e: any) => e.operation === "Apply")
+                        .map((e: any) => e.manager),
+                    named: item.metadata.annotations?.["pulumi.com/patchFieldManager"],
+                };
+        return managers;
     }
 
     /** ownedObjects of every cluster, by cluster name: equal snapshots mean nothing was written. */
@@ -572,15 +597,36 @@ export class World {
  * The policy pack flags scripts/preview and scripts/up pass (scripts/lib.sh): every preview and up of the e2e
  * suite runs the pack with its shipped configuration, as the pipelines do.
  */
-export const POLICY_PACK_FLAGS = [
-    "--policy-pack",
-    path.join(PROJECT_DIR, "policy", "analyzer"),
-    "--policy-pack-config",
-    path.join(PROJECT_DIR, "policy", "config.json"),
-];
+export const POLICY_PACK_FLAGS = policyPackFlags(PROJECT_DIR);
 
-function packFlags(operation: string): string[] {
-    return operation === "preview" || operation === "up" ? POLICY_PACK_FLAGS : [];
+/** Every object on `cluster` carrying this program's managed-by label, by API path. */
+async function ownedItems(cluster: LocalCluster): Promise<[string, any][]> {
+    const items: [string, any][] = [];
+    for (const collection of Object.values(COLLECTIONS)) {
+        const list = `${collection.prefix}/${collection.plural}`;
+        const res = await cluster.admin(
+            "GET",
+            `${list}?labelSelector=${encodeURIComponent(`${MANAGED_BY_LABEL}=pulumi`)}`,
+        );
+        if (res.status !== 200)
+            throw new Error(`GET ${list} on ${cluster.name}: ${res.status} ${JSON.stringify(res.body)}`);
+        for (const item of res.body.items)
+            items.push([`${list}/${item.metadata.namespace ?? ""}/${item.metadata.name}`, item]);
+    }
+    return items;
+}
+
+function policyPackFlags(projectDir: string): string[] {
+    return [
+        "--policy-pack",
+        path.join(projectDir, "policy", "analyzer"),
+        "--policy-pack-config",
+        path.join(projectDir, "policy", "config.json"),
+    ];
+}
+
+function packFlags(operation: string, projectDir: string): string[] {
+    return operation === "preview" || operation === "up" ? policyPackFlags(projectDir) : [];
 }
 
 /** Where each kind that rbac/*.yaml uses is created. */

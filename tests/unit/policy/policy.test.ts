@@ -88,6 +88,7 @@ async function register(name: string, args: SpecOptions): Promise<ClusterRegistr
         cluster: clusterSpec({ name, server: `https://${name}.example:6443`, verify: "off", ...args }),
         argocd: { name: "argocd", namespace: "openshift-gitops", access: ARGOCD_ACCESS },
         identity: testIdentity("production"),
+        fieldManagers: {},
         hubMove: false,
         targetProvider: new k8s.Provider(`${name}-target`, { kubeconfig: "target" }),
         argocdProvider: new k8s.Provider(`${name}-argocd`, { kubeconfig: "argocd" }),
