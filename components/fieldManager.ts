@@ -6,7 +6,7 @@
  * apply reached the API server (a killed run, a cancelled pipeline) never reaches the state, so the next `up`
  * creates the object again under another made-up name, and the object has two managers of ours owning the same
  * fields: the next change of a value (a rotated or renewed token) is refused as a conflict with the first one, in
- * every run after it, until a person edits managedFields (issue 23, tests/e2e/interruption.e2e.ts).
+ * every run after it, until a person edits managedFields (issue 23, tests/e2e/interruption.e2e.test.ts).
  *
  * So every object carries PATCH_FIELD_MANAGER_ANNOTATION, which pulumi-kubernetes reads before anything else
  * (provider.go fieldManagerName): a retried create applies under the name the stopped one used, and owns what
@@ -24,7 +24,7 @@ import { createHash } from "node:crypto";
 import type * as K8s from "@kubernetes/client-node";
 import * as pulumi from "@pulumi/pulumi";
 import { clusterSecretName } from "../argocd/clusterSecret";
-import { PATCH_FIELD_MANAGER_ANNOTATION } from "../argocd/names";
+import { PATCH_FIELD_MANAGER_ANNOTATION, targetClusterIdentifier } from "../argocd/names";
 import type { ArgoCDSpec, ClusterSpec } from "../stack/settings";
 import { CHILD_SUFFIXES, roleBindingChildName, roleChildName } from "./childNames";
 import { clientNode, describeFailure, kubeConfigOf } from "./kubeClient";
@@ -149,9 +149,9 @@ function placedObjects(
 
 /**
  * The made-up names the children of `cluster`'s registration keep, by child key. Only for the registration the
- * last up recorded with this very server (the cluster Secret: under the same Argo CD name and namespace): a new
- * server, even another spelling of it, is a new registration whose objects get new names, and so still conflict
- * with the old ones. From the record when it has them; else (a record of an earlier release) read from the
+ * last up recorded with this very server, i.e. the same provider identity (the cluster Secret: under the same
+ * Argo CD name and namespace): a new server, even another spelling of it, is a new registration whose objects get
+ * new names, and so still conflict with the old ones. From the record when it has them; else (a record of an earlier release) read from the
  * objects that are ours. Reads nothing else and writes nothing.
  */
 export async function inheritedFieldManagers(
@@ -162,7 +162,7 @@ export async function inheritedFieldManagers(
     owner: Owner,
     registration: string,
 ): Promise<Record<string, string>> {
-    if (!recorded || recorded.server !== cluster.server) return {};
+    if (!recorded || targetClusterIdentifier(recorded.server) !== targetClusterIdentifier(cluster.server)) return {};
     const secretKey = CHILD_SUFFIXES.clusterSecret.slice(1);
     const keep = (entries: [string, string][]) =>
         Object.fromEntries(entries.filter(([key]) => sameArgocd || key !== secretKey));

@@ -270,7 +270,7 @@ export class LiveArgocd {
     async waitForApplication(
         name: string,
         until: (status: ApplicationStatus) => boolean = (s) => s.sync === "Synced" && s.health === "Healthy",
-        timeoutMs = 120_000,
+        timeoutMs = 300_000,
     ): Promise<ApplicationStatus> {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
@@ -305,13 +305,13 @@ export class LiveArgocd {
 async function installCrds(hub: LocalCluster, crdsDir: string): Promise<void> {
     for (const file of CRD_FILES)
         await ensureCreated(hub, CRDS, yaml.load(fs.readFileSync(path.join(crdsDir, file), "utf8")));
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 180_000;
     for (;;) {
         const res = await hub.admin("GET", ARGOPROJ);
         const served = res.status === 200 ? res.body.resources.map((r: any) => r.name) : [];
         if (served.includes("applications") && served.includes("appprojects")) return;
         if (Date.now() > deadline)
-            throw new Error(`${hub.name} does not serve Argo CD's CRDs after 60s: ${res.status}`);
+            throw new Error(`${hub.name} does not serve Argo CD's CRDs after 180s: ${res.status}`);
         await sleep(200);
     }
 }

@@ -220,7 +220,7 @@ export class LocalCluster {
      * Waits until the cluster issues service-account tokens: a probe token Secret gets filled. Process health
      * alone is not enough after an API server restart, when the controller manager reconnects with back-off.
      */
-    async awaitTokens(timeoutMs = 60_000): Promise<void> {
+    async awaitTokens(timeoutMs = 180_000): Promise<void> {
         const name = `token-probe-${randomBytes(4).toString("hex")}`;
         const base = "/api/v1/namespaces/default";
         await this.admin("POST", `${base}/serviceaccounts`, { metadata: { name } });

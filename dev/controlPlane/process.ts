@@ -30,11 +30,17 @@ export interface ProcessSpec {
     logDir: string;
     /** Resolves true once the process is ready to serve. */
     ready: () => Promise<boolean>;
-    /** How long to wait for readiness. */
+    /** How long to wait for readiness (START_TIMEOUT_MS when unset). */
     startTimeoutMs?: number;
     /** Keep running after this Node process exits (the sandbox); stopped later by PID. */
     persistent?: boolean;
 }
+
+/**
+ * How long a process may take to become ready. Generous: `npm test` runs two e2e files at once on two cores,
+ * and a kube-apiserver starting beside seven others and two engines once took over 60 s.
+ */
+const START_TIMEOUT_MS = 240_000;
 
 export class ManagedProcess {
     private child?: ChildProcess;
@@ -72,7 +78,7 @@ export class ManagedProcess {
                 resolve();
             }),
         );
-        const deadline = Date.now() + (this.spec.startTimeoutMs ?? 60_000);
+        const deadline = Date.now() + (this.spec.startTimeoutMs ?? START_TIMEOUT_MS);
         while (Date.now() < deadline) {
             if (!this.isRunning) throw new Error(`${this.spec.name} exited during start-up:\n${this.tail()}`);
             if (await this.spec.ready().catch(() => false)) return;
@@ -80,7 +86,7 @@ export class ManagedProcess {
         }
         await this.stop();
         throw new Error(
-            `${this.spec.name} was not ready within ${(this.spec.startTimeoutMs ?? 60_000) / 1000}s:\n${this.tail()}`,
+            `${this.spec.name} was not ready within ${(this.spec.startTimeoutMs ?? START_TIMEOUT_MS) / 1000}s:\n${this.tail()}`,
         );
     }
 

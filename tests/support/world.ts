@@ -501,12 +501,13 @@ export class World {
     }
 
     private async filledToken(cluster: LocalCluster, namespace: string, name: string): Promise<string> {
-        const deadline = Date.now() + 30_000;
+        const deadline = Date.now() + 120_000;
         for (;;) {
             const token = (await cluster.admin("GET", `/api/v1/namespaces/${namespace}/secrets/${name}`)).body?.data
                 ?.token;
             if (token) return Buffer.from(token, "base64").toString("utf8");
-            if (Date.now() > deadline) throw new Error(`${cluster.name}: ${namespace}/${name} got no token within 30s`);
+            if (Date.now() > deadline)
+                throw new Error(`${cluster.name}: ${namespace}/${name} got no token within 120s`);
             await new Promise((r) => setTimeout(r, 200));
         }
     }
@@ -649,9 +650,9 @@ export interface ClusterSecret {
     config: any;
 }
 
-/** Polls `probe` until it returns `expected`, for up to 15 s; asserts on the last value. */
+/** Polls `probe` until it returns `expected`, for up to 60 s (two e2e files run at once); asserts on the last value. */
 export async function eventually<T>(probe: () => Promise<T>, expected: T, message: string): Promise<void> {
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 60_000;
     let last = await probe();
     while (last !== expected && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 250));

@@ -31,6 +31,8 @@ describe("Pulumi.staging.yaml", () => {
                     mode: "cluster-wide",
                     namespaces: [],
                     tokenKind: "bound",
+                    // A new stack's objects get field managers of ours: none kept from an earlier release.
+                    fieldManagers: {},
                     tokenIssuedAt: registration.tokenIssuedAt,
                     tokenExpiresAt: "2030-01-31T00:00:00Z",
                     tokenRenewsAt: "2030-01-24T00:00:00Z",

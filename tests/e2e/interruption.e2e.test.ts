@@ -13,12 +13,9 @@
  * Argo CD's copy changes, or the first delete); with ARGOCD_CLUSTERS_INTERRUPTIONS=all (or one operation's name)
  * it runs each operation from nothing at every write point with both ways of stopping.
  *
- * Not in `npm test` yet (the file name keeps it out of its glob): it finds a defect not fixed yet. A create
- * stopped after its write reached the server is retried by the next up under a new random field manager
- * (pulumi-kubernetes names one per create), so the object keeps two managers of ours owning the same fields,
- * and its next change fails with a server-side apply conflict, in every run after it (seen: a first
- * registration killed at beta's cluster Secret write, then beta's rotation: `conflict with
- * "pulumi-kubernetes-d807a898": .data.config`).
+ * `npm test` runs the chain (about 5 minutes). What it found, fixed: a killed run's DIY-backend lock
+ * (engine/stateLock.ts), and a create stopped after its write reached the server and retried under another
+ * made-up field manager, after which the object's next change failed as a conflict (components/fieldManager.ts).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
