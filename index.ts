@@ -156,6 +156,8 @@ async function main() {
         // Resources are named after the cluster Secret, i.e. the server URL: a new display name is an update.
         const name = clusterSecretName(cluster.server);
         const fieldManagers = inherited[i];
+        // Recorded only once every object could be read: the next run then reads none again.
+        const recordedManagers = fieldManagers.unread.length === 0 ? { fieldManagers: fieldManagers.names } : {};
         const adoption = adoptions.get(cluster);
         const recorded = recordedFor(cluster);
         const schedule = tokenSchedule(cluster.token, cluster.tokenRotation, recorded, now);
@@ -191,7 +193,7 @@ async function main() {
                 namespaces: cluster.namespaces ?? [],
                 tokenKind: registration.tokenKind,
                 // Read back by the next run, so it never reads the objects for them again (fieldManager.ts).
-                fieldManagers,
+                ...recordedManagers,
                 // With rotateEvery: read back by the next run to know when to rotate (tokenSchedule.ts).
                 ...(schedule
                     ? {

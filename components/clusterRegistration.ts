@@ -40,7 +40,7 @@ import type { ArgoCDSpec, ClusterSpec, VerifyMode } from "../stack/settings";
 import { BoundToken, type TargetConnection, targetConnection } from "./boundToken";
 import { childName } from "./childNames";
 import { type AccessCheck, type ArgoConnection, checkConnection, expectedAccess } from "./connectionCheck";
-import { fieldManagerAnnotation } from "./fieldManager";
+import { type ChildObject, fieldManagerAnnotation, type Inherited } from "./fieldManager";
 import type { DeploymentIdentity } from "./identity";
 import {
     annotationsOf,
@@ -78,10 +78,10 @@ export interface ClusterRegistrationArgs {
      * superseded tokens ours before they are revoked. */
     identity: DeploymentIdentity;
     /**
-     * The field managers children keep from an earlier release, by the part of their name after the
-     * registration's (fieldManager.ts inheritedFieldManagers); every other child gets a name derived for it.
+     * The field managers children keep from an earlier release (fieldManager.ts inheritedFieldManagers); every
+     * other child gets a name derived for it.
      */
-    fieldManagers: Record<string, string>;
+    fieldManagers: Inherited;
     /** Provider for the Argo CD cluster, identified by `argocdClusterIdentifier(argocd.name)`; writes the cluster Secret. */
     argocdProvider: k8s.Provider;
     /**
@@ -154,9 +154,9 @@ function createBoundToken(
         },
         { parent },
     );
-    const objectChild = childName(step.name, "boundTokenObject");
+    const objectChild: ChildObject = { name: childName(step.name, "boundTokenObject"), kind: "Secret" };
     const boundObject = new k8s.core.v1.Secret(
-        objectChild,
+        objectChild.name,
         {
             metadata: {
                 name: pulumi
@@ -247,11 +247,11 @@ export class ClusterRegistration extends pulumi.ComponentResource {
                 ? undefined
                 : (kind, namespace) =>
                       refuseForeignOnCreate(cluster, args.identity.owner, targetObject(cluster, kind, namespace)),
-            fieldManager: (child) =>
+            fieldManager: (child, kind) =>
                 fieldManagerAnnotation(
                     args.identity.id,
                     name,
-                    child,
+                    { name: child, kind },
                     targetClusterIdentifier(cluster.server),
                     args.fieldManagers,
                 ),
@@ -477,7 +477,7 @@ function createClusterSecret(
         ...fieldManagerAnnotation(
             args.identity.id,
             name,
-            child,
+            { name: child, kind: "Secret" },
             argocdClusterIdentifier(argocd.name),
             args.fieldManagers,
         ),

@@ -26,7 +26,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { clusterSecretName } from "../argocd/clusterSecret";
 import { PATCH_FIELD_MANAGER_ANNOTATION, targetClusterIdentifier } from "../argocd/names";
 import type { ArgoCDSpec, ClusterSpec } from "../stack/settings";
-import { CHILD_SUFFIXES, roleBindingChildName, roleChildName } from "./childNames";
+import { childName, roleBindingChildName, roleChildName } from "./childNames";
 import { clientNode, describeFailure, kubeConfigOf } from "./kubeClient";
 import { isOurs, type ObjectRef, type Owner } from "./ownership";
 import type { RecordedRegistration } from "./removalGuard";
@@ -48,27 +48,52 @@ export function fieldManagerName(identity: string, child: string, clusterIdentif
 }
 
 /**
- * The annotation for the metadata of the child `child` of the registration `registration`: the name it
- * inherited (keyed by the part of `child` after `<registration>-`), else the derived one.
+ * The field managers a registration's children keep from an earlier release, by child key (childKey): `names`,
+ * and `unread`, the children whose object could not be read this run, which get no annotation at all (then
+ * pulumi-kubernetes applies under the name its state records: the same one, whatever this run could read).
+ */
+export interface Inherited {
+    names: Record<string, string>;
+    unread: string[];
+}
+
+export const NOTHING_INHERITED: Inherited = { names: {}, unread: [] };
+
+/** A child of a registration: its Pulumi name and the kind of its object. */
+export interface ChildObject {
+    name: string;
+    kind: ObjectRef["kind"];
+}
+
+/**
+ * The annotation for the metadata of `child` of the registration `registration`: the name it inherited, else the
+ * one derived for it.
  */
 export function fieldManagerAnnotation(
     identity: pulumi.Input<string>,
     registration: string,
-    child: string,
+    child: ChildObject,
     clusterIdentifier: string,
-    inherited: Record<string, string>,
+    inherited: Inherited,
 ): Record<string, pulumi.Output<string>> {
-    const kept = inherited[childKey(registration, child)];
+    const key = childKey(registration, child);
+    if (inherited.unread.includes(key)) return {};
+    const kept = inherited.names[key];
     return {
         [PATCH_FIELD_MANAGER_ANNOTATION]: pulumi
             .output(identity)
-            .apply((id) => kept ?? fieldManagerName(id, child, clusterIdentifier)),
+            .apply((id) => kept ?? fieldManagerName(id, child.name, clusterIdentifier)),
     };
 }
 
-/** `child` without its registration's name: the key of the record's `fieldManagers`. */
-function childKey(registration: string, child: string): string {
-    return child.startsWith(`${registration}-`) ? child.slice(registration.length + 1) : child;
+/**
+ * The key of a child in the record's `fieldManagers`: its kind and its name after the registration's
+ * (`Role:role-apps`). The kind keeps apart what a name alone does not: the Role of namespace `binding-x` and the
+ * RoleBinding of namespace `x` are both `role-binding-x`.
+ */
+export function childKey(registration: string, child: ChildObject): string {
+    const part = child.name.startsWith(`${registration}-`) ? child.name.slice(registration.length + 1) : child.name;
+    return `${child.kind}:${part}`;
 }
 
 /**
@@ -100,28 +125,25 @@ function placedObjects(
     argocdNamespace: string,
     registration: string,
 ): Placed[] {
-    const target = (key: string, kind: ObjectRef["kind"], namespace?: string): Placed => ({
-        key,
+    const target = (child: string, kind: ObjectRef["kind"], namespace?: string): Placed => ({
+        key: childKey(registration, { name: child, kind }),
         ref: targetObject(cluster, kind, namespace),
         hub: false,
     });
-    const dash = (suffix: string) => suffix.slice(1);
     const clusterWide = [
-        target(dash(CHILD_SUFFIXES.clusterRole), "ClusterRole"),
-        target(dash(CHILD_SUFFIXES.clusterRoleBinding), "ClusterRoleBinding"),
+        target(childName(registration, "clusterRole"), "ClusterRole"),
+        target(childName(registration, "clusterRoleBinding"), "ClusterRoleBinding"),
     ];
-    const namespaced = cluster.namespaces !== undefined && cluster.namespaces.length > 0;
-    const placed = [
-        target(dash(CHILD_SUFFIXES.serviceAccount), "ServiceAccount"),
-        ...(namespaced
-            ? (cluster.namespaces ?? []).flatMap((ns) => [
-                  target(childKey(registration, roleChildName(registration, ns)), "Role", ns),
-                  target(childKey(registration, roleBindingChildName(registration, ns)), "RoleBinding", ns),
-              ])
-            : []),
-        ...(!namespaced || cluster.clusterResources ? clusterWide : []),
+    const namespaces = cluster.namespaces ?? [];
+    const placed: Placed[] = [
+        target(childName(registration, "serviceAccount"), "ServiceAccount"),
+        ...namespaces.flatMap((ns) => [
+            target(roleChildName(registration, ns), "Role", ns),
+            target(roleBindingChildName(registration, ns), "RoleBinding", ns),
+        ]),
+        ...(namespaces.length === 0 || cluster.clusterResources ? clusterWide : []),
         {
-            key: dash(CHILD_SUFFIXES.clusterSecret),
+            key: childKey(registration, { name: childName(registration, "clusterSecret"), kind: "Secret" }),
             ref: {
                 kind: "Secret",
                 namespace: argocdNamespace,
@@ -129,12 +151,14 @@ function placedObjects(
                 server: cluster.server,
             },
             hub: true,
-        } satisfies Placed,
+        },
     ];
-    if (recorded.tokenSecretName !== undefined) {
-        const suffix = recorded.tokenKind === "bound" ? CHILD_SUFFIXES.boundTokenObject : CHILD_SUFFIXES.token;
+    if (recorded.tokenSecretName !== undefined)
         placed.push({
-            key: dash(suffix),
+            key: childKey(registration, {
+                name: childName(registration, recorded.tokenKind === "bound" ? "boundTokenObject" : "token"),
+                kind: "Secret",
+            }),
             ref: {
                 kind: "Secret",
                 namespace: cluster.systemNamespace,
@@ -143,16 +167,16 @@ function placedObjects(
             },
             hub: false,
         });
-    }
     return placed;
 }
 
 /**
- * The made-up names the children of `cluster`'s registration keep, by child key. Only for the registration the
- * last up recorded with this very server, i.e. the same provider identity (the cluster Secret: under the same
- * Argo CD name and namespace): a new server, even another spelling of it, is a new registration whose objects get
- * new names, and so still conflict with the old ones. From the record when it has them; else (a record of an earlier release) read from the
- * objects that are ours. Reads nothing else and writes nothing.
+ * The made-up names the children of `cluster`'s registration keep. Only for the registration the last up
+ * recorded with this very server, i.e. the same provider identity (the cluster Secret: under the same Argo CD
+ * name and namespace): a new server, even another spelling of it, is a new registration whose objects get new
+ * names, and so still conflict with the old ones. From the record when it has them; else (a record of an
+ * earlier release, or of a run that could not read them all) read from the objects that are ours. Reads nothing
+ * else and writes nothing.
  */
 export async function inheritedFieldManagers(
     cluster: ClusterSpec,
@@ -161,30 +185,33 @@ export async function inheritedFieldManagers(
     sameArgocd: boolean,
     owner: Owner,
     registration: string,
-): Promise<Record<string, string>> {
-    if (!recorded || targetClusterIdentifier(recorded.server) !== targetClusterIdentifier(cluster.server)) return {};
-    const secretKey = CHILD_SUFFIXES.clusterSecret.slice(1);
+): Promise<Inherited> {
+    if (!recorded || targetClusterIdentifier(recorded.server) !== targetClusterIdentifier(cluster.server))
+        return NOTHING_INHERITED;
+    const secretKey = childKey(registration, { name: childName(registration, "clusterSecret"), kind: "Secret" });
     const keep = (entries: [string, string][]) =>
         Object.fromEntries(entries.filter(([key]) => sameArgocd || key !== secretKey));
-    if (recorded.fieldManagers !== undefined) return keep(Object.entries(recorded.fieldManagers));
+    if (recorded.fieldManagers !== undefined)
+        return { names: keep(Object.entries(recorded.fieldManagers)), unread: [] };
     const k8s = await clientNode();
     const found: [string, string][] = [];
     const unread: string[] = [];
     for (const { key, ref, hub } of placedObjects(cluster, recorded, argocd.namespace, registration)) {
+        // A cluster Secret that moves to another Argo CD is written anew (delete first): nothing to keep.
+        if (hub && !sameArgocd) continue;
         try {
             const read = await readObject(k8s, await kubeConfigOf(hub ? argocd.access : cluster.access), ref);
             if (!read.found || !isOurs(read.metadata, owner, ref)) continue;
             const name = madeUpManager(read.metadata?.managedFields ?? []);
             if (name !== undefined) found.push([key, name]);
         } catch (err) {
-            unread.push(`${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name} (${describeFailure(err)})`);
+            unread.push(key);
+            const what = `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
+            const text =
+                `cluster "${cluster.name}": cannot read ${what} (${describeFailure(err)}) to keep the field manager an ` +
+                "earlier release applied it under; it stays under the one its state records until a run can read it";
+            await (pulumi.runtime.isDryRun() ? pulumi.log.info(text) : pulumi.log.warn(text));
         }
     }
-    if (unread.length > 0 && !pulumi.runtime.isDryRun())
-        await pulumi.log.warn(
-            `cluster "${cluster.name}": cannot read ${unread.join(", ")} to keep the field manager an earlier release ` +
-                "applied it under; if its update is refused as a conflict with a pulumi-kubernetes-<hex> manager, see " +
-                "docs/operations.md, After an interrupted run",
-        );
-    return keep(found);
+    return { names: keep(found), unread };
 }

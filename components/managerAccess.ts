@@ -16,6 +16,7 @@ import {
     tokenSecretName,
 } from "../argocd/names";
 import { childName, roleBindingChildName, roleChildName } from "./childNames";
+import type { ChildObject } from "./fieldManager";
 import type { ObjectRef } from "./ownership";
 
 /** Where and how each step creates its object. */
@@ -33,16 +34,16 @@ export interface StepContext {
      * adoption.ts proves.
      */
     beforeCreate?: (kind: ObjectRef["kind"], namespace?: string) => () => Promise<void>;
-    /** The annotation naming the field manager of the child named `child` (fieldManager.ts). */
-    fieldManager: (child: string) => Record<string, pulumi.Input<string>>;
+    /** The annotation naming the field manager of the child named `child`, an object of `kind` (fieldManager.ts). */
+    fieldManager: (child: string, kind: ObjectRef["kind"]) => Record<string, pulumi.Input<string>>;
 }
 
-/** The annotations of the child `child`: the step's marks, its field manager and `extra`. */
-export function annotationsOf(step: StepContext, child: string, extra: Record<string, pulumi.Input<string>> = {}) {
-    return { ...step.annotations, ...step.fieldManager(child), ...extra };
+/** The annotations of `child`: the step's marks, its field manager and `extra`. */
+export function annotationsOf(step: StepContext, child: ChildObject, extra: Record<string, pulumi.Input<string>> = {}) {
+    return { ...step.annotations, ...step.fieldManager(child.name, child.kind), ...extra };
 }
 
-function metadata(step: StepContext, child: string, name: pulumi.Input<string>, namespace?: pulumi.Input<string>) {
+function metadata(step: StepContext, child: ChildObject, name: pulumi.Input<string>, namespace?: pulumi.Input<string>) {
     return { name, namespace, labels: step.labels, annotations: annotationsOf(step, child) };
 }
 
@@ -61,9 +62,9 @@ export function createServiceAccount(
     namespace: string,
     serviceAccount: string,
 ): k8s.core.v1.ServiceAccount {
-    const child = childName(step.name, "serviceAccount");
+    const child: ChildObject = { name: childName(step.name, "serviceAccount"), kind: "ServiceAccount" };
     return new k8s.core.v1.ServiceAccount(
-        child,
+        child.name,
         {
             metadata: metadata(step, child, serviceAccount, namespace),
         },
@@ -88,9 +89,9 @@ export function createClusterRoleAndBinding(
     allowWildcardRbac: boolean,
 ): pulumi.Resource[] {
     const optIn: Record<string, string> = allowWildcardRbac ? { [ALLOW_WILDCARD_RBAC_ANNOTATION]: "true" } : {};
-    const roleChild = childName(step.name, "clusterRole");
+    const roleChild: ChildObject = { name: childName(step.name, "clusterRole"), kind: "ClusterRole" };
     const role = new k8s.rbac.v1.ClusterRole(
-        roleChild,
+        roleChild.name,
         {
             metadata: {
                 ...metadata(step, roleChild, account.metadata.name.apply(roleName)),
@@ -100,9 +101,9 @@ export function createClusterRoleAndBinding(
         },
         guarded(step, "ClusterRole"),
     );
-    const bindingChild = childName(step.name, "clusterRoleBinding");
+    const bindingChild: ChildObject = { name: childName(step.name, "clusterRoleBinding"), kind: "ClusterRoleBinding" };
     const binding = new k8s.rbac.v1.ClusterRoleBinding(
-        bindingChild,
+        bindingChild.name,
         {
             metadata: metadata(step, bindingChild, account.metadata.name.apply(roleBindingName)),
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
@@ -121,18 +122,18 @@ export function createRolesAndBindings(
     rules: pulumi.Input<PolicyRule[]>,
 ): pulumi.Resource[] {
     return namespaces.flatMap((namespace) => {
-        const roleChild = roleChildName(step.name, namespace);
+        const roleChild: ChildObject = { name: roleChildName(step.name, namespace), kind: "Role" };
         const role = new k8s.rbac.v1.Role(
-            roleChild,
+            roleChild.name,
             {
                 metadata: metadata(step, roleChild, account.metadata.name.apply(roleName), namespace),
                 rules,
             },
             guarded(step, "Role", namespace),
         );
-        const bindingChild = roleBindingChildName(step.name, namespace);
+        const bindingChild: ChildObject = { name: roleBindingChildName(step.name, namespace), kind: "RoleBinding" };
         const binding = new k8s.rbac.v1.RoleBinding(
-            bindingChild,
+            bindingChild.name,
             {
                 metadata: metadata(step, bindingChild, account.metadata.name.apply(roleBindingName), namespace),
                 roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
@@ -167,9 +168,9 @@ export function createTokenSecret(
         { parent: step.parent },
     );
     const name = pulumi.all([account.metadata.name, suffix.hex]).apply(([sa, hex]) => tokenSecretName(sa, hex));
-    const child = childName(step.name, "token");
+    const child: ChildObject = { name: childName(step.name, "token"), kind: "Secret" };
     return new k8s.core.v1.Secret(
-        child,
+        child.name,
         {
             metadata: {
                 ...metadata(step, child, name, account.metadata.namespace),

@@ -31,8 +31,8 @@ export interface RecordedRegistration extends RecordedToken {
     serviceAccount?: string;
     tokenSecretName?: string;
     /**
-     * The field managers its children kept from an earlier release (components/fieldManager.ts), by the part of
-     * their name after the registration's; unset in outputs written before field managers were named.
+     * The field managers its children kept from an earlier release (components/fieldManager.ts), by child key;
+     * unset in outputs written before field managers were named, or by a run that could not read them all.
      */
     fieldManagers?: Record<string, string>;
 }
@@ -78,6 +78,7 @@ export async function lastUp(): Promise<LastUp> {
                       tokenKind: textOrUndefined(r?.tokenKind),
                       tokenExpiresAt: textOrUndefined(r?.tokenExpiresAt),
                       tokenLifetime: textOrUndefined(r?.tokenLifetime),
+                      fieldManagers: namesOrUndefined(r?.fieldManagers),
                   }))
             : [];
     return {
@@ -90,6 +91,13 @@ export async function lastUp(): Promise<LastUp> {
 
 function textOrUndefined(value: unknown): string | undefined {
     return typeof value === "string" ? value : undefined;
+}
+
+/** A record of field manager names (components/fieldManager.ts); anything else counts as not recorded. */
+function namesOrUndefined(value: unknown): Record<string, string> | undefined {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+    const entries = Object.entries(value);
+    return entries.every(([, v]) => typeof v === "string") ? Object.fromEntries(entries) : undefined;
 }
 
 /** Both lists, each registration once (by name and server). */

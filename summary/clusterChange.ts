@@ -9,7 +9,13 @@
  * RBAC objects' rules and the cluster Secret's labels. When the Secret is readable (hand-built input, another
  * tool) it is used first.
  */
-import { ARGOCD_KUBERNETES_VERSION_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL, SECRET_TYPE_LABEL } from "../argocd/names";
+import {
+    ARGOCD_KUBERNETES_VERSION_LABEL,
+    MANAGED_BY_LABEL,
+    PART_OF_LABEL,
+    PATCH_FIELD_MANAGER_ANNOTATION,
+    SECRET_TYPE_LABEL,
+} from "../argocd/names";
 import { secretView } from "./clusterSecretView";
 import { at, plainString } from "./engineValues";
 import { changeLine, keyText, md } from "./markdown";
@@ -120,10 +126,16 @@ export function summarizeCluster(key: string, steps: Step[], sources: Sources): 
     if (rotated || token.renewed) {
         // The new token is in the config, and the whole stringData when the token is not known yet.
         explained.add("config").add("contents");
-        // The token's times move with it (argocd/names.ts); other annotations still show.
-        const annotations = secret?.keys.filter((k) => /^metadata\.annotations\b/.test(k)) ?? [];
-        if (annotations.length > 0 && annotations.every((k) => /token-/.test(k))) explained.add("annotations");
     }
+    // The token's times move with it (argocd/names.ts), and a Secret of an earlier release gets the field manager
+    // it is applied under named once (components/fieldManager.ts); other annotations still show.
+    const annotations = secret?.keys.filter((k) => /^metadata\.annotations\b/.test(k)) ?? [];
+    const managerNamed = annotations.some((k) => k.includes(PATCH_FIELD_MANAGER_ANNOTATION));
+    if (kind === "changed" && managerNamed)
+        details.push(`names the field manager it is applied under (${md(PATCH_FIELD_MANAGER_ANNOTATION)})`);
+    const tokenTimes = (k: string) => (rotated || token.renewed) && /token-/.test(k);
+    if (annotations.length > 0 && annotations.every((k) => tokenTimes(k) || k.includes(PATCH_FIELD_MANAGER_ANNOTATION)))
+        explained.add("annotations");
 
     // Rename
     if (kind === "changed" && oldName && newName && oldName !== newName) {

@@ -18,6 +18,7 @@
  * made-up field manager, after which the object's next change failed as a conflict (components/fieldManager.ts).
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { MANAGED_BY_LABEL } from "../../argocd/names";
 import type { Write } from "../../dev/controlPlane/writeTap";
@@ -133,6 +134,30 @@ const OPERATIONS: Operation[] = [
     },
 ];
 
+/** What one interrupted run and the scheduled run after it came to: a row of the figures (docs/interruptions.md). */
+interface Outcome {
+    operation: string;
+    /** Which write it was told to stop at: the k-th, or the operation's riskiest. */
+    point: number | "riskiest";
+    /** The write it was stopped at (`cluster verb resource namespace/name`), or none. */
+    at?: string;
+    stop: Stop;
+    /** Registrations seen missing or refused (401) by the watcher during both runs. */
+    gaps: number;
+    /** The next scripts/up failed: a person would have to act. */
+    needsPerson: boolean;
+    /** Objects of ours the state does not know, bindings we did not make, objects applied by another manager. */
+    orphans: number;
+    grants: number;
+    managers: number;
+    /** The preview after it still shows changes. */
+    changes: boolean;
+    /** Seconds from the start of the stopped run until the stack was whole again. */
+    wholeAfter: number;
+}
+
+const outcomes: Outcome[] = [];
+
 /** One interrupted run of `op` and the next scheduled run after it; the problems found, none when whole. */
 async function interruptAndRecover(
     op: Operation,
@@ -167,6 +192,19 @@ async function interruptAndRecover(
             `${grants.length} foreign grants, ${managers.length} objects with another manager, ` +
             `preview ${preview?.code ?? "-"}, whole ${Math.round((Date.now() - started) / 1000)}s after it started`,
     );
+    outcomes.push({
+        operation: op.name,
+        point: typeof at === "number" ? at : "riskiest",
+        at: stopped.at ? describe_(stopped.at) : undefined,
+        stop,
+        gaps: gaps.length,
+        needsPerson: next.code !== 0,
+        orphans: orphans.length,
+        grants: grants.length,
+        managers: managers.length,
+        changes: preview === undefined || preview.code !== 0,
+        wholeAfter: Math.round((Date.now() - started) / 1000),
+    });
     if (gaps.length > 0) problems.push(`${where}: registrations not working during the runs: ${gaps.join("; ")}`);
     if (next.code !== 0) problems.push(`${where}: the next scripts/up failed:\n${next.output.slice(-3000)}`);
     if (orphans.length > 0) problems.push(`${where}: orphans ${orphans.join(", ")}`);
@@ -192,6 +230,8 @@ describe("interrupted anywhere, whole again after the next scripts/up", { timeou
         { timeout: 5_400_000 },
     );
     after(async () => {
+        const file = process.env.ARGOCD_CLUSTERS_FIGURES;
+        if (file) fs.writeFileSync(file, figures(outcomes, GRID ?? "chain"));
         await world?.dispose();
         await alias?.close();
         await tap?.close();
@@ -265,3 +305,49 @@ describe("interrupted anywhere, whole again after the next scripts/up", { timeou
                 assert.deepEqual(problems, []);
             });
 });
+
+/**
+ * The figures of a run as a Markdown page: per operation, the points tried and what they came to (goal: 0 in
+ * every column but the points and the time).
+ */
+function figures(all: Outcome[], mode: string): string {
+    const lines = [
+        "# Interrupted anywhere: figures",
+        "",
+        `Written by \`tests/e2e/interruption.e2e.test.ts\` (ARGOCD_CLUSTERS_FIGURES; mode: ${mode}) on ${new Date().toISOString().slice(0, 10)}.`,
+        "Each point: the operation's `up` stopped at that write (SIGKILL, or SIGINT then SIGTERM then SIGKILL), then",
+        "`scripts/up --only-writer` as the next scheduled pipeline runs it, with no person in between.",
+        "",
+        "| Operation | Points (writes x signals) | Windows without a working registration | Next run failed (a person needed) | Orphans | Foreign grants | Objects with another manager | Previews with changes after | Slowest to whole again |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ];
+    const sum = (rows: Outcome[], f: (o: Outcome) => number) => rows.reduce((n, o) => n + f(o), 0);
+    const operations = [...new Set(all.map((o) => o.operation))];
+    for (const operation of operations) {
+        const rows = all.filter((o) => o.operation === operation);
+        const writes = new Set(rows.map((o) => o.point)).size;
+        const signals = new Set(rows.map((o) => o.stop)).size;
+        lines.push(
+            `| ${operation} | ${rows.length} (${writes} x ${signals}) | ${sum(rows, (o) => o.gaps)} | ` +
+                `${sum(rows, (o) => Number(o.needsPerson))} | ${sum(rows, (o) => o.orphans)} | ${sum(rows, (o) => o.grants)} | ` +
+                `${sum(rows, (o) => o.managers)} | ${sum(rows, (o) => Number(o.changes))} | ${Math.max(...rows.map((o) => o.wholeAfter))} s |`,
+        );
+    }
+    lines.push(
+        `| **all** | ${all.length} | ${sum(all, (o) => o.gaps)} | ${sum(all, (o) => Number(o.needsPerson))} | ` +
+            `${sum(all, (o) => o.orphans)} | ${sum(all, (o) => o.grants)} | ${sum(all, (o) => o.managers)} | ` +
+            `${sum(all, (o) => Number(o.changes))} | ${all.length > 0 ? Math.max(...all.map((o) => o.wholeAfter)) : 0} s |`,
+        "",
+        "## Every point",
+        "",
+        "| Operation | Point | Stopped at | Signal | Gaps | Next run | Orphans | Grants | Managers | Preview | Whole after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        ...all.map(
+            (o) =>
+                `| ${o.operation} | ${o.point} | ${o.at ?? "no write (it ended first)"} | ${o.stop} | ${o.gaps} | ${o.needsPerson ? "failed" : "ok"} | ` +
+                `${o.orphans} | ${o.grants} | ${o.managers} | ${o.changes ? "changes" : "none"} | ${o.wholeAfter} s |`,
+        ),
+        "",
+    );
+    return lines.join("\n");
+}

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterRegistration } from "../../components/clusterRegistration";
+import { NOTHING_INHERITED } from "../../components/fieldManager";
 import type { DeploymentIdentity } from "../../components/identity";
 import type { BoundTokenSchedule, TokenSchedule } from "../../components/tokenSchedule";
 import type { ClusterSpec, TlsSpec } from "../../stack/settings";
@@ -85,7 +86,7 @@ export async function register(
         cluster: clusterSpec({ verify: "off", ...options }),
         argocd: { name: "argocd", namespace: "argocd", access: ARGOCD_ACCESS },
         identity: testIdentity(),
-        fieldManagers: {},
+        fieldManagers: NOTHING_INHERITED,
         hubMove: false,
         tokenSchedule,
         boundTokenSchedule,

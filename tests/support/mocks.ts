@@ -56,6 +56,8 @@ export function reveal(value: any): any {
 
 export class ClusterMocks implements pulumi.runtime.Mocks {
     readonly resources: Registered[] = [];
+    /** The outputs of this stack's last up, as its StackReference to itself reads them (removalGuard.ts lastUp). */
+    lastOutputs: Record<string, unknown> = {};
     /** Set false to simulate a stopped token controller: token Secrets come back empty. */
     tokenControllerRunning = true;
 
@@ -98,7 +100,7 @@ export class ClusterMocks implements pulumi.runtime.Mocks {
         }
         if (args.type === "pulumi:pulumi:StackReference") {
             // The program reads its own stack's last outputs (removalGuard.ts): a new stack has none.
-            state.outputs = {};
+            state.outputs = this.lastOutputs;
         }
         if (args.type === "kubernetes:core/v1:Secret" && inputs.stringData) {
             state.data = Object.fromEntries(Object.entries(inputs.stringData).map(([k, v]) => [k, b64(String(v))]));

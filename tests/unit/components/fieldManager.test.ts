@@ -4,11 +4,15 @@ installMocks();
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { childName, roleBindingChildName, roleChildName } from "../../../components/childNames";
 import {
+    type ChildObject,
+    childKey,
     fieldManagerAnnotation,
     fieldManagerName,
     inheritedFieldManagers,
     madeUpManager,
+    NOTHING_INHERITED,
 } from "../../../components/fieldManager";
 import { clusterSpec } from "../../support/fixtures";
 
@@ -39,17 +43,36 @@ describe("the field manager of an object of ours", () => {
         assert.equal(new Set(names).size, names.length);
     });
 
-    it("is the one the child inherited from an earlier release, when it did", async () => {
-        const kept = { "service-account": "pulumi-kubernetes-d807a898" };
-        const annotation = (child: string) =>
-            resolvedValue(
-                fieldManagerAnnotation("9f2c", "alpha", child, "https://a", kept)["pulumi.com/patchFieldManager"],
-            );
-        assert.equal(await annotation("alpha-service-account"), "pulumi-kubernetes-d807a898");
+    it("is the one the child inherited from an earlier release, when it did, and none when its object was unread", async () => {
+        const inherited = {
+            names: { "ServiceAccount:service-account": "pulumi-kubernetes-d807a898" },
+            unread: ["Secret:cluster-secret"],
+        };
+        const annotation = (name: string, kind: ChildObject["kind"]) =>
+            fieldManagerAnnotation("9f2c", "c-1", { name, kind }, "https://a", inherited);
         assert.equal(
-            await annotation("alpha-cluster-role"),
-            fieldManagerName("9f2c", "alpha-cluster-role", "https://a"),
+            await resolvedValue(annotation("c-1-service-account", "ServiceAccount")["pulumi.com/patchFieldManager"]),
+            "pulumi-kubernetes-d807a898",
         );
+        assert.equal(
+            await resolvedValue(annotation("c-1-cluster-role", "ClusterRole")["pulumi.com/patchFieldManager"]),
+            fieldManagerName("9f2c", "c-1-cluster-role", "https://a"),
+        );
+        // pulumi-kubernetes then applies under the name its state records.
+        assert.deepEqual(annotation("c-1-cluster-secret", "Secret"), {});
+    });
+
+    it("is kept per child, keyed so that no two children of a registration share a key", () => {
+        // The Role of namespace `binding-x` and the RoleBinding of `x` are both named `c-1-role-binding-x`.
+        const keys = [
+            childKey("c-1", { name: roleChildName("c-1", "binding-x"), kind: "Role" }),
+            childKey("c-1", { name: roleBindingChildName("c-1", "x"), kind: "RoleBinding" }),
+            childKey("c-1", { name: childName("c-1", "token"), kind: "Secret" }),
+            childKey("c-1", { name: childName("c-1", "boundTokenObject"), kind: "Secret" }),
+            childKey("c-1", { name: childName("c-1", "clusterSecret"), kind: "Secret" }),
+        ];
+        assert.equal(new Set(keys).size, keys.length, keys.join(", "));
+        assert.equal(keys[0], "Role:role-binding-x");
     });
 });
 
@@ -84,27 +107,34 @@ describe("the field managers a registration keeps, from the last up's record", (
         name: "alpha",
         server: "https://a.example:6443",
         fieldManagers: {
-            "service-account": "pulumi-kubernetes-d807a898",
-            "cluster-secret": "pulumi-kubernetes-0badcafe",
+            "ServiceAccount:service-account": "pulumi-kubernetes-d807a898",
+            "Secret:cluster-secret": "pulumi-kubernetes-0badcafe",
         },
     };
 
     it("are the recorded ones, read from no cluster", async () => {
-        assert.deepEqual(
-            await inheritedFieldManagers(cluster, recorded, argocd, true, owner, "alpha"),
-            recorded.fieldManagers,
-        );
+        assert.deepEqual(await inheritedFieldManagers(cluster, recorded, argocd, true, owner, "c-1"), {
+            names: recorded.fieldManagers,
+            unread: [],
+        });
     });
 
     it("leave the cluster Secret out when it moves to another Argo CD (it is written anew, delete first)", async () => {
-        assert.deepEqual(await inheritedFieldManagers(cluster, recorded, argocd, false, owner, "alpha"), {
-            "service-account": "pulumi-kubernetes-d807a898",
+        assert.deepEqual(await inheritedFieldManagers(cluster, recorded, argocd, false, owner, "c-1"), {
+            names: { "ServiceAccount:service-account": "pulumi-kubernetes-d807a898" },
+            unread: [],
         });
     });
 
     it("are none for a registration under another server, even another spelling of it: its objects are new", async () => {
         const respelled = clusterSpec({ server: "https://a.example:6443/" });
-        assert.deepEqual(await inheritedFieldManagers(respelled, recorded, argocd, true, owner, "alpha"), {});
-        assert.deepEqual(await inheritedFieldManagers(cluster, undefined, argocd, true, owner, "alpha"), {});
+        assert.deepEqual(
+            await inheritedFieldManagers(respelled, recorded, argocd, true, owner, "c-1"),
+            NOTHING_INHERITED,
+        );
+        assert.deepEqual(
+            await inheritedFieldManagers(cluster, undefined, argocd, true, owner, "c-1"),
+            NOTHING_INHERITED,
+        );
     });
 });

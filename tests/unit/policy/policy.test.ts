@@ -31,6 +31,7 @@ import * as yaml from "js-yaml";
 import { clusterSecretName } from "../../../argocd/clusterSecret";
 import { parseChildName } from "../../../components/childNames";
 import { CLUSTER_REGISTRATION_TYPE, ClusterRegistration } from "../../../components/clusterRegistration";
+import { NOTHING_INHERITED } from "../../../components/fieldManager";
 import { enforcementLevelOf, PACK_NAME, POLICIES } from "../../../policy/policies";
 import {
     inRegistration,
@@ -88,7 +89,7 @@ async function register(name: string, args: SpecOptions): Promise<ClusterRegistr
         cluster: clusterSpec({ name, server: `https://${name}.example:6443`, verify: "off", ...args }),
         argocd: { name: "argocd", namespace: "openshift-gitops", access: ARGOCD_ACCESS },
         identity: testIdentity("production"),
-        fieldManagers: {},
+        fieldManagers: NOTHING_INHERITED,
         hubMove: false,
         targetProvider: new k8s.Provider(`${name}-target`, { kubeconfig: "target" }),
         argocdProvider: new k8s.Provider(`${name}-argocd`, { kubeconfig: "argocd" }),

@@ -67,6 +67,17 @@ describe("the registration summary's token lines", () => {
         assert.match(summarize(digest), /cluster Secret changes: annotations/);
     });
 
+    it("the field manager's annotation an upgrade adds is said once, next to a renewal, and is no unexplained change", () => {
+        const digest = fixture("renew-bound-token.json");
+        secretStep(digest).detailedDiff['metadata.annotations["pulumi.com/patchFieldManager"]'] = {
+            inputDiff: true,
+            kind: "add",
+        };
+        const out = summarize(digest);
+        assert.match(out, /^ {2}- names the field manager it is applied under \(`pulumi\.com\/patchFieldManager`\)$/m);
+        assert.doesNotMatch(out, /cluster Secret changes/);
+    });
+
     it("bound → secret: the kind change is listed and warned about, as the token becomes long-lived", () => {
         const digest = fixture("renew-bound-token.json");
         Object.assign(secretStep(digest).newState.inputs.metadata.annotations, {
