@@ -27,7 +27,7 @@ import { argocdClusterAddOnHub, argocdClusterAddOnTarget } from "../support/cliR
 import { interruptAt, type Stop, watchRegistrations } from "../support/interruption";
 import { ARGOCD_NS, World } from "../support/world";
 
-/** `all`, or the name of one operation: its grid alone. */
+/** `all`, or the names of operations, comma-separated: their grids alone. */
 const GRID = process.env.ARGOCD_CLUSTERS_INTERRUPTIONS;
 
 let tap: WriteTap;
@@ -265,7 +265,7 @@ describe("interrupted anywhere, whole again after the next scripts/up", { timeou
         });
 
     if (GRID)
-        for (const op of OPERATIONS.filter((o) => GRID === "all" || o.name === GRID))
+        for (const op of OPERATIONS.filter((o) => GRID === "all" || GRID.split(",").includes(o.name)))
             it(`${op.name}: stopped at every write point, whole after the next scripts/up`, async (t) => {
                 /** The stack as the operation finds it, made from nothing. */
                 const prepare = async () => {
