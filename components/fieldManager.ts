@@ -30,7 +30,7 @@ import { childName, roleBindingChildName, roleChildName } from "./childNames";
 import { clientNode, describeFailure, kubeConfigOf } from "./kubeClient";
 import { isOurs, type ObjectRef, type Owner } from "./ownership";
 import type { RecordedRegistration } from "./removalGuard";
-import { readObject, targetObject } from "./targetObjects";
+import { readObject, targetObjects } from "./targetObjects";
 
 /** Where our names start, so that `kubectl get --show-managed-fields` says who applied what. */
 const PREFIX = "argocd-clusters-";
@@ -125,23 +125,30 @@ function placedObjects(
     argocdNamespace: string,
     registration: string,
 ): Placed[] {
-    const target = (child: string, kind: ObjectRef["kind"], namespace?: string): Placed => ({
-        key: childKey(registration, { name: child, kind }),
-        ref: targetObject(cluster, kind, namespace),
-        hub: false,
-    });
-    const clusterWide = [
-        target(childName(registration, "clusterRole"), "ClusterRole"),
-        target(childName(registration, "clusterRoleBinding"), "ClusterRoleBinding"),
-    ];
-    const namespaces = cluster.namespaces ?? [];
+    // The target objects as targetObjects lists them (the one place that knows which a mode writes), each under
+    // the child name managerAccess.ts gives it.
+    const childOf = (ref: ObjectRef): string => {
+        switch (ref.kind) {
+            case "Role":
+                return roleChildName(registration, ref.namespace ?? "");
+            case "RoleBinding":
+                return roleBindingChildName(registration, ref.namespace ?? "");
+            case "ServiceAccount":
+                return childName(registration, "serviceAccount");
+            case "ClusterRole":
+                return childName(registration, "clusterRole");
+            case "ClusterRoleBinding":
+                return childName(registration, "clusterRoleBinding");
+            case "Secret":
+                throw new Error("token Secrets are placed by the record");
+        }
+    };
     const placed: Placed[] = [
-        target(childName(registration, "serviceAccount"), "ServiceAccount"),
-        ...namespaces.flatMap((ns) => [
-            target(roleChildName(registration, ns), "Role", ns),
-            target(roleBindingChildName(registration, ns), "RoleBinding", ns),
-        ]),
-        ...(namespaces.length === 0 || cluster.clusterResources ? clusterWide : []),
+        ...targetObjects(cluster).map((ref) => ({
+            key: childKey(registration, { name: childOf(ref), kind: ref.kind }),
+            ref,
+            hub: false,
+        })),
         {
             key: childKey(registration, { name: childName(registration, "clusterSecret"), kind: "Secret" }),
             ref: {
